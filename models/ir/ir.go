@@ -356,3 +356,74 @@ func (g *Graph) ParamCount() int64 {
 	}
 	return n
 }
+
+// Clone copies the graph structure (nodes, attributes maps, value infos,
+// input/output lists) so passes can rewrite it; tensors are shared, and
+// passes never modify a tensor in place.
+func (g *Graph) Clone() *Graph {
+	c := *g
+	c.Inputs = cloneInfos(g.Inputs)
+	c.Outputs = cloneInfos(g.Outputs)
+	c.Initializers = make(map[string]*Tensor, len(g.Initializers))
+	for k, v := range g.Initializers {
+		c.Initializers[k] = v
+	}
+	c.ValueInfo = make(map[string]*ValueInfo, len(g.ValueInfo))
+	for k, v := range g.ValueInfo {
+		vv := *v
+		c.ValueInfo[k] = &vv
+	}
+	c.Metadata = make(map[string]string, len(g.Metadata))
+	for k, v := range g.Metadata {
+		c.Metadata[k] = v
+	}
+	c.Nodes = make([]*Node, len(g.Nodes))
+	for i, n := range g.Nodes {
+		nn := *n
+		nn.Inputs = append([]string(nil), n.Inputs...)
+		nn.Outputs = append([]string(nil), n.Outputs...)
+		nn.Attrs = make(map[string]*Attr, len(n.Attrs))
+		for k, a := range n.Attrs {
+			nn.Attrs[k] = a
+		}
+		c.Nodes[i] = &nn
+	}
+	return &c
+}
+
+func cloneInfos(in []*ValueInfo) []*ValueInfo {
+	out := make([]*ValueInfo, len(in))
+	for i, v := range in {
+		vv := *v
+		vv.Shape = append([]int(nil), v.Shape...)
+		out[i] = &vv
+	}
+	return out
+}
+
+// Attributes the runtime's fusion passes (and readers of formats with fused
+// activations, such as TFLite) put on Conv, Gemm and MatMul nodes: the
+// fused activation as a clamp of the real-valued output. An ONNX exporter
+// never writes them.
+const (
+	AttrClampMin = "ei_clamp_min"
+	AttrClampMax = "ei_clamp_max"
+)
+
+// Freeze turns graph input name into a constant with value t: static
+// runtimes need operands that fix shapes (or weights given as inputs) at
+// prepare time.
+func (g *Graph) Freeze(name string, t *Tensor) error {
+	for i, in := range g.Inputs {
+		if in.Name != name {
+			continue
+		}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("freeze input %q: %w", name, err)
+		}
+		g.Inputs = append(g.Inputs[:i:i], g.Inputs[i+1:]...)
+		g.Initializers[name] = t
+		return nil
+	}
+	return fmt.Errorf("freeze: %q is not a graph input", name)
+}
