@@ -1,0 +1,132 @@
+package asm
+
+import "fmt"
+
+// Conv2D is an NHWC float32 convolution of one image, with groups. Depthwise
+// convolutions (Groups == InC) go to DepthwiseConv2D instead.
+//
+// Input pixel (y, x) channel c is in[(y·InW+x)·InC + c]. Output pixel
+// p = oy·OutW+ox, channel o is out[p·OutStride + o]; OutStride ≥ OutC lets the
+// runtime write straight into a channel slice of a concat, and the elements
+// between OutC and OutStride are never touched. With Cg = InC/Groups and
+// Og = OutC/Groups, output channel o of group g = o/Og is
+//
+//	out[p][o] = Clamp(bias[o] + Σ_{kh<KH, kw<KW, ci<Cg}
+//	        in[oy·StrideH - PadT + kh·DilH][ox·StrideW - PadL + kw·DilW][g·Cg + ci] ·
+//	        w[o][ci][kh][kw])
+//
+// where positions outside the input read 0. Bottom and right padding are
+// implied by OutH and OutW.
+type Conv2D struct {
+	InH, InW, InC, OutH, OutW, OutC                  int
+	KH, KW, StrideH, StrideW, DilH, DilW, PadT, PadL int
+	Groups                                           int
+	OutStride                                        int
+	Clamp                                            Clamp
+
+	// mr overrides the register tile's row count (tests); 0 selects
+	// f32GemmDefaultMR.
+	mr int
+}
+
+// PackF32 packs ONNX-layout weights [OutC][InC/Groups][KH][KW] into the
+// layout RunF32 reads and returns the new slice. Call it once at prepare
+// time. It panics if the geometry is inconsistent or w is too short.
+//
+// Per group the packed weights are the B matrix of a GEMM with
+// K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, stored as ⌈Og/4⌉
+// k-major panels of 4 columns (see Gemm.PackF32).
+func (c *Conv2D) PackF32(w []float32) []float32 {
+	if err := c.check(); err != nil {
+		panic(err.Error())
+	}
+	g, cg, og := c.groups(), c.InC/c.groups(), c.OutC/c.groups()
+	if len(w) < c.OutC*cg*c.KH*c.KW {
+		panic(fmt.Sprintf("asm: Conv2D.PackF32: got %d weights, need %d", len(w), c.OutC*cg*c.KH*c.KW))
+	}
+	kg := c.KH * c.KW * cg
+	panels := ceilDiv(og, f32GemmNR)
+	p := make([]float32, g*panels*kg*f32GemmNR)
+	for gi := 0; gi < g; gi++ {
+		for ol := 0; ol < og; ol++ {
+			o := gi*og + ol
+			dst := p[(gi*panels+ol/f32GemmNR)*kg*f32GemmNR:]
+			j := ol % f32GemmNR
+			for ci := 0; ci < cg; ci++ {
+				for kh := 0; kh < c.KH; kh++ {
+					for kw := 0; kw < c.KW; kw++ {
+						k := (kh*c.KW+kw)*cg + ci
+						dst[k*f32GemmNR+j] = w[((o*cg+ci)*c.KH+kh)*c.KW+kw]
+					}
+				}
+			}
+		}
+	}
+	return p
+}
+
+// ScratchF32 is the number of scratch elements RunF32 needs for a range of
+// at most TilePixels() pixels: the im2col tile, or 0 for a 1×1 stride-1
+// unpadded convolution, which reads its input in place.
+func (c *Conv2D) ScratchF32() int {
+	if c.direct() {
+		return 0
+	}
+	return c.TilePixels() * c.KH * c.KW * (c.InC / c.groups())
+}
+
+// TilePixels is the preferred number of output pixels per RunF32 call. The
+// runtime splits the OutH·OutW pixels into chunks of this size (the last one
+// shorter). It sizes the im2col tile for L2 and, on small images, keeps at
+// least 8 chunks so a worker pool has something to share.
+func (c *Conv2D) TilePixels() int {
+	pixels := c.OutH * c.OutW
+	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	// 32K floats (128 KB) of A per tile, 16..256 pixels, a multiple of 8.
+	t := min(256, max(16, (32<<10)/kg/8*8))
+	t = min(t, max(8, roundUp(ceilDiv(pixels, 8), 8)))
+	return max(1, min(t, pixels))
+}
+
+// RunF32 computes output pixels [p0, p1), p1-p0 ≤ TilePixels(), of every
+// output channel. packed is from PackF32, bias (len OutC) may be nil, and
+// scratch holds at least ScratchF32() elements. RunF32 does not allocate and
+// may run concurrently on disjoint pixel ranges with separate scratch.
+func (c *Conv2D) RunF32(in, packed, bias, out, scratch []float32, p0, p1 int) {
+	if p0 < 0 || p1 > c.OutH*c.OutW || p1-p0 > c.TilePixels() {
+		panic(fmt.Sprintf("asm: Conv2D.RunF32 pixels [%d, %d) of %d, tile %d", p0, p1, c.OutH*c.OutW, c.TilePixels()))
+	}
+	convF32Generic(c, in, packed, bias, out, scratch, p0, p1)
+}
+
+func (c *Conv2D) groups() int { return max(1, c.Groups) }
+
+func (c *Conv2D) tileMR() int {
+	if c.mr != 0 {
+		return c.mr
+	}
+	return f32GemmDefaultMR
+}
+
+// direct reports whether the input is already the GEMM A matrix.
+func (c *Conv2D) direct() bool {
+	return c.KH == 1 && c.KW == 1 && c.StrideH == 1 && c.StrideW == 1 &&
+		c.PadT == 0 && c.PadL == 0 && c.OutH == c.InH && c.OutW == c.InW
+}
+
+func (c *Conv2D) check() error {
+	g := c.groups()
+	switch {
+	case c.InH < 0 || c.InW < 0 || c.InC < 0 || c.OutH < 0 || c.OutW < 0 || c.OutC < 0:
+		return fmt.Errorf("asm: Conv2D: negative dimension in %+v", *c)
+	case c.PadT < 0 || c.PadL < 0:
+		return fmt.Errorf("asm: Conv2D: negative padding in %+v", *c)
+	case c.KH < 1 || c.KW < 1 || c.StrideH < 1 || c.StrideW < 1 || c.DilH < 1 || c.DilW < 1:
+		return fmt.Errorf("asm: Conv2D: kernel, stride and dilation must be ≥ 1 in %+v", *c)
+	case c.InC%g != 0 || c.OutC%g != 0:
+		return fmt.Errorf("asm: Conv2D: InC %d and OutC %d must be multiples of Groups %d", c.InC, c.OutC, g)
+	case c.OutStride < c.OutC:
+		return fmt.Errorf("asm: Conv2D: OutStride %d < OutC %d", c.OutStride, c.OutC)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package asm
+
+const (
+	// f32GemmNR is the column width of a packed B panel and of every
+	// register tile.
+	f32GemmNR = 4
+	// f32GemmKC bounds the k extent of one pass: a kc×4 B panel (8 KB) and an
+	// MR×kc sliver of A stay in a 32 KB L1 while the panel is reused for
+	// every row group of the block.
+	f32GemmKC = 512
+	// f32GemmMC bounds the rows of one Gemm block: MC×KC floats of A (128 KB)
+	// stay in L2 while every panel of the column range streams past.
+	f32GemmMC = 64
+)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// packF32GemmB packs B ([k][n] row-major, or [n][k] when trans) into ⌈n/4⌉
+// k-major panels of 4 columns, zero-padded.
+func packF32GemmB(b []float32, k, n int, trans bool) []float32 {
+	panels := ceilDiv(n, f32GemmNR)
+	p := make([]float32, panels*k*f32GemmNR)
+	for q := 0; q < panels; q++ {
+		dst := p[q*k*f32GemmNR : (q+1)*k*f32GemmNR]
+		for j := 0; j < f32GemmNR && q*f32GemmNR+j < n; j++ {
+			col := q*f32GemmNR + j
+			for kk := 0; kk < k; kk++ {
+				if trans {
+					dst[kk*f32GemmNR+j] = b[col*k+kk]
+				} else {
+					dst[kk*f32GemmNR+j] = b[kk*n+col]
+				}
+			}
+		}
+	}
+	return p
+}
+
+// f32GemmBlock computes, for i < m and j < n,
+//
+//	c[i*ldc+j] = clamp(bias[j] + Σ_{kk<k} a[i*lda+kk] · B[kk][j])
+//
+// where B is the packed panels b (panel q = columns 4q..4q+3, k*4 floats) and
+// bias may be nil. Rows go through the mr-row micro-kernel, the last < mr
+// rows through a smaller one. For k > f32GemmKC the k loop is blocked and the
+// partial sums live in c between blocks.
+func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				v := float32(0)
+				if bias != nil {
+					v = bias[j]
+				}
+				row[j] = clamp.apply(v)
+			}
+		}
+		return
+	}
+	kc := k
+	if m > mr && k > f32GemmKC {
+		// Blocking only pays when the panel is reused by several row
+		// groups; balance the blocks and keep them a multiple of the unroll.
+		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
+	}
+	var acc [4 * f32GemmNR]float32
+	for k0 := 0; k0 < k; k0 += kc {
+		kb := min(kc, k-k0)
+		first, last := k0 == 0, k0+kb == k
+		for q, j0 := 0, 0; j0 < n; q, j0 = q+1, j0+f32GemmNR {
+			nv := min(f32GemmNR, n-j0)
+			panel := b[(q*k+k0)*f32GemmNR : (q*k+k0+kb)*f32GemmNR]
+			for i0 := 0; i0 < m; i0 += mr {
+				r := min(mr, m-i0)
+				t := acc[:r*f32GemmNR]
+				if first {
+					for i := 0; i < r; i++ {
+						ti := t[i*f32GemmNR : i*f32GemmNR+f32GemmNR]
+						if bias != nil {
+							copy(ti, bias[j0:j0+nv])
+						} else {
+							clear(ti)
+						}
+					}
+				} else {
+					for i := 0; i < r; i++ {
+						copy(t[i*f32GemmNR:i*f32GemmNR+nv], c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
+					}
+				}
+				ap := a[i0*lda+k0:]
+				switch r {
+				case 4:
+					f32Gemm4x4Scalar(kb, ap, lda, panel, t)
+				case 3:
+					f32Gemm3x4Scalar(kb, ap, lda, panel, t)
+				case 2:
+					f32Gemm2x4Scalar(kb, ap, lda, panel, t)
+				default:
+					f32Gemm1x4Scalar(kb, ap, lda, panel, t)
+				}
+				for i := 0; i < r; i++ {
+					dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nv]
+					src := t[i*f32GemmNR : i*f32GemmNR+nv]
+					if last {
+						for j, v := range src {
+							dst[j] = clamp.apply(v)
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmF32Generic is the portable body of Gemm.RunF32.
+func gemmF32Generic(g *Gemm, a []float32, lda int, packed, bias, c []float32, ldc int, n0, n1 int) {
+	if n1 <= n0 || g.M <= 0 {
+		return
+	}
+	mr := g.tileMR()
+	if bias != nil {
+		bias = bias[n0:n1]
+	}
+	b := packed[(n0/f32GemmNR)*g.K*f32GemmNR:]
+	mc := roundUp(ceilDiv(g.M, ceilDiv(g.M, f32GemmMC)), mr)
+	for i0 := 0; i0 < g.M; i0 += mc {
+		m := min(mc, g.M-i0)
+		f32GemmBlock(mr, m, n1-n0, g.K, a[i0*lda:], lda, b, bias, c[i0*ldc+n0:], ldc, g.Clamp)
+	}
+}

@@ -1,0 +1,254 @@
+// Package runtime prepares an ir.Graph for execution — graph passes, NHWC
+// (channels-last) layout assignment, lowering to kernels with pre-packed
+// weights, a static memory plan — and runs it without heap allocation.
+//
+//	m, err := runtime.New(g, runtime.Options{Threads: 2})
+//	copy(m.Input(0), pixels) // NCHW, as the graph declares
+//	err = m.Run()
+//	logits := m.Output(0)
+package runtime
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/edgeinfer/edgeinfer/models/ir"
+	"github.com/edgeinfer/edgeinfer/runtime/passes"
+)
+
+// Options configure New.
+type Options struct {
+	// Threads is the worker count (≤ 0 means 1). Results are identical
+	// for every value.
+	Threads int
+	// StopAfterPass runs only the first N graph passes when > 0: a debug
+	// switch for finding which rewrite broke a model.
+	StopAfterPass int
+}
+
+// TensorInfo describes a model input or output.
+type TensorInfo struct {
+	Name  string
+	DType ir.DType
+	Shape []int
+}
+
+// Stats summarises a prepared model.
+type Stats struct {
+	Params     int64 // weight elements (after BN folding)
+	MACs       int64 // multiply-accumulates of conv and matmul layers per inference
+	ArenaBytes int   // the activation arena of the memory plan
+	NaiveBytes int   // what the activations would need without sharing
+	Steps      int
+	Ops        []ir.OpCount // operator histogram of the optimised graph
+	InPlace    int          // concat inputs written in place by their producers
+}
+
+// Model is a prepared graph. Run is not safe for concurrent use; prepare
+// one Model per goroutine (weights are shared through the graph's tensors).
+type Model struct {
+	graph   *ir.Graph
+	steps   []*step
+	values  []*value
+	inputs  []*value
+	outputs []*value
+	arena   []byte
+	pool    *pool
+	scratch [][]float32
+	stats   Stats
+}
+
+// step is one kernel invocation of the lowered program.
+type step struct {
+	op, name string
+	inputs   []*value
+	outputs  []*value
+	macs     int64
+	run      func()
+}
+
+// New optimises a copy of g and prepares it for execution.
+func New(g *ir.Graph, opt Options) (*Model, error) {
+	g = g.Clone()
+	stop := -1
+	if opt.StopAfterPass > 0 {
+		stop = opt.StopAfterPass
+	}
+	if err := passes.Apply(g, passes.Default, stop); err != nil {
+		return nil, fmt.Errorf("%s: %w", describeGraph(g), err)
+	}
+	if stop >= 0 && stop < len(passes.Default) {
+		// Later stages need inferred shapes even when rewrites stop early.
+		if err := passes.InferAndFold(g); err != nil {
+			return nil, fmt.Errorf("%s: %w", describeGraph(g), err)
+		}
+	}
+	m := &Model{graph: g, pool: newPool(opt.Threads)}
+	l := newLowering(m, g)
+	if err := l.lower(); err != nil {
+		m.pool.close()
+		return nil, fmt.Errorf("%s: %w", describeGraph(g), err)
+	}
+	m.stats.ArenaBytes = planMemory(m.values, m.steps)
+	m.arena = make([]byte, m.stats.ArenaBytes+arenaAlign)
+	// Align the arena base so block offsets are cache-line aligned.
+	base := alignUp(int(addrOf(m.arena))) - int(addrOf(m.arena))
+	m.arena = m.arena[base : base+m.stats.ArenaBytes]
+	for _, v := range m.values {
+		v.bindStorage(m.arena)
+	}
+	m.scratch = make([][]float32, m.pool.threads)
+	for i := range m.scratch {
+		m.scratch[i] = make([]float32, l.scratch)
+	}
+	seen := map[*value]bool{}
+	for _, v := range m.values {
+		if r := v.root(); r.block != nil && !seen[r] {
+			seen[r] = true
+			m.stats.NaiveBytes += r.block.size
+		}
+	}
+	for _, s := range m.steps {
+		m.stats.MACs += s.macs
+	}
+	m.stats.Params = g.ParamCount()
+	m.stats.Steps = len(m.steps)
+	m.stats.Ops = g.OpHistogram()
+	m.stats.InPlace = l.inPlace
+	return m, nil
+}
+
+func describeGraph(g *ir.Graph) string {
+	if g.Source != "" {
+		return g.Source
+	}
+	if g.Name != "" {
+		return "model " + g.Name
+	}
+	return "model"
+}
+
+// Run executes the model once on the current input contents. It does not
+// allocate.
+func (m *Model) Run() error {
+	for _, s := range m.steps {
+		s.run()
+	}
+	return nil
+}
+
+// StepTime is the time one step took in a profiled run.
+type StepTime struct {
+	Op, Name string
+	Shape    []int // output shape
+	MACs     int64
+	Time     time.Duration
+}
+
+// RunProfiled runs once and records each step's duration into prof
+// (resized to the step count; reuse it across runs to avoid allocation).
+func (m *Model) RunProfiled(prof []StepTime) []StepTime {
+	if cap(prof) < len(m.steps) {
+		prof = make([]StepTime, len(m.steps))
+	}
+	prof = prof[:len(m.steps)]
+	for i, s := range m.steps {
+		t0 := time.Now()
+		s.run()
+		var shape []int
+		if len(s.outputs) > 0 {
+			shape = s.outputs[0].shape
+		}
+		prof[i] = StepTime{Op: s.op, Name: s.name, Shape: shape, MACs: s.macs, Time: time.Since(t0)}
+	}
+	return prof
+}
+
+// NumInputs is the number of graph inputs.
+func (m *Model) NumInputs() int { return len(m.inputs) }
+
+// NumOutputs is the number of graph outputs.
+func (m *Model) NumOutputs() int { return len(m.outputs) }
+
+// InputInfo describes input i (logical ONNX shape).
+func (m *Model) InputInfo(i int) TensorInfo {
+	v := m.inputs[i]
+	return TensorInfo{Name: v.name, DType: v.dtype, Shape: v.shape}
+}
+
+// OutputInfo describes output i.
+func (m *Model) OutputInfo(i int) TensorInfo {
+	v := m.outputs[i]
+	return TensorInfo{Name: v.name, DType: v.dtype, Shape: v.shape}
+}
+
+// Input returns the storage of float32 input i in row-major logical order.
+// Write the input there before each Run: the memory plan reuses the
+// buffer once the input has been consumed.
+func (m *Model) Input(i int) []float32 { return m.inputs[i].f32 }
+
+// InputBytes returns the raw storage of input i (for non-float inputs).
+func (m *Model) InputBytes(i int) []byte { return m.inputs[i].raw }
+
+// Output returns float32 output i in row-major logical order. The slice
+// aliases the arena and is valid until the next Run.
+func (m *Model) Output(i int) []float32 { return m.outputs[i].f32 }
+
+// OutputTensor copies output i into a new tensor of its dtype.
+func (m *Model) OutputTensor(i int) *ir.Tensor {
+	v := m.outputs[i]
+	t := &ir.Tensor{DType: v.dtype, Shape: append([]int{}, v.shape...)}
+	if v.konst != nil {
+		c := *v.konst
+		return &c
+	}
+	switch v.dtype {
+	case ir.Float32:
+		t.F32 = append([]float32(nil), v.f32...)
+	case ir.Int64:
+		t.I64 = append([]int64(nil), v.ints64()...)
+	default:
+		return nil
+	}
+	return t
+}
+
+// Stats describes the prepared model.
+func (m *Model) Stats() Stats { return m.stats }
+
+// Graph returns the optimised graph the model was lowered from.
+func (m *Model) Graph() *ir.Graph { return m.graph }
+
+// Threads is the worker count.
+func (m *Model) Threads() int { return m.pool.threads }
+
+// Close stops the worker goroutines.
+func (m *Model) Close() { m.pool.close() }
+
+// Layers lists the lowered steps (op, name, output shape, MACs) in
+// execution order.
+func (m *Model) Layers() []StepTime {
+	out := make([]StepTime, len(m.steps))
+	for i, s := range m.steps {
+		out[i] = StepTime{Op: s.op, Name: s.name, MACs: s.macs}
+		if len(s.outputs) > 0 {
+			out[i].Shape = s.outputs[0].shape
+		}
+	}
+	return out
+}
+
+// OpNames returns the sorted distinct op types of the lowered steps.
+func (m *Model) OpNames() []string {
+	set := map[string]bool{}
+	for _, s := range m.steps {
+		set[s.op] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
