@@ -18,17 +18,22 @@ func addrOf(b []byte) uintptr {
 // lowerFunc turns one node into steps.
 type lowerFunc func(l *lowering, n *ir.Node) error
 
-// lowerers is filled by the ops_*.go files.
-var lowerers = map[string]lowerFunc{}
+// lowerers is filled by the ops_*.go files; qlowerers holds the int8
+// versions, chosen when a node's first input is quantised.
+var (
+	lowerers  = map[string]lowerFunc{}
+	qlowerers = map[string]lowerFunc{}
+)
 
 // lowering is the state of turning an optimised graph into steps.
 type lowering struct {
-	m       *Model
-	g       *ir.Graph
-	vals    map[string]*value
-	convert map[convKey]*value // cached layout conversions
-	scratch int                // per-worker scratch floats
-	inPlace int
+	m            *Model
+	g            *ir.Graph
+	vals         map[string]*value
+	convert      map[convKey]*value // cached layout conversions
+	scratch      int                // per-worker scratch floats
+	scratchBytes int                // per-worker scratch bytes (int8 kernels)
+	inPlace      int
 	// views maps a concat input name to its in-place placement.
 	views map[string]concatView
 	node  *ir.Node
@@ -57,10 +62,6 @@ func (l *lowering) lower() error {
 	}
 	l.planConcatViews()
 	for _, n := range l.g.Nodes {
-		f, ok := lowerers[n.Op]
-		if !ok {
-			return &passes.Unsupported{Op: n.Op, Node: n.Name, Opset: l.g.Opset}
-		}
 		l.node = n
 		for _, in := range n.Inputs {
 			if in == "" {
@@ -69,6 +70,15 @@ func (l *lowering) lower() error {
 			if _, err := l.value(in); err != nil {
 				return fmt.Errorf("%s: %w", n.Describe(), err)
 			}
+		}
+		f, ok := lowerers[n.Op]
+		if q, isQ := qlowerers[n.Op]; isQ && n.Input(0) != "" {
+			if v := l.in(0); v.dtype == ir.Int8 || v.dtype == ir.Uint8 {
+				f, ok = q, true
+			}
+		}
+		if !ok {
+			return &passes.Unsupported{Op: n.Op, Node: n.Name, Opset: l.g.Opset}
 		}
 		if err := f(l, n); err != nil {
 			return fmt.Errorf("%s: %w", n.Describe(), err)
@@ -84,6 +94,9 @@ func (l *lowering) lower() error {
 			if !v.contiguous() || v.graphIn {
 				v = l.copyValue(v, plain)
 			}
+			if o.DType == ir.Uint8 && v.dtype == ir.Int8 {
+				v = l.toUint8(v)
+			}
 		}
 		v.graphOut = true
 		l.m.outputs = append(l.m.outputs, v)
@@ -96,6 +109,9 @@ func (l *lowering) newValue(name string, dt ir.DType, shape []int, lay layout) *
 		lay = plain
 	}
 	v := &value{name: name, dtype: dt, shape: shape, layout: lay}
+	if info := l.g.ValueInfo[name]; info != nil {
+		v.quant = info.Quant
+	}
 	if lay == channelsLast {
 		v.strides = channelsLastStrides(shape, shape[1])
 	} else {
@@ -113,7 +129,7 @@ func (l *lowering) value(name string) (*value, error) {
 	}
 	if t, ok := l.g.Initializers[name]; ok {
 		v := l.newValue(name, t.DType, t.Shape, plain)
-		v.konst = t
+		v.konst, v.quant = t, t.Quant
 		l.vals[name] = v
 		return v, nil
 	}
@@ -151,7 +167,7 @@ func (l *lowering) out(i int, lay layout) *value {
 func (l *lowering) outAlias(i int, src *value) *value {
 	name := l.node.Outputs[i]
 	info := l.g.ValueInfo[name]
-	v := &value{name: name, dtype: info.DType, shape: info.Shape, layout: plain, strides: plainStrides(info.Shape), alias: src}
+	v := &value{name: name, dtype: info.DType, shape: info.Shape, layout: plain, strides: plainStrides(info.Shape), alias: src, quant: src.quant}
 	if src.konst != nil {
 		c := *src.konst
 		c.Shape = info.Shape
@@ -192,7 +208,7 @@ func (l *lowering) toLayout(v *value, to layout) *value {
 	var c *value
 	spatial := ir.NumElements(v.shape[2:])
 	if v.contiguous() && (v.shape[1] == 1 || spatial == 1) {
-		c = &value{name: v.name + "/" + layoutName(to), dtype: v.dtype, shape: v.shape, layout: to, alias: v}
+		c = &value{name: v.name + "/" + layoutName(to), dtype: v.dtype, shape: v.shape, layout: to, alias: v, quant: v.quant}
 		if v.konst != nil {
 			c.konst, c.alias = v.konst, nil
 		}
@@ -219,6 +235,7 @@ func layoutName(l layout) string {
 // copyValue copies v into a new value of layout to.
 func (l *lowering) copyValue(v *value, to layout) *value {
 	c := l.newValue(v.name+"/"+layoutName(to), v.dtype, v.shape, to)
+	c.quant = v.quant
 	if v.konst != nil && v.dtype == ir.Float32 {
 		// Constants convert at prepare time.
 		t := &ir.Tensor{DType: ir.Float32, Shape: v.shape, F32: make([]float32, v.numel())}
@@ -296,4 +313,37 @@ var stridedOutputOps = map[string]bool{"Conv": true, "MaxPool": true, "AveragePo
 func (l *lowering) parallel(n int, body func(worker, i int)) func() {
 	p := l.m.pool
 	return func() { p.parallelFor(n, body) }
+}
+
+// toUint8 converts an int8 value back to the uint8 a legacy model's graph
+// output declares.
+func (l *lowering) toUint8(v *value) *value {
+	c := l.newValue(v.name+"/u8", ir.Uint8, v.shape, plain)
+	c.quant = shiftQuant(v.quant, 128)
+	l.addStep(&step{op: "Cast(s8→u8)", inputs: []*value{v}, outputs: []*value{c}, run: func() {
+		copy(c.raw, v.raw)
+		flipSign(c.raw)
+	}})
+	return c
+}
+
+// flipSign maps uint8 ↔ int8 by toggling the top bit (x ± 128).
+func flipSign(b []byte) {
+	for i := range b {
+		b[i] ^= 0x80
+	}
+}
+
+func shiftQuant(q *ir.Quant, d int32) *ir.Quant {
+	if q == nil {
+		return nil
+	}
+	n := &ir.Quant{Scale: q.Scale, Axis: q.Axis, ZeroPoint: make([]int32, len(q.ZeroPoint))}
+	for i, z := range q.ZeroPoint {
+		n.ZeroPoint[i] = z + d
+	}
+	if len(n.ZeroPoint) == 0 {
+		n.ZeroPoint = []int32{d}
+	}
+	return n
 }

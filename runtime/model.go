@@ -56,7 +56,9 @@ type Model struct {
 	arena   []byte
 	pool    *pool
 	scratch [][]float32
-	stats   Stats
+	// scratchBytes is the int8 kernels' per-worker scratch.
+	scratchBytes [][]byte
+	stats        Stats
 }
 
 // step is one kernel invocation of the lowered program.
@@ -99,8 +101,10 @@ func New(g *ir.Graph, opt Options) (*Model, error) {
 		v.bindStorage(m.arena)
 	}
 	m.scratch = make([][]float32, m.pool.threads)
+	m.scratchBytes = make([][]byte, m.pool.threads)
 	for i := range m.scratch {
 		m.scratch[i] = make([]float32, l.scratch)
+		m.scratchBytes[i] = make([]byte, l.scratchBytes)
 	}
 	seen := map[*value]bool{}
 	for _, v := range m.values {

@@ -189,41 +189,7 @@ func lowerPad(l *lowering, n *ir.Node) error {
 		return err
 	}
 	out := l.out(0, x.layout)
-	idx := make([]int32, 0, out.numel())
-	outIdx := make([]int32, 0, out.numel())
-	forEach(out.shape, func(ix []int) {
-		src, o := 0, 0
-		inside := true
-		for d, v := range ix {
-			o += v * out.strides[d]
-			s := v - pads[d]
-			dim := x.shape[d]
-			if s < 0 || s >= dim {
-				switch mode {
-				case "constant":
-					inside = false
-				case "edge":
-					s = min(max(s, 0), dim-1)
-				case "reflect":
-					for s < 0 || s >= dim {
-						if s < 0 {
-							s = -s
-						}
-						if s >= dim {
-							s = 2*(dim-1) - s
-						}
-					}
-				}
-			}
-			src += s * x.strides[d]
-		}
-		outIdx = append(outIdx, int32(o))
-		if inside {
-			idx = append(idx, int32(src))
-		} else {
-			idx = append(idx, -1)
-		}
-	})
+	idx, outIdx := padIndex(x, out, pads, mode)
 	l.addStep(&step{op: "Pad", inputs: []*value{x}, outputs: []*value{out}, run: func() {
 		dst, src := out.f32, x.f32
 		for i, s := range idx {
@@ -281,4 +247,45 @@ func lowerGather(l *lowering, n *ir.Node) error {
 		return &passes.Unsupported{Op: "Gather(" + ind.dtype.String() + " runtime indices)", Node: n.Name, Opset: l.g.Opset}
 	}
 	return nil
+}
+
+// padIndex lists, for every output element of a Pad, its position in out
+// and its source position in x (−1 for the constant border).
+func padIndex(x, out *value, pads []int, mode string) (idx, outIdx []int32) {
+	idx = make([]int32, 0, out.numel())
+	outIdx = make([]int32, 0, out.numel())
+	forEach(out.shape, func(ix []int) {
+		src, o := 0, 0
+		inside := true
+		for d, v := range ix {
+			o += v * out.strides[d]
+			s := v - pads[d]
+			dim := x.shape[d]
+			if s < 0 || s >= dim {
+				switch mode {
+				case "constant":
+					inside = false
+				case "edge":
+					s = min(max(s, 0), dim-1)
+				case "reflect":
+					for s < 0 || s >= dim {
+						if s < 0 {
+							s = -s
+						}
+						if s >= dim {
+							s = 2*(dim-1) - s
+						}
+					}
+				}
+			}
+			src += s * x.strides[d]
+		}
+		outIdx = append(outIdx, int32(o))
+		if inside {
+			idx = append(idx, int32(src))
+		} else {
+			idx = append(idx, -1)
+		}
+	})
+	return idx, outIdx
 }

@@ -28,6 +28,7 @@ type value struct {
 	strides []int
 
 	konst *ir.Tensor // constant data (not in the arena)
+	quant *ir.Quant  // quantisation of int8/uint8 values (per tensor)
 
 	// Storage: a value either owns an arena block (root), aliases another
 	// value's storage at the same offset (reshape family), or is a channel
@@ -40,6 +41,7 @@ type value struct {
 	graphOut bool
 
 	f32 []float32 // resolved storage once the arena exists
+	s8  []int8
 	raw []byte
 }
 
@@ -139,8 +141,13 @@ func physicalPerm(l layout, rank int) []int {
 // bindStorage points v.f32/raw at the arena (or at constant data).
 func (v *value) bindStorage(arena []byte) {
 	if v.konst != nil {
-		if v.dtype == ir.Float32 {
+		switch v.dtype {
+		case ir.Float32:
 			v.f32 = v.konst.F32
+		case ir.Int8:
+			v.s8 = v.konst.I8
+		case ir.Uint8:
+			v.raw = v.konst.U8
 		}
 		return
 	}
@@ -159,8 +166,11 @@ func (v *value) bindStorage(arena []byte) {
 		return
 	}
 	v.raw = arena[start : start+n*es : start+n*es]
-	if v.dtype == ir.Float32 {
+	switch v.dtype {
+	case ir.Float32:
 		v.f32 = unsafe.Slice((*float32)(unsafe.Pointer(&arena[start])), n)
+	case ir.Int8:
+		v.s8 = unsafe.Slice((*int8)(unsafe.Pointer(&arena[start])), n)
 	}
 }
 

@@ -34,6 +34,12 @@ func FoldPad(g *ir.Graph) error {
 		if err != nil || mode != "constant" || value != 0 {
 			continue
 		}
+		// Quantised pads fill with the zero point (real 0), as the conv's
+		// own padding does, when both sides share quantisation; an
+		// explicit quantised constant_value is not real 0.
+		if vi.Quant != nil && (p.Input(2) != "" || n.Op != "Conv" || !sameQuant(vi, g.ValueInfo[p.Outputs[0]])) {
+			continue
+		}
 		if pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 || anyNegative(pads) {
 			continue
 		}
@@ -143,6 +149,11 @@ func FuseActivation(g *ir.Graph) error {
 		if p == nil || (p.Op != "Conv" && p.Op != "Gemm" && p.Op != "MatMul") || !singleUse(g, cons, p.Outputs[0]) {
 			continue
 		}
+		// A quantised activation that requantises (different output
+		// scale) is two roundings in TFLite; fusing would change bits.
+		if !sameQuant(g.ValueInfo[p.Outputs[0]], g.ValueInfo[act.Outputs[0]]) {
+			continue
+		}
 		if p.Has(AttrClampMin) {
 			lo = max(lo, p.Float(AttrClampMin, lo))
 			hi = min(hi, p.Float(AttrClampMax, hi))
@@ -180,4 +191,33 @@ func clampOf(g *ir.Graph, n *ir.Node) (lo, hi float32, ok bool) {
 		return lo, hi, true
 	}
 	return 0, 0, false
+}
+
+// sameQuant reports whether two values carry the same quantisation (or
+// both none).
+func sameQuant(a, b *ir.ValueInfo) bool {
+	var qa, qb *ir.Quant
+	if a != nil {
+		qa = a.Quant
+	}
+	if b != nil {
+		qb = b.Quant
+	}
+	if qa == nil || qb == nil {
+		return qa == nil && qb == nil
+	}
+	if len(qa.Scale) != len(qb.Scale) || len(qa.ZeroPoint) != len(qb.ZeroPoint) {
+		return false
+	}
+	for i := range qa.Scale {
+		if qa.Scale[i] != qb.Scale[i] {
+			return false
+		}
+	}
+	for i := range qa.ZeroPoint {
+		if qa.ZeroPoint[i] != qb.ZeroPoint[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -84,6 +84,7 @@ func init() {
 		"Gather": inferGather, "Cast": inferCast, "Constant": inferConstant,
 		"ConstantOfShape": inferConstantOfShape, "ReduceMean": inferReduce,
 		"ReduceMax": inferReduce, "ReduceSum": inferReduce,
+		"QuantizeLinear": inferQuantize, "DequantizeLinear": inferDequantize,
 	}
 }
 
@@ -948,4 +949,18 @@ func RequiresConstant(op string, i int) bool {
 		}
 	}
 	return false
+}
+
+// inferQuantize: QuantizeLinear's output type is its zero point's type
+// (uint8 when absent), unless a reader annotated the value.
+func inferQuantize(c *inferCtx) ([]*ir.ValueInfo, error) {
+	dt := ir.Uint8
+	if z := c.constant(2); z != nil {
+		dt = z.DType
+	}
+	return []*ir.ValueInfo{vi(dt, c.shape(0))}, nil
+}
+
+func inferDequantize(c *inferCtx) ([]*ir.ValueInfo, error) {
+	return []*ir.ValueInfo{vi(ir.Float32, c.shape(0))}, nil
 }
