@@ -24,9 +24,11 @@ func packF32GemmB(b []float32, k, n int, trans bool) []float32 {
 	p := make([]float32, panels*k*f32GemmNR)
 	for q := 0; q < panels; q++ {
 		dst := p[q*k*f32GemmNR : (q+1)*k*f32GemmNR]
-		for j := 0; j < f32GemmNR && q*f32GemmNR+j < n; j++ {
-			col := q*f32GemmNR + j
-			for kk := 0; kk < k; kk++ {
+		nv := min(f32GemmNR, n-q*f32GemmNR)
+		// k outermost: four short sequential streams in either layout.
+		for kk := 0; kk < k; kk++ {
+			for j := 0; j < nv; j++ {
+				col := q*f32GemmNR + j
 				if trans {
 					dst[kk*f32GemmNR+j] = b[col*k+kk]
 				} else {
@@ -50,6 +52,7 @@ func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, l
 	if m <= 0 || n <= 0 {
 		return
 	}
+	mr = min(max(mr, 1), 4) // the generated micro-kernels cover 1..4 rows
 	if k == 0 {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
@@ -107,6 +110,7 @@ func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, l
 				for i := 0; i < r; i++ {
 					dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nv]
 					src := t[i*f32GemmNR : i*f32GemmNR+nv]
+					src = src[:len(dst)]
 					if last {
 						for j, v := range src {
 							dst[j] = clamp.apply(v)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/edgeinfer/edgeinfer/runtime"
+)
+
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "--model M [--threads N] [--runs N] [--warmup N] [--profile]", stderr)
+	model := fs.String("model", "", modelHelp)
+	threads := fs.Int("threads", defaultThreads(), "worker threads")
+	runs := fs.Int("runs", 20, "timed runs")
+	warmup := fs.Int("warmup", 3, "untimed runs first")
+	profile := fs.Bool("profile", false, "time every layer and print a per-layer table (median over the runs)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *runs < 1 {
+		return fmt.Errorf("--runs %d: must be at least 1", *runs)
+	}
+	if *warmup < 0 {
+		return fmt.Errorf("--warmup %d: must not be negative", *warmup)
+	}
+	m, _, err := prepare(*model, *threads)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	// The synthetic pattern with the default normalisation (pixels in
+	// [0,1]) keeps activations in a realistic range.
+	fl := imageFlags{mean: "0", std: "1", scale: 255}
+	if err := fl.check(); err != nil {
+		return err
+	}
+	f := &feeder{m: m, flags: fl}
+	data := make([]tensorData, m.NumInputs())
+	for i := range data {
+		if data[i], err = f.synthetic(i); err != nil {
+			return err
+		}
+	}
+	load := func() {
+		for i := range data {
+			data[i].load(m, i)
+		}
+	}
+	for range *warmup {
+		load()
+		if err := m.Run(); err != nil {
+			return err
+		}
+	}
+
+	lat := make([]time.Duration, *runs)
+	var steps [][]time.Duration // [step][run], with --profile
+	var prof []runtime.StepTime
+	for r := range lat {
+		load()
+		t0 := time.Now()
+		if *profile {
+			prof = m.RunProfiled(prof)
+		} else if err := m.Run(); err != nil {
+			return err
+		}
+		lat[r] = time.Since(t0)
+		if *profile {
+			if steps == nil {
+				steps = make([][]time.Duration, len(prof))
+			}
+			for i, p := range prof {
+				steps[i] = append(steps[i], p.Time)
+			}
+		}
+	}
+	slices.Sort(lat)
+	st := m.Stats()
+	med := median(lat)
+	p90 := lat[min(len(lat)-1, (len(lat)*9+9)/10-1)]
+	fmt.Fprintf(stdout, "model    %s: %s params, %s MACs, %d threads\n", *model, fmtCount(st.Params), fmtCount(st.MACs), m.Threads())
+	how := ""
+	if *profile {
+		how = " (profiled: includes per-layer timing overhead)"
+	}
+	fmt.Fprintf(stdout, "latency  min %.3f ms, median %.3f ms, p90 %.3f ms over %d runs after %d warm-up%s\n",
+		ms(lat[0]), ms(med), ms(p90), *runs, *warmup, how)
+	if st.MACs > 0 {
+		fmt.Fprintf(stdout, "speed    %.2f GOPS at the median (2 ops per MAC)\n", gops(st.MACs, med))
+	}
+	if !*profile {
+		return nil
+	}
+
+	layers := m.Layers()
+	times := make([]time.Duration, len(steps))
+	var total time.Duration
+	for i, s := range steps {
+		slices.Sort(s)
+		times[i] = median(s)
+		total += times[i]
+	}
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "\n#\top\tname\toutput shape\tMACs\ttime ms\tGOPS\tshare %")
+	for i, l := range layers {
+		if i >= len(times) {
+			break
+		}
+		g := "-"
+		if l.MACs > 0 && times[i] > 0 {
+			g = fmt.Sprintf("%.2f", gops(l.MACs, times[i]))
+		}
+		share := 0.0
+		if total > 0 {
+			share = 100 * float64(times[i]) / float64(total)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%.3f\t%s\t%.1f\n", i, l.Op, l.Name, l.Shape, fmtCount(l.MACs), ms(times[i]), g, share)
+	}
+	tg := "-"
+	if st.MACs > 0 && total > 0 {
+		tg = fmt.Sprintf("%.2f", gops(st.MACs, total))
+	}
+	fmt.Fprintf(w, "\ttotal\t%d steps\t\t%s\t%.3f\t%s\t100.0\n", len(times), fmtCount(st.MACs), ms(total), tg)
+	return w.Flush()
+}
+
+// gops is 2·macs operations per d, in 10⁹/s.
+func gops(macs int64, d time.Duration) float64 {
+	return 2 * float64(macs) / d.Seconds() / 1e9
+}
