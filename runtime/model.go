@@ -199,6 +199,9 @@ func (m *Model) InputBytes(i int) []byte { return m.inputs[i].raw }
 // aliases the arena and is valid until the next Run.
 func (m *Model) Output(i int) []float32 { return m.outputs[i].f32 }
 
+// OutputBytes returns the raw storage of output i (int8/uint8 outputs).
+func (m *Model) OutputBytes(i int) []byte { return m.outputs[i].raw }
+
 // OutputTensor copies output i into a new tensor of its dtype.
 func (m *Model) OutputTensor(i int) *ir.Tensor {
 	v := m.outputs[i]
@@ -212,6 +215,13 @@ func (m *Model) OutputTensor(i int) *ir.Tensor {
 		t.F32 = append([]float32(nil), v.f32...)
 	case ir.Int64:
 		t.I64 = append([]int64(nil), v.ints64()...)
+	case ir.Int8:
+		t.I8 = make([]int8, len(v.raw))
+		for i, b := range v.raw {
+			t.I8[i] = int8(b)
+		}
+	case ir.Uint8:
+		t.U8 = append([]uint8(nil), v.raw...)
 	default:
 		return nil
 	}

@@ -169,6 +169,7 @@ func lowerPool(l *lowering, n *ir.Node) error {
 		b, r0 := i/chunks, (i%chunks)*rows
 		kernel(x.f32[b*g.inBatch:], out.f32[b*g.outBatch:], r0, min(r0+rows, g.oh))
 	})})
+	l.applyClamp(n, out)
 	return nil
 }
 
@@ -190,6 +191,7 @@ func lowerGlobalPool(l *lowering, n *ir.Node) error {
 		b, c0 := i/chunks, (i%chunks)*cb
 		kernel(x.f32[b*hw*c:(b+1)*hw*c], hw, c, out.f32[b*c:(b+1)*c], c0, min(c0+cb, c))
 	})})
+	l.applyClamp(n, out)
 	return nil
 }
 

@@ -355,6 +355,7 @@ func lowerBinary(l *lowering, n *ir.Node) error {
 			p.run(mul, out.f32, out.f32, scale.f32, item)
 		})})
 	}
+	l.applyClamp(n, out)
 	return nil
 }
 
@@ -368,4 +369,23 @@ func equalShape(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// applyClamp adds a clamp step for a fused activation (ei_clamp_min/max)
+// on an op whose kernel has no epilogue for it (TFLite fuses activations
+// into ADD, MUL, pooling and concatenation).
+func (l *lowering) applyClamp(n *ir.Node, out *value) {
+	if !n.Has(passes.AttrClampMin) || out.dtype != ir.Float32 {
+		return
+	}
+	c := clampAttr(n)
+	lo, hi := c.Min, c.Max
+	total := out.span()
+	chunks := (total + elementChunk - 1) / elementChunk
+	l.addStep(&step{op: "Clip", inputs: []*value{out}, outputs: []*value{out}, run: l.parallel(chunks, func(_, i int) {
+		v := out.f32[i*elementChunk : min((i+1)*elementChunk, total)]
+		for j, x := range v {
+			v[j] = min(max(x, lo), hi)
+		}
+	})})
 }

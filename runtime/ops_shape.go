@@ -66,11 +66,24 @@ func lowerTranspose(l *lowering, n *ir.Node) error {
 	}
 	// A transpose that only undoes the channels-last layout (NHWC reading
 	// of a channels-last tensor, as the TFLite reader emits) is free.
-	if x.konst == nil && equalStrides(srcStr, plainStrides(info.Shape), info.Shape) && x.contiguous() {
-		out := &value{name: n.Outputs[0], dtype: x.dtype, shape: info.Shape, layout: plain, strides: plainStrides(info.Shape), alias: x}
-		l.m.values = append(l.m.values, out)
-		l.vals[out.name] = out
-		return nil
+	if x.konst == nil && x.contiguous() {
+		// The bytes may already be the output in plain order (NCHW→NHWC of
+		// a channels-last tensor), or in channels-last order (NHWC→NCHW
+		// of a plain tensor, as a TFLite input): then no copy is needed.
+		for _, lay := range []layout{plain, channelsLast} {
+			want := plainStrides(info.Shape)
+			if lay == channelsLast && len(info.Shape) >= 3 {
+				want = channelsLastStrides(info.Shape, info.Shape[1])
+			} else if lay == channelsLast {
+				continue
+			}
+			if equalStrides(srcStr, want, info.Shape) {
+				out := &value{name: n.Outputs[0], dtype: x.dtype, shape: info.Shape, layout: lay, strides: want, alias: x, quant: x.quant}
+				l.m.values = append(l.m.values, out)
+				l.vals[out.name] = out
+				return nil
+			}
+		}
 	}
 	out := l.out(0, plain)
 	copyStep(l, "Transpose", out, 0, out.strides, x, 0, srcStr, out.shape)
@@ -125,6 +138,7 @@ func lowerConcat(l *lowering, n *ir.Node) error {
 	if len(views) > 0 {
 		l.addStep(&step{op: "Concat(in place)", inputs: views, outputs: []*value{out}, run: func() {}})
 	}
+	l.applyClamp(n, out)
 	return nil
 }
 
