@@ -347,3 +347,17 @@ func shiftQuant(q *ir.Quant, d int32) *ir.Quant {
 	}
 	return n
 }
+
+// layoutOps move or select elements without arithmetic, so they run on
+// any element type, int8 included.
+var layoutOps = map[string]bool{
+	"Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true, "Transpose": true,
+	"Split": true, "Slice": true, "Identity": true, "Dropout": true, "Gather": true,
+}
+
+// SupportsInt8 reports whether the runtime executes op on int8 tensors
+// (the quantiser keeps every other op in a float island).
+func SupportsInt8(op string) bool {
+	_, ok := qlowerers[op]
+	return ok || layoutOps[op] || op == "QuantizeLinear" || op == "DequantizeLinear"
+}
