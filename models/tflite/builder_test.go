@@ -22,6 +22,7 @@ type tmTensor struct {
 	scale []float32
 	zp    []int64
 	qdim  int32
+	share int // 1 + index of an earlier constant whose buffer this one uses
 }
 
 // tmOp is an operator of a test model.
@@ -107,6 +108,10 @@ func (m *tmModel) bytes() []byte {
 	bufs = append(bufs, b.EndObject())
 	bufIndex := make([]uint32, len(m.tensors))
 	for i, t := range m.tensors {
+		if t.share > 0 {
+			bufIndex[i] = bufIndex[t.share-1]
+			continue
+		}
 		if t.data == nil {
 			continue
 		}

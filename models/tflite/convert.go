@@ -79,9 +79,12 @@ type converter struct {
 	firstUse [][2]int // first (operator, input slot) reading each tensor
 	baseUsed []bool   // a constant took its base name already
 	outputs  []int    // graph output tensors
+	copyLeft int64    // bytes of constant data the reader may still copy
 }
 
-func convert(m *modelDef) (*ir.Graph, error) {
+// convert translates m's main subgraph; size is the file's size, which
+// bounds what the reader copies.
+func convert(m *modelDef, size int) (*ir.Graph, error) {
 	sg := &m.main
 	nt := len(sg.tensors)
 	c := &converter{
@@ -96,6 +99,7 @@ func convert(m *modelDef) (*ir.Graph, error) {
 		producer: make([]int, nt),
 		firstUse: make([][2]int, nt),
 		baseUsed: make([]bool, nt),
+		copyLeft: 4*int64(size) + 1<<20,
 	}
 	c.g.Format = "tflite"
 	c.g.Opset = opset
@@ -295,7 +299,13 @@ func (c *converter) constant(idx int, role constRole) (string, error) {
 	}
 	irShape := permuteShape(shape, perm)
 	data := ti.data
-	if perm != nil && !keepsOrder(shape, perm) {
+	permute := perm != nil && !keepsOrder(shape, perm)
+	if permute || !aliasable(data, ti.dt) {
+		if err := c.spend(len(data)); err != nil {
+			return "", c.tensorErr(idx, err)
+		}
+	}
+	if permute {
 		data = permuteBytes(data, ti.dt.Size(), shape, perm)
 	}
 	tensor := typedTensor(ti.dt, irShape, data, true)
@@ -309,6 +319,17 @@ func (c *converter) constant(idx int, role constRole) (string, error) {
 	c.setInfo(name, ti.dt, irShape, cloneQuant(q))
 	c.consts[key] = name
 	return name, nil
+}
+
+// spend charges n bytes of copied constant data against the copy budget:
+// several tensors may share one buffer, so without a bound a file could
+// make the reader copy its largest buffer once per tensor.
+func (c *converter) spend(n int) error {
+	if int64(n) > c.copyLeft {
+		return errors.New("constants copied from shared buffers exceed four times the file size")
+	}
+	c.copyLeft -= int64(n)
+	return nil
 }
 
 // addInit adds a constant the reader made itself under a fresh name.

@@ -20,18 +20,40 @@ const maxPos = math.MaxInt32
 // table is one validated FlatBuffers table.
 type table struct {
 	flatbuffers.Table
-	what   string // what the table is, for errors: "subgraph 0 tensor 12"
-	vtLen  uint64 // vtable size in bytes, checked to lie in the buffer
-	objLen uint64 // inline object size in bytes, checked to lie in the buffer
+	what   string  // what the table is, for errors: "subgraph 0 tensor 12"
+	vtLen  uint64  // vtable size in bytes, checked to lie in the buffer
+	objLen uint64  // inline object size in bytes, checked to lie in the buffer
+	budget *budget // shared by all tables of one buffer
 }
 
 // vector is one validated FlatBuffers vector: n elements of size elem
 // starting at start, all inside the buffer.
 type vector struct {
-	b     []byte
-	start uint64
-	n     int
-	elem  uint64
+	b      []byte
+	start  uint64
+	n      int
+	elem   uint64
+	budget *budget
+}
+
+// budget bounds the vector bytes a decoder visits. Nothing stops a
+// FlatBuffer from pointing many offsets at one object (every subgraph
+// entry at one subgraph, every tensor entry at one tensor with a long
+// shape), so a small file could otherwise decode into a quadratically
+// large one. A well-formed file visits each vector once.
+type budget struct {
+	left int64
+}
+
+// newBudget allows visiting twice the buffer's size, plus slack.
+func newBudget(n int) *budget { return &budget{left: 2*int64(n) + 1<<16} }
+
+func (b *budget) take(n uint64, what, name string) error {
+	if n > uint64(b.left) {
+		return fmt.Errorf("%s: vector %s: the file's offsets revisit more data than it holds (shared or overlapping objects)", what, name)
+	}
+	b.left -= int64(n)
+	return nil
 }
 
 // rootTable returns the table the buffer's root offset points at.
@@ -40,12 +62,12 @@ func rootTable(b []byte, what string) (table, error) {
 		return table{}, fmt.Errorf("%s: file of %d bytes is too short for a FlatBuffer", what, len(b))
 	}
 	root := uint64(flatbuffers.GetUOffsetT(b))
-	return newTable(b, root, what)
+	return newTable(b, root, what, newBudget(len(b)))
 }
 
 // newTable validates the table at pos: its soffset to the vtable, the
 // vtable and the inline object must lie inside b.
-func newTable(b []byte, pos uint64, what string) (table, error) {
+func newTable(b []byte, pos uint64, what string, bud *budget) (table, error) {
 	n := uint64(len(b))
 	if pos > maxPos || pos+4 > n {
 		return table{}, fmt.Errorf("%s: table at byte %d lies outside the %d-byte buffer", what, pos, n)
@@ -70,6 +92,7 @@ func newTable(b []byte, pos uint64, what string) (table, error) {
 		what:   what,
 		vtLen:  vtLen,
 		objLen: objLen,
+		budget: bud,
 	}, nil
 }
 
@@ -161,7 +184,7 @@ func (t table) child(id int, name, what string) (table, bool, error) {
 	if !ok || err != nil {
 		return table{}, false, err
 	}
-	c, err := newTable(t.Bytes, p, what)
+	c, err := newTable(t.Bytes, p, what, t.budget)
 	return c, err == nil, err
 }
 
@@ -170,7 +193,7 @@ func (t table) child(id int, name, what string) (table, bool, error) {
 func (t table) vector(id int, elem uint64, name string) (vector, error) {
 	p, ok, err := t.ref(id, name)
 	if !ok || err != nil {
-		return vector{b: t.Bytes}, err
+		return vector{b: t.Bytes, budget: t.budget}, err
 	}
 	n := uint64(len(t.Bytes))
 	if p+4 > n {
@@ -181,7 +204,10 @@ func (t table) vector(id int, elem uint64, name string) (vector, error) {
 	if count*elem > n-start {
 		return vector{}, fmt.Errorf("%s: vector %s of %d elements at byte %d runs past the %d-byte buffer", t.what, name, count, p, n)
 	}
-	return vector{b: t.Bytes, start: start, n: int(count), elem: elem}, nil
+	if err := t.budget.take(4+count*elem, t.what, name); err != nil {
+		return vector{}, err
+	}
+	return vector{b: t.Bytes, start: start, n: int(count), elem: elem, budget: t.budget}, nil
 }
 
 // str returns the string in field id ("" when absent).
@@ -228,5 +254,5 @@ func (v vector) f32s() []float32 {
 func (v vector) table(i int, what string) (table, error) {
 	p := v.at(i)
 	target := p + uint64(flatbuffers.GetUOffsetT(v.b[p:]))
-	return newTable(v.b, target, what)
+	return newTable(v.b, target, what, v.budget)
 }

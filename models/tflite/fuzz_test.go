@@ -1,11 +1,15 @@
 package tflite
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
+
+	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -172,6 +176,57 @@ func TestCorrupted(t *testing.T) {
 		t.Logf("input %d: %d of %d corrupted copies rejected", i, failed, iters)
 		assert.Positive(t, failed)
 	}
+}
+
+// TestSharedObjects checks the bounds on files whose offsets point many
+// times at one object, which could otherwise make a small file decode or
+// copy into a huge graph.
+func TestSharedObjects(t *testing.T) {
+	t.Run("tensors", func(t *testing.T) {
+		// 3000 tensor entries all pointing at one tensor of 3000 dims.
+		b := flatbuffers.NewBuilder(0)
+		shape := int32Vec(b, make([]int32, 3000))
+		b.StartObject(10)
+		b.PrependUOffsetTSlot(0, shape, 0)
+		tensor := b.EndObject()
+		tensors := offsetVec(b, slices.Repeat([]flatbuffers.UOffsetT{tensor}, 3000))
+		b.StartObject(5)
+		b.PrependUOffsetTSlot(0, tensors, 0)
+		sg := b.EndObject()
+		sgs := offsetVec(b, []flatbuffers.UOffsetT{sg})
+		b.StartObject(8)
+		b.PrependUOffsetTSlot(2, sgs, 0)
+		b.FinishWithFileIdentifier(b.EndObject(), []byte("TFL3"))
+		_, err := Parse(b.FinishedBytes())
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "revisit more data than it holds")
+	})
+	t.Run("buffers", func(t *testing.T) {
+		// 300 convolutions whose filters, which need transposing, all
+		// use one 64 KiB buffer.
+		m := &tmModel{tensors: []tmTensor{named("x", f32(1, 16, 16, 4))}, inputs: []int32{0}}
+		for i := range 300 {
+			w := named(fmt.Sprintf("w%d", i), f32(16, 16, 16, 4))
+			if i == 0 {
+				w.data = seqF32(16 * 16 * 16 * 4)
+			} else {
+				w.share, w.data = 2, []byte{}
+			}
+			y := named(fmt.Sprintf("y%d", i), f32(1, 1, 1, 16))
+			m.tensors = append(m.tensors, w, y)
+			n := int32(len(m.tensors))
+			m.ops = append(m.ops, tmOp{code: bConv, in: []int32{0, n - 2}, out: []int32{n - 1}, optType: 1, opts: convOpts(1, 1, 0)})
+			m.outputs = append(m.outputs, n-1)
+		}
+		data := m.bytes()
+		_, err := Parse(data)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "exceed four times the file size")
+		// The first few share the buffer legitimately.
+		m.ops, m.outputs = m.ops[:3], m.outputs[:3]
+		g := parseModel(t, m)
+		assert.Len(t, nodesOf(g, "Conv"), 3)
+	})
 }
 
 func FuzzParse(f *testing.F) {

@@ -229,6 +229,9 @@ func (x *opCtx) constInts(idx int, what string) ([]int64, error) {
 	if ti.dt != ir.Int32 && ti.dt != ir.Int64 {
 		return nil, x.errorf("%s tensor has type %s, want int32 or int64", what, ti.dt)
 	}
+	if err := x.c.spend(2 * len(ti.data)); err != nil {
+		return nil, x.wrap(x.c.tensorErr(idx, err))
+	}
 	return typedTensor(ti.dt, ti.shape, ti.data, false).Ints(), nil
 }
 

@@ -141,6 +141,13 @@ func permuteBytes(src []byte, es int, shape, perm []int) []byte {
 	return dst
 }
 
+// aliasable reports whether raw can be viewed in place as dt elements:
+// on a little-endian host, suitably aligned.
+func aliasable(raw []byte, dt ir.DType) bool {
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	return hostLittleEndian && len(raw) > 0 && p%uintptr(dt.Size()) == 0
+}
+
 // typedTensor builds a tensor over raw little-endian bytes. When alias is
 // set and the bytes are suitably aligned on a little-endian host, the data
 // slice aliases raw; otherwise it is a copy.
@@ -148,7 +155,7 @@ func typedTensor(dt ir.DType, shape []int, raw []byte, alias bool) *ir.Tensor {
 	t := &ir.Tensor{DType: dt, Shape: shape}
 	n := len(raw) / dt.Size()
 	p := unsafe.Pointer(unsafe.SliceData(raw))
-	inPlace := alias && hostLittleEndian && n > 0 && uintptr(p)%uintptr(dt.Size()) == 0
+	inPlace := alias && aliasable(raw, dt)
 	switch dt {
 	case ir.Int8:
 		if inPlace {

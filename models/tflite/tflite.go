@@ -116,7 +116,7 @@ func parse(data []byte, src string) (*ir.Graph, error) {
 	m, err := decodeModel(data)
 	var g *ir.Graph
 	if err == nil {
-		g, err = convert(m)
+		g, err = convert(m, len(data))
 	}
 	if err != nil {
 		if src == "" {
