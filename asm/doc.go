@@ -1,16 +1,17 @@
 // Package asm holds edgeinfer's compute kernels: one Go signature per
 // operation, with a body per instruction set.
 //
-// This file set contains the portable float32 bodies (*_generic.go). They are
-// the oracle every SIMD body is tested against, the fallback on every CPU, and
-// the production path wherever no SIMD body exists yet, so they are written
-// for speed within plain Go: NHWC activations, weights packed once at prepare
-// time, cache-blocked loops and register-tiled micro-kernels whose inner loops
-// are free of bounds checks.
+// The portable bodies live in *_generic.go files. They are the oracle every
+// SIMD body is tested against, the fallback on every CPU, and the production
+// path wherever no SIMD body exists yet, so the float32 ones (Conv2D,
+// DepthwiseConv2D, Pool2D, Gemm and the global pools) are written for speed
+// within plain Go: NHWC activations, weights packed once at prepare time,
+// cache-blocked loops and register-tiled micro-kernels whose inner loops are
+// free of bounds checks.
 //
 // Conventions shared by every kernel:
 //
-//   - Activations are NHWC (channels last) float32, one image per call.
+//   - Activations are NHWC (channels last), one image per call.
 //   - A Run method computes a range of the output (pixels, rows, columns or
 //     channels) so a worker pool can split one operation across goroutines.
 //     Calls on disjoint ranges are safe concurrently; Run never allocates, and

@@ -4,12 +4,15 @@ const (
 	// f32GemmNR is the column width of a packed B panel and of every
 	// register tile.
 	f32GemmNR = 4
-	// f32GemmKC bounds the k extent of one pass: a kc×4 B panel (8 KB) and an
-	// MR×kc sliver of A stay in a 32 KB L1 while the panel is reused for
-	// every row group of the block.
+	// f32GemmKC bounds the k extent of one pass: an MR×kc sliver of A
+	// (≤ 8 KB) stays in a 32 KB L1 while the column block's panels stream
+	// past it.
 	f32GemmKC = 512
-	// f32GemmMC bounds the rows of one Gemm block: MC×KC floats of A (128 KB)
-	// stay in L2 while every panel of the column range streams past.
+	// f32GemmBBlock bounds the floats of B (kc × column block, 128 KB) that
+	// one pass over a row group streams from L2.
+	f32GemmBBlock = 32 << 10
+	// f32GemmMC bounds the rows of one Gemm block, so its MC×KC floats of A
+	// (128 KB) stay in L2 across the column blocks.
 	f32GemmMC = 64
 )
 
@@ -45,9 +48,19 @@ func packF32GemmB(b []float32, k, n int, trans bool) []float32 {
 //	c[i*ldc+j] = clamp(bias[j] + Σ_{kk<k} a[i*lda+kk] · B[kk][j])
 //
 // where B is the packed panels b (panel q = columns 4q..4q+3, k*4 floats) and
-// bias may be nil. Rows go through the mr-row micro-kernel, the last < mr
-// rows through a smaller one. For k > f32GemmKC the k loop is blocked and the
-// partial sums live in c between blocks.
+// bias may be nil. A is read in place, never packed.
+//
+// Loops, outermost first: k blocks of at most f32GemmKC (only when several
+// row groups reuse them; partial sums live in c between blocks); column
+// blocks whose kc×nc slice of B fits f32GemmBBlock (L2); row groups of mr
+// rows, whose A sliver stays in L1; the block's 4-column panels, read as one
+// sequential stream from L2. This is GotoBLAS with the two inner loops
+// swapped: in Goto's order the unpacked A rows become mr short strided
+// streams from L2, which measured slower on conv tiles.
+//
+// Rows go through the mr-row micro-kernel, the last m%mr rows through a
+// smaller one; columns past n are zero in the packed panels and are computed
+// but never stored.
 func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
@@ -68,55 +81,59 @@ func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, l
 	}
 	kc := k
 	if m > mr && k > f32GemmKC {
-		// Blocking only pays when the panel is reused by several row
-		// groups; balance the blocks and keep them a multiple of the unroll.
+		// Blocking only pays when several row groups reuse B; balance the
+		// blocks and keep them a multiple of the unroll.
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
 	var acc [4 * f32GemmNR]float32
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
 		first, last := k0 == 0, k0+kb == k
-		for q, j0 := 0, 0; j0 < n; q, j0 = q+1, j0+f32GemmNR {
-			nv := min(f32GemmNR, n-j0)
-			panel := b[(q*k+k0)*f32GemmNR : (q*k+k0+kb)*f32GemmNR]
+		nc := max(f32GemmNR, f32GemmBBlock/kb/f32GemmNR*f32GemmNR)
+		for jb := 0; jb < n; jb += nc {
 			for i0 := 0; i0 < m; i0 += mr {
 				r := min(mr, m-i0)
-				t := acc[:r*f32GemmNR]
-				if first {
-					for i := 0; i < r; i++ {
-						ti := t[i*f32GemmNR : i*f32GemmNR+f32GemmNR]
-						if bias != nil {
-							copy(ti, bias[j0:j0+nv])
-						} else {
-							clear(ti)
-						}
-					}
-				} else {
-					for i := 0; i < r; i++ {
-						copy(t[i*f32GemmNR:i*f32GemmNR+nv], c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
-					}
-				}
-				ap := a[i0*lda+k0:]
-				switch r {
-				case 4:
-					f32Gemm4x4Scalar(kb, ap, lda, panel, t)
-				case 3:
-					f32Gemm3x4Scalar(kb, ap, lda, panel, t)
-				case 2:
-					f32Gemm2x4Scalar(kb, ap, lda, panel, t)
-				default:
-					f32Gemm1x4Scalar(kb, ap, lda, panel, t)
-				}
-				for i := 0; i < r; i++ {
-					dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nv]
-					src := t[i*f32GemmNR : i*f32GemmNR+nv]
-					src = src[:len(dst)]
-					if last {
-						for j, v := range src {
-							dst[j] = clamp.apply(v)
+				for j0 := jb; j0 < min(n, jb+nc); j0 += f32GemmNR {
+					nv := min(f32GemmNR, n-j0)
+					q := j0 / f32GemmNR
+					panel := b[(q*k+k0)*f32GemmNR : (q*k+k0+kb)*f32GemmNR]
+					t := acc[:r*f32GemmNR]
+					if first {
+						for i := 0; i < r; i++ {
+							ti := t[i*f32GemmNR : i*f32GemmNR+f32GemmNR]
+							if bias != nil {
+								copy(ti, bias[j0:j0+nv])
+							} else {
+								clear(ti)
+							}
 						}
 					} else {
-						copy(dst, src)
+						for i := 0; i < r; i++ {
+							copy(t[i*f32GemmNR:i*f32GemmNR+nv], c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
+						}
+					}
+					ap := a[i0*lda+k0:]
+					switch r {
+					case 4:
+						f32Gemm4x4Scalar(kb, ap, lda, panel, t)
+					case 3:
+						f32Gemm3x4Scalar(kb, ap, lda, panel, t)
+					case 2:
+						f32Gemm2x4Scalar(kb, ap, lda, panel, t)
+					default:
+						f32Gemm1x4Scalar(kb, ap, lda, panel, t)
+					}
+					for i := 0; i < r; i++ {
+						dst := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nv]
+						src := t[i*f32GemmNR : i*f32GemmNR+nv]
+						src = src[:len(dst)]
+						if last {
+							for j, v := range src {
+								dst[j] = clamp.apply(v)
+							}
+						} else {
+							copy(dst, src)
+						}
 					}
 				}
 			}
