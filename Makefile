@@ -12,16 +12,19 @@ LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
 CMD     := ./cmd/edgeinfer
 BIG_MODELS := inception_v3,resnet18,resnet50,densenet121,efficientnet_b0,mobilenet_v1,alexnet,vgg16
 
-.PHONY: help build test test-short cross bench fixtures-deps fixtures-big test-big fmt vet clean
+.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount
 
 help:
 	@echo "build         go build ./... and $(BIN)/edgeinfer"
 	@echo "test          go vet ./... and go test ./... (the CI command)"
 	@echo "test-short    go test -short ./..."
 	@echo "cross         static linux/arm64 and linux/arm (GOARM=7) binaries in $(BIN)/"
+	@echo "dist          release binaries for the Pis (static, stripped, version-stamped) in $(DIST)/, sizes and SHA256SUMS"
 	@echo "bench         runtime benchmarks (-benchtime 5x)"
 	@echo "fixtures-big  generate full-size PyTorch fixtures into $(BIG) (apt: python3-torch python3-torchvision python3-onnx)"
 	@echo "test-big      run the runtime fixture tests on $(BIG) as well"
+	@echo "test-arm64    asm and runtime (-short) tests under qemu-aarch64 for $(ARM64_CPUS), each kernel path pinned"
+	@echo "icount        instructions per op / inference under qemu (cortex-a72, cortex-a76); see docs/kernels.md"
 	@echo "fmt, vet, clean"
 
 build:
@@ -37,6 +40,26 @@ test-short:
 cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/edgeinfer-linux-arm64 $(CMD)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/edgeinfer-linux-armv7 $(CMD)
+
+# Release binaries for the boards: static (CGO_ENABLED=0), stripped,
+# reproducible paths, stamped with the version, commit and build date that
+# `edgeinfer version` prints. Override DIST_VERSION, DIST_COMMIT and
+# DIST_DATE to build without git.
+DIST         ?= $(BIN)/dist
+DIST_VERSION ?= $(or $(VERSION),$(shell git describe --always --dirty 2>/dev/null),unknown)
+DIST_COMMIT  ?= $(or $(shell git rev-parse --short=12 HEAD 2>/dev/null),unknown)
+DIST_DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+DIST_LDFLAGS := -s -w -X main.version=$(DIST_VERSION) -X main.commit=$(DIST_COMMIT) -X main.date=$(DIST_DATE)
+
+dist:
+	mkdir -p $(DIST)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags "$(DIST_LDFLAGS)" -o $(DIST)/edgeinfer-linux-arm64 $(CMD)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags "$(DIST_LDFLAGS)" -o $(DIST)/edgeinfer-linux-armv7 $(CMD)
+	cp boards/edgeinfer.service $(DIST)/
+	cd $(DIST) && sha256sum edgeinfer-linux-arm64 edgeinfer-linux-armv7 edgeinfer.service > SHA256SUMS
+	@echo "edgeinfer $(DIST_VERSION) (commit $(DIST_COMMIT), built $(DIST_DATE)):"
+	@cd $(DIST) && for f in edgeinfer-linux-arm64 edgeinfer-linux-armv7; do \
+		printf '  %-24s %6s KiB  %s\n' $$f $$(( $$(stat -c %s $$f) / 1024 )) "$$(file -b $$f 2>/dev/null | cut -d, -f1-2)"; done
 
 bench:
 	$(GO) test -run XXX -bench . ./runtime/ -benchtime 5x
@@ -64,3 +87,39 @@ vet:
 clean:
 	rm -rf $(BIN)
 	$(GO) clean -testcache
+
+# arm64 kernels under qemu-user: every CPU model the boards use, plus "max"
+# (every extension QEMU knows). EDGEINFER_KERNELS pins each kernel path the
+# model supports (the test binary skips paths the CPU lacks).
+ARM64_CPUS ?= cortex-a53 cortex-a72 cortex-a76 max
+QEMU       ?= qemu-aarch64
+ICOUNT     ?= $(SHARED)/tools/qemu-icount/icount
+ICOUNT_DIR ?= $(BIN)/icount
+
+test-arm64:
+	@set -e; for cpu in $(ARM64_CPUS); do \
+		echo "== $$cpu"; \
+		GOARCH=arm64 $(GO) test -count=1 -timeout 60m -skip TestGeneratedUpToDate -exec "$(QEMU) -cpu $$cpu" ./asm/; \
+		for k in generic neon dotprod; do \
+			case "$$cpu,$$k" in cortex-a53,dotprod|cortex-a72,dotprod) continue;; esac; \
+			echo "== $$cpu EDGEINFER_KERNELS=$$k"; \
+			EDGEINFER_KERNELS=$$k GOARCH=arm64 $(GO) test -count=1 -short -timeout 60m -skip TestGeneratedUpToDate -exec "$(QEMU) -cpu $$cpu" ./asm/ ./runtime/...; \
+		done; \
+	done
+	GOARCH=arm GOARM=7 $(GO) vet ./asm/
+	GOARCH=arm64 $(GO) vet ./asm/
+
+icount:
+	mkdir -p $(ICOUNT_DIR)
+	GOARCH=arm64 $(GO) test -c -o $(ICOUNT_DIR)/asm.test ./asm/
+	GOARCH=arm64 $(GO) test -c -o $(ICOUNT_DIR)/runtime.test ./runtime/
+	@echo "| benchmark | cpu | instructions/op | MACs/instruction |"
+	@echo "|---|---|---|---|"
+	@for cpu in cortex-a72 cortex-a76; do \
+		for b in 'F32GemmPaths/generic$$' 'F32GemmPaths/neon$$' 'Q8GemmTiles/generic$$' 'Q8GemmTiles/mlal$$'; do \
+			ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/asm.test "$$b" 12845056; done; \
+	done
+	@ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a76 $(ICOUNT_DIR)/asm.test 'Q8GemmTiles/dot$$' 12845056
+	@for cpu in cortex-a72 cortex-a76; do for k in generic neon; do \
+		printf "%s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test 'Zoo/mobilenet_v1/threads=1$$' 568740000 1 2; \
+	done; done

@@ -96,6 +96,9 @@ func (c *Conv2D) RunF32(in, packed, bias, out, scratch []float32, p0, p1 int) {
 	if p0 < 0 || p1 > c.OutH*c.OutW || p1-p0 > c.TilePixels() {
 		panic(fmt.Sprintf("asm: Conv2D.RunF32 pixels [%d, %d) of %d, tile %d", p0, p1, c.OutH*c.OutW, c.TilePixels()))
 	}
+	if convF32Arch(c, in, packed, bias, out, scratch, p0, p1) {
+		return
+	}
 	convF32Generic(c, in, packed, bias, out, scratch, p0, p1)
 }
 

@@ -50,6 +50,9 @@ func (g *Gemm) RunF32(a []float32, lda int, packed, bias, c []float32, ldc int, 
 	if n0%f32GemmNR != 0 || n0 < 0 || n1 > g.N {
 		panic(fmt.Sprintf("asm: Gemm.RunF32 columns [%d, %d) of %d: start must be a multiple of %d", n0, n1, g.N, f32GemmNR))
 	}
+	if f32GemmArch(g, a, lda, packed, bias, c, ldc, n0, n1) {
+		return
+	}
 	gemmF32Generic(g, a, lda, packed, bias, c, ldc, n0, n1)
 }
 

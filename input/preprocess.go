@@ -56,6 +56,12 @@ type Spec struct {
 	// When 0 the image is resized to Width×Height, ignoring aspect ratio.
 	ResizeShorter int
 	Layout        Layout
+	// Antialias resamples as Pillow's Image.resize(size, Image.BILINEAR):
+	// when downscaling, the triangle filter widens by the scale factor so
+	// every source pixel is averaged in, and each of the horizontal and
+	// vertical passes rounds to 8 bits (antialias.go). False keeps plain
+	// bilinear sampling (OpenCV's INTER_LINEAR).
+	Antialias bool
 }
 
 // Len is the number of float32 values one image takes: Width·Height·Channels.
@@ -102,14 +108,15 @@ func (s Spec) validate() error {
 // Resampling is bilinear with pixel centres aligned (source coordinate
 // (x+0.5)·srcW/dstW − 0.5) and edge pixels repeated, as OpenCV's
 // INTER_LINEAR and PIL's bilinear filter without antialiasing: a large
-// downscale samples rather than averages. Colour images are first
+// downscale samples rather than averages. Spec.Antialias switches to
+// Pillow's antialiased bilinear resize instead. Colour images are first
 // converted to 8-bit RGB: transparent pixels keep their non-premultiplied
 // colour and lose alpha, as PIL's convert("RGB"). Grayscale output takes
 // the luma (19595·R + 38470·G + 7471·B + 2¹⁵) >> 16, PIL's "L" and Go's
 // color.GrayModel.
 //
-// *image.YCbCr (JPEG), *image.RGBA, *image.NRGBA (PNG), *image.Gray and
-// *image.Paletted (8-bit BMP, PNG) are read directly; other image types go
+// *image.YCbCr (JPEG), *YUV (camera frames), *image.RGBA, *image.NRGBA (PNG),
+// *image.Gray and *image.Paletted (8-bit BMP, PNG) are read directly; other image types go
 // through the slower image.Image interface. Only the source pixels the
 // resampling reads are converted (a large downscale skips most of them). After the first image of a given size
 // Run does not allocate. A Preprocessor is not safe for concurrent use.
@@ -133,6 +140,8 @@ type Preprocessor struct {
 	hrow [2][]float32 // horizontally resampled source rows, Width·Channels
 	hidx [2]int       // source row held in each hrow, −1 for none
 	pal  [256][3]byte // palette of the current *image.Paletted as RGB
+
+	aa aaState // Spec.Antialias tables and buffers
 }
 
 // New returns a Preprocessor for spec.
@@ -187,6 +196,10 @@ func (p *Preprocessor) Run(img image.Image, dst []float32) error {
 			}
 		}
 	}
+	if s.Antialias {
+		p.runAA(img, dst)
+		return nil
+	}
 	p.hidx = [2]int{-1, -1}
 	W, H, C := s.Width, s.Height, s.Channels
 	for dy := 0; dy < H; dy++ {
@@ -239,6 +252,15 @@ func (p *Preprocessor) plan(sw, sh int) error {
 		// torchvision's CenterCrop: int(round((size - crop) / 2)), ties to even.
 		left = int(math.RoundToEven(float64(rw-s.Width) / 2))
 		top = int(math.RoundToEven(float64(rh-s.Height) / 2))
+	}
+	if s.Antialias {
+		p.planAA(sw, sh, rw, rh, left, top)
+		p.rgb = grow(p.rgb, 3*sw)
+		if s.Channels == 1 {
+			p.gray = grow(p.gray, sw)
+		}
+		p.srcW, p.srcH = sw, sh
+		return nil
 	}
 	var cx int32 = 3
 	if s.Channels == 1 {
@@ -398,6 +420,9 @@ func (p *Preprocessor) convertRow(img image.Image, y int) []byte {
 				rgb[3*x], rgb[3*x+1], rgb[3*x+2] = unpremul(q[0], a), unpremul(q[1], a), unpremul(q[2], a)
 			}
 		}
+	case *YUV:
+		// Camera frames (yuv.go); bounds start at (0, 0).
+		m.convertRow(y, cols, rgb)
 	case *image.NRGBA:
 		pix := m.Pix[m.PixOffset(b.Min.X, y):][:4*w]
 		for _, x := range cols {

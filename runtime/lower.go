@@ -34,6 +34,9 @@ type lowering struct {
 	scratch      int                // per-worker scratch floats
 	scratchBytes int                // per-worker scratch bytes (int8 kernels)
 	inPlace      int
+	// legacyU8 marks a legacy uint8 model (TFLite\'s uint8 kernels round
+	// a few results differently from the int8 ones).
+	legacyU8 bool
 	// views maps a concat input name to its in-place placement.
 	views map[string]concatView
 	node  *ir.Node
@@ -61,6 +64,23 @@ func (l *lowering) lower() error {
 		l.m.inputs = append(l.m.inputs, v)
 	}
 	l.planConcatViews()
+	for _, t := range l.g.Initializers {
+		if t.DType == ir.Uint8 && t.Quant != nil {
+			l.legacyU8 = true
+		}
+	}
+	// Inside the graph every quantised activation is int8: a legacy
+	// uint8 value is the same value shifted by −128 (asS8 converts the
+	// graph inputs, lower converts uint8 graph outputs back).
+	inputs := map[string]bool{}
+	for _, in := range l.g.Inputs {
+		inputs[in.Name] = true
+	}
+	for name, vi := range l.g.ValueInfo {
+		if vi.DType == ir.Uint8 && vi.Quant != nil && !inputs[name] {
+			l.g.ValueInfo[name] = &ir.ValueInfo{Name: name, DType: ir.Int8, Shape: vi.Shape, Quant: shiftQuant(vi.Quant, -128)}
+		}
+	}
 	for _, n := range l.g.Nodes {
 		l.node = n
 		for _, in := range n.Inputs {
@@ -73,7 +93,7 @@ func (l *lowering) lower() error {
 		}
 		f, ok := lowerers[n.Op]
 		if q, isQ := qlowerers[n.Op]; isQ && n.Input(0) != "" {
-			if v := l.in(0); v.dtype == ir.Int8 || v.dtype == ir.Uint8 {
+			if v := l.in(0); (v.dtype == ir.Int8 || v.dtype == ir.Uint8) && v.quant != nil {
 				f, ok = q, true
 			}
 		}

@@ -1,5 +1,3 @@
-//go:build q8wip
-
 package runtime
 
 import (
@@ -163,6 +161,30 @@ func (l *lowering) s32Bias(i int) ([]int32, error) {
 	return b.konst.I32, nil
 }
 
+// requantFor picks TFLite 2.9's multiplier computation and rounding as
+// its x86-64 builtin kernels (our bit-exact reference) do. int8 CONV_2D and
+// FULLY_CONNECTED run on ruy, whose rescale in that build rounds the final
+// right shift with ties upward (asm.RoundUpward — found by comparing each
+// layer's output with TFLite's, see TestTFLiteLayers), for uint8 and int8
+// alike; depthwise convs use TFLite's double rounding. FULLY_CONNECTED and every
+// uint8 op compute the multiplier from the float32 product of the scales
+// (GetQuantizedConvolutionMultipler), int8 convs per channel in double.
+func requantFor(u8, fc, gemm bool, sx float32, ws []float32, so float32, zo, lo, hi int32) asm.Requant {
+	var rq asm.Requant
+	if u8 || fc {
+		rq = asm.NewRequantLegacy(sx, ws[0], so, zo, lo, hi, len(ws))
+		if len(ws) > 1 && !u8 {
+			rq = asm.NewRequant(sx, ws, so, zo, lo, hi)
+		}
+	} else {
+		rq = asm.NewRequant(sx, ws, so, zo, lo, hi)
+	}
+	if gemm {
+		rq.Rounding = asm.RoundUpward
+	}
+	return rq
+}
+
 // actRange converts the node's fused clamp to the output's quantised range.
 func actRange(n *ir.Node, scale float32, zero int32) (int32, int32) {
 	c := clampAttr(n)
@@ -197,11 +219,12 @@ func lowerQConv(l *lowering, n *ir.Node) error {
 		return err
 	}
 	lo, hi := actRange(n, so, zo)
-	rq := asm.NewRequant(sx, ws, so, zo, lo, hi)
+	depthwise := group == g.c && group > 1 && wv.shape[1] == 1
+	rq := requantFor(l.legacyU8, false, !depthwise, sx, ws, so, zo, lo, hi)
 	pixStride := out.strides[len(out.strides)-1]
 	s := &step{op: "QConv", inputs: []*value{x}, outputs: []*value{out},
 		macs: int64(g.n) * int64(g.oh*g.ow) * int64(oc) * int64(g.c/group) * int64(g.kh*g.kw)}
-	if group == g.c && group > 1 && wv.shape[1] == 1 {
+	if depthwise {
 		dw := &asm.QDepthwiseConv2D{InH: g.h, InW: g.w, C: g.c, Mult: oc / g.c, OutH: g.oh, OutW: g.ow,
 			KH: g.kh, KW: g.kw, StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw, PadT: g.pt, PadL: g.pl,
 			OutStride: pixStride, InZero: zx, Requant: rq}
@@ -265,7 +288,7 @@ func lowerQGemm(l *lowering, n *ir.Node) error {
 	k := a.shape[len(a.shape)-1]
 	m := a.numel() / k
 	lo, hi := actRange(n, so, zo)
-	g := &asm.QGemm{M: m, N: nn, K: k, InZero: za, Requant: asm.NewRequant(sa, ws, so, zo, lo, hi)}
+	g := &asm.QGemm{M: m, N: nn, K: k, InZero: za, Requant: requantFor(l.legacyU8, true, true, sa, ws, so, zo, lo, hi)}
 	packed := g.Pack(w, transB, wz, bias)
 	l.needScratchBytes(g.ScratchBytes())
 	cb := g.ColumnBlock()
@@ -300,7 +323,7 @@ func lowerQPool(l *lowering, n *ir.Node) error {
 	lo, hi := actRange(n, so, zo)
 	p := &asm.QPool2D{InH: g.h, InW: g.w, C: g.c, OutH: g.oh, OutW: g.ow, KH: g.kh, KW: g.kw,
 		StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
-		CountIncludePad: n.Int("count_include_pad", 0) != 0, OutStride: out.strides[len(out.strides)-1], Min: lo, Max: hi}
+		CountIncludePad: n.Int("count_include_pad", 0) != 0, OutStride: out.strides[len(out.strides)-1], ActMin: lo, ActMax: hi, FromU8: l.legacyU8}
 	kernel := p.Avg
 	if n.Op == "MaxPool" {
 		kernel = p.Max
@@ -358,7 +381,16 @@ func lowerQMean(l *lowering, n *ir.Node) error {
 		return err
 	}
 	nb, c, hw := x.shape[0], x.shape[1], x.shape[2]*x.shape[3]
+	// TFLite 2.9's x86 library computes int8 MEAN by QuantizedMeanOrSum's
+	// float formula, also when input and output share quantisation (no
+	// truncating shortcut, no integer keep_dims kernel): measured against
+	// it on both MobileNet v2 models' MEAN (equal and different scales),
+	// every channel of every image is identical.
 	mean := asm.NewQMean(hw, c, sx, zx, so, zo)
+	if sx == so && zx == zo {
+		mean = asm.NewQMeanFloat(hw, c, sx, zx, so, zo)
+	}
+	mean.FromU8 = l.legacyU8
 	l.addStep(&step{op: "QMean", inputs: []*value{x}, outputs: []*value{out}, run: func() {
 		for b := 0; b < nb; b++ {
 			mean.Run(x.s8[b*hw*c:(b+1)*hw*c], out.s8[b*c:(b+1)*c], 0, c)
@@ -546,12 +578,14 @@ func lowerQActivation(l *lowering, n *ir.Node) error {
 	case "Sigmoid":
 		lut = asm.NewQLogisticLUT(sx, zx, so, zo)
 	case "HardSwish":
-		lut = asm.NewQHardSwishLUT(sx, zx, so, zo)
+		if lut, err = asm.NewQHardSwishLUT(sx, zx, so, zo); err != nil {
+			return err
+		}
 	default:
 		return &passes.Unsupported{Op: n.Op + "(int8)", Node: n.Name, Opset: l.g.Opset}
 	}
 	l.addStep(&step{op: "Q" + n.Op, inputs: []*value{x}, outputs: []*value{out}, run: func() {
-		lut.Apply(x.s8, out.s8)
+		lut.Run(x.s8, out.s8)
 	}})
 	return nil
 }
@@ -583,6 +617,7 @@ func lowerQSoftmax(l *lowering, n *ir.Node) error {
 	dim := x.shape[len(x.shape)-1]
 	rows := x.numel() / dim
 	sm := asm.NewQSoftmax(n.Float("ei_beta", 1), sx, zx, so, zo)
+	sm.FromU8 = l.legacyU8
 	l.addStep(&step{op: "QSoftmax", inputs: []*value{x}, outputs: []*value{out}, run: func() {
 		sm.Run(x.s8, out.s8, rows, dim)
 	}})

@@ -116,12 +116,13 @@ func prepareTFLite(t *testing.T, c tfliteCase) *prepared {
 		ch, h, w = info.Shape[1], info.Shape[2], info.Shape[3]
 		layout = input.NCHW
 	}
-	pre, err := input.New(input.Spec{Width: w, Height: h, Channels: ch, Scale: 1, Std: [3]float32{1, 1, 1}, Layout: layout})
+	pre, err := input.New(input.Spec{Width: w, Height: h, Channels: ch, Scale: 1, Std: [3]float32{1, 1, 1}, Layout: layout, Antialias: true})
 	require.NoError(t, err)
 	return &prepared{c: c, m: m, info: info, quant: g.Inputs[0].Quant, pre: pre, pix: make([]float32, ir.NumElements(info.Shape))}
 }
 
-// encode fills the model input from a photo and returns the input bytes.
+// encode fills the model input from a photo and returns a copy of the
+// input bytes (the memory plan reuses the input buffer during Run).
 func (p *prepared) encode(t *testing.T, photo string) []byte {
 	img, err := input.Load(photo)
 	require.NoError(t, err)
@@ -135,7 +136,7 @@ func (p *prepared) encode(t *testing.T, photo string) []byte {
 	}
 	raw := p.m.InputBytes(0)
 	p.c.encode(p.pix, p.quant, raw)
-	return raw
+	return append([]byte(nil), raw...)
 }
 
 func f32Bytes(v []float32) []byte {
@@ -169,6 +170,12 @@ func patchedModel(t *testing.T, ref, model string) string {
 	b, err := exec.Command("node", "-e", script, ref, model, out).CombinedOutput()
 	require.NoError(t, err, "%s", b)
 	return out
+}
+
+// knownDivergent lists the models whose int8 outputs do not yet equal
+// TFLite 2.9's, with what TestTFLiteLayers shows; their figures are
+// reported, not asserted, until the kernel named is fixed.
+var knownDivergent = map[string]string{
 }
 
 // TestTFLiteBitExact compares every model in ../shared/models/tflite with
@@ -243,6 +250,10 @@ func TestTFLiteBitExact(t *testing.T) {
 				c.file, len(photos), exact, len(photos), differ, total, worst)
 			t.Log(line)
 			report.WriteString(line + "\n")
+			if why, ok := knownDivergent[c.file]; ok {
+				t.Logf("known divergence, not asserted: %s", why)
+				return
+			}
 			if p.m.OutputInfo(0).DType != ir.Float32 {
 				require.LessOrEqual(t, worst, 1.0, "max LSB difference")
 				require.Less(t, float64(differ), 0.01*float64(total), "elements differing by one LSB")

@@ -23,6 +23,7 @@ type imageFlags struct {
 	scale         float64
 	bgr           bool
 	resizeShorter int
+	antialias     bool // Pillow's antialiased bilinear resize (input.Spec.Antialias)
 
 	// Parsed by check.
 	width, height int // 0 for the model's size
@@ -205,7 +206,7 @@ func (f *feeder) preprocessor(i int, what string) (*input.Preprocessor, error) {
 	if !ok || info.DType != ir.Float32 {
 		return nil, fmt.Errorf("%s: model input %d %q is %s %v, not an image ([1 C H W] or [1 H W C] float32 with C 1 or 3); pass a .npy or .pb file", what, i, info.Name, info.DType, info.Shape)
 	}
-	s := input.Spec{Channels: c, Layout: layout, BGR: f.flags.bgr, ResizeShorter: f.flags.resizeShorter, Scale: float32(f.flags.scale)}
+	s := input.Spec{Channels: c, Layout: layout, BGR: f.flags.bgr, ResizeShorter: f.flags.resizeShorter, Scale: float32(f.flags.scale), Antialias: f.flags.antialias}
 	if layout == input.NCHW {
 		s.Height, s.Width = info.Shape[2], info.Shape[3]
 	} else {

@@ -4,6 +4,7 @@
 //	edgeinfer run   --model M [--input FILE]... [--top K] [--labels FILE] [--json] …
 //	edgeinfer info  --model M
 //	edgeinfer bench --model M [--runs N] [--warmup N] [--profile]
+//	edgeinfer board [--profile ID] [--list]
 //	edgeinfer version
 //
 // M is an ONNX file (model.onnx) or a built-in zoo model
@@ -45,6 +46,7 @@ var commands = []command{
 	{"run", "--model M [--input FILE]... [flags]", "run a model on inputs (or a built-in test pattern) and print the top classes", cmdRun},
 	{"info", "--model M", "describe a model: inputs, outputs, operators, parameters, MACs, memory plan", cmdInfo},
 	{"bench", "--model M [--runs N] [--warmup N] [--profile]", "measure latency, optionally per layer", cmdBench},
+	{"board", "[--profile ID] [--list] [--json]", "describe this board (or a named profile): SoC, CPU, features, caches, threads, QEMU model, thermal state, kernels", cmdBoard},
 	{"version", "", "print version and build information", cmdVersion},
 }
 

@@ -173,7 +173,7 @@ func TestRunImageMatchesPreprocessor(t *testing.T) {
 	photo := shared.Path(t, "images/classic/grace_hopper.jpg")
 	img, err := input.Load(photo)
 	require.NoError(t, err)
-	s := input.Spec{Width: 64, Height: 64, Channels: 3, Mean: input.ImageNetMean, Std: input.ImageNetStd, Scale: 255, BGR: true, ResizeShorter: 73}
+	s := input.Spec{Width: 64, Height: 64, Channels: 3, Mean: input.ImageNetMean, Std: input.ImageNetStd, Scale: 255, BGR: true, ResizeShorter: 73, Antialias: true} // --antialias defaults to true
 	p, err := input.New(s)
 	require.NoError(t, err)
 	x := &ir.Tensor{DType: ir.Float32, Shape: s.Shape(), F32: make([]float32, s.Len())}

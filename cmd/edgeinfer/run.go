@@ -24,9 +24,15 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
-const runArgs = "--model M [--input FILE]... [--save-outputs DIR] [--top K] [--labels FILE] [--json] [--threads N] [--size WxH] [--mean r,g,b] [--std r,g,b] [--scale 255|1] [--bgr] [--resize-shorter N] [--runs N]"
+const runArgs = "--model M [--input FILE|DIR|GLOB]... [--save-outputs DIR] [--top K] [--labels FILE] [--json] [--threads N] [--size WxH] [--mean r,g,b] [--std r,g,b] [--scale 255|1] [--bgr] [--resize-shorter N] [--antialias=false] [--runs N]" + streamArgs
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
+	return cmdRunIO(args, os.Stdin, stdout, stderr)
+}
+
+// cmdRunIO is the run command with its standard input (for --stdin)
+// passed in, so tests can feed frame streams in-process.
+func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runArgs, stderr)
 	var (
 		model, saveDir, labelsFile string
@@ -36,7 +42,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		img                        imageFlags
 	)
 	fs.StringVar(&model, "model", "", modelHelp)
-	fs.Var(&inputs, "input", "input file, repeatable, in graph-input order: .npy, .pb (ONNX TensorProto) or an image (.jpg, .jpeg, .png, .bmp); without it a built-in test pattern is used. With more files than graph inputs, each group of files is one inference")
+	fs.Var(&inputs, "input", "input file, repeatable, in graph-input order: .npy, .pb (ONNX TensorProto) or an image (.jpg, .jpeg, .png, .bmp); a directory stands for its files (sorted), a quoted pattern ('photos/*.jpg') for its matches; without it a built-in test pattern is used. With more files than graph inputs, each group of files is one inference")
 	fs.StringVar(&saveDir, "save-outputs", "", "write every output K to `DIR`/output_K.npy (DIR/N/output_K.npy for the N-th of several inferences)")
 	fs.IntVar(&top, "top", 5, "print the `K` best classes of output 0 (0 for none)")
 	fs.StringVar(&labelsFile, "labels", "", "class names, one per line, line i naming output index i (a \"background\" first line is skipped when the file has one line more than the output)")
@@ -48,9 +54,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&img.std, "std", "1,1,1", "per-channel std `r,g,b` divided by after the mean (ImageNet: 0.229,0.224,0.225)")
 	fs.Float64Var(&img.scale, "scale", 255, "pixels are divided by this before mean and std: 255 gives [0,1], 1 keeps 0..255")
 	fs.BoolVar(&img.bgr, "bgr", false, "feed colour channels in B,G,R order (--mean and --std stay r,g,b)")
+	fs.BoolVar(&img.antialias, "antialias", true, "resize as Pillow's Image.resize with BILINEAR, averaging every source pixel when downscaling; --antialias=false samples with plain bilinear interpolation (OpenCV's INTER_LINEAR)")
 	fs.IntVar(&img.resizeShorter, "resize-shorter", 0, "resize the shorter image side to `N` and centre-crop the model's size (ImageNet: 256 for 224); 0 resizes to the model's size directly")
+	sf := addStreamFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := sf.check(); err != nil {
+		return err
+	}
+	if sf.active() && (len(inputs) > 0 || saveDir != "" || runs != 1) {
+		return errors.New("--camera and --stdin classify a frame stream: they do not combine with --input, --save-outputs or --runs")
 	}
 	if runs < 1 {
 		return fmt.Errorf("--runs %d: must be at least 1", runs)
@@ -68,11 +82,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var err error
+	if inputs, err = expandInputs(inputs); err != nil {
+		return err
+	}
 	m, _, err := prepare(model, threads)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	warnThermal(stderr)
+	if sf.active() {
+		return runStream(&streamRun{sf: sf, model: model, m: m, f: &feeder{m: m, flags: img},
+			labels: labels, labelsFile: labelsFile, top: top, asJSON: asJSON, stdout: stdout, stderr: stderr}, stdin)
+	}
 
 	// Each group of NumInputs files is one inference; no files, one
 	// inference on the synthetic pattern.

@@ -10,6 +10,10 @@ import (
 // version is set at link time: go build -ldflags "-X main.version=v1.2.3".
 var version = ""
 
+// commit and date are set at link time by make dist (-X main.commit=…
+// -X main.date=…): the source revision and the build time (UTC).
+var commit, date = "", ""
+
 func cmdVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", "", stderr)
 	deps := fs.Bool("deps", false, "also list the module dependencies")
@@ -25,6 +29,12 @@ func cmdVersion(args []string, stdout, stderr io.Writer) error {
 		v = "(devel)"
 	}
 	fmt.Fprintf(stdout, "edgeinfer %s\n", v)
+	if commit != "" {
+		fmt.Fprintf(stdout, "commit       %s\n", commit)
+	}
+	if date != "" {
+		fmt.Fprintf(stdout, "built        %s\n", date)
+	}
 	fmt.Fprintf(stdout, "go           %s %s/%s\n", goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
 	if !ok {
 		return nil

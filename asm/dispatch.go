@@ -1,0 +1,82 @@
+package asm
+
+//go:generate go run gen_neon.go
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Kernel paths, from slowest to fastest. A path includes every body of the
+// paths before it: "dotprod" runs the NEON float kernels next to the SDOT
+// int8 ones.
+const (
+	// PathGeneric runs the portable Go bodies (the oracle) everywhere.
+	PathGeneric = "generic"
+	// PathNEON runs the ARMv8.0 Advanced SIMD bodies (Cortex-A53, A72).
+	PathNEON = "neon"
+	// PathDotProd adds the FEAT_DotProd (SDOT) int8 bodies (Cortex-A76).
+	PathDotProd = "dotprod"
+)
+
+var paths = []string{PathGeneric, PathNEON, PathDotProd}
+
+// EnvKernels is the environment variable read at init to pin a kernel path
+// (generic, neon or dotprod); the CLI's flag overrides it through Select.
+const EnvKernels = "EDGEINFER_KERNELS"
+
+// level is the active path as an index into paths; hwLevel is the best path
+// this CPU and build support.
+var level, hwLevel int
+
+func init() {
+	hwLevel = archLevel()
+	level = hwLevel
+	if v := os.Getenv(EnvKernels); v != "" {
+		if err := Select(v); err != nil {
+			fmt.Fprintf(os.Stderr, "edgeinfer: %s=%s: %v; using %s\n", EnvKernels, v, err, paths[level])
+		}
+	}
+}
+
+// Select pins the kernel path for operations prepared and run afterwards:
+// "generic", "neon" or "dotprod" (as EDGEINFER_KERNELS), or "" / "auto" for
+// the best path the CPU supports. It fails for an unknown name or a path the
+// CPU (or this build: purego, non-arm64) cannot run, and then leaves the
+// selection unchanged. Select is not safe to call concurrently with Run;
+// call it before preparing a model.
+func Select(name string) error {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" || name == "auto" {
+		level = hwLevel
+		return nil
+	}
+	for i, p := range paths {
+		if p == name {
+			if i > hwLevel {
+				return fmt.Errorf("asm: kernel path %q is not supported here (best is %q)", name, paths[hwLevel])
+			}
+			level = i
+			return nil
+		}
+	}
+	return fmt.Errorf("asm: unknown kernel path %q (want %s)", name, strings.Join(paths, ", "))
+}
+
+// Selected returns the active kernel path.
+func Selected() string { return paths[level] }
+
+// Supported returns the kernel paths this CPU and build can run, generic
+// first.
+func Supported() []string { return append([]string(nil), paths[:hwLevel+1]...) }
+
+// pathLevel is the index of a path name, or -1.
+func pathLevel(name string) int {
+	for i, p := range paths {
+		if p == name {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,9 @@
+//go:build purego || !arm64
+
+package asm
+
+import "testing"
+
+// archKernelTests maps registered SIMD bodies to their tests; this build has
+// none.
+var archKernelTests = map[string]func(t *testing.T, k Kernel){}

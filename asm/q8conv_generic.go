@@ -1,0 +1,91 @@
+package asm
+
+// q8ConvGeneric is the portable body of QConv2D.Run: per group, one int8 GEMM
+// of the tile's pixels (rows) by the group's output channels (columns), with
+// A read in place for a 1×1 stride-1 unpadded convolution and from an im2col
+// tile in scratch otherwise.
+func q8ConvGeneric(c *QConv2D, in []int8, p *QPacked, out []int8, scratch []int8, p0, p1 int) {
+	m := p1 - p0
+	if m <= 0 || c.OutC == 0 {
+		return
+	}
+	g := c.groups()
+	cg, og := c.InC/g, c.OutC/g
+	kg := p.k
+	mr := c.tileMR()
+	direct := c.direct()
+	for gi := 0; gi < g; gi++ {
+		var a []int8
+		lda := kg
+		if direct {
+			a, lda = in[p0*c.InC+gi*cg:], c.InC
+		} else {
+			a = scratch[:m*kg]
+			c.im2col(in, a, gi, p0, p1)
+		}
+		q8GemmBlock(mr, m, kg, a, lda, p.w[gi*p.panels*kg:], p.bias[gi*og:gi*og+og], &c.Requant, gi*og,
+			out[p0*c.OutStride+gi*og:], c.OutStride, 0, og)
+	}
+}
+
+// im2col writes, for output pixels [p0, p1) and group gi, one row of
+// KH·KW·Cg values per pixel into dst, ordered (kh, kw, ci) like the packed
+// weights; positions outside the input hold InZero (real 0).
+func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
+	g := c.groups()
+	cg := c.InC / g
+	kg := c.KH * c.KW * cg
+	pad := int8(c.InZero)
+	oy, ox := p0/c.OutW, p0%c.OutW
+	// With one group and no horizontal dilation, the KW taps of a kernel row
+	// are one contiguous run of the input row: copy it in one go.
+	runs := g == 1 && c.DilW == 1
+	for r := 0; r < p1-p0; r++ {
+		row := dst[r*kg : (r+1)*kg]
+		iy0 := oy*c.StrideH - c.PadT
+		ix0 := ox*c.StrideW - c.PadL
+		if runs {
+			run := c.KW * c.InC
+			k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
+			k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
+			for kh := 0; kh < c.KH; kh++ {
+				seg := row[kh*run : (kh+1)*run]
+				iy := iy0 + kh*c.DilH
+				if iy < 0 || iy >= c.InH {
+					fillInt8(seg, pad)
+					continue
+				}
+				fillInt8(seg[:k0*c.InC], pad)
+				fillInt8(seg[k1*c.InC:], pad)
+				if k1 > k0 {
+					base := (iy*c.InW + ix0 + k0) * c.InC
+					copy(seg[k0*c.InC:k1*c.InC], in[base:base+(k1-k0)*c.InC])
+				}
+			}
+		} else {
+			for kh := 0; kh < c.KH; kh++ {
+				iy := iy0 + kh*c.DilH
+				for kw := 0; kw < c.KW; kw++ {
+					seg := row[(kh*c.KW+kw)*cg : (kh*c.KW+kw+1)*cg]
+					ix := ix0 + kw*c.DilW
+					if iy < 0 || iy >= c.InH || ix < 0 || ix >= c.InW {
+						fillInt8(seg, pad)
+						continue
+					}
+					base := (iy*c.InW+ix)*c.InC + gi*cg
+					copy(seg, in[base:base+cg])
+				}
+			}
+		}
+		if ox++; ox == c.OutW {
+			ox, oy = 0, oy+1
+		}
+	}
+}
+
+// fillInt8 sets every element of s to v.
+func fillInt8(s []int8, v int8) {
+	for i := range s {
+		s[i] = v
+	}
+}

@@ -1,0 +1,194 @@
+package ptq
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/edgeinfer/edgeinfer/models/ir"
+	"github.com/edgeinfer/edgeinfer/quant"
+	"github.com/edgeinfer/edgeinfer/runtime"
+)
+
+// probe is a copy of a graph with extra values exposed as outputs, so a
+// run can read them.
+type probe struct {
+	g     *ir.Graph
+	index map[string]int // value name → output index
+}
+
+// newProbe exposes names (in that order, after the graph's own outputs).
+func newProbe(g *ir.Graph, extra []*ir.ValueInfo) *probe {
+	p := &probe{g: g.Clone(), index: map[string]int{}}
+	for i, o := range p.g.Outputs {
+		p.index[o.Name] = i
+	}
+	for _, v := range extra {
+		if _, ok := p.index[v.Name]; ok {
+			continue
+		}
+		p.index[v.Name] = len(p.g.Outputs)
+		vv := *v
+		vv.Shape = append([]int(nil), v.Shape...)
+		p.g.Outputs = append(p.g.Outputs, &vv)
+	}
+	return p
+}
+
+// floatValues lists the float activations of fg that calibration observes:
+// the graph inputs and every float node output, in graph order.
+func floatValues(fg *ir.Graph) (inputs []string, outputs []*ir.ValueInfo) {
+	for _, in := range fg.Inputs {
+		if in.DType == ir.Float32 {
+			inputs = append(inputs, in.Name)
+		}
+	}
+	for _, n := range fg.Nodes {
+		for _, o := range n.Outputs {
+			if vi := fg.ValueInfo[o]; o != "" && vi != nil && vi.DType == ir.Float32 {
+				outputs = append(outputs, vi)
+			}
+		}
+	}
+	return inputs, outputs
+}
+
+// runSamples runs calib's samples on opts.threads() workers. newWorker is
+// called once per worker (concurrently) and returns the per-sample body;
+// workers take samples in any order. It stops at the first error.
+func runSamples(calib Calibrator, opts *Options, stage string, newWorker func(w int) (func(i int) error, func(), error)) error {
+	n := calib.Len()
+	threads := min(opts.threads(), n)
+	var (
+		next    atomic.Int64
+		failed  atomic.Bool
+		mu      sync.Mutex
+		done    int
+		firstEr error
+		wg      sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstEr == nil {
+			firstEr = err
+		}
+		mu.Unlock()
+		failed.Store(true)
+	}
+	for w := 0; w < threads; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			body, closeFn, err := newWorker(w)
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer closeFn()
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := body(i); err != nil {
+					fail(fmt.Errorf("%s sample %d: %w", stage, i, err))
+					return
+				}
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(stage, done, n)
+					mu.Unlock()
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return firstEr
+}
+
+// inputSlices returns the float storage of m's inputs, checking they are
+// float32 (the calibrator writes floats).
+func inputSlices(m *runtime.Model) ([][]float32, error) {
+	in := make([][]float32, m.NumInputs())
+	for k := range in {
+		info := m.InputInfo(k)
+		if info.DType != ir.Float32 {
+			return nil, fmt.Errorf("input %q is %s; calibration needs float32 inputs", info.Name, info.DType)
+		}
+		in[k] = m.Input(k)
+	}
+	return in, nil
+}
+
+// calibrate runs the float graph over the calibration set and returns one
+// merged observer per float value. Each worker has its own model and its
+// own observers, merged in worker order at the end; the observers merge
+// exactly, so the result does not depend on the thread count.
+func calibrate(fg *ir.Graph, calib Calibrator, proto quant.Observer, opts *Options) (map[string]quant.Observer, error) {
+	inputs, values := floatValues(fg)
+	p := newProbe(fg, values)
+	threads := min(opts.threads(), calib.Len())
+	perWorker := make([]map[string]quant.Observer, threads)
+	err := runSamples(calib, opts, "calibrate", func(w int) (func(int) error, func(), error) {
+		m, err := runtime.New(p.g, runtime.Options{Threads: 1})
+		if err != nil {
+			return nil, nil, fmt.Errorf("prepare float model: %w", err)
+		}
+		in, err := inputSlices(m)
+		if err != nil {
+			m.Close()
+			return nil, nil, err
+		}
+		obs := map[string]quant.Observer{}
+		for _, name := range inputs {
+			obs[name] = proto.New()
+		}
+		for _, v := range values {
+			obs[v.Name] = proto.New()
+		}
+		perWorker[w] = obs
+		inIdx := make([]int, len(inputs))
+		for k, name := range inputs {
+			inIdx[k] = -1
+			for j := range in {
+				if m.InputInfo(j).Name == name {
+					inIdx[k] = j
+				}
+			}
+		}
+		body := func(i int) error {
+			if err := calib.Sample(i, in); err != nil {
+				return err
+			}
+			for k, name := range inputs {
+				if inIdx[k] >= 0 {
+					obs[name].Observe(in[inIdx[k]])
+				}
+			}
+			if err := m.Run(); err != nil {
+				return err
+			}
+			for _, v := range values {
+				obs[v.Name].Observe(m.Output(p.index[v.Name]))
+			}
+			return nil
+		}
+		return body, m.Close, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	merged := map[string]quant.Observer{}
+	for _, obs := range perWorker {
+		for name, o := range obs {
+			if merged[name] == nil {
+				merged[name] = proto.New()
+			}
+			if err := merged[name].Merge(o); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return merged, nil
+}
