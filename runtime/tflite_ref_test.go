@@ -175,8 +175,7 @@ func patchedModel(t *testing.T, ref, model string) string {
 // knownDivergent lists the models whose int8 outputs do not yet equal
 // TFLite 2.9's, with what TestTFLiteLayers shows; their figures are
 // reported, not asserted, until the kernel named is fixed.
-var knownDivergent = map[string]string{
-}
+var knownDivergent = map[string]string{}
 
 // TestTFLiteBitExact compares every model in ../shared/models/tflite with
 // TensorFlow Lite 2.9's builtin kernels on the classic photos and ImageNet
