@@ -107,21 +107,22 @@ func cmdBoard(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(w, "kernels   %s\n", path)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range kernels {
-		if k.Default {
+		if k.Active {
 			fmt.Fprintf(tw, "          %s\t%s\t%s\n", k.Op, k.Name, k.ISA)
 		}
 	}
 	return tw.Flush()
 }
 
-// kernelPath summarises the kernel table of package asm: "generic" while
-// every default kernel is the portable (scalar) body, else the ISAs.
+// kernelPath summarises the kernel table of package asm: the selected
+// path ("generic" while every active kernel is the portable body) and the
+// ISAs of the active kernels.
 func kernelPath() (string, []asm.Kernel) {
 	ks := asm.Kernels()
 	isas := map[string]bool{}
 	var list []string
 	for _, k := range ks {
-		if k.Default && !isas[k.ISA] {
+		if k.Active && !isas[k.ISA] {
 			isas[k.ISA] = true
 			list = append(list, k.ISA)
 		}
@@ -129,7 +130,7 @@ func kernelPath() (string, []asm.Kernel) {
 	if len(list) == 1 && list[0] == "scalar" {
 		return "generic (portable Go bodies; no SIMD kernel is selected on this CPU)", ks
 	}
-	return strings.Join(list, " + "), ks
+	return asm.Selected() + " (" + strings.Join(list, " + ") + ")", ks
 }
 
 func listBoards(w io.Writer) error {
