@@ -183,7 +183,11 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Skip("go tool not in PATH")
 	}
-	got, err := exec.Command(gobin, "run", "gen_f32gemm.go", "-o", "-").Output()
+	cmd := exec.Command(gobin, "run", "gen_f32gemm.go", "-o", "-")
+	// A cross-compiled test run (GOARCH=arm64 … -exec qemu) must still
+	// build the generator for the host it runs the go tool on.
+	cmd.Env = append(os.Environ(), "GOARCH=", "GOOS=", "GOARM=")
+	got, err := cmd.Output()
 	require.NoError(t, err)
 	want, err := os.ReadFile("f32gemm_ukernels_generic.go")
 	require.NoError(t, err)
