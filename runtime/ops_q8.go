@@ -321,6 +321,10 @@ func lowerQPool(l *lowering, n *ir.Node) error {
 		return err
 	}
 	lo, hi := actRange(n, so, zo)
+	if n.Op == "AveragePool" && n.Int("count_include_pad", 0) != 0 && (g.pt|g.pl|g.pb|g.pr) != 0 {
+		// TFLite's int8 average pool divides by the valid taps only.
+		return &passes.Unsupported{Op: "AveragePool(int8, count_include_pad with padding)", Node: n.Name, Opset: l.g.Opset}
+	}
 	p := &asm.QPool2D{InH: g.h, InW: g.w, C: g.c, OutH: g.oh, OutW: g.ow, KH: g.kh, KW: g.kw,
 		StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw, PadT: g.pt, PadL: g.pl, PadB: g.pb, PadR: g.pr,
 		CountIncludePad: n.Int("count_include_pad", 0) != 0, OutStride: out.strides[len(out.strides)-1], ActMin: lo, ActMax: hi, FromU8: l.legacyU8}

@@ -24,6 +24,8 @@ type imageFlags struct {
 	bgr           bool
 	resizeShorter int
 	antialias     bool // Pillow's antialiased bilinear resize (input.Spec.Antialias)
+	wrap          bool // int8 image inputs: the raw byte reinterpreted as int8 (--wrap)
+	normalise     bool // --mean, --std or --scale was given: quantised inputs are quantised from the normalised value
 
 	// Parsed by check.
 	width, height int // 0 for the model's size
@@ -79,6 +81,9 @@ type feeder struct {
 	m     *runtime.Model
 	flags imageFlags
 	pre   map[int]*input.Preprocessor // per model input, built on first use
+
+	quant []*ir.Quant                 // graph inputs' quantisation (nil: looked up in m.Graph())
+	qpre  map[int]*input.Preprocessor // quantised image inputs, built on first use
 }
 
 // readFile reads the file for model input i: .npy, .pb (ONNX TensorProto)
@@ -102,6 +107,9 @@ func (f *feeder) readFile(i int, path string) (tensorData, error) {
 		img, err := input.Load(path)
 		if err != nil {
 			return tensorData{}, err
+		}
+		if isQuantImage(info) {
+			return f.quantImage(i, img, "input "+path)
 		}
 		p, err := f.preprocessor(i, "input "+path)
 		if err != nil {
@@ -158,6 +166,9 @@ func encode(t *ir.Tensor) tensorData {
 func (f *feeder) synthetic(i int) (tensorData, error) {
 	info := f.m.InputInfo(i)
 	n := ir.NumElements(info.Shape)
+	if isQuantImage(info) {
+		return f.quantSynthetic(i)
+	}
 	if info.DType != ir.Float32 {
 		return tensorData{raw: make([]byte, n*info.DType.Size())}, nil
 	}

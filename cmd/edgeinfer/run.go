@@ -24,7 +24,7 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
-const runArgs = "--model M [--input FILE|DIR|GLOB]... [--save-outputs DIR] [--top K] [--labels FILE] [--json] [--threads N] [--size WxH] [--mean r,g,b] [--std r,g,b] [--scale 255|1] [--bgr] [--resize-shorter N] [--antialias=false] [--runs N]" + streamArgs
+const runArgs = "--model M [--input FILE|DIR|GLOB]... [--save-outputs DIR] [--top K] [--labels FILE] [--json] [--threads N] [--size WxH] [--mean r,g,b] [--std r,g,b] [--scale 255|1] [--bgr] [--resize-shorter N] [--antialias=false] [--runs N] [--wrap] [--as-float]" + streamArgs
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	return cmdRunIO(args, os.Stdin, stdout, stderr)
@@ -38,7 +38,7 @@ func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		model, saveDir, labelsFile string
 		inputs                     stringList
 		top, threads, runs         int
-		asJSON                     bool
+		asJSON, asFloat            bool
 		img                        imageFlags
 	)
 	fs.StringVar(&model, "model", "", modelHelp)
@@ -56,10 +56,13 @@ func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.BoolVar(&img.bgr, "bgr", false, "feed colour channels in B,G,R order (--mean and --std stay r,g,b)")
 	fs.BoolVar(&img.antialias, "antialias", true, "resize as Pillow's Image.resize with BILINEAR, averaging every source pixel when downscaling; --antialias=false samples with plain bilinear interpolation (OpenCV's INTER_LINEAR)")
 	fs.IntVar(&img.resizeShorter, "resize-shorter", 0, "resize the shorter image side to `N` and centre-crop the model's size (ImageNet: 256 for 224); 0 resizes to the model's size directly")
+	fs.BoolVar(&img.wrap, "wrap", false, "int8 image inputs: feed the raw pixel byte reinterpreted as int8 (TFLite Micro's person_detect test data) instead of pixel-128")
+	fs.BoolVar(&asFloat, "as-float", false, "run the float twin of a quantised model (dequantised weights, float activations; same input bytes)")
 	sf := addStreamFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	img.normalise = normaliseGiven(fs)
 	if err := sf.check(); err != nil {
 		return err
 	}
@@ -86,14 +89,14 @@ func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if inputs, err = expandInputs(inputs); err != nil {
 		return err
 	}
-	m, _, err := prepare(model, threads)
+	m, g, err := prepareRun(model, threads, asFloat)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	warnThermal(stderr)
 	if sf.active() {
-		return runStream(&streamRun{sf: sf, model: model, m: m, f: &feeder{m: m, flags: img},
+		return runStream(&streamRun{sf: sf, model: model, m: m, f: &feeder{m: m, flags: img, quant: inputQuants(m, g)},
 			labels: labels, labelsFile: labelsFile, top: top, asJSON: asJSON, stdout: stdout, stderr: stderr}, stdin)
 	}
 
@@ -114,7 +117,7 @@ func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
-	f := &feeder{m: m, flags: img}
+	f := &feeder{m: m, flags: img, quant: inputQuants(m, g)}
 	enc := json.NewEncoder(stdout)
 	for gi, files := range groups {
 		data := make([]tensorData, nin)
@@ -164,6 +167,17 @@ func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			out := m.Output(0)
 			var scores []float64
 			scores, res.Softmax = probabilities(out)
+			var lw string
+			res.Top, lw = topK(scores, top, labels)
+			if labelsFile != "" && lw != "" {
+				warn = fmt.Sprintf("labels %s: %s", labelsFile, lw)
+			}
+		} else if m.NumOutputs() > 0 && top > 0 && isQuantDType(m.OutputInfo(0).DType) {
+			scores, softmax, err := quantScores(m, g, 0)
+			if err != nil {
+				return err
+			}
+			res.Softmax = softmax
 			var lw string
 			res.Top, lw = topK(scores, top, labels)
 			if labelsFile != "" && lw != "" {

@@ -116,18 +116,17 @@ func (r *Report) finish() {
 	}
 }
 
-// Worst returns up to n layers sorted by what they lose, largest first
-// (by lowest SQNR when the report has no evaluation, by lowest weight
-// SQNR when it has neither).
+// Worst returns up to n layers sorted by what they lose (Loss), largest
+// first; without an evaluation, the layers with the lowest weight SQNR.
 func (r *Report) Worst(n int) []*Layer {
 	var out []*Layer
 	key := func(l *Layer) (float64, bool) {
 		switch {
 		case r.Evaluated && l.Loss != nil:
 			return *l.Loss, true
-		case r.Evaluated && l.SQNR != nil:
-			return -*l.SQNR, true
-		case !r.Evaluated && l.WeightSQNR != nil:
+		case r.Evaluated:
+			return 0, false // a QuantizeLinear of float data: no int8 input
+		case l.WeightSQNR != nil:
 			return -*l.WeightSQNR, true
 		}
 		return 0, false

@@ -1,0 +1,141 @@
+// Command quantize makes an int8 edgeinfer model (.eim) from a float one by
+// post-training quantisation, TFLite-style: it calibrates the float model
+// on sample inputs, writes the quantised graph with its preprocessing and
+// labels, and prints a per-layer error report.
+//
+//	quantize --model float.onnx --calib DIR -o model.eim [flags]
+//	quantize --model zoo:mobilenet_v2 --synthetic 64 -o mobilenet_v2.eim
+//
+// The model is an .onnx, .tflite or float .eim file, or zoo:NAME (built-in
+// architecture, deterministic random weights). Calibration inputs come
+// from image files in --calib (preprocessed with --size, --mean, --std,
+// --scale, --bgr, --resize-shorter / --crop, exactly as the edgeinfer
+// command does), from .npy tensors in --calib-npy, or from --synthetic N
+// deterministic random images. Run "quantize -h" for every flag.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	rtdebug "runtime/debug"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitError    = 1 // the command failed (bad file, unsupported model …)
+	exitUsage    = 2 // bad command line
+	exitInternal = 3 // a bug: a recovered panic
+)
+
+// errUsage marks command-line errors; the flag set has printed the details.
+var errUsage = errors.New("usage")
+
+// run is the whole command: it parses args (without the program name),
+// writes the report to stdout and progress and diagnostics to stderr, and
+// returns the exit status.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "quantize: internal error: %v\n%s", r, rtdebug.Stack())
+			code = exitInternal
+		}
+	}()
+	cfg, err := parseArgs(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		return exitUsage
+	}
+	if err := quantize(cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "quantize: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// config is the parsed command line.
+type config struct {
+	model, out, calibDir, calibNpy, labels, reportJSON string
+	calibCount, synthetic, threads                     int
+	method                                             string
+	perTensor, float                                   bool
+	img                                                imageFlags
+}
+
+const usageText = `Usage: quantize --model M (--calib DIR | --calib-npy DIR | --synthetic N) -o OUT.eim [flags]
+       quantize --model M --float -o OUT.eim
+
+Quantises a float model to int8 (TFLite's conventions: asymmetric int8
+activations, symmetric per-channel int8 weights, int32 biases) by
+calibrating it on sample inputs, and writes an edgeinfer model file with the
+preprocessing and labels, then prints the per-layer error report.
+
+M is an .onnx, .tflite or float .eim file, or zoo:NAME[?key=value&...].
+
+Flags:
+`
+
+func parseArgs(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.model, "model", "", "float model: .onnx, .tflite or .eim file, or zoo:NAME")
+	fs.StringVar(&c.out, "o", "", "output `file` (.eim)")
+	fs.StringVar(&c.calibDir, "calib", "", "calibration images: a `dir`ectory of .jpg/.png/.bmp files (sorted by name)")
+	fs.StringVar(&c.calibNpy, "calib-npy", "", "calibration tensors: a `dir`ectory of .npy files, each one input or a stack of inputs; uint8 arrays are pixels and get --scale/--mean/--std")
+	fs.IntVar(&c.calibCount, "calib-count", 0, "use at most `N` calibration samples (0: all)")
+	fs.IntVar(&c.synthetic, "synthetic", 0, "calibrate on `N` deterministic random images (for zoo models, no files needed)")
+	fs.StringVar(&c.method, "method", "minmax", "activation range `method`: minmax, percentile, percentile(P), mse or entropy")
+	fs.BoolVar(&c.perTensor, "per-tensor", false, "one weight scale per tensor instead of per output channel (for comparison)")
+	fs.StringVar(&c.labels, "labels", "", "class labels `file`, one per line, stored in the model")
+	fs.BoolVar(&c.float, "float", false, "write the optimised float model instead (no calibration)")
+	fs.StringVar(&c.reportJSON, "report-json", "", "also write the report as JSON to `file`")
+	fs.IntVar(&c.threads, "threads", 0, "calibration workers (0: one per CPU)")
+	c.img.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errUsage
+	}
+	bad := func(format string, a ...any) (*config, error) {
+		fmt.Fprintf(stderr, "quantize: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "Run 'quantize -h' for the flags.")
+		return nil, errUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q (flags come as --name value)", fs.Arg(0))
+	case c.model == "":
+		return bad("no model: pass --model FILE.onnx (or .tflite, .eim) or --model zoo:NAME")
+	case c.out == "":
+		return bad("no output: pass -o FILE.eim")
+	case !c.float && c.calibDir == "" && c.calibNpy == "" && c.synthetic <= 0:
+		return bad("no calibration data: pass --calib DIR, --calib-npy DIR or --synthetic N (or --float)")
+	case c.calibCount < 0 || c.synthetic < 0 || c.threads < 0:
+		return bad("--calib-count, --synthetic and --threads must not be negative")
+	}
+	if err := c.img.check(); err != nil {
+		return bad("%v", err)
+	}
+	if !strings.EqualFold(strings.TrimSpace(c.method), "minmax") {
+		if _, err := newObserver(c.method); err != nil {
+			return bad("--method: %v", err)
+		}
+	}
+	return c, nil
+}
