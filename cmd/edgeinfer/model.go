@@ -32,8 +32,11 @@ func loadGraph(spec string) (*ir.Graph, error) {
 		return onnx.Load(spec)
 	case strings.EqualFold(filepath.Ext(spec), ".tflite"):
 		return tflite.Load(spec)
+	case isEIM(spec):
+		g, _, err := loadEIM(spec)
+		return g, err
 	}
-	return nil, fmt.Errorf("model %s: unknown format; want a .onnx or .tflite file or zoo:NAME (zoo names: %s)", spec, strings.Join(zooNames(), ", "))
+	return nil, fmt.Errorf("model %s: unknown format; want a .onnx, .tflite or .eim file or zoo:NAME (zoo names: %s)", spec, strings.Join(zooNames(), ", "))
 }
 
 // prepare loads and prepares the model for execution.

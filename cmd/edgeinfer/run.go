@@ -85,6 +85,9 @@ func cmdRunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := applyEIMDefaults(fs, model, &img, &labels); err != nil {
+		return err
+	}
 	var err error
 	if inputs, err = expandInputs(inputs); err != nil {
 		return err
