@@ -75,9 +75,7 @@ func unaryFunc(l *lowering, n *ir.Node) (func(float32) float32, error) {
 		a, b := n.Float("alpha", 0.2), n.Float("beta", 0.5)
 		return func(x float32) float32 { return min(max(a*x+b, 0), 1) }, nil
 	case "Clip":
-		// Clip's bounds fold into a clamp whenever they are constant.
-		clip := &ir.Node{Op: "Clip", Inputs: n.Inputs, Attrs: n.Attrs}
-		lo, hi, ok := clipBounds(l.g, clip)
+		lo, hi, ok := passes.ClipBounds(l.g, n)
 		if !ok {
 			return nil, &passes.Unsupported{Op: "Clip(runtime bounds)", Node: n.Name, Opset: l.g.Opset}
 		}
@@ -88,25 +86,6 @@ func unaryFunc(l *lowering, n *ir.Node) (func(float32) float32, error) {
 		return nil, &passes.Unsupported{Op: n.Op, Node: n.Name, Opset: l.g.Opset}
 	}
 	return f, nil
-}
-
-func clipBounds(g *ir.Graph, n *ir.Node) (lo, hi float32, ok bool) {
-	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
-	if n.Input(1) == "" && n.Input(2) == "" {
-		return n.Float("min", lo), n.Float("max", hi), true
-	}
-	for i, dst := range []*float32{&lo, &hi} {
-		name := n.Input(i + 1)
-		if name == "" {
-			continue
-		}
-		t := g.Initializers[name]
-		if t == nil || t.Len() != 1 {
-			return 0, 0, false
-		}
-		*dst = t.Floats()[0]
-	}
-	return lo, hi, true
 }
 
 func lowerUnary(l *lowering, n *ir.Node) error {

@@ -322,7 +322,6 @@ func lowerReduce(l *lowering, n *ir.Node) error {
 	if err != nil {
 		return err
 	}
-	info := l.g.ValueInfo[n.Outputs[0]]
 	var outShape, redShape, outStr, redStr []int
 	for d, r := range red {
 		if r {
@@ -334,7 +333,6 @@ func lowerReduce(l *lowering, n *ir.Node) error {
 		}
 	}
 	out := l.out(0, plain)
-	_ = info
 	base := offsets(outShape, outStr)
 	inner := offsets(redShape, redStr)
 	op := n.Op

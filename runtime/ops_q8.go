@@ -268,7 +268,7 @@ func lowerQGemm(l *lowering, n *ir.Node) error {
 	if bv.konst == nil {
 		return fmt.Errorf("weight %q must be constant", bv.name)
 	}
-	transB := n.Int("transB", 0) != 0 || n.Op == "MatMul" && false
+	transB := n.Int("transB", 0) != 0
 	nn := bv.shape[1]
 	if transB {
 		nn = bv.shape[0]
@@ -573,7 +573,7 @@ func lowerQActivation(l *lowering, n *ir.Node) error {
 		lo, hi := float32(0), float32(math.Inf(1))
 		if n.Op == "Clip" {
 			var ok bool
-			if lo, hi, ok = clipBounds(l.g, n); !ok {
+			if lo, hi, ok = passes.ClipBounds(l.g, n); !ok {
 				return &passes.Unsupported{Op: "Clip(int8, runtime bounds)", Node: n.Name, Opset: l.g.Opset}
 			}
 		}

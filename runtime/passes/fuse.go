@@ -166,31 +166,37 @@ func FuseActivation(g *ir.Graph) error {
 	return Prune(g)
 }
 
-// clampOf returns the bounds of a Relu or Clip node with constant bounds.
+// clampOf returns the bounds of a Relu, or of a Clip with constant bounds.
 func clampOf(g *ir.Graph, n *ir.Node) (lo, hi float32, ok bool) {
-	inf := float32(math.Inf(1))
 	switch n.Op {
 	case "Relu":
-		return 0, inf, true
+		return 0, float32(math.Inf(1)), true
 	case "Clip":
-		lo, hi = -inf, inf
-		if n.Input(1) == "" && n.Input(2) == "" && (n.Has("min") || n.Has("max")) {
-			return n.Float("min", lo), n.Float("max", hi), true
-		}
-		for i, dst := range []*float32{&lo, &hi} {
-			name := n.Input(i + 1)
-			if name == "" {
-				continue
-			}
-			t := g.Initializers[name]
-			if t == nil || t.Len() != 1 {
-				return 0, 0, false
-			}
-			*dst = t.Floats()[0]
-		}
-		return lo, hi, true
+		return ClipBounds(g, n)
 	}
 	return 0, 0, false
+}
+
+// ClipBounds returns a Clip node's bounds from its min/max attributes
+// (opset < 11) or constant min/max inputs; ok is false when a bound is a
+// runtime value. Absent bounds are infinite.
+func ClipBounds(g *ir.Graph, n *ir.Node) (lo, hi float32, ok bool) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if n.Input(1) == "" && n.Input(2) == "" {
+		return n.Float("min", lo), n.Float("max", hi), true
+	}
+	for i, dst := range []*float32{&lo, &hi} {
+		name := n.Input(i + 1)
+		if name == "" {
+			continue
+		}
+		t := g.Initializers[name]
+		if t == nil || t.Len() != 1 {
+			return 0, 0, false
+		}
+		*dst = t.Floats()[0]
+	}
+	return lo, hi, true
 }
 
 // sameQuant reports whether two values carry the same quantisation (or

@@ -32,7 +32,7 @@ func positive(r *rand.Rand, n int) []float32 {
 func opCount(g *ir.Graph, op string) int {
 	n := 0
 	for _, node := range g.Nodes {
-		if node.Op == node.Op && node.Op == op {
+		if node.Op == op {
 			n++
 		}
 	}
