@@ -151,7 +151,7 @@ fi
 if [ ! -c "$CHIP" ]; then
 	fail gpio "no $CHIP (the virt machine's PL061)"
 fi
-sum "gpio chip: $(grep -m1 '^gpiochip0:' /sys/kernel/debug/gpio), line $LINE"
+sum "gpio chip: $(grep -m1 '^gpiochip0:' /sys/kernel/debug/gpio | sed 's/:$//'), line $LINE"
 edgeinfer run --model "$MODEL" --labels "$LABELS" --camera /dev/video0 --camera-size 320x240 \
 	--on 'zero>=0' --gpio "gpiochip0:$LINE" --top 1 >/tmp/gpio.out 2>&1 &
 pid=$!
@@ -193,6 +193,78 @@ else
 fi
 stop $pid 30
 [ "$rc" = 0 ] || fail gpio-held-low "exit $rc after SIGTERM"
+
+# ---- the scene changes mid-run: vivid's test pattern (a V4L2 control,
+# set through another file descriptor while edgeinfer streams) switches
+# between black and white. A condition that holds on white only, on the
+# class whose score differs most between the two, must raise the line
+# and drop it again within one run, and --exec must run once.
+PATTERN=0xf0f000 # VIVID_CID_TEST_PATTERN: 5 is 100% black, 6 100% white
+OSD=0xf0f001     # VIVID_CID_OSD_TEXT_MODE: 2 is no text, so frames repeat
+BLACK=5
+WHITE=6
+# scores P FILE: "label score" of every class for test pattern P.
+scores() {
+	vmcheck ctrl /dev/video0 $PATTERN "$1"
+	timeout -s KILL 120 edgeinfer run --model "$MODEL" --labels "$LABELS" --camera /dev/video0 \
+		--camera-size 320x240 --frames 2 --top 10 >/tmp/p$1.out 2>&1
+	grep '^frame ' /tmp/p$1.out | tail -1 | sed 's/.*ms) *//' | tr '|' '\n' | awk 'NF == 2 { print $1, $2 }' >"$2"
+}
+vmcheck ctrl /dev/video0 $OSD 2
+scores $BLACK /tmp/black.sc
+scores $WHITE /tmp/white.sc
+pick=$(awk 'NR == FNR { b[$1] = $2; next }
+	($1 in b) { d = $2 - b[$1]; a = d < 0 ? -d : d; if (a > best) { best = a; l = $1; bs = b[$1]; ws = $2 } }
+	END { if (best >= 0.01) printf "%s%s%.4f %s %s\n", l, (ws > bs ? ">=" : "<="), (bs + ws) / 2, bs, ws }' /tmp/black.sc /tmp/white.sc)
+if [ -z "$pick" ]; then
+	show /tmp/p$BLACK.out
+	show /tmp/p$WHITE.out
+	fail gpio-toggle "no class's score differs by 0.01 between black and white frames"
+else
+	set -- $pick
+	cond=$1
+	vmcheck ctrl /dev/video0 $PATTERN $BLACK
+	rm -f /tmp/edges
+	edgeinfer run --model "$MODEL" --labels "$LABELS" --camera /dev/video0 --camera-size 320x240 \
+		--on "$cond" --gpio "gpiochip0:$LINE" --exec 'echo "$EDGEINFER_FRAME $EDGEINFER_CLASS $EDGEINFER_SCORE" >>/tmp/edges' \
+		--top 1 >/tmp/toggle.out 2>&1 &
+	pid=$!
+	steps=""
+	if wait_for 120 has_frames /tmp/toggle.out 2 && gpio_is 'out lo'; then
+		steps="black: $(gpio_debugfs)"
+		vmcheck ctrl /dev/video0 $PATTERN $WHITE
+		if wait_for 60 gpio_is 'out hi'; then
+			steps="$steps -> white: $(gpio_debugfs)"
+			vmcheck ctrl /dev/video0 $PATTERN $BLACK
+			if wait_for 60 gpio_is 'out lo'; then
+				steps="$steps -> black: $(gpio_debugfs)"
+			else
+				steps="$steps -> black: still $(gpio_debugfs)"
+				fail gpio-toggle "$steps"
+			fi
+		else
+			steps="$steps -> white: still $(gpio_debugfs)"
+			fail gpio-toggle "$steps"
+		fi
+	else
+		fail gpio-toggle "not low on black frames: $(gpio_debugfs)"
+	fi
+	stop $pid 30
+	show /tmp/toggle.out
+	rises=$(wc -l </tmp/edges 2>/dev/null || echo 0)
+	case "$steps" in
+	*"-> black: out lo"*)
+		if [ "$rc" = 0 ] && [ "$rises" = 1 ]; then
+			pass gpio-toggle "$cond (black $2, white $3): $steps; --exec ran once: $(cat /tmp/edges)"
+		else
+			fail gpio-toggle "exit $rc, --exec ran $rises times (want 1)"
+		fi
+		;;
+	esac
+	sum "gpio toggle in one run, $cond (score black $2, white $3): $steps (debugfs); --exec on the rising edge ran $rises time(s)"
+fi
+vmcheck ctrl /dev/video0 $PATTERN 0
+vmcheck ctrl /dev/video0 $OSD 0
 
 # ---- fault: the camera is unbound mid-stream. edgeinfer must report it
 # and exit non-zero, promptly, and leave the pin low.

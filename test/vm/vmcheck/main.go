@@ -6,6 +6,7 @@
 //
 //	vmcheck info /dev/gpiochip0 0   # consumer, direction and flags of line 0
 //	vmcheck get  /dev/gpiochip0 0   # request line 0 as-is and print its value
+//	vmcheck ctrl /dev/video0 0xf0f000 5   # VIDIOC_S_CTRL (vivid's test pattern: black)
 //
 // "info" works while another process holds the line; "get" needs the
 // line free. Both print one line "key=value ..." for the init script.
@@ -73,12 +74,19 @@ type lineInfo struct {
 	Padding  [4]uint32
 }
 
-func iowr(nr, size uintptr) uintptr { return 3<<30 | size<<16 | 0xB4<<8 | nr }
+func iowr(typ, nr, size uintptr) uintptr { return 3<<30 | size<<16 | typ<<8 | nr }
+
+// v4l2Control is struct v4l2_control.
+type v4l2Control struct {
+	ID    uint32
+	Value int32
+}
 
 var (
-	getLineInfoIoctl   = iowr(0x05, unsafe.Sizeof(lineInfo{}))
-	getLineIoctl       = iowr(0x07, unsafe.Sizeof(lineRequest{}))
-	lineGetValuesIoctl = iowr(0x0E, unsafe.Sizeof(lineValues{}))
+	getLineInfoIoctl   = iowr(0xB4, 0x05, unsafe.Sizeof(lineInfo{}))
+	getLineIoctl       = iowr(0xB4, 0x07, unsafe.Sizeof(lineRequest{}))
+	lineGetValuesIoctl = iowr(0xB4, 0x0E, unsafe.Sizeof(lineValues{}))
+	vidiocSCtrl        = iowr('V', 28, unsafe.Sizeof(v4l2Control{}))
 )
 
 func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
@@ -133,9 +141,39 @@ func get(fd int, line uint32) (string, error) {
 	return fmt.Sprintf("line=%d value=%d", line, v.Bits&1), nil
 }
 
+// setCtrl sets a V4L2 control (VIDIOC_S_CTRL) on a video device, which
+// may be streaming to another process.
+func setCtrl(dev, id, value string) error {
+	i, err := strconv.ParseUint(id, 0, 32)
+	if err != nil {
+		return fmt.Errorf("control id %q: %w", id, err)
+	}
+	v, err := strconv.ParseInt(value, 0, 32)
+	if err != nil {
+		return fmt.Errorf("control value %q: %w", value, err)
+	}
+	fd, err := unix.Open(dev, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	c := v4l2Control{ID: uint32(i), Value: int32(v)}
+	if err := ioctl(fd, vidiocSCtrl, unsafe.Pointer(&c)); err != nil {
+		return fmt.Errorf("VIDIOC_S_CTRL %#x=%d: %w", i, v, err)
+	}
+	return nil
+}
+
 func main() {
+	if len(os.Args) == 5 && os.Args[1] == "ctrl" {
+		if err := setCtrl(os.Args[2], os.Args[3], os.Args[4]); err != nil {
+			fmt.Fprintf(os.Stderr, "vmcheck: %s: %v\n", os.Args[2], err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 4 || (os.Args[1] != "info" && os.Args[1] != "get") {
-		fmt.Fprintln(os.Stderr, "usage: vmcheck info|get /dev/gpiochipN LINE")
+		fmt.Fprintln(os.Stderr, "usage: vmcheck info|get /dev/gpiochipN LINE, or vmcheck ctrl /dev/videoN ID VALUE")
 		os.Exit(2)
 	}
 	line, err := strconv.ParseUint(os.Args[3], 10, 32)

@@ -27,4 +27,7 @@ func TestUAPISizes(t *testing.T) {
 	if getLineIoctl != 0xc250b407 {
 		t.Errorf("GPIO_V2_GET_LINE_IOCTL = %#x, want 0xc250b407", getLineIoctl)
 	}
+	if vidiocSCtrl != 0xc008561c {
+		t.Errorf("VIDIOC_S_CTRL = %#x, want 0xc008561c", vidiocSCtrl)
+	}
 }
