@@ -44,8 +44,8 @@ done
 updated=0
 apt_update() {
 	[ "$updated" = 1 ] && return
-	say "apt-get update"
-	apt-get update -qq
+	say "apt-get update" >&2
+	apt-get update -qq >&2
 	updated=1
 }
 if [ -n "$need" ]; then
@@ -85,15 +85,16 @@ fetch() { # fetch PKG: the .deb of PKG:arm64 in $debs (downloaded once per versi
 		[ "$(dpkg-deb -f "$x" Version)" = "$v" ] && echo "$x"
 	done | head -1)
 	if [ -z "$f" ]; then
-		say "apt-get download $1:arm64 ($v)"
+		say "apt-get download $1:arm64 ($v)" >&2
 		(cd "$debs" && apt-get download -q "$1:arm64=$v" >/dev/null 2>&1) ||
 			{ apt_update; (cd "$debs" && apt-get download -q "$1:arm64" >/dev/null); }
 		f=$(ls -t "$debs/$1_"*"_arm64.deb" | head -1)
 	fi
+	[ -f "$f" ] || die "apt-get download $1:arm64 left no .deb in $debs"
 	echo "$f"
 }
-kdeb=$(fetch "$kpkg")
-bdeb=$(fetch busybox-static)
+kdeb=$(fetch "$kpkg") || exit 1
+bdeb=$(fetch busybox-static) || exit 1
 say "kernel $kpkg $(dpkg-deb -f "$kdeb" Version), busybox-static $(dpkg-deb -f "$bdeb" Version)"
 
 kroot=$CACHE/kernel-$kver
