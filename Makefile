@@ -12,7 +12,7 @@ LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
 CMD     := ./cmd/edgeinfer
 BIG_MODELS := inception_v3,resnet18,resnet50,densenet121,efficientnet_b0,mobilenet_v1,alexnet,vgg16
 
-.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount
+.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount test-vm
 
 help:
 	@echo "build         go build ./... and $(BIN)/edgeinfer"
@@ -25,6 +25,7 @@ help:
 	@echo "test-big      run the runtime fixture tests on $(BIG) as well"
 	@echo "test-arm64    asm and runtime (-short) tests under qemu-aarch64 for $(ARM64_CPUS), each kernel path pinned"
 	@echo "icount        instructions per op / inference under qemu (cortex-a72, cortex-a76); see docs/kernels.md"
+	@echo "test-vm       edgeinfer on vivid and a GPIO line under Debian's arm64 kernel in qemu-system-aarch64 (root; README)"
 	@echo "fmt, vet, clean"
 
 build:
@@ -76,6 +77,11 @@ fixtures-big:
 
 test-big:
 	EDGEINFER_BIG_FIXTURES=$(abspath $(BIG)) $(GO) test -run TestFixtures ./runtime/ -timeout 60m
+
+# Debian's arm64 kernel under qemu-system-aarch64 with the vivid camera
+# and the virt machine's PL061 GPIO: see test/vm/run.sh and the README.
+test-vm:
+	bash test/vm/run.sh
 
 fmt:
 	$(GO) fmt ./...
