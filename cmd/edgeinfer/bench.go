@@ -1,22 +1,25 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"text/tabwriter"
 	"time"
 
+	"github.com/edgeinfer/edgeinfer/asm"
 	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 func cmdBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "--model M [--threads N] [--runs N] [--warmup N] [--profile]", stderr)
+	fs := newFlagSet("bench", "--model M [--threads N] [--runs N] [--warmup N] [--profile] [--json]", stderr)
 	model := fs.String("model", "", modelHelp)
 	threads := fs.Int("threads", defaultThreads(), "worker threads")
 	runs := fs.Int("runs", 20, "timed runs")
 	warmup := fs.Int("warmup", 3, "untimed runs first")
 	profile := fs.Bool("profile", false, "time every layer and print a per-layer table (median over the runs)")
+	jsonOut := fs.Bool("json", false, "print one JSON object instead of the text report: per-run latencies (ms, in run order), median, threads, kernel path")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -78,9 +81,20 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	order := slices.Clone(lat)
 	slices.Sort(lat)
 	st := m.Stats()
 	med := median(lat)
+	if *jsonOut {
+		runsMS := make([]float64, len(order))
+		for i, d := range order {
+			runsMS[i] = ms(d)
+		}
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"model": *model, "threads": m.Threads(), "kernels": asm.Selected(), "macs": st.MACs,
+			"runs_ms": runsMS, "median_ms": ms(med), "min_ms": ms(lat[0]),
+		})
+	}
 	p90 := lat[min(len(lat)-1, (len(lat)*9+9)/10-1)]
 	fmt.Fprintf(stdout, "model    %s: %s params, %s MACs, %d threads\n", *model, fmtCount(st.Params), fmtCount(st.MACs), m.Threads())
 	how := ""
