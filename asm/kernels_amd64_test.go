@@ -4,6 +4,7 @@ package asm
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,72 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 		f32ArchNoAlloc(t, k.Path)
 	},
+	"f32_dwconv3x3_minmax_c8__fma3": func(t *testing.T, k Kernel) {
+		for seed := uint64(1); seed <= 3; seed++ {
+			dwCompareToGeneric(t, k.Path, seed)
+		}
+	},
+}
+
+// dwCompareToGeneric checks DepthwiseConv2D.RunF32 on the given path against
+// the generic path within 1e-5 relative: random 3×3 geometries with 8..48
+// channels (and a few that the path must hand back to the generic body),
+// strides and dilations 1..2, asymmetric padding, OutStride > C, no bias,
+// row chunks, guard bands, and no allocations.
+func dwCompareToGeneric(t *testing.T, path string, seed uint64) {
+	r := seeded(t, seed)
+	for i := 0; i < 60; i++ {
+		tc := dwCase{name: "avx2", h: 1 + r.IntN(20), w: 1 + r.IntN(30), c: 8 * (1 + r.IntN(6)), kh: 3, kw: 3,
+			sh: 1 + r.IntN(2), sw: 1 + r.IntN(2), dh: 1 + r.IntN(2), dw: 1 + r.IntN(2),
+			pt: r.IntN(3), pl: r.IntN(3), pb: r.IntN(3), pr: r.IntN(3), extra: r.IntN(2) * r.IntN(4), noBias: r.IntN(4) == 0}
+		switch i % 10 {
+		case 0:
+			tc.c = 1 + r.IntN(20) // not a multiple of 8: generic
+		case 1:
+			tc.mult = 2
+		}
+		if r.IntN(2) == 0 {
+			tc.clamp = relu6
+		}
+		tc.normalise()
+		oh := outDim(tc.h, tc.kh, tc.sh, tc.dh, tc.pt, tc.pb, false)
+		ow := outDim(tc.w, tc.kw, tc.sw, tc.dw, tc.pl, tc.pr, false)
+		if oh <= 0 || ow <= 0 {
+			continue
+		}
+		cm := tc.c * tc.mult
+		d := &DepthwiseConv2D{InH: tc.h, InW: tc.w, C: tc.c, Mult: tc.mult, OutH: oh, OutW: ow,
+			KH: 3, KW: 3, StrideH: tc.sh, StrideW: tc.sw, DilH: tc.dh, DilW: tc.dw, PadT: tc.pt, PadL: tc.pl,
+			OutStride: cm + tc.extra, Clamp: tc.clamp}
+		x := inputGuarded(randSlice(r, tc.h*tc.w*tc.c))
+		packed := d.PackF32(randSlice(r, cm*9))
+		var bias []float32
+		if !tc.noBias {
+			bias = inputGuarded(randSlice(r, cm)).data()
+		}
+		rows := chunks(r, oh, 1+r.IntN(3))
+		outs := [2]*guarded{}
+		for pi, p := range []string{PathGeneric, path} {
+			require.NoError(t, Select(p))
+			out := newGuarded(outLen(oh*ow, cm, d.OutStride), sentinel)
+			for _, ch := range rows {
+				d.RunF32(x.data(), packed, bias, out.data(), ch[0], ch[1])
+			}
+			out.checkGuards(t)
+			x.checkGuards(t)
+			outs[pi] = out
+		}
+		want, got := outs[0].data(), outs[1].data()
+		for j := range want {
+			if math.Float32bits(want[j]) == math.Float32bits(got[j]) {
+				continue
+			}
+			diff := math.Abs(float64(want[j]) - float64(got[j]))
+			require.LessOrEqual(t, diff, 1e-5*math.Max(1, math.Abs(float64(want[j]))), "%s: element %d: generic %v, %s %v", tc, j, want[j], path, got[j])
+		}
+		o := outs[1].data()
+		require.Zero(t, testing.AllocsPerRun(5, func() { d.RunF32(x.data(), packed, bias, o, 0, oh) }), "%s", tc)
+	}
 }
 
 // f32ArchNoAlloc checks that Gemm.RunF32 and Conv2D.RunF32 on the given path
@@ -54,10 +121,11 @@ func TestAVX2GeneratedUpToDate(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(goTool, "run", "gen_avx2.go", "-dir", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	const name = "f32gemm_avx2_amd64.s"
-	want, err := os.ReadFile(filepath.Join(dir, name))
-	require.NoError(t, err)
-	got, err := os.ReadFile(name)
-	require.NoError(t, err)
-	require.True(t, bytes.Equal(want, got), "%s is stale: run go generate ./asm/", name)
+	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s"} {
+		want, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(name)
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(want, got), "%s is stale: run go generate ./asm/", name)
+	}
 }
