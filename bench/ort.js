@@ -13,7 +13,11 @@
 // and all graph optimisations; edgeinfer runs as
 // `edgeinfer bench --model PATH --threads N --runs K --json` and its per-run
 // latencies are pooled. The ratio column is edgeinfer / ORT (below 1:
-// edgeinfer is faster).
+// edgeinfer is faster). The cpu columns are the median process CPU time per
+// inference (user + system, all threads; process.cpuUsage for ORT,
+// getrusage in edgeinfer bench): on a loaded machine wall time measures the
+// scheduler, CPU time much less so (at 1 thread it is the latency an idle
+// core would give, less cache interference).
 'use strict';
 
 const fs = require('fs');
@@ -64,14 +68,19 @@ async function ortSession(modelPath, threads) {
   return { session, feeds };
 }
 
+// ortRuns times n inferences: wall ms and process CPU ms (user + system,
+// every ORT thread included) per run.
 async function ortRuns(s, n) {
-  const out = [];
+  const wall = [], cpu = [];
   for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await s.session.run(s.feeds);
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
   }
-  return out;
+  return { wall, cpu };
 }
 
 function edgeinferRuns(bin, modelPath, threads, n, warmup) {
@@ -100,27 +109,33 @@ async function main() {
     for (const t of threads) {
       const s = await ortSession(m.path, t);
       await ortRuns(s, warmup);
-      const ortMs = [], eiMs = [];
+      const ortMs = [], eiMs = [], ortCPU = [], eiCPU = [];
       let kernels = '';
       for (let r = 0; r < rounds; r++) {
-        ortMs.push(...await ortRuns(s, per));
+        const or = await ortRuns(s, per);
+        ortMs.push(...or.wall);
+        ortCPU.push(...or.cpu);
         const e = edgeinferRuns(o.edgeinfer, m.path, t, per, r === 0 ? warmup : 1);
         kernels = e.kernels;
         eiMs.push(...e.runs_ms);
+        eiCPU.push(...(e.cpu_ms || []));
       }
       await s.session.release();
       const row = { model: m.name, threads: t, kernels, runs: eiMs.length,
-        edgeinfer_ms: median(eiMs), ort_ms: median(ortMs) };
+        edgeinfer_ms: median(eiMs), ort_ms: median(ortMs),
+        edgeinfer_cpu_ms: eiCPU.length ? median(eiCPU) : NaN, ort_cpu_ms: median(ortCPU) };
       row.ratio = row.edgeinfer_ms / row.ort_ms;
+      row.cpu_ratio = row.edgeinfer_cpu_ms / row.ort_cpu_ms;
       rows.push(row);
       console.error(`${m.name} threads=${t}: edgeinfer ${row.edgeinfer_ms.toFixed(2)} ms, ORT ${row.ort_ms.toFixed(2)} ms`);
     }
   }
   const pad = (v, n) => String(v).padStart(n);
   console.log(`ONNX Runtime ${ort.env.versions ? ort.env.versions.node : ''} (CPU EP) vs edgeinfer; median of ${runs}+ runs per engine, alternating in ${rounds} rounds`);
-  console.log(`${'model'.padEnd(14)} ${pad('threads', 7)} ${pad('kernels', 8)} ${pad('edgeinfer ms', 12)} ${pad('ORT ms', 9)} ${pad('edgeinfer/ORT', 13)}`);
+  console.log('wall: median latency; cpu: median process CPU time per inference (all threads), which other load on a shared machine distorts least');
+  console.log(`${'model'.padEnd(14)} ${pad('threads', 7)} ${pad('kernels', 8)} ${pad('edgeinfer ms', 12)} ${pad('ORT ms', 9)} ${pad('edgeinfer/ORT', 13)} ${pad('edgeinfer cpu', 13)} ${pad('ORT cpu', 9)} ${pad('cpu ratio', 9)}`);
   for (const r of rows) {
-    console.log(`${r.model.padEnd(14)} ${pad(r.threads, 7)} ${pad(r.kernels, 8)} ${pad(r.edgeinfer_ms.toFixed(2), 12)} ${pad(r.ort_ms.toFixed(2), 9)} ${pad(r.ratio.toFixed(2), 13)}`);
+    console.log(`${r.model.padEnd(14)} ${pad(r.threads, 7)} ${pad(r.kernels, 8)} ${pad(r.edgeinfer_ms.toFixed(2), 12)} ${pad(r.ort_ms.toFixed(2), 9)} ${pad(r.ratio.toFixed(2), 13)} ${pad(r.edgeinfer_cpu_ms.toFixed(2), 13)} ${pad(r.ort_cpu_ms.toFixed(2), 9)} ${pad(r.cpu_ratio.toFixed(2), 9)}`);
   }
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(rows, null, 2) + '\n');
 }
