@@ -9,7 +9,10 @@ import (
 // TestRunDoesNotAllocate checks testing.AllocsPerRun == 0 for every Run.
 func TestRunDoesNotAllocate(t *testing.T) {
 	r := seeded(t, 11)
-	for _, kt := range gemmTilings(t) {
+	// MR 0 runs the selected path's bodies (NEON, AVX2) rather than a pinned
+	// generic tiling.
+	tilings := append(gemmTilings(t), Kernel{Name: "selected path " + Selected()})
+	for _, kt := range tilings {
 		for _, cv := range []*Conv2D{
 			{InH: 8, InW: 8, InC: 16, OutH: 8, OutW: 8, OutC: 12, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1, OutStride: 12},
 			{InH: 8, InW: 8, InC: 16, OutH: 8, OutW: 8, OutC: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, Groups: 2, OutStride: 13, Clamp: relu6},

@@ -30,11 +30,29 @@ func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride int, init *
 //go:noescape
 func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
-type f32NeonKernel func(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-
-var f32NeonKernels = [...]f32NeonKernel{
-	f32GemmNeon1x8, f32GemmNeon2x8, f32GemmNeon3x8, f32GemmNeon4x8,
-	f32GemmNeon5x8, f32GemmNeon6x8, f32GemmNeon7x8, f32GemmNeon8x8,
+// f32GemmNeon calls the r-row kernel. A direct call per case, not a call
+// through a table of func values: the compiler cannot see that a func value
+// does not keep its pointer arguments, so the caller's stack tiles would
+// move to the heap (one allocation per call).
+func f32GemmNeon(r, kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
+	switch r {
+	case 1:
+		f32GemmNeon1x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 2:
+		f32GemmNeon2x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 3:
+		f32GemmNeon3x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 4:
+		f32GemmNeon4x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 5:
+		f32GemmNeon5x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 6:
+		f32GemmNeon6x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 7:
+		f32GemmNeon7x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	default:
+		f32GemmNeon8x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	}
 }
 
 const (
@@ -128,7 +146,6 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		for jb := 0; jb < n; jb += nc {
 			for i0 := 0; i0 < m; i0 += f32NeonMR {
 				r := min(f32NeonMR, m-i0)
-				kern := f32NeonKernels[r-1]
 				ap := &a[i0*lda+k0]
 				// The kernel reads r rows of kb floats at stride lda.
 				_ = a[(i0+r-1)*lda+k0+kb-1]
@@ -150,7 +167,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 							init = &bias[j0]
 						}
 						_ = c[(i0+r-1)*ldc+j0+nv-1]
-						kern(kb, ap, lda, bp, bstride, init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
+						f32GemmNeon(r, kb, ap, lda, bp, bstride, init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
 						continue
 					}
 					for i := 0; i < r; i++ {
@@ -163,7 +180,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 							copy(t, bias[j0:j0+nv])
 						}
 					}
-					kern(kb, ap, lda, bp, bstride, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, cl.Min, cl.Max)
+					f32GemmNeon(r, kb, ap, lda, bp, bstride, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, cl.Min, cl.Max)
 					for i := 0; i < r; i++ {
 						copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*f32NeonNR:i*f32NeonNR+nv])
 					}
