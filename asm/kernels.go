@@ -36,6 +36,7 @@ var kernelTable = []Kernel{
 	{Name: "f32_gemm_minmax_2x4__scalar", Op: "gemm", MR: 2, NR: f32GemmNR, KR: 1, ISA: "scalar", Default: f32GemmDefaultMR == 2, Path: PathGeneric},
 	{Name: "f32_gemm_minmax_4x4__scalar", Op: "gemm", MR: 4, NR: f32GemmNR, KR: 1, ISA: "scalar", Default: f32GemmDefaultMR == 4, Path: PathGeneric},
 	{Name: "f32_dwconv_minmax__scalar", Op: "dwconv", ISA: "scalar", Default: true, Path: PathGeneric},
+	{Name: "qs8_qc8w_dwconv_requant__scalar", Op: "qdwconv", ISA: "scalar", Default: true, Path: PathGeneric},
 	{Name: "f32_maxpool__scalar", Op: "maxpool", ISA: "scalar", Default: true, Path: PathGeneric},
 	{Name: "f32_avgpool__scalar", Op: "avgpool", ISA: "scalar", Default: true, Path: PathGeneric},
 	{Name: "f32_gavgpool__scalar", Op: "gavgpool", ISA: "scalar", Default: true, Path: PathGeneric},
@@ -45,6 +46,10 @@ var kernelTable = []Kernel{
 	// gen_neon.go). MR is the full tile; the same file holds 1..MR−1 row tails.
 	{Name: "f32_gemm_minmax_8x8__neonfma", Op: "gemm", MR: 8, NR: 8, KR: 1, ISA: "neonfma", Path: PathNEON, Features: []string{"asimd"}},
 	{Name: "qs8_qc8w_gemm_requant_8x8__neon_mlal_lane", Op: "qgemm", MR: 8, NR: 8, KR: 1, ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
+	// dwconv_neon_arm64.s, q8dwconv_neon_arm64.s (gen_dwneon.go): 3×3,
+	// Mult 1, C ≥ 8 (float) / 16 (int8); other geometries run the generic body.
+	{Name: "f32_dwconv3x3_minmax_c8__neonfma", Op: "dwconv", ISA: "neonfma", Path: PathNEON, Features: []string{"asimd"}},
+	{Name: "qs8_qc8w_dwconv3x3_requant_c16__neon_mul8", Op: "qdwconv", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	{Name: "qs8_qc8w_gemm_requant_8x8c4__neondot", Op: "qgemm", MR: 8, NR: 8, KR: 4, ISA: "neondot", Path: PathDotProd, Features: []string{"asimd", "asimddp"}},
 }
 
