@@ -8,13 +8,13 @@ package asm
 //go:noescape
 func f32Dwconv3x3Avx2(n int, in *float32, rowstride, tapstride, pixstride int, w *float32, wstride int, bias *float32, out *float32, outstride int, lo, hi float32)
 
-// dwconvF32Amd64 runs DepthwiseConv2D.RunF32 on the AVX2 body when the avx2
+// dwconvF32Arch runs DepthwiseConv2D.RunF32 on the AVX2 body when the avx2
 // path is selected and the convolution is 3×3 with Mult 1 and a multiple of
 // 8 channels (every MobileNet depthwise layer), and reports whether it did.
 // Pixels whose window lies inside the input go through the assembly, eight
 // channels at a time over a run of a row; border pixels take the generic
 // per-tap loop.
-func dwconvF32Amd64(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 int) bool {
+func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 int) bool {
 	if level < pathLevel(PathAVX2) || d.KH != 3 || d.KW != 3 || d.Mult != 1 || d.C%8 != 0 {
 		return false
 	}

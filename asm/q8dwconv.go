@@ -33,7 +33,10 @@ type QDepthwiseConv2D struct {
 // (wZero: nil, one value or C·Mult values) into the tap-major layout
 // [KH·KW][C·Mult] that Run reads, and keeps the bias (nil or C·Mult values)
 // plain and with InZero folded in. Call it once at prepare time, after
-// setting InZero. It panics if a slice is too short.
+// setting InZero. It panics if a slice is too short. On arm64, a 3×3
+// filter with Mult 1 and weights − zero point in [−127, 127] also gets the
+// NEON body's int8 weights and a row of InZero padding values (see
+// q8DWPackArch).
 func (d *QDepthwiseConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	cm, taps := d.C*d.Mult, d.KH*d.KW
 	if d.C < 0 || d.Mult < 0 || d.KH < 0 || d.KW < 0 || len(w) < cm*taps {
@@ -50,6 +53,7 @@ func (d *QDepthwiseConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked 
 	if bias != nil {
 		copy(p.bias, bias[:cm])
 	}
+	q8DWPackArch(d, p)
 	p.dwFold = make([]int32, cm)
 	for o := 0; o < cm; o++ {
 		var sum int32
@@ -75,5 +79,8 @@ func (d *QDepthwiseConv2D) Run(in []int8, p *QPacked, out []int8, r0, r1 int) {
 		panic(fmt.Sprintf("asm: QDepthwiseConv2D.Run: OutStride %d < %d or InZero %d outside int8", d.OutStride, cm, d.InZero))
 	}
 	d.Requant.check("QDepthwiseConv2D", cm)
+	if q8DWConvArch(d, in, p, out, r0, r1) {
+		return
+	}
 	q8DWConvGeneric(d, in, p, out, r0, r1)
 }
