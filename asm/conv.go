@@ -27,6 +27,8 @@ type Conv2D struct {
 	// mr overrides the register tile's row count (tests); 0 selects
 	// f32GemmDefaultMR.
 	mr int
+	// wide records that PackF32 wrote 16-column panels (the avx2 path).
+	wide bool
 }
 
 // PackF32 packs ONNX-layout weights [OutC][InC/Groups][KH][KW] into the
@@ -34,8 +36,9 @@ type Conv2D struct {
 // time. It panics if the geometry is inconsistent or w is too short.
 //
 // Per group the packed weights are the B matrix of a GEMM with
-// K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, stored as ⌈Og/4⌉
-// k-major panels of 4 columns (see Gemm.PackF32).
+// K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, stored as ⌈Og/W⌉
+// k-major panels of W columns, W = 4, or 16 on amd64's avx2 path (see
+// Gemm.PackF32: the choice is recorded in c).
 func (c *Conv2D) PackF32(w []float32) []float32 {
 	if err := c.check(); err != nil {
 		panic(err.Error())
@@ -45,24 +48,34 @@ func (c *Conv2D) PackF32(w []float32) []float32 {
 		panic(fmt.Sprintf("asm: Conv2D.PackF32: got %d weights, need %d", len(w), c.OutC*cg*c.KH*c.KW))
 	}
 	kg := c.KH * c.KW * cg
-	panels := ceilDiv(og, f32GemmNR)
-	p := make([]float32, g*panels*kg*f32GemmNR)
+	c.wide = f32PackWide()
+	pw := c.panelWidth()
+	panels := ceilDiv(og, pw)
+	p := make([]float32, g*panels*kg*pw)
 	for gi := 0; gi < g; gi++ {
 		for ol := 0; ol < og; ol++ {
 			o := gi*og + ol
-			dst := p[(gi*panels+ol/f32GemmNR)*kg*f32GemmNR:]
-			j := ol % f32GemmNR
+			dst := p[(gi*panels+ol/pw)*kg*pw:]
+			j := ol % pw
 			for ci := 0; ci < cg; ci++ {
 				for kh := 0; kh < c.KH; kh++ {
 					for kw := 0; kw < c.KW; kw++ {
 						k := (kh*c.KW+kw)*cg + ci
-						dst[k*f32GemmNR+j] = w[((o*cg+ci)*c.KH+kh)*c.KW+kw]
+						dst[k*pw+j] = w[((o*cg+ci)*c.KH+kh)*c.KW+kw]
 					}
 				}
 			}
 		}
 	}
 	return p
+}
+
+// panelWidth is the column width of the packed panels.
+func (c *Conv2D) panelWidth() int {
+	if c.wide {
+		return f32GemmWideNR
+	}
+	return f32GemmNR
 }
 
 // ScratchF32 is the number of scratch elements RunF32 needs for a range of
@@ -78,10 +91,15 @@ func (c *Conv2D) ScratchF32() int {
 // TilePixels is the preferred number of output pixels per RunF32 call. The
 // runtime splits the OutH·OutW pixels into chunks of this size (the last one
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
-// least 8 chunks so a worker pool has something to share.
+// least 8 chunks so a worker pool has something to share. On amd64's avx2
+// path (weights packed in wide panels) the tiles are larger, see
+// tilePixelsWide, so call it after PackF32.
 func (c *Conv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	if c.wide {
+		return c.tilePixelsWide(pixels, kg)
+	}
 	// 32K floats (128 KB) of A per tile, 16..256 pixels, a multiple of 8.
 	t := min(256, max(16, (32<<10)/kg/8*8))
 	t = min(t, max(8, roundUp(ceilDiv(pixels, 8), 8)))
@@ -132,4 +150,21 @@ func (c *Conv2D) check() error {
 		return fmt.Errorf("asm: Conv2D: OutStride %d < OutC %d", c.OutStride, c.OutC)
 	}
 	return nil
+}
+
+// tilePixelsWide is TilePixels for the AVX2 body (wide panels): every tile
+// streams the layer's whole packed B, so tiles are made large enough that
+// B's traffic stays small next to the arithmetic (≥ 32 pixels: ≤ 1 byte of
+// B per 8 MACs; the 8 KB .. 9 MB weights of ResNet-50's 14×14 and 7×7
+// layers come from L3 or DRAM), and up to 1M floats (4 MB) of im2col A
+// (the kernel's k blocks keep a tile's A working set at 256 × 512 floats).
+// At least 8 chunks where that leaves ≥ 32 pixels each, and the last chunk
+// balanced: a 1-pixel remainder would stream B for one row.
+func (c *Conv2D) tilePixelsWide(pixels, kg int) int {
+	t := min(256, max(16, (1<<20)/kg/8*8))
+	t = min(t, max(32, roundUp(ceilDiv(pixels, 8), 8)))
+	if t >= pixels {
+		return max(1, pixels)
+	}
+	return roundUp(ceilDiv(pixels, ceilDiv(pixels, t)), 8)
 }

@@ -12,7 +12,8 @@ func convF32Generic(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 
 	g := c.groups()
 	cg, og := c.InC/g, c.OutC/g
 	kg := c.KH * c.KW * cg
-	panels := ceilDiv(og, f32GemmNR)
+	pw := c.panelWidth()
+	panels := ceilDiv(og, pw)
 	mr := c.tileMR()
 	direct := c.direct()
 	for gi := 0; gi < g; gi++ {
@@ -28,7 +29,7 @@ func convF32Generic(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 
 		if bias != nil {
 			bg = bias[gi*og : gi*og+og]
 		}
-		f32GemmBlock(mr, m, og, kg, a, lda, packed[gi*panels*kg*f32GemmNR:], bg,
+		f32GemmBlock(mr, m, og, kg, a, lda, packed[gi*panels*kg*pw:], pw, 0, bg,
 			out[p0*c.OutStride+gi*og:], c.OutStride, c.Clamp)
 	}
 }

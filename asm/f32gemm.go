@@ -17,6 +17,8 @@ type Gemm struct {
 	// mr overrides the register tile's row count (tests); 0 selects
 	// f32GemmDefaultMR.
 	mr int
+	// wide records that PackF32 wrote 16-column panels (the avx2 path).
+	wide bool
 }
 
 // PackF32 packs B into the layout RunF32 reads and returns the new slice:
@@ -24,13 +26,26 @@ type Gemm struct {
 // transB=1, a PyTorch Linear weight) when it is true. Call it once at
 // prepare time. It panics if len(b) < K·N.
 //
-// The packed layout is ⌈N/4⌉ panels of 4 columns, each K-major:
-// packed[(q·K + k)·4 + j] = B[k][4q+j], zero beyond column N.
+// The packed layout is ⌈N/W⌉ panels of W columns, each K-major:
+// packed[(q·K + k)·W + j] = B[k][W·q+j], zero beyond column N. W is 4 on
+// every path but amd64's avx2, where it is 16 (a tile's B row is one cache
+// line); the choice is made here, from the path selected at packing time,
+// and recorded in g, so RunF32 must be called on the Gemm that packed (or a
+// copy made after packing). Every path reads either layout.
 func (g *Gemm) PackF32(b []float32, transB bool) []float32 {
 	if g.M < 0 || g.N < 0 || g.K < 0 || len(b) < g.K*g.N {
 		panic(fmt.Sprintf("asm: Gemm %dx%dx%d: PackF32 got %d weights, need %d", g.M, g.N, g.K, len(b), g.K*g.N))
 	}
-	return packF32GemmB(b, g.K, g.N, transB)
+	g.wide = f32PackWide()
+	return packF32GemmB(b, g.K, g.N, g.panelWidth(), transB)
+}
+
+// panelWidth is the column width W of the packed panels.
+func (g *Gemm) panelWidth() int {
+	if g.wide {
+		return f32GemmWideNR
+	}
+	return f32GemmNR
 }
 
 // ScratchF32 is the number of scratch elements RunF32 needs. The generic body
@@ -38,7 +53,8 @@ func (g *Gemm) PackF32(b []float32, transB bool) []float32 {
 func (g *Gemm) ScratchF32() int { return 0 }
 
 // ColumnBlock is the column granularity of RunF32: a column range must start
-// at a multiple of it (it may end at N).
+// at a multiple of it (it may end at N). Ranges that start inside a wide
+// panel work but split its tiles.
 func (g *Gemm) ColumnBlock() int { return f32GemmNR }
 
 // RunF32 computes columns [n0, n1) of every row of C. A row m starts at

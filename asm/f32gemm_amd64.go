@@ -9,89 +9,93 @@ package asm
 // see the .s header for the semantics.
 
 //go:noescape
-func f32GemmAvx21x16(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx21x16(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx22x16(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx22x16(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx23x16(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx23x16(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx24x16(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx24x16(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx25x16(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx25x16(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx26x16(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx26x16(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx21x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx21x8(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx22x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx22x8(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx23x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx23x8(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx24x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx24x8(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx25x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx25x8(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 //go:noescape
-func f32GemmAvx26x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmAvx26x8(kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32)
 
 // f32Avx2Tile calls the r-row kernel, 16 columns wide when wide and 8
 // otherwise. A switch of direct calls rather than a table of func values:
 // through a func value the pointer arguments would escape (go:noescape does
 // not follow an indirect call) and the stack tiles would move to the heap.
-func f32Avx2Tile(r int, wide bool, kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
+func f32Avx2Tile(r int, wide bool, kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
 	if wide {
 		switch r {
 		case 1:
-			f32GemmAvx21x16(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+			f32GemmAvx21x16(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 		case 2:
-			f32GemmAvx22x16(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+			f32GemmAvx22x16(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 		case 3:
-			f32GemmAvx23x16(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+			f32GemmAvx23x16(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 		case 4:
-			f32GemmAvx24x16(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+			f32GemmAvx24x16(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 		case 5:
-			f32GemmAvx25x16(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+			f32GemmAvx25x16(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 		default:
-			f32GemmAvx26x16(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+			f32GemmAvx26x16(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 		}
 		return
 	}
 	switch r {
 	case 1:
-		f32GemmAvx21x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmAvx21x8(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 	case 2:
-		f32GemmAvx22x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmAvx22x8(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 	case 3:
-		f32GemmAvx23x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmAvx23x8(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 	case 4:
-		f32GemmAvx24x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmAvx24x8(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 	case 5:
-		f32GemmAvx25x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmAvx25x8(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 	default:
-		f32GemmAvx26x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmAvx26x8(kc, a, lda, b, init, istride, c, ldc, lo, hi)
 	}
 }
 
 const (
 	f32Avx2MR = 6
-	f32Avx2NR = 16 // four packed 4-column panels
+	f32Avx2NR = f32GemmWideNR // one wide packed panel
 )
 
+// f32PackWide reports whether PackF32 writes 16-column panels: when the avx2
+// path is selected at packing time.
+func f32PackWide() bool { return level >= pathLevel(PathAVX2) }
+
 // f32GemmArch runs Gemm.RunF32 on the AVX2 body when the avx2 path is
-// selected and reports whether it did. A Gemm whose tile was pinned (mr, in
-// tests) always runs the generic tiling.
+// selected and B was packed in wide panels, and reports whether it did. A
+// Gemm whose tile was pinned (mr, in tests) always runs the generic tiling.
 func f32GemmArch(g *Gemm, a []float32, lda int, packed, bias, c []float32, ldc int, n0, n1 int) bool {
-	if level < pathLevel(PathAVX2) || g.mr != 0 {
+	if level < pathLevel(PathAVX2) || g.mr != 0 || !g.wide {
 		return false
 	}
 	if n1 <= n0 || g.M <= 0 {
@@ -100,19 +104,20 @@ func f32GemmArch(g *Gemm, a []float32, lda int, packed, bias, c []float32, ldc i
 	if bias != nil {
 		bias = bias[n0:n1]
 	}
-	b := packed[(n0/f32GemmNR)*g.K*f32GemmNR:]
+	b := packed[(n0/f32Avx2NR)*g.K*f32Avx2NR:]
 	mc := roundUp(ceilDiv(g.M, ceilDiv(g.M, f32GemmMC)), f32Avx2MR)
 	for i0 := 0; i0 < g.M; i0 += mc {
 		m := min(mc, g.M-i0)
-		f32GemmBlockAVX2(m, n1-n0, g.K, a[i0*lda:], lda, b, bias, c[i0*ldc+n0:], ldc, g.Clamp)
+		f32GemmBlockAVX2(m, n1-n0, g.K, a[i0*lda:], lda, b, n0%f32Avx2NR, bias, c[i0*ldc+n0:], ldc, g.Clamp)
 	}
 	return true
 }
 
 // convF32Arch runs Conv2D.RunF32 on the AVX2 body when the avx2 path is
-// selected and reports whether it did: convF32Generic with the AVX2 block.
+// selected and the weights were packed in wide panels, and reports whether
+// it did: convF32Generic with the AVX2 block.
 func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int) bool {
-	if level < pathLevel(PathAVX2) || c.mr != 0 {
+	if level < pathLevel(PathAVX2) || c.mr != 0 || !c.wide {
 		return false
 	}
 	m := p1 - p0
@@ -122,7 +127,7 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	g := c.groups()
 	cg, og := c.InC/g, c.OutC/g
 	kg := c.KH * c.KW * cg
-	panels := ceilDiv(og, f32GemmNR)
+	panels := ceilDiv(og, f32Avx2NR)
 	direct := c.direct()
 	for gi := 0; gi < g; gi++ {
 		var a []float32
@@ -137,24 +142,27 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 		if bias != nil {
 			bg = bias[gi*og : gi*og+og]
 		}
-		f32GemmBlockAVX2(m, og, kg, a, lda, packed[gi*panels*kg*f32GemmNR:], bg,
+		f32GemmBlockAVX2(m, og, kg, a, lda, packed[gi*panels*kg*f32Avx2NR:], 0, bg,
 			out[p0*c.OutStride+gi*og:], c.OutStride, c.Clamp)
 	}
 	return true
 }
 
-// f32GemmBlockAVX2 is f32GemmBlock with the 6×16 AVX2 tile: the same k,
-// column and row blocking, each tile reading four packed panels. Columns
-// past the last multiple of 16 go through the 8-column kernels; a tile
-// narrower than 8 columns goes through a stack buffer so nothing past
-// column n is written. The clamp is fused into the kernel's store on the
-// last k block.
-func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+// f32GemmBlockAVX2 is f32GemmBlock with the 6×16 AVX2 tile on wide (16-column)
+// panels: the same k, column and row blocking, each tile reading one panel
+// as a single stream. Column 0 is column coff (0, 4, 8 or 12) of the first
+// panel. Tiles that start at column 0 or 8 of a panel and have 16 or 8
+// columns left store straight into c; any other run of 1..7 columns goes
+// through the 8-column kernel on a stack tile (the kernel reads columns 0..7
+// or 8..15 of the panel), so nothing past column n is written and no load
+// leaves the panel. The clamp is fused into the kernel's store on the last
+// k block.
+func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	if k == 0 {
-		f32GemmBlock(f32GemmDefaultMR, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		f32GemmBlock(f32GemmDefaultMR, m, n, k, a, lda, b, f32Avx2NR, coff, bias, c, ldc, clamp)
 		return
 	}
 	kc := k
@@ -178,15 +186,20 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 				ap := &a[i0*lda+k0]
 				// The kernels read r rows of kb floats at stride lda.
 				_ = a[(i0+r-1)*lda+k0+kb-1]
-				for j0 := jb; j0 < min(n, jb+nc); {
-					nv := min(f32Avx2NR, n-j0)
-					q := j0 / f32GemmNR
-					bstride := k * f32GemmNR
-					if nv >= 8 {
+				end := min(n, jb+nc) // tiles stay inside the column block
+				for j0 := jb; j0 < end; {
+					jc := j0 + coff
+					o := jc % f32Avx2NR // column in the panel: 0, 4, 8 or 12
+					pb := ((jc/f32Avx2NR)*k + k0) * f32Avx2NR
+					if o%8 == 0 && end-j0 >= 8 {
 						// Full-width tile (16 or 8 columns): the kernel
 						// stores straight into c.
-						w := nv &^ 7
-						_ = b[(q*k+k0+kb)*f32GemmNR-1+(w/f32GemmNR-1)*bstride]
+						w := 8
+						if o == 0 && end-j0 >= 16 {
+							w = 16
+						}
+						// The kernel reads kb rows of w floats from pb+o.
+						_ = b[pb+(kb-1)*f32Avx2NR+o+w-1]
 						init, istride := &zero[0], 0
 						switch {
 						case !first:
@@ -198,28 +211,28 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 						if bias != nil {
 							_ = bias[j0+w-1]
 						}
-						f32Avx2Tile(r, w == 16, kb, ap, lda, &b[(q*k+k0)*f32GemmNR], bstride, init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
+						f32Avx2Tile(r, w == 16, kb, ap, lda, &b[pb+o], init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
 						j0 += w
 						continue
 					}
-					// 1..7 columns: the 8-column kernel on a stack tile.
-					if nv <= f32GemmNR {
-						bstride = 0
-					}
-					_ = b[(q*k+k0+kb)*f32GemmNR-1+bstride]
+					// Columns o..o+nv-1 of the panel's 8-column half h: the
+					// 8-column kernel on a stack tile.
+					h := o &^ 7
+					nv := min(h+8-o, end-j0)
+					_ = b[pb+(kb-1)*f32Avx2NR+h+7]
 					for i := 0; i < r; i++ {
 						t := tmp[i*8 : (i+1)*8]
 						clear(t)
 						switch {
 						case !first:
-							copy(t, c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
+							copy(t[o-h:], c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
 						case bias != nil:
-							copy(t, bias[j0:j0+nv])
+							copy(t[o-h:], bias[j0:j0+nv])
 						}
 					}
-					f32Avx2Tile(r, false, kb, ap, lda, &b[(q*k+k0)*f32GemmNR], bstride, &tmp[0], 8, &tmp[0], 8, cl.Min, cl.Max)
+					f32Avx2Tile(r, false, kb, ap, lda, &b[pb+h], &tmp[0], 8, &tmp[0], 8, cl.Min, cl.Max)
 					for i := 0; i < r; i++ {
-						copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*8:i*8+nv])
+						copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*8+o-h:i*8+o-h+nv])
 					}
 					j0 += nv
 				}

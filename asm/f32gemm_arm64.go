@@ -125,7 +125,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		return
 	}
 	if k == 0 {
-		f32GemmBlock(f32GemmDefaultMR, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		f32GemmBlock(f32GemmDefaultMR, m, n, k, a, lda, b, f32GemmNR, 0, bias, c, ldc, clamp)
 		return
 	}
 	kc := k
@@ -189,3 +189,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		}
 	}
 }
+
+// f32PackWide reports whether PackF32 writes 16-column panels: never on
+// arm64, whose NEON body reads the 4-column layout.
+func f32PackWide() bool { return false }

@@ -2,8 +2,11 @@ package asm
 
 const (
 	// f32GemmNR is the column width of a packed B panel and of every
-	// register tile.
+	// generic register tile.
 	f32GemmNR = 4
+	// f32GemmWideNR is the column width of the wide packed B panels that
+	// PackF32 writes when the selected path reads them (amd64 avx2).
+	f32GemmWideNR = 16
 	// f32GemmKC bounds the k extent of one pass: an MR×kc sliver of A
 	// (≤ 8 KB) stays in a 32 KB L1 while the column block's panels stream
 	// past it.
@@ -20,22 +23,24 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
-// packF32GemmB packs B ([k][n] row-major, or [n][k] when trans) into ⌈n/4⌉
-// k-major panels of 4 columns, zero-padded.
-func packF32GemmB(b []float32, k, n int, trans bool) []float32 {
-	panels := ceilDiv(n, f32GemmNR)
-	p := make([]float32, panels*k*f32GemmNR)
+// packF32GemmB packs B ([k][n] row-major, or [n][k] when trans) into ⌈n/pw⌉
+// k-major panels of pw columns, zero-padded: pw = 4 (f32GemmNR) is the
+// layout every body reads; pw = 16 (f32GemmWideNR) is the amd64 AVX2 one,
+// where a 16-column tile's B row is one 64-byte line.
+func packF32GemmB(b []float32, k, n, pw int, trans bool) []float32 {
+	panels := ceilDiv(n, pw)
+	p := make([]float32, panels*k*pw)
 	for q := 0; q < panels; q++ {
-		dst := p[q*k*f32GemmNR : (q+1)*k*f32GemmNR]
-		nv := min(f32GemmNR, n-q*f32GemmNR)
-		// k outermost: four short sequential streams in either layout.
+		dst := p[q*k*pw : (q+1)*k*pw]
+		nv := min(pw, n-q*pw)
+		// k outermost: pw short sequential streams in either layout.
 		for kk := 0; kk < k; kk++ {
 			for j := 0; j < nv; j++ {
-				col := q*f32GemmNR + j
+				col := q*pw + j
 				if trans {
-					dst[kk*f32GemmNR+j] = b[col*k+kk]
+					dst[kk*pw+j] = b[col*k+kk]
 				} else {
-					dst[kk*f32GemmNR+j] = b[kk*n+col]
+					dst[kk*pw+j] = b[kk*n+col]
 				}
 			}
 		}
@@ -47,8 +52,11 @@ func packF32GemmB(b []float32, k, n int, trans bool) []float32 {
 //
 //	c[i*ldc+j] = clamp(bias[j] + Σ_{kk<k} a[i*lda+kk] · B[kk][j])
 //
-// where B is the packed panels b (panel q = columns 4q..4q+3, k*4 floats) and
-// bias may be nil. A is read in place, never packed.
+// where B is the packed panels b of pw columns (pw = 4: panel q = columns
+// 4q..4q+3, k*4 floats; pw = 16: the amd64 wide panels, see
+// packF32GemmB), whose column 0 is column coff of the first panel (coff is
+// a multiple of 4, and 0 when pw = 4), and bias may be nil. A is read in
+// place, never packed.
 //
 // Loops, outermost first: k blocks of at most f32GemmKC (only when several
 // row groups reuse them; partial sums live in c between blocks); column
@@ -61,7 +69,7 @@ func packF32GemmB(b []float32, k, n int, trans bool) []float32 {
 // Rows go through the mr-row micro-kernel, the last m%mr rows through a
 // smaller one; columns past n are zero in the packed panels and are computed
 // but never stored.
-func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b []float32, pw, coff int, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -80,12 +88,14 @@ func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		return
 	}
 	kc := k
-	if m > mr && k > f32GemmKC {
+	if (m > mr || pw != f32GemmNR) && k > f32GemmKC {
 		// Blocking only pays when several row groups reuse B; balance the
-		// blocks and keep them a multiple of the unroll.
+		// blocks and keep them a multiple of the unroll. Wide panels are
+		// always blocked: a 4-column slice of one is gathered into wbuf.
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
 	var acc [4 * f32GemmNR]float32
+	var wbuf [f32GemmKC * f32GemmNR]float32
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
 		first, last := k0 == 0, k0+kb == k
@@ -95,8 +105,19 @@ func f32GemmBlock(mr, m, n, k int, a []float32, lda int, b, bias, c []float32, l
 				r := min(mr, m-i0)
 				for j0 := jb; j0 < min(n, jb+nc); j0 += f32GemmNR {
 					nv := min(f32GemmNR, n-j0)
-					q := j0 / f32GemmNR
-					panel := b[(q*k+k0)*f32GemmNR : (q*k+k0+kb)*f32GemmNR]
+					var panel []float32
+					if pw == f32GemmNR {
+						q := j0 / f32GemmNR
+						panel = b[(q*k+k0)*f32GemmNR : (q*k+k0+kb)*f32GemmNR]
+					} else {
+						// Columns j0..j0+3 of a wide panel, k stride pw.
+						jc := j0 + coff
+						src := b[((jc/pw)*k+k0)*pw+jc%pw:]
+						panel = wbuf[:kb*f32GemmNR]
+						for kk := range kb {
+							copy(panel[kk*f32GemmNR:kk*f32GemmNR+f32GemmNR], src[kk*pw:kk*pw+f32GemmNR])
+						}
+					}
 					t := acc[:r*f32GemmNR]
 					if first {
 						for i := 0; i < r; i++ {
@@ -150,10 +171,12 @@ func gemmF32Generic(g *Gemm, a []float32, lda int, packed, bias, c []float32, ld
 	if bias != nil {
 		bias = bias[n0:n1]
 	}
-	b := packed[(n0/f32GemmNR)*g.K*f32GemmNR:]
+	pw := g.panelWidth()
+	b := packed[(n0/pw)*g.K*pw:]
+	coff := n0 % pw
 	mc := roundUp(ceilDiv(g.M, ceilDiv(g.M, f32GemmMC)), mr)
 	for i0 := 0; i0 < g.M; i0 += mc {
 		m := min(mc, g.M-i0)
-		f32GemmBlock(mr, m, n1-n0, g.K, a[i0*lda:], lda, b, bias, c[i0*ldc+n0:], ldc, g.Clamp)
+		f32GemmBlock(mr, m, n1-n0, g.K, a[i0*lda:], lda, b, pw, coff, bias, c[i0*ldc+n0:], ldc, g.Clamp)
 	}
 }

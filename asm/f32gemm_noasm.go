@@ -11,3 +11,7 @@ func f32GemmArch(g *Gemm, a []float32, lda int, packed, bias, c []float32, ldc i
 func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int) bool {
 	return false
 }
+
+// f32PackWide reports whether PackF32 writes 16-column panels: never without
+// the AVX2 body.
+func f32PackWide() bool { return false }

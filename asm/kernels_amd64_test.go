@@ -21,6 +21,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		for seed := uint64(1); seed <= 6; seed++ {
 			f32CompareToGeneric(t, k.Path, seed)
 		}
+		f32WideCompareToGeneric(t, k.Path)
 		f32ArchNoAlloc(t, k.Path)
 	},
 	"f32_dwconv3x3_minmax_c8__fma3": func(t *testing.T, k Kernel) {
@@ -88,6 +89,53 @@ func dwCompareToGeneric(t *testing.T, path string, seed uint64) {
 		}
 		o := outs[1].data()
 		require.Zero(t, testing.AllocsPerRun(5, func() { d.RunF32(x.data(), packed, bias, o, 0, oh) }), "%s", tc)
+	}
+}
+
+// f32WideCompareToGeneric checks Conv2D.RunF32 on the given path against the
+// generic path, both reading the same wide-panel weights, on layers large
+// enough for several tiles of tilePixelsWide (balanced last tile), k blocks
+// (K > f32GemmKC with more than 6 rows), column tails of 1..15 past the last
+// 16-column panel, and groups; within 1e-5 relative, with guard bands.
+func f32WideCompareToGeneric(t *testing.T, path string) {
+	r := seeded(t, 21)
+	for _, cv := range []*Conv2D{
+		{InH: 14, InW: 13, InC: 70, OutH: 14, OutW: 13, OutC: 45, KH: 3, KW: 3, PadT: 1, PadL: 1},
+		{InH: 7, InW: 7, InC: 600, OutH: 7, OutW: 7, OutC: 37, KH: 1, KW: 1},
+		{InH: 15, InW: 15, InC: 24, OutH: 8, OutW: 8, OutC: 61, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1},
+		{InH: 9, InW: 9, InC: 64, OutH: 9, OutW: 9, OutC: 40, KH: 3, KW: 3, PadT: 1, PadL: 1, Groups: 2},
+		{InH: 20, InW: 20, InC: 8, OutH: 20, OutW: 20, OutC: 24, KH: 1, KW: 1},
+	} {
+		cv.StrideH, cv.StrideW = max(1, cv.StrideH), max(1, cv.StrideW)
+		cv.DilH, cv.DilW, cv.Groups = 1, 1, max(1, cv.Groups)
+		cv.OutStride, cv.Clamp = cv.OutC+r.IntN(3), relu6
+		require.NoError(t, Select(path))
+		x := inputGuarded(randSlice(r, cv.InH*cv.InW*cv.InC))
+		packed := cv.PackF32(randSlice(r, cv.OutC*cv.InC/cv.Groups*cv.KH*cv.KW))
+		require.True(t, cv.wide, "%+v: not packed wide on %s", *cv, path)
+		bias := randSlice(r, cv.OutC)
+		tile, pixels := cv.TilePixels(), cv.OutH*cv.OutW
+		outs := [2]*guarded{}
+		for pi, p := range []string{PathGeneric, path} {
+			require.NoError(t, Select(p))
+			out := newGuarded(pixels*cv.OutStride, sentinel)
+			scratch := newGuarded(cv.ScratchF32(), 0)
+			for p0 := 0; p0 < pixels; p0 += tile {
+				cv.RunF32(x.data(), packed, bias, out.data(), scratch.data(), p0, min(p0+tile, pixels))
+			}
+			out.checkGuards(t)
+			scratch.checkGuards(t)
+			x.checkGuards(t)
+			outs[pi] = out
+		}
+		want, got := outs[0].data(), outs[1].data()
+		for j := range want {
+			if math.Float32bits(want[j]) == math.Float32bits(got[j]) {
+				continue
+			}
+			d := math.Abs(float64(want[j]) - float64(got[j]))
+			require.LessOrEqual(t, d, 1e-5*math.Max(1, math.Abs(float64(want[j]))), "%+v: element %d: generic %v, %s %v", *cv, j, want[j], path, got[j])
+		}
 	}
 }
 
