@@ -12,7 +12,7 @@ LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
 CMD     := ./cmd/edgeinfer
 BIG_MODELS := inception_v3,resnet18,resnet50,densenet121,efficientnet_b0,mobilenet_v1,alexnet,vgg16
 
-.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount
+.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount test-vm bench-ort
 
 help:
 	@echo "build         go build ./... and $(BIN)/edgeinfer"
@@ -21,10 +21,12 @@ help:
 	@echo "cross         static linux/arm64 and linux/arm (GOARM=7) binaries in $(BIN)/"
 	@echo "dist          release binaries for the Pis (static, stripped, version-stamped) in $(DIST)/, sizes and SHA256SUMS"
 	@echo "bench         runtime benchmarks (-benchtime 5x)"
+	@echo "bench-ort     edgeinfer vs ONNX Runtime (npm onnxruntime-node in bench/) on MobileNet v2, ResNet-18/50, 1 and 2 threads"
 	@echo "fixtures-big  generate full-size PyTorch fixtures into $(BIG) (apt: python3-torch python3-torchvision python3-onnx)"
 	@echo "test-big      run the runtime fixture tests on $(BIG) as well"
 	@echo "test-arm64    asm and runtime (-short) tests under qemu-aarch64 for $(ARM64_CPUS), each kernel path pinned"
 	@echo "icount        instructions per op / inference under qemu (cortex-a72, cortex-a76); see docs/kernels.md"
+	@echo "test-vm       edgeinfer on vivid and a GPIO line under Debian's arm64 kernel in qemu-system-aarch64 (root; README)"
 	@echo "fmt, vet, clean"
 
 build:
@@ -64,6 +66,16 @@ dist:
 bench:
 	$(GO) test -run XXX -bench . ./runtime/ -benchtime 5x
 
+# edgeinfer/ORT latency table (bench/ort.js). ResNets come from $(BIG), or
+# ../fx-big when it has not been generated; ORT_RUNS timed runs per engine.
+ORT_BIG    ?= $(if $(wildcard $(BIG)/resnet50/model.onnx),$(BIG),../fx-big)
+ORT_MODELS ?= mobilenet_v2=$(abspath $(SHARED))/fixtures/mobilenet_v2/model.onnx,resnet18=$(abspath $(ORT_BIG))/resnet18/model.onnx,resnet50=$(abspath $(ORT_BIG))/resnet50/model.onnx
+ORT_RUNS   ?= 20
+ORT_THREADS ?= 1,2
+bench-ort: build
+	cd bench && test -d node_modules/onnxruntime-node || ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
+	cd bench && node ort.js --edgeinfer $(abspath $(BIN))/edgeinfer --models $(ORT_MODELS) --runs $(ORT_RUNS) --threads $(ORT_THREADS)
+
 # Debian's PyTorch, torchvision and ONNX, which the generator was written for.
 fixtures-deps:
 	apt-get install -y python3-torch python3-torchvision python3-onnx
@@ -76,6 +88,11 @@ fixtures-big:
 
 test-big:
 	EDGEINFER_BIG_FIXTURES=$(abspath $(BIG)) $(GO) test -run TestFixtures ./runtime/ -timeout 60m
+
+# Debian's arm64 kernel under qemu-system-aarch64 with the vivid camera
+# and the virt machine's PL061 GPIO: see test/vm/run.sh and the README.
+test-vm:
+	bash test/vm/run.sh
 
 fmt:
 	$(GO) fmt ./...

@@ -5,12 +5,13 @@ package asm
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 )
 
-// Kernel paths, from slowest to fastest. A path includes every body of the
-// paths before it: "dotprod" runs the NEON float kernels next to the SDOT
-// int8 ones.
+// Kernel paths, from slowest to fastest, per architecture. A path includes
+// every body of the paths before it: "dotprod" runs the NEON float kernels
+// next to the SDOT int8 ones.
 const (
 	// PathGeneric runs the portable Go bodies (the oracle) everywhere.
 	PathGeneric = "generic"
@@ -18,12 +19,25 @@ const (
 	PathNEON = "neon"
 	// PathDotProd adds the FEAT_DotProd (SDOT) int8 bodies (Cortex-A76).
 	PathDotProd = "dotprod"
+	// PathAVX2 runs the amd64 AVX2 + FMA3 bodies (Haswell, Zen and later).
+	PathAVX2 = "avx2"
 )
 
-var paths = []string{PathGeneric, PathNEON, PathDotProd}
+// paths lists this architecture's kernel paths, generic first. Each
+// architecture has its own ladder (a level is an index into it); under
+// purego the paths still exist but hwLevel stays 0, so Select names them as
+// unsupported rather than unknown.
+var paths = archPaths(runtime.GOARCH)
+
+func archPaths(goarch string) []string {
+	if goarch == "amd64" {
+		return []string{PathGeneric, PathAVX2}
+	}
+	return []string{PathGeneric, PathNEON, PathDotProd}
+}
 
 // EnvKernels is the environment variable read at init to pin a kernel path
-// (generic, neon or dotprod); the CLI's flag overrides it through Select.
+// (generic, neon or dotprod on arm64; generic or avx2 on amd64); the CLI's flag overrides it through Select.
 const EnvKernels = "EDGEINFER_KERNELS"
 
 // level is the active path as an index into paths; hwLevel is the best path
@@ -41,9 +55,10 @@ func init() {
 }
 
 // Select pins the kernel path for operations prepared and run afterwards:
-// "generic", "neon" or "dotprod" (as EDGEINFER_KERNELS), or "" / "auto" for
-// the best path the CPU supports. It fails for an unknown name or a path the
-// CPU (or this build: purego, non-arm64) cannot run, and then leaves the
+// "generic", "neon" or "dotprod" on arm64, "generic" or "avx2" on amd64 (as
+// EDGEINFER_KERNELS), or "" / "auto" for the best path the CPU supports. It
+// fails for an unknown name or a path the CPU (or this build: purego, another
+// architecture) cannot run, and then leaves the
 // selection unchanged. Select is not safe to call concurrently with Run;
 // call it before preparing a model.
 func Select(name string) error {

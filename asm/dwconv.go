@@ -47,5 +47,8 @@ func (d *DepthwiseConv2D) RunF32(in, packed, bias, out []float32, r0, r1 int) {
 	if r0 < 0 || r1 > d.OutH {
 		panic(fmt.Sprintf("asm: DepthwiseConv2D.RunF32 rows [%d, %d) of %d", r0, r1, d.OutH))
 	}
+	if dwconvF32Amd64(d, in, packed, bias, out, r0, r1) {
+		return
+	}
 	dwconvF32Generic(d, in, packed, bias, out, r0, r1)
 }

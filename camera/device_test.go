@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/edgeinfer/edgeinfer/input"
 )
@@ -84,6 +85,15 @@ func TestOpenNotADevice(t *testing.T) {
 	require.Error(t, err)
 }
 
+func TestStreamErr(t *testing.T) {
+	err := streamErr("/dev/video0", "VIDIOC_DQBUF", unix.ENODEV)
+	require.ErrorIs(t, err, unix.ENODEV)
+	require.EqualError(t, err, "camera /dev/video0: the device is gone (unplugged, or its driver unbound): VIDIOC_DQBUF: no such device")
+	err = streamErr("/dev/video0", "VIDIOC_QBUF 1", unix.EINVAL)
+	require.ErrorIs(t, err, unix.EINVAL)
+	require.EqualError(t, err, "camera /dev/video0: VIDIOC_QBUF 1: invalid argument")
+}
+
 func TestYUVEncoding(t *testing.T) {
 	for _, c := range []struct {
 		p v4l2PixFormat
@@ -104,4 +114,9 @@ func TestYUVEncoding(t *testing.T) {
 	require.Equal(t, "YUYV", YUYV.String())
 	require.Equal(t, "MJPG", MJPEG.String())
 	require.Equal(t, "0x00000001", PixelFormat(1).String())
+	// v4l2_fourcc_be('Y', '1', '6', ' ') and ('X', 'R', '1', '5'), as
+	// vivid lists them.
+	require.Equal(t, "Y16-BE", PixelFormat(0xa0363159).String())
+	require.Equal(t, "XR15-BE", PixelFormat(0xb5315258).String())
+	require.Equal(t, "0x80000001", PixelFormat(0x80000001).String())
 }

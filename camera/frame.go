@@ -44,15 +44,24 @@ var (
 	JPEG  = fourcc('J', 'P', 'E', 'G') // the same, as some drivers name it
 )
 
-// String returns the fourcc as text ("YUYV").
+// fourccBE is the flag v4l2_fourcc_be sets on the big-endian variant of
+// a format (Y16-BE, XR15-BE: vivid lists several).
+const fourccBE = 1 << 31
+
+// String returns the fourcc as text ("YUYV", "Y16-BE").
 func (p PixelFormat) String() string {
-	b := [4]byte{byte(p), byte(p >> 8), byte(p >> 16), byte(p >> 24)}
+	suffix := ""
+	if p&fourccBE != 0 {
+		suffix = "-BE"
+	}
+	q := p &^ fourccBE
+	b := [4]byte{byte(q), byte(q >> 8), byte(q >> 16), byte(q >> 24)}
 	for _, c := range b {
 		if c < 0x20 || c > 0x7e {
 			return fmt.Sprintf("0x%08x", uint32(p))
 		}
 	}
-	return strings.TrimRight(string(b[:]), " ")
+	return strings.TrimRight(string(b[:]), " ") + suffix
 }
 
 // compressed reports whether frames of this format are JPEG images.

@@ -339,7 +339,7 @@ func (d *Device) mapBuffers(n int) error {
 func (d *Device) queue(i int) error {
 	b := v4l2Buffer{Index: uint32(i), Type: bufTypeVideoCapture, Memory: memoryMmap}
 	if err := d.ioctl(abi.VIDIOC_QBUF, unsafe.Pointer(&b)); err != nil {
-		return fmt.Errorf("camera %s: VIDIOC_QBUF %d: %w", d.path, i, err)
+		return streamErr(d.path, fmt.Sprintf("VIDIOC_QBUF %d", i), err)
 	}
 	return nil
 }
@@ -376,7 +376,7 @@ func (d *Device) Next(ctx context.Context) (*Frame, error) {
 			return d.deliver(&b)
 		}
 		if err != unix.EAGAIN {
-			return nil, fmt.Errorf("camera %s: VIDIOC_DQBUF: %w", d.path, err)
+			return nil, streamErr(d.path, "VIDIOC_DQBUF", err)
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -389,9 +389,23 @@ func (d *Device) Next(ctx context.Context) (*Frame, error) {
 			return nil, fmt.Errorf("camera %s: poll: %w", d.path, err)
 		}
 		if pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 && pfd[0].Revents&unix.POLLIN == 0 {
-			return nil, fmt.Errorf("camera %s: device error (poll revents 0x%x; unplugged?)", d.path, pfd[0].Revents)
+			return nil, fmt.Errorf("camera %s: %s (poll revents 0x%x)", d.path, disconnected, pfd[0].Revents)
 		}
 	}
+}
+
+// disconnected is what a camera whose ioctls fail with ENODEV has become:
+// a USB camera pulled out, or a driver unbound from its device (vivid's
+// unbind in test/vm). Every later ioctl fails the same way.
+const disconnected = "the device is gone (unplugged, or its driver unbound)"
+
+// streamErr reports a failed streaming ioctl, in words when the device
+// has disappeared.
+func streamErr(path, op string, err error) error {
+	if errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("camera %s: %s: %s: %w", path, disconnected, op, err)
+	}
+	return fmt.Errorf("camera %s: %s: %w", path, op, err)
 }
 
 func (d *Device) deliver(b *v4l2Buffer) (*Frame, error) {

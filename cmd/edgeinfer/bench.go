@@ -1,22 +1,26 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/edgeinfer/edgeinfer/asm"
 	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 func cmdBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "--model M [--threads N] [--runs N] [--warmup N] [--profile]", stderr)
+	fs := newFlagSet("bench", "--model M [--threads N] [--runs N] [--warmup N] [--profile] [--json]", stderr)
 	model := fs.String("model", "", modelHelp)
 	threads := fs.Int("threads", defaultThreads(), "worker threads")
 	runs := fs.Int("runs", 20, "timed runs")
 	warmup := fs.Int("warmup", 3, "untimed runs first")
 	profile := fs.Bool("profile", false, "time every layer and print a per-layer table (median over the runs)")
+	jsonOut := fs.Bool("json", false, "print one JSON object instead of the text report: per-run latencies and process CPU times (ms, in run order), median, threads, kernel path")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,10 +62,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 
 	lat := make([]time.Duration, *runs)
-	var steps [][]time.Duration // [step][run], with --profile
+	cpu := make([]time.Duration, *runs) // process CPU time per run, for --json
+	var steps [][]time.Duration         // [step][run], with --profile
 	var prof []runtime.StepTime
 	for r := range lat {
 		load()
+		c0 := processCPU()
 		t0 := time.Now()
 		if *profile {
 			prof = m.RunProfiled(prof)
@@ -69,6 +75,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		lat[r] = time.Since(t0)
+		cpu[r] = processCPU() - c0
 		if *profile {
 			if steps == nil {
 				steps = make([][]time.Duration, len(prof))
@@ -78,9 +85,20 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	order := slices.Clone(lat)
 	slices.Sort(lat)
 	st := m.Stats()
 	med := median(lat)
+	if *jsonOut {
+		runsMS, cpuMS := make([]float64, len(order)), make([]float64, len(cpu))
+		for i, d := range order {
+			runsMS[i], cpuMS[i] = ms(d), ms(cpu[i])
+		}
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"model": *model, "threads": m.Threads(), "kernels": asm.Selected(), "macs": st.MACs,
+			"runs_ms": runsMS, "median_ms": ms(med), "min_ms": ms(lat[0]), "cpu_ms": cpuMS,
+		})
+	}
 	p90 := lat[min(len(lat)-1, (len(lat)*9+9)/10-1)]
 	fmt.Fprintf(stdout, "model    %s: %s params, %s MACs, %d threads\n", *model, fmtCount(st.Params), fmtCount(st.MACs), m.Threads())
 	how := ""
@@ -126,6 +144,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(w, "\ttotal\t%d steps\t\t%s\t%.3f\t%s\t100.0\n", len(times), fmtCount(st.MACs), ms(total), tg)
 	return w.Flush()
+}
+
+// processCPU is the user + system CPU time of this process so far: on a
+// shared machine, CPU time per run is what other load distorts least.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // gops is 2·macs operations per d, in 10⁹/s.

@@ -1,0 +1,146 @@
+// ort.js: latency of edgeinfer against ONNX Runtime (onnxruntime-node, CPU
+// execution provider) on the same ONNX files, single image, float32.
+//
+//   node ort.js --edgeinfer ../bin/edgeinfer \
+//     --models mobilenet_v2=PATH,resnet18=PATH,resnet50=PATH \
+//     [--threads 1,2] [--runs 20] [--rounds 4] [--warmup 3] [--json OUT]
+//
+// For every model and thread count, the two engines alternate in --rounds
+// blocks of runs/rounds timed inferences each (ORT block, then edgeinfer
+// block), so slow drifts of a shared machine hit both alike; each engine's
+// figure is the median of all its runs. ORT runs in this process with
+// intraOpNumThreads = threads, interOpNumThreads = 1, sequential execution
+// and all graph optimisations; edgeinfer runs as
+// `edgeinfer bench --model PATH --threads N --runs K --json` and its per-run
+// latencies are pooled. The ratio column is edgeinfer / ORT (below 1:
+// edgeinfer is faster). The cpu columns are the median process CPU time per
+// inference (user + system, all threads; process.cpuUsage for ORT,
+// getrusage in edgeinfer bench): on a loaded machine wall time measures the
+// scheduler, CPU time much less so (at 1 thread it is the latency an idle
+// core would give, less cache interference).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const ort = require('onnxruntime-node');
+
+function parseArgs(argv) {
+  const o = { threads: '1,2', runs: '20', rounds: '4', warmup: '3', edgeinfer: '../bin/edgeinfer', models: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m || !(m[1] in o || m[1] === 'json')) throw new Error(`unknown argument ${argv[i]}`);
+    o[m[1]] = m[2] !== undefined ? m[2] : argv[++i];
+  }
+  return o;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+// inputShape reads meta.json beside the model (the fixtures' format), then
+// falls back to the session's metadata, then to 1×3×224×224.
+function inputShape(modelPath, session) {
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(modelPath), 'meta.json'), 'utf8'));
+    if (Array.isArray(meta.input_shape)) return meta.input_shape;
+  } catch (e) { /* no meta.json */ }
+  const md = session.inputMetadata && session.inputMetadata[0];
+  if (md && Array.isArray(md.shape) && md.shape.every((d) => typeof d === 'number' && d > 0)) return md.shape;
+  return [1, 3, 224, 224];
+}
+
+async function ortSession(modelPath, threads) {
+  const session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const shape = inputShape(modelPath, session);
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = (i % 255) / 255; // the pattern of BenchmarkZoo
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+  return { session, feeds };
+}
+
+// ortRuns times n inferences: wall ms and process CPU ms (user + system,
+// every ORT thread included) per run.
+async function ortRuns(s, n) {
+  const wall = [], cpu = [];
+  for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await s.session.run(s.feeds);
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  }
+  return { wall, cpu };
+}
+
+function edgeinferRuns(bin, modelPath, threads, n, warmup) {
+  const r = spawnSync(bin, ['bench', '--model', modelPath, '--threads', String(threads), '--runs', String(n),
+    '--warmup', String(warmup), '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${bin} bench ${modelPath}: ${r.error || r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const threads = o.threads.split(',').map(Number);
+  const runs = Number(o.runs), rounds = Math.max(1, Number(o.rounds)), warmup = Number(o.warmup);
+  const per = Math.ceil(runs / rounds);
+  const models = o.models.split(',').filter(Boolean).map((kv) => {
+    const [name, p] = kv.split('=');
+    return { name, path: p };
+  });
+  if (!models.length) throw new Error('--models name=path,... is required');
+  const rows = [];
+  for (const m of models) {
+    if (!fs.existsSync(m.path)) {
+      console.error(`skip ${m.name}: ${m.path} not found`);
+      continue;
+    }
+    for (const t of threads) {
+      const s = await ortSession(m.path, t);
+      await ortRuns(s, warmup);
+      const ortMs = [], eiMs = [], ortCPU = [], eiCPU = [];
+      let kernels = '';
+      for (let r = 0; r < rounds; r++) {
+        const or = await ortRuns(s, per);
+        ortMs.push(...or.wall);
+        ortCPU.push(...or.cpu);
+        const e = edgeinferRuns(o.edgeinfer, m.path, t, per, r === 0 ? warmup : 1);
+        kernels = e.kernels;
+        eiMs.push(...e.runs_ms);
+        eiCPU.push(...(e.cpu_ms || []));
+      }
+      await s.session.release();
+      const row = { model: m.name, threads: t, kernels, runs: eiMs.length,
+        edgeinfer_ms: median(eiMs), ort_ms: median(ortMs),
+        edgeinfer_cpu_ms: eiCPU.length ? median(eiCPU) : NaN, ort_cpu_ms: median(ortCPU) };
+      row.ratio = row.edgeinfer_ms / row.ort_ms;
+      row.cpu_ratio = row.edgeinfer_cpu_ms / row.ort_cpu_ms;
+      rows.push(row);
+      console.error(`${m.name} threads=${t}: edgeinfer ${row.edgeinfer_ms.toFixed(2)} ms, ORT ${row.ort_ms.toFixed(2)} ms`);
+    }
+  }
+  const pad = (v, n) => String(v).padStart(n);
+  console.log(`ONNX Runtime ${ort.env.versions ? ort.env.versions.node : ''} (CPU EP) vs edgeinfer; median of ${runs}+ runs per engine, alternating in ${rounds} rounds`);
+  console.log('wall: median latency; cpu: median process CPU time per inference (all threads), which other load on a shared machine distorts least');
+  console.log(`${'model'.padEnd(14)} ${pad('threads', 7)} ${pad('kernels', 8)} ${pad('edgeinfer ms', 12)} ${pad('ORT ms', 9)} ${pad('edgeinfer/ORT', 13)} ${pad('edgeinfer cpu', 13)} ${pad('ORT cpu', 9)} ${pad('cpu ratio', 9)}`);
+  for (const r of rows) {
+    console.log(`${r.model.padEnd(14)} ${pad(r.threads, 7)} ${pad(r.kernels, 8)} ${pad(r.edgeinfer_ms.toFixed(2), 12)} ${pad(r.ort_ms.toFixed(2), 9)} ${pad(r.ratio.toFixed(2), 13)} ${pad(r.edgeinfer_cpu_ms.toFixed(2), 13)} ${pad(r.ort_cpu_ms.toFixed(2), 9)} ${pad(r.cpu_ratio.toFixed(2), 9)}`);
+  }
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify(rows, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  console.error(e.message || e);
+  process.exit(1);
+});
