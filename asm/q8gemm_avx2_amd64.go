@@ -21,6 +21,24 @@ func q8GemmAvx22x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, 
 //go:noescape
 func q8GemmAvx23x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
 
+//go:noescape
+func q8GemmAvx21x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx21x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
 // q8Avx2Tile calls the tile of the given row count with a direct call (a
 // call through a func value would make acc escape).
 func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int) {
@@ -31,6 +49,30 @@ func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, 
 		q8GemmAvx22x4c16(kb, a, lda, w, pstride, npanels, acc, ldacc)
 	default:
 		q8GemmAvx23x4c16(kb, a, lda, w, pstride, npanels, acc, ldacc)
+	}
+}
+
+// q8Avx2FusedTile calls the tile of the given row count with the
+// requantisation of mode (RoundUpward or RoundDouble) fused.
+func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if mode == RoundUpward {
+		switch rows {
+		case 1:
+			q8GemmAvx21x4c16Upward(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmAvx22x4c16Upward(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmAvx23x4c16Upward(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
+	switch rows {
+	case 1:
+		q8GemmAvx21x4c16Double(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+	case 2:
+		q8GemmAvx22x4c16Double(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+	default:
+		q8GemmAvx23x4c16Double(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
 	}
 }
 
@@ -105,25 +147,40 @@ func (np *q8ArchPacked) at(pi, kk, j int) int32 {
 
 // q8GemmBlockArch is q8GemmBlock on the AVX2 tiles: columns [j0, j1) (j0 a
 // multiple of 8) of rows [0, m) of group gi; bias and Requant channel ch0+j
-// serve column j. The tiles read A in blocks of 16 bytes; a row tile whose
-// last block would read past len(a) runs the whole blocks in assembly and
-// the last K mod 16 steps here.
+// serve column j. RoundUpward and RoundDouble are fused into the tiles
+// (with the per-column parameters of a 64-column block in a stack table);
+// RoundSingle goes through q8Epilogue. The tiles read A in blocks of 16
+// bytes; a row tile whose last block would read past len(a) runs the whole
+// blocks in assembly, the last K mod 16 steps and the epilogue here.
 func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int) {
 	var acc [q8Avx2MR * q8Avx2NC]int32
+	var prm [6*q8Avx2NC + 4]int32 // +4: the odd-lane multiplier load reads one past a row
 	k, kb := np.k, np.kb
+	fused := rq.Rounding == RoundUpward || rq.Rounding == RoundDouble
 	for jb := j0; jb < j1; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, j1-jb)
 		npan := q8CeilDiv(nj, q8Avx2NR)
+		last := nj - (npan-1)*q8Avx2NR
 		pi := gi*np.panels + jb/q8Avx2NR
 		w := np.w[pi*np.panelSize : (pi+npan)*np.panelSize]
 		wp := unsafeFirst16(w)
+		if fused {
+			q8Avx2Params(&prm, rq, bias[jb:jb+nj], ch0+jb, npan*q8Avx2NR)
+		}
 		for i := 0; i < m; i += q8Avx2MR {
 			rows := min(q8Avx2MR, m-i)
 			var ap *int8
 			if k > 0 {
 				ap = &a[i*lda]
 			}
-			if k == 0 || (i+rows-1)*lda+kb*q8Avx2KR <= len(a) {
+			safe := k == 0 || (i+rows-1)*lda+kb*q8Avx2KR <= len(a)
+			if safe && fused {
+				_ = c[(i+rows-1)*ldc+jb+nj-1] // the tile writes rows × nj bytes at stride ldc
+				q8Avx2FusedTile(rq.Rounding, rows, kb, ap, lda, wp, np.panelSize, npan, &prm[0], &c[i*ldc+jb], ldc, last,
+					rq.OutZero, rq.Min, rq.Max)
+				continue
+			}
+			if safe {
 				q8Avx2Tile(rows, kb, ap, lda, wp, np.panelSize, npan, &acc[0], q8Avx2NC)
 			} else {
 				whole := k / q8Avx2KR
@@ -143,6 +200,30 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			for r := 0; r < rows; r++ {
 				q8Epilogue(acc[r*q8Avx2NC:r*q8Avx2NC+nj], bias[jb:jb+nj], rq, ch0+jb, c[(i+r)*ldc+jb:(i+r)*ldc+jb+nj])
 			}
+		}
+	}
+}
+
+// q8Avx2Params fills the fused tiles' parameter table (rows of q8Avx2NC
+// int32: bias, multiplier, left shift, right shift, then r − 1 for
+// RoundUpward or the rounding mask and half mask for RoundDouble) for the
+// columns of bias, channel ch serving bias[0]; columns up to n (a multiple of
+// 4) past len(bias) get neutral values (their outputs are not stored).
+func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias []int32, ch, n int) {
+	const nc = q8Avx2NC
+	up := rq.Rounding == RoundUpward
+	for j := 0; j < n; j++ {
+		var b, m, s int32
+		if j < len(bias) {
+			b, m, s = bias[j], rq.Mult[ch+j], rq.Shift[ch+j]
+		}
+		l, r := max(s, 0), max(-s, 0)
+		prm[j], prm[nc+j], prm[2*nc+j], prm[3*nc+j] = b, m, l, r
+		if up {
+			prm[4*nc+j] = r - 1 // −1 (a shift count ≥ 32) gives 0 for r = 0
+		} else {
+			mask := int32(1)<<uint(r) - 1
+			prm[4*nc+j], prm[5*nc+j] = mask, mask>>1
 		}
 	}
 }

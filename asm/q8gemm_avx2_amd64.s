@@ -4,23 +4,37 @@
 
 // qs8_qc8w_gemm_requant_<MR>x4c16__avx2, MR = 1..3: the int8 GEMM
 // micro-kernels behind QConv2D.Run and QGemm.Run on amd64 (the avx2 path).
-// They compute int32 accumulators; the requantisation runs in Go
-// (q8Epilogue), so the output bits are the generic body's.
 //
-// Go signature (q8gemm_avx2_amd64.go):
+// Go signatures (q8gemm_avx2_amd64.go):
 //
 //	func q8GemmAvx2<MR>x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
+//	func q8GemmAvx2<MR>x4c16<Mode>(kb int, a *int8, lda int, w *int16, pstride, npanels int,
+//		prm *int32, c *int8, ldc, last int, zo, lo, hi int32)      Mode = Upward, Double
 //
-// computes, for i < MR, panel p < npanels (at w + p·pstride), j < 4 (strides
-// in elements):
+// Both compute, for i < MR, panel p < npanels (at w + p·pstride), j < 4
+// (strides in elements):
 //
-//	acc[i*ldacc + 4p + j] = Σ_{k<16·kb} int32(a[i*lda+k]) · int32(W_p[k][j])   (mod 2^32)
+//	x[i][4p+j] = Σ_{k<16·kb} int32(a[i*lda+k]) · int32(W_p[k][j])   (mod 2^32)
 //
 // reading 16·kb bytes of every A row (the caller pads: the weights of k ≥ K
 // are zero, and the bytes read past K must be readable). Every product
 // |a·w| ≤ 128·255 and every VPMADDWD pair sum fits int32, so the only
 // rounding is the int32 wrap-around of the accumulator, exactly like the
-// generic body and TFLite.
+// generic body and TFLite. The first form stores x to acc[i*ldacc + 4p + j]
+// for the Go epilogue (q8Epilogue, any Rounding). The <Mode> forms fuse the
+// requantisation of that Rounding (RoundUpward, RoundDouble) with the
+// per-column parameters of prm (rows of 64 int32, column 4p+j at element
+// 64·row + 4p + j: bias, multiplier, left shift l, right shift r, then
+// r − 1 (Upward) or mask 2^r − 1 and mask>>1 (Double)), in the int32
+// arithmetic of q8Epilogue / rescale:
+//
+//	t := (int64((x + bias) << l)·m + 2^30) >> 31          (VPMULDQ, even and odd lanes)
+//	Upward: v := (t >> r) + (t >> (r−1)) & 1               (ties toward +∞, exact for t near 2^31)
+//	Double: v := (t >> r) + [t & mask > half − (t >> 31)]   (ties away from zero)
+//	c[i*ldc + 4p + j] = int8(min(max(zo + v, lo), hi))
+//
+// storing all 4 columns of a panel except in the last one, which stores
+// last (1..4).
 //
 // Packed weights (q8PackArch): panels of 4 columns, pstride int16 apart
 // (a full panel; kb may be less, to leave a K tail to the caller); a panel is
@@ -29,12 +43,14 @@
 //
 // Registers: SI = A row 0 of the current k block, rows 1 and 2 at
 // (SI)(R8*1), (SI)(R8*2) (R8 = lda, R10 = row 0 start); DX = weight cursor,
-// R12 = current panel, R14 = pstride in bytes, CX = blocks left, R13 = kb, BX = panels left,
-// DI = acc of the current panel, R9 = ldacc in bytes. Accumulator tile:
-// Y(4i + j) = row i, column j, eight int32 partial sums (Y0–Y11 for 3 rows);
-// Y12–Y14 the sign-extended A blocks of rows 0..2, Y15 the VPMADDWD product.
-// A panel ends with a VPHADDD tree per row that sums the eight partial sums
-// of each column into one 128-bit store of 4 int32.
+// R12 = current panel, R14 = pstride in bytes, CX = blocks left, R13 = kb,
+// BX = panels left, DI = acc or c of the current panel, R9 = its row stride
+// in bytes, AX = prm of the current panel. Accumulator tile: Y(4i + j) = row
+// i, column j, eight int32 partial sums (Y0–Y11 for 3 rows); Y12–Y14 the
+// sign-extended A blocks of rows 0..2, Y15 the VPMADDWD product. A panel
+// ends with a VPHADDD tree per row that sums the eight partial sums of each
+// column into 4 int32 (X12); the fused forms then keep zo, lo, hi, 2^30 and
+// the constant 1 in X0–X3, X15 (free once row 0 is reduced).
 //
 // ISA: AVX2 (Haswell, Zen and later). Per 16-k block the 3×4 tile issues 3
 // VPMOVSXBW loads, 12 VPMADDWD (weights as memory operands) and 12 VPADDD
@@ -258,6 +274,966 @@ reduce:
 	VPADDD X13, X12, X12
 	VMOVDQU X12, (R11)
 	ADDQ $16, DI
+	ADDQ R14, R12
+	DECQ BX
+	JNZ panel
+done:
+	VZEROUPPER
+	RET
+
+// func q8GemmAvx21x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx21x4c16Upward(SB), NOSPLIT, $0-92
+	MOVQ kb+0(FP), R13
+	MOVQ a+8(FP), R10
+	MOVQ lda+16(FP), R8
+	MOVQ w+24(FP), R12
+	MOVQ pstride+32(FP), R14
+	SHLQ $1, R14
+	MOVQ npanels+40(FP), BX
+	MOVQ prm+48(FP), AX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R9
+	TESTQ BX, BX
+	JZ done
+panel:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ R10, SI
+	MOVQ R12, DX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ reduce
+loop:
+	VPMOVSXBW (SI), Y12
+	VPMADDWD (DX), Y12, Y15
+	VPADDD Y15, Y0, Y0
+	VPMADDWD 32(DX), Y12, Y15
+	VPADDD Y15, Y1, Y1
+	VPMADDWD 64(DX), Y12, Y15
+	VPADDD Y15, Y2, Y2
+	VPMADDWD 96(DX), Y12, Y15
+	VPADDD Y15, Y3, Y3
+	ADDQ $16, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ loop
+reduce:
+	MOVQ DI, R11
+	VPHADDD Y1, Y0, Y12
+	VPHADDD Y3, Y2, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	MOVL zo+80(FP), CX
+	VMOVD CX, X0
+	VPBROADCASTD X0, X0
+	MOVL lo+84(FP), CX
+	VMOVD CX, X1
+	VPBROADCASTD X1, X1
+	MOVL hi+88(FP), CX
+	VMOVD CX, X2
+	VPBROADCASTD X2, X2
+	MOVL $0x40000000, CX
+	VMOVQ CX, X3
+	VPBROADCASTQ X3, X3
+	VPCMPEQD X15, X15, X15
+	VPSRLD $31, X15, X15
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPSRLVD 1024(AX), X12, X13
+	VPAND X15, X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPADDD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full0
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full0
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes0:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes0
+	JMP next0
+full0:
+	VMOVD X12, (R11)
+next0:
+	ADDQ $4, DI
+	ADDQ $16, AX
+	ADDQ R14, R12
+	DECQ BX
+	JNZ panel
+done:
+	VZEROUPPER
+	RET
+
+// func q8GemmAvx22x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx22x4c16Upward(SB), NOSPLIT, $0-92
+	MOVQ kb+0(FP), R13
+	MOVQ a+8(FP), R10
+	MOVQ lda+16(FP), R8
+	MOVQ w+24(FP), R12
+	MOVQ pstride+32(FP), R14
+	SHLQ $1, R14
+	MOVQ npanels+40(FP), BX
+	MOVQ prm+48(FP), AX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R9
+	TESTQ BX, BX
+	JZ done
+panel:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ R10, SI
+	MOVQ R12, DX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ reduce
+loop:
+	VPMOVSXBW (SI), Y12
+	VPMOVSXBW (SI)(R8*1), Y13
+	VPMADDWD (DX), Y12, Y15
+	VPADDD Y15, Y0, Y0
+	VPMADDWD 32(DX), Y12, Y15
+	VPADDD Y15, Y1, Y1
+	VPMADDWD 64(DX), Y12, Y15
+	VPADDD Y15, Y2, Y2
+	VPMADDWD 96(DX), Y12, Y15
+	VPADDD Y15, Y3, Y3
+	VPMADDWD (DX), Y13, Y15
+	VPADDD Y15, Y4, Y4
+	VPMADDWD 32(DX), Y13, Y15
+	VPADDD Y15, Y5, Y5
+	VPMADDWD 64(DX), Y13, Y15
+	VPADDD Y15, Y6, Y6
+	VPMADDWD 96(DX), Y13, Y15
+	VPADDD Y15, Y7, Y7
+	ADDQ $16, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ loop
+reduce:
+	MOVQ DI, R11
+	VPHADDD Y1, Y0, Y12
+	VPHADDD Y3, Y2, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	MOVL zo+80(FP), CX
+	VMOVD CX, X0
+	VPBROADCASTD X0, X0
+	MOVL lo+84(FP), CX
+	VMOVD CX, X1
+	VPBROADCASTD X1, X1
+	MOVL hi+88(FP), CX
+	VMOVD CX, X2
+	VPBROADCASTD X2, X2
+	MOVL $0x40000000, CX
+	VMOVQ CX, X3
+	VPBROADCASTQ X3, X3
+	VPCMPEQD X15, X15, X15
+	VPSRLD $31, X15, X15
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPSRLVD 1024(AX), X12, X13
+	VPAND X15, X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPADDD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full0
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full0
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes0:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes0
+	JMP next0
+full0:
+	VMOVD X12, (R11)
+next0:
+	ADDQ R9, R11
+	VPHADDD Y5, Y4, Y12
+	VPHADDD Y7, Y6, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPSRLVD 1024(AX), X12, X13
+	VPAND X15, X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPADDD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full1
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full1
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes1:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes1
+	JMP next1
+full1:
+	VMOVD X12, (R11)
+next1:
+	ADDQ $4, DI
+	ADDQ $16, AX
+	ADDQ R14, R12
+	DECQ BX
+	JNZ panel
+done:
+	VZEROUPPER
+	RET
+
+// func q8GemmAvx23x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx23x4c16Upward(SB), NOSPLIT, $0-92
+	MOVQ kb+0(FP), R13
+	MOVQ a+8(FP), R10
+	MOVQ lda+16(FP), R8
+	MOVQ w+24(FP), R12
+	MOVQ pstride+32(FP), R14
+	SHLQ $1, R14
+	MOVQ npanels+40(FP), BX
+	MOVQ prm+48(FP), AX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R9
+	TESTQ BX, BX
+	JZ done
+panel:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	MOVQ R10, SI
+	MOVQ R12, DX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ reduce
+loop:
+	VPMOVSXBW (SI), Y12
+	VPMOVSXBW (SI)(R8*1), Y13
+	VPMOVSXBW (SI)(R8*2), Y14
+	VPMADDWD (DX), Y12, Y15
+	VPADDD Y15, Y0, Y0
+	VPMADDWD 32(DX), Y12, Y15
+	VPADDD Y15, Y1, Y1
+	VPMADDWD 64(DX), Y12, Y15
+	VPADDD Y15, Y2, Y2
+	VPMADDWD 96(DX), Y12, Y15
+	VPADDD Y15, Y3, Y3
+	VPMADDWD (DX), Y13, Y15
+	VPADDD Y15, Y4, Y4
+	VPMADDWD 32(DX), Y13, Y15
+	VPADDD Y15, Y5, Y5
+	VPMADDWD 64(DX), Y13, Y15
+	VPADDD Y15, Y6, Y6
+	VPMADDWD 96(DX), Y13, Y15
+	VPADDD Y15, Y7, Y7
+	VPMADDWD (DX), Y14, Y15
+	VPADDD Y15, Y8, Y8
+	VPMADDWD 32(DX), Y14, Y15
+	VPADDD Y15, Y9, Y9
+	VPMADDWD 64(DX), Y14, Y15
+	VPADDD Y15, Y10, Y10
+	VPMADDWD 96(DX), Y14, Y15
+	VPADDD Y15, Y11, Y11
+	ADDQ $16, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ loop
+reduce:
+	MOVQ DI, R11
+	VPHADDD Y1, Y0, Y12
+	VPHADDD Y3, Y2, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	MOVL zo+80(FP), CX
+	VMOVD CX, X0
+	VPBROADCASTD X0, X0
+	MOVL lo+84(FP), CX
+	VMOVD CX, X1
+	VPBROADCASTD X1, X1
+	MOVL hi+88(FP), CX
+	VMOVD CX, X2
+	VPBROADCASTD X2, X2
+	MOVL $0x40000000, CX
+	VMOVQ CX, X3
+	VPBROADCASTQ X3, X3
+	VPCMPEQD X15, X15, X15
+	VPSRLD $31, X15, X15
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPSRLVD 1024(AX), X12, X13
+	VPAND X15, X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPADDD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full0
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full0
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes0:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes0
+	JMP next0
+full0:
+	VMOVD X12, (R11)
+next0:
+	ADDQ R9, R11
+	VPHADDD Y5, Y4, Y12
+	VPHADDD Y7, Y6, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPSRLVD 1024(AX), X12, X13
+	VPAND X15, X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPADDD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full1
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full1
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes1:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes1
+	JMP next1
+full1:
+	VMOVD X12, (R11)
+next1:
+	ADDQ R9, R11
+	VPHADDD Y9, Y8, Y12
+	VPHADDD Y11, Y10, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPSRLVD 1024(AX), X12, X13
+	VPAND X15, X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPADDD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full2
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full2
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes2:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes2
+	JMP next2
+full2:
+	VMOVD X12, (R11)
+next2:
+	ADDQ $4, DI
+	ADDQ $16, AX
+	ADDQ R14, R12
+	DECQ BX
+	JNZ panel
+done:
+	VZEROUPPER
+	RET
+
+// func q8GemmAvx21x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx21x4c16Double(SB), NOSPLIT, $0-92
+	MOVQ kb+0(FP), R13
+	MOVQ a+8(FP), R10
+	MOVQ lda+16(FP), R8
+	MOVQ w+24(FP), R12
+	MOVQ pstride+32(FP), R14
+	SHLQ $1, R14
+	MOVQ npanels+40(FP), BX
+	MOVQ prm+48(FP), AX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R9
+	TESTQ BX, BX
+	JZ done
+panel:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ R10, SI
+	MOVQ R12, DX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ reduce
+loop:
+	VPMOVSXBW (SI), Y12
+	VPMADDWD (DX), Y12, Y15
+	VPADDD Y15, Y0, Y0
+	VPMADDWD 32(DX), Y12, Y15
+	VPADDD Y15, Y1, Y1
+	VPMADDWD 64(DX), Y12, Y15
+	VPADDD Y15, Y2, Y2
+	VPMADDWD 96(DX), Y12, Y15
+	VPADDD Y15, Y3, Y3
+	ADDQ $16, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ loop
+reduce:
+	MOVQ DI, R11
+	VPHADDD Y1, Y0, Y12
+	VPHADDD Y3, Y2, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	MOVL zo+80(FP), CX
+	VMOVD CX, X0
+	VPBROADCASTD X0, X0
+	MOVL lo+84(FP), CX
+	VMOVD CX, X1
+	VPBROADCASTD X1, X1
+	MOVL hi+88(FP), CX
+	VMOVD CX, X2
+	VPBROADCASTD X2, X2
+	MOVL $0x40000000, CX
+	VMOVQ CX, X3
+	VPBROADCASTQ X3, X3
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPAND 1024(AX), X12, X13
+	VPSRAD $31, X12, X14
+	VPADDD X14, X13, X13
+	VPCMPGTD 1280(AX), X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPSUBD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full0
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full0
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes0:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes0
+	JMP next0
+full0:
+	VMOVD X12, (R11)
+next0:
+	ADDQ $4, DI
+	ADDQ $16, AX
+	ADDQ R14, R12
+	DECQ BX
+	JNZ panel
+done:
+	VZEROUPPER
+	RET
+
+// func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx22x4c16Double(SB), NOSPLIT, $0-92
+	MOVQ kb+0(FP), R13
+	MOVQ a+8(FP), R10
+	MOVQ lda+16(FP), R8
+	MOVQ w+24(FP), R12
+	MOVQ pstride+32(FP), R14
+	SHLQ $1, R14
+	MOVQ npanels+40(FP), BX
+	MOVQ prm+48(FP), AX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R9
+	TESTQ BX, BX
+	JZ done
+panel:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ R10, SI
+	MOVQ R12, DX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ reduce
+loop:
+	VPMOVSXBW (SI), Y12
+	VPMOVSXBW (SI)(R8*1), Y13
+	VPMADDWD (DX), Y12, Y15
+	VPADDD Y15, Y0, Y0
+	VPMADDWD 32(DX), Y12, Y15
+	VPADDD Y15, Y1, Y1
+	VPMADDWD 64(DX), Y12, Y15
+	VPADDD Y15, Y2, Y2
+	VPMADDWD 96(DX), Y12, Y15
+	VPADDD Y15, Y3, Y3
+	VPMADDWD (DX), Y13, Y15
+	VPADDD Y15, Y4, Y4
+	VPMADDWD 32(DX), Y13, Y15
+	VPADDD Y15, Y5, Y5
+	VPMADDWD 64(DX), Y13, Y15
+	VPADDD Y15, Y6, Y6
+	VPMADDWD 96(DX), Y13, Y15
+	VPADDD Y15, Y7, Y7
+	ADDQ $16, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ loop
+reduce:
+	MOVQ DI, R11
+	VPHADDD Y1, Y0, Y12
+	VPHADDD Y3, Y2, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	MOVL zo+80(FP), CX
+	VMOVD CX, X0
+	VPBROADCASTD X0, X0
+	MOVL lo+84(FP), CX
+	VMOVD CX, X1
+	VPBROADCASTD X1, X1
+	MOVL hi+88(FP), CX
+	VMOVD CX, X2
+	VPBROADCASTD X2, X2
+	MOVL $0x40000000, CX
+	VMOVQ CX, X3
+	VPBROADCASTQ X3, X3
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPAND 1024(AX), X12, X13
+	VPSRAD $31, X12, X14
+	VPADDD X14, X13, X13
+	VPCMPGTD 1280(AX), X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPSUBD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full0
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full0
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes0:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes0
+	JMP next0
+full0:
+	VMOVD X12, (R11)
+next0:
+	ADDQ R9, R11
+	VPHADDD Y5, Y4, Y12
+	VPHADDD Y7, Y6, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPAND 1024(AX), X12, X13
+	VPSRAD $31, X12, X14
+	VPADDD X14, X13, X13
+	VPCMPGTD 1280(AX), X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPSUBD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full1
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full1
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes1:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes1
+	JMP next1
+full1:
+	VMOVD X12, (R11)
+next1:
+	ADDQ $4, DI
+	ADDQ $16, AX
+	ADDQ R14, R12
+	DECQ BX
+	JNZ panel
+done:
+	VZEROUPPER
+	RET
+
+// func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx23x4c16Double(SB), NOSPLIT, $0-92
+	MOVQ kb+0(FP), R13
+	MOVQ a+8(FP), R10
+	MOVQ lda+16(FP), R8
+	MOVQ w+24(FP), R12
+	MOVQ pstride+32(FP), R14
+	SHLQ $1, R14
+	MOVQ npanels+40(FP), BX
+	MOVQ prm+48(FP), AX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R9
+	TESTQ BX, BX
+	JZ done
+panel:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	MOVQ R10, SI
+	MOVQ R12, DX
+	MOVQ R13, CX
+	TESTQ CX, CX
+	JZ reduce
+loop:
+	VPMOVSXBW (SI), Y12
+	VPMOVSXBW (SI)(R8*1), Y13
+	VPMOVSXBW (SI)(R8*2), Y14
+	VPMADDWD (DX), Y12, Y15
+	VPADDD Y15, Y0, Y0
+	VPMADDWD 32(DX), Y12, Y15
+	VPADDD Y15, Y1, Y1
+	VPMADDWD 64(DX), Y12, Y15
+	VPADDD Y15, Y2, Y2
+	VPMADDWD 96(DX), Y12, Y15
+	VPADDD Y15, Y3, Y3
+	VPMADDWD (DX), Y13, Y15
+	VPADDD Y15, Y4, Y4
+	VPMADDWD 32(DX), Y13, Y15
+	VPADDD Y15, Y5, Y5
+	VPMADDWD 64(DX), Y13, Y15
+	VPADDD Y15, Y6, Y6
+	VPMADDWD 96(DX), Y13, Y15
+	VPADDD Y15, Y7, Y7
+	VPMADDWD (DX), Y14, Y15
+	VPADDD Y15, Y8, Y8
+	VPMADDWD 32(DX), Y14, Y15
+	VPADDD Y15, Y9, Y9
+	VPMADDWD 64(DX), Y14, Y15
+	VPADDD Y15, Y10, Y10
+	VPMADDWD 96(DX), Y14, Y15
+	VPADDD Y15, Y11, Y11
+	ADDQ $16, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ loop
+reduce:
+	MOVQ DI, R11
+	VPHADDD Y1, Y0, Y12
+	VPHADDD Y3, Y2, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	MOVL zo+80(FP), CX
+	VMOVD CX, X0
+	VPBROADCASTD X0, X0
+	MOVL lo+84(FP), CX
+	VMOVD CX, X1
+	VPBROADCASTD X1, X1
+	MOVL hi+88(FP), CX
+	VMOVD CX, X2
+	VPBROADCASTD X2, X2
+	MOVL $0x40000000, CX
+	VMOVQ CX, X3
+	VPBROADCASTQ X3, X3
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPAND 1024(AX), X12, X13
+	VPSRAD $31, X12, X14
+	VPADDD X14, X13, X13
+	VPCMPGTD 1280(AX), X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPSUBD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full0
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full0
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes0:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes0
+	JMP next0
+full0:
+	VMOVD X12, (R11)
+next0:
+	ADDQ R9, R11
+	VPHADDD Y5, Y4, Y12
+	VPHADDD Y7, Y6, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPAND 1024(AX), X12, X13
+	VPSRAD $31, X12, X14
+	VPADDD X14, X13, X13
+	VPCMPGTD 1280(AX), X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPSUBD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full1
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full1
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes1:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes1
+	JMP next1
+full1:
+	VMOVD X12, (R11)
+next1:
+	ADDQ R9, R11
+	VPHADDD Y9, Y8, Y12
+	VPHADDD Y11, Y10, Y13
+	VPHADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPADDD (AX), X12, X12
+	VPSLLVD 512(AX), X12, X12
+	VPSRLQ $32, X12, X14
+	VPMULDQ 256(AX), X12, X13
+	VPMULDQ 260(AX), X14, X14
+	VPADDQ X3, X13, X13
+	VPADDQ X3, X14, X14
+	VPSRLQ $31, X13, X13
+	VPSLLQ $1, X14, X14
+	VPBLENDD $10, X14, X13, X12
+	VPAND 1024(AX), X12, X13
+	VPSRAD $31, X12, X14
+	VPADDD X14, X13, X13
+	VPCMPGTD 1280(AX), X13, X13
+	VPSRAVD 768(AX), X12, X12
+	VPSUBD X13, X12, X12
+	VPADDD X0, X12, X12
+	VPMAXSD X1, X12, X12
+	VPMINSD X2, X12, X12
+	VPACKSSDW X12, X12, X12
+	VPACKSSWB X12, X12, X12
+	CMPQ BX, $1
+	JNE full2
+	MOVQ last+72(FP), CX
+	CMPQ CX, $4
+	JGE full2
+	VMOVD X12, SI
+	MOVQ R11, DX
+bytes2:
+	MOVB SI, (DX)
+	SHRL $8, SI
+	INCQ DX
+	DECQ CX
+	JNZ bytes2
+	JMP next2
+full2:
+	VMOVD X12, (R11)
+next2:
+	ADDQ $4, DI
+	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
 	JNZ panel
