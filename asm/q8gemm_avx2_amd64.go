@@ -22,22 +22,22 @@ func q8GemmAvx22x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, 
 func q8GemmAvx23x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
 
 //go:noescape
-func q8GemmAvx21x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+func q8GemmAvx21x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
 //go:noescape
-func q8GemmAvx22x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+func q8GemmAvx22x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
 //go:noescape
-func q8GemmAvx23x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+func q8GemmAvx23x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
 //go:noescape
-func q8GemmAvx21x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+func q8GemmAvx21x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
 //go:noescape
-func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
 //go:noescape
-func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
 // q8Avx2Tile calls the tile of the given row count with a direct call (a
 // call through a func value would make acc escape).
@@ -54,25 +54,25 @@ func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, 
 
 // q8Avx2FusedTile calls the tile of the given row count with the
 // requantisation of mode (RoundUpward or RoundDouble) fused.
-func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
 	if mode == RoundUpward {
 		switch rows {
 		case 1:
-			q8GemmAvx21x4c16Upward(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+			q8GemmAvx21x4c16Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		case 2:
-			q8GemmAvx22x4c16Upward(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+			q8GemmAvx22x4c16Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		default:
-			q8GemmAvx23x4c16Upward(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+			q8GemmAvx23x4c16Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		}
 		return
 	}
 	switch rows {
 	case 1:
-		q8GemmAvx21x4c16Double(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+		q8GemmAvx21x4c16Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 	case 2:
-		q8GemmAvx22x4c16Double(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+		q8GemmAvx22x4c16Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 	default:
-		q8GemmAvx23x4c16Double(kb, a, lda, w, pstride, npanels, prm, c, ldc, last, zo, lo, hi)
+		q8GemmAvx23x4c16Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 	}
 }
 
@@ -167,7 +167,26 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 		if fused {
 			q8Avx2Params(&prm, rq, bias[jb:jb+nj], ch0+jb, npan*q8Avx2NR)
 		}
-		for i := 0; i < m; i += q8Avx2MR {
+		i := 0
+		if fused {
+			// Whole 3-row tiles whose 16-byte blocks stay inside a run
+			// in one call, panels outermost.
+			tiles := m / q8Avx2MR
+			for tiles > 0 && k > 0 && (tiles*q8Avx2MR-1)*lda+kb*q8Avx2KR > len(a) {
+				tiles--
+			}
+			if tiles > 0 {
+				var ap *int8
+				if k > 0 {
+					ap = &a[0]
+				}
+				_ = c[(tiles*q8Avx2MR-1)*ldc+jb+nj-1] // the tiles write rows × nj bytes at stride ldc
+				q8Avx2FusedTile(rq.Rounding, q8Avx2MR, kb, ap, lda, wp, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
+					rq.OutZero, rq.Min, rq.Max)
+				i = tiles * q8Avx2MR
+			}
+		}
+		for ; i < m; i += q8Avx2MR {
 			rows := min(q8Avx2MR, m-i)
 			var ap *int8
 			if k > 0 {
@@ -176,7 +195,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			safe := k == 0 || (i+rows-1)*lda+kb*q8Avx2KR <= len(a)
 			if safe && fused {
 				_ = c[(i+rows-1)*ldc+jb+nj-1] // the tile writes rows × nj bytes at stride ldc
-				q8Avx2FusedTile(rq.Rounding, rows, kb, ap, lda, wp, np.panelSize, npan, &prm[0], &c[i*ldc+jb], ldc, last,
+				q8Avx2FusedTile(rq.Rounding, rows, kb, ap, lda, wp, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				continue
 			}

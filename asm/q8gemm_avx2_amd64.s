@@ -8,7 +8,7 @@
 // Go signatures (q8gemm_avx2_amd64.go):
 //
 //	func q8GemmAvx2<MR>x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
-//	func q8GemmAvx2<MR>x4c16<Mode>(kb int, a *int8, lda int, w *int16, pstride, npanels int,
+//	func q8GemmAvx2<MR>x4c16<Mode>(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int,
 //		prm *int32, c *int8, ldc, last int, zo, lo, hi int32)      Mode = Upward, Double
 //
 // Both compute, for i < MR, panel p < npanels (at w + p·pstride), j < 4
@@ -34,7 +34,9 @@
 //	c[i*ldc + 4p + j] = int8(min(max(zo + v, lo), hi))
 //
 // storing all 4 columns of a panel except in the last one, which stores
-// last (1..4).
+// last (1..4). The <Mode> forms run ntiles ≥ 1 row tiles (rows
+// [0, MR·ntiles)) per panel, panels outermost, so that a panel (8·K bytes)
+// stays in L1 while the A rows stream past it.
 //
 // Packed weights (q8PackArch): panels of 4 columns, pstride int16 apart
 // (a full panel; kb may be less, to leave a K tail to the caller); a panel is
@@ -44,8 +46,9 @@
 // Registers: SI = A row 0 of the current k block, rows 1 and 2 at
 // (SI)(R8*1), (SI)(R8*2) (R8 = lda, R10 = row 0 start); DX = weight cursor,
 // R12 = current panel, R14 = pstride in bytes, CX = blocks left, R13 = kb,
-// BX = panels left, DI = acc or c of the current panel, R9 = its row stride
-// in bytes, AX = prm of the current panel. Accumulator tile: Y(4i + j) = row
+// BX = panels left, DI = acc or c of the current panel (row tile), R9 = its
+// row stride in bytes, AX = prm of the current panel; the <Mode> forms keep
+// the row tiles left and the panel's c in locals ntl-8(SP), pc-16(SP). Accumulator tile: Y(4i + j) = row
 // i, column j, eight int32 partial sums (Y0–Y11 for 3 rows); Y12–Y14 the
 // sign-extended A blocks of rows 0..2, Y15 the VPMADDWD product. A panel
 // ends with a VPHADDD tree per row that sums the eight partial sums of each
@@ -281,8 +284,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func q8GemmAvx21x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
-TEXT ·q8GemmAvx21x4c16Upward(SB), NOSPLIT, $0-92
+// func q8GemmAvx21x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx21x4c16Upward(SB), NOSPLIT, $16-100
 	MOVQ kb+0(FP), R13
 	MOVQ a+8(FP), R10
 	MOVQ lda+16(FP), R8
@@ -290,12 +293,18 @@ TEXT ·q8GemmAvx21x4c16Upward(SB), NOSPLIT, $0-92
 	MOVQ pstride+32(FP), R14
 	SHLQ $1, R14
 	MOVQ npanels+40(FP), BX
-	MOVQ prm+48(FP), AX
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R9
+	MOVQ prm+56(FP), AX
+	MOVQ c+64(FP), DI
+	MOVQ DI, pc-16(SP)
+	MOVQ ldc+72(FP), R9
 	TESTQ BX, BX
 	JZ done
 panel:
+	MOVQ a+8(FP), R10
+	MOVQ pc-16(SP), DI
+	MOVQ ntiles+48(FP), CX
+	MOVQ CX, ntl-8(SP)
+tile:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -326,13 +335,13 @@ reduce:
 	VPHADDD Y13, Y12, Y12
 	VEXTRACTI128 $1, Y12, X13
 	VPADDD X13, X12, X12
-	MOVL zo+80(FP), CX
+	MOVL zo+88(FP), CX
 	VMOVD CX, X0
 	VPBROADCASTD X0, X0
-	MOVL lo+84(FP), CX
+	MOVL lo+92(FP), CX
 	VMOVD CX, X1
 	VPBROADCASTD X1, X1
-	MOVL hi+88(FP), CX
+	MOVL hi+96(FP), CX
 	VMOVD CX, X2
 	VPBROADCASTD X2, X2
 	MOVL $0x40000000, CX
@@ -361,7 +370,7 @@ reduce:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full0
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full0
 	VMOVD X12, SI
@@ -376,7 +385,11 @@ bytes0:
 full0:
 	VMOVD X12, (R11)
 next0:
-	ADDQ $4, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	DECQ ntl-8(SP)
+	JNZ tile
+	ADDQ $4, pc-16(SP)
 	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
@@ -385,8 +398,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func q8GemmAvx22x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
-TEXT ·q8GemmAvx22x4c16Upward(SB), NOSPLIT, $0-92
+// func q8GemmAvx22x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx22x4c16Upward(SB), NOSPLIT, $16-100
 	MOVQ kb+0(FP), R13
 	MOVQ a+8(FP), R10
 	MOVQ lda+16(FP), R8
@@ -394,12 +407,18 @@ TEXT ·q8GemmAvx22x4c16Upward(SB), NOSPLIT, $0-92
 	MOVQ pstride+32(FP), R14
 	SHLQ $1, R14
 	MOVQ npanels+40(FP), BX
-	MOVQ prm+48(FP), AX
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R9
+	MOVQ prm+56(FP), AX
+	MOVQ c+64(FP), DI
+	MOVQ DI, pc-16(SP)
+	MOVQ ldc+72(FP), R9
 	TESTQ BX, BX
 	JZ done
 panel:
+	MOVQ a+8(FP), R10
+	MOVQ pc-16(SP), DI
+	MOVQ ntiles+48(FP), CX
+	MOVQ CX, ntl-8(SP)
+tile:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -443,13 +462,13 @@ reduce:
 	VPHADDD Y13, Y12, Y12
 	VEXTRACTI128 $1, Y12, X13
 	VPADDD X13, X12, X12
-	MOVL zo+80(FP), CX
+	MOVL zo+88(FP), CX
 	VMOVD CX, X0
 	VPBROADCASTD X0, X0
-	MOVL lo+84(FP), CX
+	MOVL lo+92(FP), CX
 	VMOVD CX, X1
 	VPBROADCASTD X1, X1
-	MOVL hi+88(FP), CX
+	MOVL hi+96(FP), CX
 	VMOVD CX, X2
 	VPBROADCASTD X2, X2
 	MOVL $0x40000000, CX
@@ -478,7 +497,7 @@ reduce:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full0
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full0
 	VMOVD X12, SI
@@ -520,7 +539,7 @@ next0:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full1
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full1
 	VMOVD X12, SI
@@ -535,7 +554,13 @@ bytes1:
 full1:
 	VMOVD X12, (R11)
 next1:
-	ADDQ $4, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	DECQ ntl-8(SP)
+	JNZ tile
+	ADDQ $4, pc-16(SP)
 	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
@@ -544,8 +569,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func q8GemmAvx23x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
-TEXT ·q8GemmAvx23x4c16Upward(SB), NOSPLIT, $0-92
+// func q8GemmAvx23x4c16Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx23x4c16Upward(SB), NOSPLIT, $16-100
 	MOVQ kb+0(FP), R13
 	MOVQ a+8(FP), R10
 	MOVQ lda+16(FP), R8
@@ -553,12 +578,18 @@ TEXT ·q8GemmAvx23x4c16Upward(SB), NOSPLIT, $0-92
 	MOVQ pstride+32(FP), R14
 	SHLQ $1, R14
 	MOVQ npanels+40(FP), BX
-	MOVQ prm+48(FP), AX
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R9
+	MOVQ prm+56(FP), AX
+	MOVQ c+64(FP), DI
+	MOVQ DI, pc-16(SP)
+	MOVQ ldc+72(FP), R9
 	TESTQ BX, BX
 	JZ done
 panel:
+	MOVQ a+8(FP), R10
+	MOVQ pc-16(SP), DI
+	MOVQ ntiles+48(FP), CX
+	MOVQ CX, ntl-8(SP)
+tile:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -615,13 +646,13 @@ reduce:
 	VPHADDD Y13, Y12, Y12
 	VEXTRACTI128 $1, Y12, X13
 	VPADDD X13, X12, X12
-	MOVL zo+80(FP), CX
+	MOVL zo+88(FP), CX
 	VMOVD CX, X0
 	VPBROADCASTD X0, X0
-	MOVL lo+84(FP), CX
+	MOVL lo+92(FP), CX
 	VMOVD CX, X1
 	VPBROADCASTD X1, X1
-	MOVL hi+88(FP), CX
+	MOVL hi+96(FP), CX
 	VMOVD CX, X2
 	VPBROADCASTD X2, X2
 	MOVL $0x40000000, CX
@@ -650,7 +681,7 @@ reduce:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full0
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full0
 	VMOVD X12, SI
@@ -692,7 +723,7 @@ next0:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full1
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full1
 	VMOVD X12, SI
@@ -734,7 +765,7 @@ next1:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full2
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full2
 	VMOVD X12, SI
@@ -749,7 +780,15 @@ bytes2:
 full2:
 	VMOVD X12, (R11)
 next2:
-	ADDQ $4, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	DECQ ntl-8(SP)
+	JNZ tile
+	ADDQ $4, pc-16(SP)
 	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
@@ -758,8 +797,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func q8GemmAvx21x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
-TEXT ·q8GemmAvx21x4c16Double(SB), NOSPLIT, $0-92
+// func q8GemmAvx21x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx21x4c16Double(SB), NOSPLIT, $16-100
 	MOVQ kb+0(FP), R13
 	MOVQ a+8(FP), R10
 	MOVQ lda+16(FP), R8
@@ -767,12 +806,18 @@ TEXT ·q8GemmAvx21x4c16Double(SB), NOSPLIT, $0-92
 	MOVQ pstride+32(FP), R14
 	SHLQ $1, R14
 	MOVQ npanels+40(FP), BX
-	MOVQ prm+48(FP), AX
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R9
+	MOVQ prm+56(FP), AX
+	MOVQ c+64(FP), DI
+	MOVQ DI, pc-16(SP)
+	MOVQ ldc+72(FP), R9
 	TESTQ BX, BX
 	JZ done
 panel:
+	MOVQ a+8(FP), R10
+	MOVQ pc-16(SP), DI
+	MOVQ ntiles+48(FP), CX
+	MOVQ CX, ntl-8(SP)
+tile:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -803,13 +848,13 @@ reduce:
 	VPHADDD Y13, Y12, Y12
 	VEXTRACTI128 $1, Y12, X13
 	VPADDD X13, X12, X12
-	MOVL zo+80(FP), CX
+	MOVL zo+88(FP), CX
 	VMOVD CX, X0
 	VPBROADCASTD X0, X0
-	MOVL lo+84(FP), CX
+	MOVL lo+92(FP), CX
 	VMOVD CX, X1
 	VPBROADCASTD X1, X1
-	MOVL hi+88(FP), CX
+	MOVL hi+96(FP), CX
 	VMOVD CX, X2
 	VPBROADCASTD X2, X2
 	MOVL $0x40000000, CX
@@ -838,7 +883,7 @@ reduce:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full0
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full0
 	VMOVD X12, SI
@@ -853,7 +898,11 @@ bytes0:
 full0:
 	VMOVD X12, (R11)
 next0:
-	ADDQ $4, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	DECQ ntl-8(SP)
+	JNZ tile
+	ADDQ $4, pc-16(SP)
 	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
@@ -862,8 +911,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
-TEXT ·q8GemmAvx22x4c16Double(SB), NOSPLIT, $0-92
+// func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx22x4c16Double(SB), NOSPLIT, $16-100
 	MOVQ kb+0(FP), R13
 	MOVQ a+8(FP), R10
 	MOVQ lda+16(FP), R8
@@ -871,12 +920,18 @@ TEXT ·q8GemmAvx22x4c16Double(SB), NOSPLIT, $0-92
 	MOVQ pstride+32(FP), R14
 	SHLQ $1, R14
 	MOVQ npanels+40(FP), BX
-	MOVQ prm+48(FP), AX
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R9
+	MOVQ prm+56(FP), AX
+	MOVQ c+64(FP), DI
+	MOVQ DI, pc-16(SP)
+	MOVQ ldc+72(FP), R9
 	TESTQ BX, BX
 	JZ done
 panel:
+	MOVQ a+8(FP), R10
+	MOVQ pc-16(SP), DI
+	MOVQ ntiles+48(FP), CX
+	MOVQ CX, ntl-8(SP)
+tile:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -920,13 +975,13 @@ reduce:
 	VPHADDD Y13, Y12, Y12
 	VEXTRACTI128 $1, Y12, X13
 	VPADDD X13, X12, X12
-	MOVL zo+80(FP), CX
+	MOVL zo+88(FP), CX
 	VMOVD CX, X0
 	VPBROADCASTD X0, X0
-	MOVL lo+84(FP), CX
+	MOVL lo+92(FP), CX
 	VMOVD CX, X1
 	VPBROADCASTD X1, X1
-	MOVL hi+88(FP), CX
+	MOVL hi+96(FP), CX
 	VMOVD CX, X2
 	VPBROADCASTD X2, X2
 	MOVL $0x40000000, CX
@@ -955,7 +1010,7 @@ reduce:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full0
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full0
 	VMOVD X12, SI
@@ -999,7 +1054,7 @@ next0:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full1
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full1
 	VMOVD X12, SI
@@ -1014,7 +1069,13 @@ bytes1:
 full1:
 	VMOVD X12, (R11)
 next1:
-	ADDQ $4, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	DECQ ntl-8(SP)
+	JNZ tile
+	ADDQ $4, pc-16(SP)
 	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
@@ -1023,8 +1084,8 @@ done:
 	VZEROUPPER
 	RET
 
-// func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
-TEXT ·q8GemmAvx23x4c16Double(SB), NOSPLIT, $0-92
+// func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+TEXT ·q8GemmAvx23x4c16Double(SB), NOSPLIT, $16-100
 	MOVQ kb+0(FP), R13
 	MOVQ a+8(FP), R10
 	MOVQ lda+16(FP), R8
@@ -1032,12 +1093,18 @@ TEXT ·q8GemmAvx23x4c16Double(SB), NOSPLIT, $0-92
 	MOVQ pstride+32(FP), R14
 	SHLQ $1, R14
 	MOVQ npanels+40(FP), BX
-	MOVQ prm+48(FP), AX
-	MOVQ c+56(FP), DI
-	MOVQ ldc+64(FP), R9
+	MOVQ prm+56(FP), AX
+	MOVQ c+64(FP), DI
+	MOVQ DI, pc-16(SP)
+	MOVQ ldc+72(FP), R9
 	TESTQ BX, BX
 	JZ done
 panel:
+	MOVQ a+8(FP), R10
+	MOVQ pc-16(SP), DI
+	MOVQ ntiles+48(FP), CX
+	MOVQ CX, ntl-8(SP)
+tile:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
@@ -1094,13 +1161,13 @@ reduce:
 	VPHADDD Y13, Y12, Y12
 	VEXTRACTI128 $1, Y12, X13
 	VPADDD X13, X12, X12
-	MOVL zo+80(FP), CX
+	MOVL zo+88(FP), CX
 	VMOVD CX, X0
 	VPBROADCASTD X0, X0
-	MOVL lo+84(FP), CX
+	MOVL lo+92(FP), CX
 	VMOVD CX, X1
 	VPBROADCASTD X1, X1
-	MOVL hi+88(FP), CX
+	MOVL hi+96(FP), CX
 	VMOVD CX, X2
 	VPBROADCASTD X2, X2
 	MOVL $0x40000000, CX
@@ -1129,7 +1196,7 @@ reduce:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full0
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full0
 	VMOVD X12, SI
@@ -1173,7 +1240,7 @@ next0:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full1
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full1
 	VMOVD X12, SI
@@ -1217,7 +1284,7 @@ next1:
 	VPACKSSWB X12, X12, X12
 	CMPQ BX, $1
 	JNE full2
-	MOVQ last+72(FP), CX
+	MOVQ last+80(FP), CX
 	CMPQ CX, $4
 	JGE full2
 	VMOVD X12, SI
@@ -1232,7 +1299,15 @@ bytes2:
 full2:
 	VMOVD X12, (R11)
 next2:
-	ADDQ $4, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	ADDQ R8, R10
+	ADDQ R9, DI
+	DECQ ntl-8(SP)
+	JNZ tile
+	ADDQ $4, pc-16(SP)
 	ADDQ $16, AX
 	ADDQ R14, R12
 	DECQ BX
