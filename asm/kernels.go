@@ -58,6 +58,9 @@ var kernelTable = []Kernel{
 	// 3×3, Mult 1, C a multiple of 8 (f32dwconv_avx2_amd64.s); other
 	// depthwise shapes and border pixels run the generic body.
 	{Name: "f32_dwconv3x3_minmax_c8__fma3", Op: "dwconv", ISA: "fma3", Path: PathAVX2, Features: []string{"avx2", "fma"}},
+	// int8 GEMM for QConv2D / QGemm (q8gemm_avx2_amd64.s): int16 weights,
+	// VPMOVSXBW + VPMADDWD, 1..2-row tails in the same file.
+	{Name: "qs8_qc8w_gemm_requant_3x4c16__avx2", Op: "qgemm", MR: 3, NR: 4, KR: 16, ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 }
 
 // Kernels returns a copy of the kernel table with Supported and Active

@@ -29,6 +29,165 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 			dwCompareToGeneric(t, k.Path, seed)
 		}
 	},
+	"qs8_qc8w_gemm_requant_3x4c16__avx2": func(t *testing.T, k Kernel) {
+		for seed := uint64(77); seed <= 79; seed++ {
+			q8Avx2Compare(t, seed)
+		}
+		q8Avx2NoAlloc(t)
+	},
+}
+
+// q8Avx2Compare checks the AVX2 int8 GEMM tiles bit for bit against the
+// generic body, through QConv2D (the table and random geometries, every
+// rounding, zero-point extremes, −128 weights with weight zero points so
+// that weight − zero point reaches ±255, im2col and direct 1×1, groups,
+// pixel chunks) and QGemm (depths around the 16-k block, column ranges,
+// A buffers that end exactly at the last row, so the K tail is taken in
+// Go), with guard bands.
+func q8Avx2Compare(t *testing.T, seed uint64) {
+	r := q8Seeded(t, seed)
+	cases := append([]q8ConvCase(nil), q8ConvTable...)
+	for i := 0; i < 60; i++ {
+		cases = append(cases, randomQ8ConvCase(r))
+	}
+	for ci, tc := range cases {
+		c := tc.conv()
+		c.InZero = q8Zero(r)
+		cg := c.InC / c.Groups
+		x := q8Rand(r, c.InH*c.InW*c.InC, -128, 127)
+		w := q8Rand(r, c.OutC*cg*c.KH*c.KW, -128, 127)
+		var zw []int32
+		switch {
+		case ci%5 == 1:
+			zw = []int32{127} // w − zw down to −255
+		case ci%5 == 2:
+			zw = []int32{-128} // w − zw up to 255
+		case tc.wzero > 0:
+			zw = []int32{q8Zero(r)}
+		}
+		if ci%7 == 3 {
+			for i := range w {
+				w[i] = -128 // extreme products everywhere
+			}
+			for i := range x {
+				x[i] = -128
+			}
+			zw, c.InZero = []int32{127}, 127
+		}
+		var bias []int32
+		if !tc.noBias {
+			bias = make([]int32, c.OutC)
+			for i := range bias {
+				bias[i] = int32(r.IntN(1<<16) - 1<<15)
+			}
+		}
+		mode := Rounding(ci % 3)
+		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(c.KH*c.KW*cg))*150, mode)
+		p := c.Pack(w, zw, bias)
+		np := q8PackArchFor(p, c.Groups)
+		pixels := c.OutH * c.OutW
+		xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
+		want := q8OutBuf(pixels, c.OutC, c.OutStride)
+		got := q8OutBuf(pixels, c.OutC, c.OutStride)
+		s1 := make([]byte, c.ScratchBytes())
+		s2 := newQ8Buf(c.ScratchBytes(), func(int) int8 { return 0 })
+		for _, ch := range q8Chunks(r, pixels, c.TilePixels()) {
+			q8ConvGeneric(c, xin.data(), p, want.data(), bytesAsInt8(s1), ch[0], ch[1])
+			q8ConvArch(c, xin.data(), p, np, got.data(), s2.data(), ch[0], ch[1])
+		}
+		require.Equal(t, want.data(), got.data(), "case %d %s %+v", ci, tc.name, *c)
+		got.checkGuards(t, "output")
+		xin.checkGuards(t, "input")
+		s2.checkGuards(t, "scratch")
+		require.Equal(t, x, xin.data(), "input modified")
+	}
+	// QGemm with depths around the 16-k block, a long one, and column
+	// ranges that start at multiples of 8 and end anywhere.
+	for _, k := range []int{0, 1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 64, 100, 1000, 4099} {
+		for _, mn := range [][2]int{{1, 1}, {3, 4}, {2, 8}, {4, 5}, {9, 17}, {7, 70}, {16, 131}} {
+			m, n := mn[0], mn[1]
+			lda, ldc := k+r.IntN(3), n+r.IntN(3)
+			g := &QGemm{M: m, N: n, K: k, InZero: q8Zero(r)}
+			b := q8Rand(r, k*n, -128, 127)
+			bias := make([]int32, n)
+			for i := range bias {
+				bias[i] = int32(r.IntN(1<<20) - 1<<19)
+			}
+			var zw []int32
+			if k%2 == 1 {
+				zw = make([]int32, n)
+				for i := range zw {
+					zw[i] = q8Zero(r)
+				}
+			}
+			g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k+1))*150, Rounding(k%3))
+			p := g.Pack(b, k%2 == 0, zw, bias)
+			np := q8PackArchFor(p, 1)
+			a := newQ8Buf(max(0, (m-1)*lda+k), func(int) int8 { return int8(r.IntN(256) - 128) })
+			want := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
+			got := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
+			n0 := 8 * r.IntN(q8CeilDiv(n, 8))
+			n1 := n0 + 1 + r.IntN(n-n0)
+			q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
+			q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
+			require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d)", m, n, k, n0, n1)
+			got.checkGuards(t, "C")
+			a.checkGuards(t, "A")
+		}
+	}
+}
+
+// q8Avx2NoAlloc checks that QConv2D.Run (im2col and direct) and QGemm.Run
+// on the avx2 path do not allocate and really run the AVX2 tiles.
+func q8Avx2NoAlloc(t *testing.T) {
+	require.NoError(t, Select(PathAVX2))
+	r := q8Seeded(t, 61)
+	for _, tc := range []q8ConvCase{
+		{h: 8, w: 8, c: 16, o: 12, kh: 1, kw: 1},
+		{h: 8, w: 8, c: 16, o: 12, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1, group: 2, extra: 1, wzero: 1},
+	} {
+		c := tc.conv()
+		c.Requant = q8RandRequant(r, c.OutC, 100, RoundSingle)
+		x := q8Rand(r, c.InH*c.InW*c.InC, -128, 127)
+		p := c.Pack(q8Rand(r, c.OutC*c.InC/c.Groups*c.KH*c.KW, -128, 127), []int32{3}, make([]int32, c.OutC))
+		require.NotNil(t, p.arch, "QConv2D.Pack on avx2 did not repack")
+		out := make([]int8, c.OutH*c.OutW*c.OutStride)
+		scratch := make([]byte, c.ScratchBytes())
+		n := min(c.TilePixels(), c.OutH*c.OutW)
+		require.Zero(t, testing.AllocsPerRun(10, func() { c.Run(x, p, out, scratch, 0, n) }), "QConv2D %+v", tc)
+	}
+	g := &QGemm{M: 5, N: 21, K: 70}
+	g.Requant = q8RandRequant(r, 21, 100, RoundDouble)
+	a, p := q8Rand(r, 5*70, -128, 127), g.Pack(q8Rand(r, 70*21, -128, 127), true, nil, nil)
+	require.NotNil(t, p.arch, "QGemm.Pack on avx2 did not repack")
+	cOut := make([]int8, 5*21)
+	require.Zero(t, testing.AllocsPerRun(10, func() { g.Run(a, 70, p, cOut, 21, nil, 8, 21) }), "QGemm")
+}
+
+// TestQ8KernelsPinned runs this test binary again with EDGEINFER_KERNELS
+// set to each supported path and checks that int8 weights are packed for
+// that path's tiles (and only there) and that Kernels marks the matching
+// qgemm body active.
+func TestQ8KernelsPinned(t *testing.T) {
+	if want := os.Getenv("EDGEINFER_Q8_PINNED"); want != "" {
+		require.Equal(t, want, Selected())
+		g := &QGemm{M: 1, N: 8, K: 16, Requant: Requant{Mult: make([]int32, 8), Shift: make([]int32, 8), Max: 127}}
+		p := g.Pack(make([]int8, 16*8), false, nil, nil)
+		require.Equal(t, want == PathAVX2, p.arch != nil, "path %s", want)
+		for _, k := range Kernels() {
+			if k.Op == "qgemm" && k.Active {
+				require.Equal(t, want, k.Path, "%s active", k.Name)
+			}
+		}
+		return
+	}
+	for _, path := range Supported() {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestQ8KernelsPinned$", "-test.count=1")
+		cmd.Env = append(os.Environ(), EnvKernels+"="+path, "EDGEINFER_Q8_PINNED="+path)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s=%s:\n%s", EnvKernels, path, out)
+		require.Contains(t, string(out), "PASS", "%s=%s", EnvKernels, path)
+	}
 }
 
 // dwCompareToGeneric checks DepthwiseConv2D.RunF32 on the given path against
@@ -169,7 +328,7 @@ func TestAVX2GeneratedUpToDate(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(goTool, "run", "gen_avx2.go", "-dir", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s"} {
+	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "q8gemm_avx2_amd64.s"} {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(name)

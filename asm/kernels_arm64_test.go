@@ -100,7 +100,7 @@ func q8ArchCompare(t *testing.T, dot bool) {
 			a := newQ8Buf(max(0, (m-1)*lda+k), func(int) int8 { return int8(r.IntN(256) - 128) })
 			want := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
 			got := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
-			g.Run(a.data(), lda, p, want.data(), ldc, nil, 0, n)
+			q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, 0, n)
 			q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, 0, n)
 			require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d dot=%v", m, n, k, dot)
 			got.checkGuards(t, "C")

@@ -29,8 +29,8 @@ type QConv2D struct {
 	InZero                                           int32
 	Requant                                          Requant
 
-	// mr overrides the register tile's row count (tests); 0 selects
-	// q8GemmDefaultMR.
+	// mr overrides the generic register tile's row count (tests); 0
+	// selects q8GemmDefaultMR. The arm64 tiles ignore it.
 	mr int
 }
 
@@ -44,7 +44,9 @@ const q8TileBudget = 64 << 10
 //
 // Per group the packed weights are the B matrix of a GEMM with
 // K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, pair-packed in
-// panels of 8 columns (see QPacked).
+// panels of 8 columns (see QPacked). On the neon and dotprod paths Pack also
+// repacks them for the arm64 tiles of the selected path (see Select), which
+// Run then uses.
 func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	if err := c.check(); err != nil {
 		panic(err.Error())
@@ -66,6 +68,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 		}
 		packQ8Panels(p.w[gi*p.panels*kg:], p.bias[gi*og:], kg, og, c.InZero, wZero, bias, gi*og, at)
 	}
+	p.arch = q8PackArch(p, g)
 	return p
 }
 
@@ -106,6 +109,10 @@ func (c *QConv2D) Run(in []int8, p *QPacked, out []int8, scratch []byte, p0, p1 
 		panic(fmt.Sprintf("asm: QConv2D.Run: scratch %d bytes, need %d", len(scratch), c.ScratchBytes()))
 	}
 	c.Requant.check("QConv2D", c.OutC)
+	if p.arch != nil {
+		q8ConvArch(c, in, p, p.arch, out, bytesAsInt8(scratch), p0, p1)
+		return
+	}
 	q8ConvGeneric(c, in, p, out, bytesAsInt8(scratch), p0, p1)
 }
 

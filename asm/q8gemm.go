@@ -23,10 +23,15 @@ type QPacked struct {
 	dwFold []int32
 	// k is the GEMM depth per group and panels the panel count per group.
 	k, panels int
+	// arch is w repacked for the selected path's arm64 GEMM tiles
+	// (q8PackArch), or nil when the generic body runs.
+	arch *q8ArchPacked
 }
 
 // Bytes is the memory the packed weights occupy.
-func (p *QPacked) Bytes() int { return 32*len(p.w) + 4*(len(p.dw)+len(p.bias)+len(p.dwFold)) }
+func (p *QPacked) Bytes() int {
+	return 32*len(p.w) + 4*(len(p.dw)+len(p.bias)+len(p.dwFold)) + p.arch.bytes()
+}
 
 // q8Quad is one k step of a packed panel: 8 columns as 4 lane pairs.
 type q8Quad [4]int64
@@ -62,8 +67,8 @@ type QGemm struct {
 	InZero  int32
 	Requant Requant
 
-	// mr overrides the register tile's row count (tests); 0 selects
-	// q8GemmDefaultMR.
+	// mr overrides the generic register tile's row count (tests); 0
+	// selects q8GemmDefaultMR. The arm64 tiles ignore it.
 	mr int
 }
 
@@ -71,7 +76,8 @@ type QGemm struct {
 // and [N][K] (a TFLite FULLY_CONNECTED or ONNX Gemm transB=1 weight) when it
 // is true. wZero is nil (all zero), one value or N values; bias is nil or N
 // values. Call it once at prepare time, after setting InZero. It panics if
-// a slice is too short.
+// a slice is too short. On the neon and dotprod paths Pack also repacks B for
+// the arm64 tiles of the selected path (see Select), which Run then uses.
 func (g *QGemm) Pack(b []int8, transB bool, wZero []int32, bias []int32) *QPacked {
 	if g.M < 0 || g.N < 0 || g.K < 0 || len(b) < g.K*g.N {
 		panic(fmt.Sprintf("asm: QGemm %dx%dx%d: Pack got %d weights, need %d", g.M, g.N, g.K, len(b), g.K*g.N))
@@ -86,6 +92,7 @@ func (g *QGemm) Pack(b []int8, transB bool, wZero []int32, bias []int32) *QPacke
 	p.w = make([]q8Quad, p.panels*k)
 	p.bias = make([]int32, n)
 	packQ8Panels(p.w, p.bias, k, n, g.InZero, wZero, bias, 0, at)
+	p.arch = q8PackArch(p, 1)
 	return p
 }
 
@@ -110,6 +117,10 @@ func (g *QGemm) Run(a []int8, lda int, p *QPacked, c []int8, ldc int, scratch []
 	}
 	g.Requant.check("QGemm", g.N)
 	if n1 <= n0 || g.M == 0 {
+		return
+	}
+	if p.arch != nil {
+		q8GemmArch(g, a, lda, p, p.arch, c, ldc, n0, n1)
 		return
 	}
 	mr := g.mr

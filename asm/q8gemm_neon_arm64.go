@@ -58,14 +58,48 @@ func q8GemmDot7x8c4(k int, a *int8, lda int, w *int8, acc *int32)
 //go:noescape
 func q8GemmDot8x8c4(k int, a *int8, lda int, w *int8, acc *int32)
 
-var q8MlalKernels = [...]func(k int, a *int8, lda int, w *int16, acc *int32){
-	q8GemmMlal1x8, q8GemmMlal2x8, q8GemmMlal3x8, q8GemmMlal4x8,
-	q8GemmMlal5x8, q8GemmMlal6x8, q8GemmMlal7x8, q8GemmMlal8x8,
+// q8MlalTile and q8DotTile call the tile of the given row count with a
+// direct call (a call through a func value would make acc escape).
+func q8MlalTile(rows, k int, a *int8, lda int, w *int16, acc *int32) {
+	switch rows {
+	case 1:
+		q8GemmMlal1x8(k, a, lda, w, acc)
+	case 2:
+		q8GemmMlal2x8(k, a, lda, w, acc)
+	case 3:
+		q8GemmMlal3x8(k, a, lda, w, acc)
+	case 4:
+		q8GemmMlal4x8(k, a, lda, w, acc)
+	case 5:
+		q8GemmMlal5x8(k, a, lda, w, acc)
+	case 6:
+		q8GemmMlal6x8(k, a, lda, w, acc)
+	case 7:
+		q8GemmMlal7x8(k, a, lda, w, acc)
+	default:
+		q8GemmMlal8x8(k, a, lda, w, acc)
+	}
 }
 
-var q8DotKernels = [...]func(k int, a *int8, lda int, w *int8, acc *int32){
-	q8GemmDot1x8c4, q8GemmDot2x8c4, q8GemmDot3x8c4, q8GemmDot4x8c4,
-	q8GemmDot5x8c4, q8GemmDot6x8c4, q8GemmDot7x8c4, q8GemmDot8x8c4,
+func q8DotTile(rows, k int, a *int8, lda int, w *int8, acc *int32) {
+	switch rows {
+	case 1:
+		q8GemmDot1x8c4(k, a, lda, w, acc)
+	case 2:
+		q8GemmDot2x8c4(k, a, lda, w, acc)
+	case 3:
+		q8GemmDot3x8c4(k, a, lda, w, acc)
+	case 4:
+		q8GemmDot4x8c4(k, a, lda, w, acc)
+	case 5:
+		q8GemmDot5x8c4(k, a, lda, w, acc)
+	case 6:
+		q8GemmDot6x8c4(k, a, lda, w, acc)
+	case 7:
+		q8GemmDot7x8c4(k, a, lda, w, acc)
+	default:
+		q8GemmDot8x8c4(k, a, lda, w, acc)
+	}
 }
 
 const q8NeonMR = 8
@@ -82,6 +116,14 @@ type q8ArchPacked struct {
 	groups    int
 	dot       bool
 	panelSize int // elements of one panel in w16 or w8
+}
+
+// bytes is the memory the repacked weights occupy (0 for nil).
+func (np *q8ArchPacked) bytes() int {
+	if np == nil {
+		return 0
+	}
+	return 2*len(np.w16) + len(np.w8)
 }
 
 // q8PackArch repacks p (groups GEMM groups of p.panels panels each) for the
@@ -162,10 +204,10 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			}
 			if np.dot {
 				w := np.w8[pi*np.panelSize : (pi+1)*np.panelSize]
-				q8DotKernels[rows-1](k, ap, lda, unsafeFirst8(w), &acc[0])
+				q8DotTile(rows, k, ap, lda, unsafeFirst8(w), &acc[0])
 			} else {
 				w := np.w16[pi*np.panelSize : (pi+1)*np.panelSize]
-				q8MlalKernels[rows-1](k, ap, lda, unsafeFirst16(w), &acc[0])
+				q8MlalTile(rows, k, ap, lda, unsafeFirst16(w), &acc[0])
 			}
 			for r := 0; r < rows; r++ {
 				q8Epilogue(acc[r*q8NR:r*q8NR+nj], bias[j:j+nj], rq, ch0+j, c[(i+r)*ldc+j:(i+r)*ldc+j+nj])
@@ -189,9 +231,7 @@ func unsafeFirst16(s []int16) *int16 {
 }
 
 // q8ConvArch is q8ConvGeneric on the arm64 tiles (np from q8PackArch of p
-// with c.Groups groups). QConv2D.Run does not call it yet: it needs a
-// one-line hook in q8conv.go (and QPacked a field for np), see
-// docs/kernels.md.
+// with c.Groups groups).
 func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8, scratch []int8, p0, p1 int) {
 	m := p1 - p0
 	if m <= 0 || c.OutC == 0 {
