@@ -109,7 +109,7 @@ func q8DWNeonCompare(t *testing.T) {
 		}
 		p := d.Pack(w, zw, bias)
 		neon := tc.c >= 16 && lo > -128 && mode != RoundSingle
-		require.Equal(t, tc.c >= 16 && lo > -128, q8DWNeonExtra(p.dw) != nil, "case %d: int8 weights packed", ci)
+		require.Equal(t, tc.c >= 16 && lo > -128, p.dwArch != nil, "case %d: int8 weights packed", ci)
 		pixels := oh * ow
 		xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
 		want := q8OutBuf(pixels, d.C, d.OutStride)

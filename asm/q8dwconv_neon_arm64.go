@@ -25,14 +25,12 @@ func q8DWNeonShape(d *QDepthwiseConv2D) bool {
 	return d.KH == 3 && d.KW == 3 && d.Mult == 1 && d.C >= 16
 }
 
-// q8DWPackArch stores what the NEON body reads beyond QPacked's portable
-// fields in the spare capacity of p.dw, so that QPacked (shared with the
-// GEMM kernels) keeps its layout: the weights − zero point as int8,
-// tap-major [9][C], then C bytes of InZero (the padding row). It does so
-// only for a geometry the body handles and when every weight − zero point
-// lies in [−127, 127], so that two taps' products sum in int16 (TFLite's
-// int8 weights are symmetric, so this holds for every model it writes).
-// Without them, Run uses the generic body.
+// q8DWPackArch fills p.dwArch for the NEON body: the weights − zero point
+// as int8, tap-major [9][C], then C bytes of InZero (the padding row). It
+// does so only for a geometry the body handles and when every weight − zero
+// point lies in [−127, 127], so that two taps' products sum in int16
+// (TFLite's int8 weights are symmetric, so this holds for every model it
+// writes). Without it, Run uses the generic body.
 func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 	if !q8DWNeonShape(d) {
 		return
@@ -42,26 +40,15 @@ func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 			return
 		}
 	}
-	c, n := d.C, len(p.dw)
-	dw := make([]int32, n, n+(10*c+3)/4)
-	copy(dw, p.dw)
-	ext := q8DWNeonExtra(dw)
-	for i, v := range dw {
+	c := d.C
+	ext := make([]int8, 10*c)
+	for i, v := range p.dw[:9*c] {
 		ext[i] = int8(v)
 	}
 	for i := 9 * c; i < 10*c; i++ {
 		ext[i] = int8(d.InZero)
 	}
-	p.dw = dw
-}
-
-// q8DWNeonExtra returns the spare capacity of dw as bytes (nil if none).
-func q8DWNeonExtra(dw []int32) []int8 {
-	extra := dw[len(dw):cap(dw)]
-	if len(extra) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int8)(unsafe.Pointer(&extra[0])), 4*len(extra))
+	p.dwArch = ext
 }
 
 // q8DWConvArch runs QDepthwiseConv2D.Run on the NEON body when the neon path
@@ -75,8 +62,8 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 		len(in) < d.InH*d.InW*c {
 		return false
 	}
-	ext := q8DWNeonExtra(p.dw)
-	if len(ext) < 10*c || ext[9*c] != int8(d.InZero) {
+	ext := p.dwArch
+	if len(ext) < 10*c {
 		return false
 	}
 	if r1 <= r0 || d.OutW == 0 {

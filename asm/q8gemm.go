@@ -26,11 +26,16 @@ type QPacked struct {
 	// arch is w repacked for the selected path's arm64 GEMM tiles
 	// (q8PackArch), or nil when the generic body runs.
 	arch *q8ArchPacked
+	// dwArch is the depthwise filter for the selected path's 3×3 body
+	// (q8DWPackArch): the weights − zero point as int8, tap-major [9][C],
+	// then C bytes of InZero (the padding row); nil when the generic body
+	// runs.
+	dwArch []int8
 }
 
 // Bytes is the memory the packed weights occupy.
 func (p *QPacked) Bytes() int {
-	return 32*len(p.w) + 4*(len(p.dw)+len(p.bias)+len(p.dwFold)) + p.arch.bytes()
+	return 32*len(p.w) + 4*(len(p.dw)+len(p.bias)+len(p.dwFold)) + len(p.dwArch) + p.arch.bytes()
 }
 
 // q8Quad is one k step of a packed panel: 8 columns as 4 lane pairs.
