@@ -112,6 +112,10 @@ func Save(path string, g *ir.Graph) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+	// CreateTemp makes the file private; a model is an ordinary file.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("onnx: %w", err)
+	}
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("onnx: write %s: %w", path, err)
 	}

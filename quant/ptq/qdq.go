@@ -3,6 +3,7 @@ package ptq
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/edgeinfer/edgeinfer/models/ir"
@@ -93,10 +94,7 @@ func QDQ(qg *ir.Graph) (*ir.Graph, error) {
 
 func cloneInfo(vi *ir.ValueInfo) *ir.ValueInfo {
 	c := *vi
-	c.Shape = append([]int(nil), vi.Shape...)
-	if vi.Shape == nil {
-		c.Shape = nil
-	}
+	c.Shape = slices.Clone(vi.Shape) // nil (unknown rank) stays nil, [] (scalar) stays []
 	c.Quant = nil
 	return &c
 }
