@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/cpu"
 
-	"github.com/edgeinfer/edgeinfer/input"
 	"github.com/edgeinfer/edgeinfer/internal/shared"
 	"github.com/edgeinfer/edgeinfer/models/ir"
 	"github.com/edgeinfer/edgeinfer/models/npy"
@@ -221,61 +219,6 @@ func TestQDQAgreesWithORT(t *testing.T) {
 		}
 		checkAgreement(t, g, calib, test, labels)
 	})
-}
-
-// imagenetSample preprocesses the shared ImageNet sample torchvision's way
-// (shorter side to 256, centre crop 224, ImageNet mean and std) and
-// returns the tensors and labels (index in the 1000-class list).
-func imagenetSample(t *testing.T) ([][]float32, []int) {
-	t.Helper()
-	tsv := shared.Path(t, "images/imagenet_sample_labels.tsv")
-	b, err := os.ReadFile(tsv)
-	require.NoError(t, err)
-	pre, err := input.New(input.Spec{Width: 224, Height: 224, Channels: 3, Scale: 255, ResizeShorter: 256, Antialias: true,
-		Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}, Layout: input.NCHW})
-	require.NoError(t, err)
-	var xs [][]float32
-	var labels []int
-	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		f := strings.Split(line, "\t")
-		if i == 0 || len(f) < 2 {
-			continue
-		}
-		img, err := input.Load(filepath.Join(filepath.Dir(tsv), "imagenet_sample", f[0]))
-		require.NoError(t, err)
-		x := make([]float32, 3*224*224)
-		require.NoError(t, pre.Run(img, x))
-		var c int
-		_, err = fmt.Sscan(f[1], &c)
-		require.NoError(t, err)
-		xs = append(xs, x)
-		labels = append(labels, c)
-	}
-	return xs, labels
-}
-
-// TestQDQAgreesWithORTImageNet runs the check on the full-size ResNet-50
-// fixture (EDGEINFER_BIG_FIXTURES; torchvision's architecture with
-// seeded random weights, so its top-1 means nothing, but the agreement
-// does): calibration on the first 100 images of the shared ImageNet
-// sample, evaluation on all of them.
-func TestQDQAgreesWithORTImageNet(t *testing.T) {
-	needInt8(t)
-	slow(t)
-	big := os.Getenv("EDGEINFER_BIG_FIXTURES")
-	if big == "" {
-		t.Skip("EDGEINFER_BIG_FIXTURES is not set (full-size fixtures such as resnet50/model.onnx)")
-	}
-	ortDir(t)
-	model := filepath.Join(big, "resnet50", "model.onnx")
-	if _, err := os.Stat(model); err != nil {
-		t.Skipf("no ResNet-50 fixture: %v", err)
-	}
-	xs, labels := imagenetSample(t)
-	require.GreaterOrEqual(t, len(xs), 100)
-	g, err := onnx.Load(model)
-	require.NoError(t, err)
-	checkAgreement(t, g, ptq.Samples(slices.Clone(xs[:100])), xs, labels)
 }
 
 // checkONNX runs onnx.checker.check_model with full_check (schemas and
