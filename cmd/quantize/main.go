@@ -66,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 // config is the parsed command line.
 type config struct {
 	model, out, calibDir, calibNpy, labels, reportJSON string
+	emitQDQ                                            string
 	calibCount, synthetic, threads                     int
 	method                                             string
 	perTensor, float                                   bool
@@ -104,6 +105,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.labels, "labels", "", "class labels `file`, one per line, stored in the model")
 	fs.BoolVar(&c.float, "float", false, "write the optimised float model instead (no calibration)")
 	fs.StringVar(&c.reportJSON, "report-json", "", "also write the report as JSON to `file`")
+	fs.StringVar(&c.emitQDQ, "emit-qdq", "", "also (or, without -o, only) write the quantised model as a standard ONNX QDQ `file` (.onnx) for ONNX Runtime and other runtimes")
 	fs.IntVar(&c.threads, "threads", 0, "calibration workers (0: one per CPU)")
 	c.img.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -122,8 +124,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return bad("unexpected argument %q (flags come as --name value)", fs.Arg(0))
 	case c.model == "":
 		return bad("no model: pass --model FILE.onnx (or .tflite, .eim) or --model zoo:NAME")
-	case c.out == "":
-		return bad("no output: pass -o FILE.eim")
+	case c.out == "" && (c.emitQDQ == "" || c.float):
+		return bad("no output: pass -o FILE.eim (or --emit-qdq FILE.onnx)")
 	case !c.float && c.calibDir == "" && c.calibNpy == "" && c.synthetic <= 0:
 		return bad("no calibration data: pass --calib DIR, --calib-npy DIR or --synthetic N (or --float)")
 	case c.calibCount < 0 || c.synthetic < 0 || c.threads < 0:

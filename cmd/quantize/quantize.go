@@ -402,8 +402,16 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 			meta["calibration_top1_agreement"] = fmt.Sprintf("%.4f", *o.Top1)
 		}
 	}
-	if err := modelWriter(c.out, &native.Model{Graph: qg, Preprocess: pre, Labels: labels, Meta: meta}); err != nil {
-		return fmt.Errorf("write %s: %w", c.out, err)
+	if c.out != "" {
+		if err := modelWriter(c.out, &native.Model{Graph: qg, Preprocess: pre, Labels: labels, Meta: meta}); err != nil {
+			return fmt.Errorf("write %s: %w", c.out, err)
+		}
+	}
+	qdqOpset := 0
+	if c.emitQDQ != "" {
+		if qdqOpset, err = writeQDQ(c.emitQDQ, qg, meta); err != nil {
+			return err
+		}
 	}
 	if c.reportJSON != "" {
 		if err := writeJSON(c.reportJSON, rep); err != nil {
@@ -413,7 +421,12 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: int8 model, %s\n", c.out, describe(qg))
+	if c.out != "" {
+		fmt.Fprintf(stdout, "wrote %s: int8 model, %s\n", c.out, describe(qg))
+	}
+	if c.emitQDQ != "" {
+		fmt.Fprintf(stdout, "wrote %s: ONNX QDQ model (opset %d)\n", c.emitQDQ, qdqOpset)
+	}
 	return nil
 }
 
