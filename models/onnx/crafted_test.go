@@ -47,7 +47,7 @@ func TestCraftedFiles(t *testing.T) {
 	for _, tc := range []struct {
 		file   string
 		data   []byte
-		tensor bool // a TensorProto (.pb), not a model
+		tensor bool   // a TensorProto (.pb), not a model
 		want   string // "" for a file the reader accepts
 	}{
 		{"input_2p40.onnx", modelPB(graph(pb(nil).bytes(11, valueInfoPB("x", dtFloat, 1, big, big)), pb(nil).bytes(12, valueInfoPB("y", dtFloat, 1)))),
