@@ -12,7 +12,7 @@ LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
 CMD     := ./cmd/edgeinfer
 BIG_MODELS := inception_v3,resnet18,resnet50,densenet121,efficientnet_b0,mobilenet_v1,alexnet,vgg16
 
-.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount test-vm bench-ort
+.PHONY: help build test test-short cross dist bench fixtures-deps fixtures-big test-big fmt vet clean test-arm64 icount test-vm bench-ort fuzz
 
 help:
 	@echo "build         go build ./... and $(BIN)/edgeinfer"
@@ -27,6 +27,7 @@ help:
 	@echo "test-arm64    asm and runtime (-short) tests under qemu-aarch64 for $(ARM64_CPUS), each kernel path pinned"
 	@echo "icount        instructions per op / inference under qemu (cortex-a72, cortex-a76); see docs/kernels.md"
 	@echo "test-vm       edgeinfer on vivid and a GPIO line under Debian's arm64 kernel in qemu-system-aarch64 (root; README)"
+	@echo "fuzz          every fuzz target for FUZZTIME (default 60s) each, one at a time (-parallel=1)"
 	@echo "fmt, vet, clean"
 
 build:
@@ -93,6 +94,28 @@ test-big:
 # and the virt machine's PL061 GPIO: see test/vm/run.sh and the README.
 test-vm:
 	bash test/vm/run.sh
+
+# Every fuzz target of the readers, image decoding and the frame streams,
+# one at a time for FUZZTIME each. Crashers land in the package's
+# testdata/fuzz/FuzzXxx/ and then run with every `go test`. Add a target
+# here when you add one (go test -fuzz takes one target per run).
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./models/onnx:FuzzParse \
+	./models/onnx:FuzzParseTensorProto \
+	./models/native:FuzzDecode \
+	./models/npy:FuzzDecode \
+	./models/tflite:FuzzParse \
+	./input:FuzzDecodePreprocess \
+	./camera:FuzzStream \
+	./camera/internal/jpeg:FuzzDecode
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "== $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1; \
+	done
 
 fmt:
 	$(GO) fmt ./...

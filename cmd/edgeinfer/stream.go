@@ -34,7 +34,7 @@ type streamFlags struct {
 	frames, every                    int
 	strict                           bool
 	yuvRange, yuvMatrix              string
-	timeout                          time.Duration
+	timeout, stdinTimeout            time.Duration
 	maxJPEG                          int
 
 	on, gpio, exec string
@@ -56,6 +56,7 @@ func addStreamFlags(fs *flag.FlagSet) *streamFlags {
 	fs.StringVar(&s.yuvRange, "yuv-range", "", "YUV quantisation of raw frames: limited or full (default: what the camera reports; limited for --stdin)")
 	fs.StringVar(&s.yuvMatrix, "yuv-matrix", "", "YUV colour matrix of raw frames: bt601 or bt709 (default: what the camera reports; bt601 for --stdin)")
 	fs.DurationVar(&s.timeout, "camera-timeout", 2*time.Second, "give up when the camera delivers no frame for this long")
+	fs.DurationVar(&s.stdinTimeout, "stdin-timeout", 0, "with --stdin from a pipe, end with an error when no complete frame arrives for this long (0: wait for ever)")
 	fs.IntVar(&s.maxJPEG, "max-jpeg", camera.DefaultMaxJPEG, "largest JPEG frame accepted in an MJPEG stream, in bytes")
 	fs.StringVar(&s.on, "on", "", "action condition `CLASS>=SCORE` (>, <=, < too; CLASS a label or output index), evaluated on every frame")
 	fs.StringVar(&s.gpio, "gpio", "", "drive this output `pin` high while --on holds, low otherwise: GPIO17, or a character-device line gpiochip0:17")
@@ -80,6 +81,9 @@ func (s *streamFlags) check() error {
 	}
 	if s.fps < 0 {
 		return fmt.Errorf("--fps %d: must not be negative", s.fps)
+	}
+	if s.stdinTimeout < 0 {
+		return fmt.Errorf("--stdin-timeout %v: must not be negative", s.stdinTimeout)
 	}
 	if s.on == "" && (s.gpio != "" || s.exec != "") {
 		return errors.New("--gpio and --exec need a condition: --on 'LABEL>=SCORE'")
@@ -216,6 +220,10 @@ func (sr *streamRun) run(ctx context.Context, stdin io.Reader) (err error) {
 	}
 
 	var src camera.Source
+	// stall arms the --stdin-timeout deadline before each frame; it is a
+	// no-op for a camera (which has its own) and for readers without
+	// deadlines.
+	stall := func() {}
 	switch {
 	case sf.camera != "":
 		cfg := camera.Config{FPS: sf.fps, Timeout: sf.timeout}
@@ -248,6 +256,16 @@ func (sr *streamRun) run(ctx context.Context, stdin io.Reader) (err error) {
 		format, _ := camera.ParseStreamFormat(sf.stdin)
 		r, restore := interruptible(ctx, stdin)
 		defer restore()
+		if f, ok := r.(*os.File); ok && sf.stdinTimeout > 0 {
+			stall = func() {
+				_ = f.SetReadDeadline(time.Now().Add(sf.stdinTimeout))
+				if ctx.Err() != nil {
+					// Cancelled while arming: the cancellation's own
+					// deadline may have been overwritten.
+					_ = f.SetReadDeadline(time.Now())
+				}
+			}
+		}
 		if format.Format == camera.MJPEG {
 			src = camera.NewMJPEGStream(r, sf.maxJPEG)
 		} else if src, err = camera.NewStream(r, format, yr, ym); err != nil {
@@ -274,9 +292,14 @@ func (sr *streamRun) run(ctx context.Context, stdin io.Reader) (err error) {
 	dst := m.Input(0)
 	n := 0
 	for sf.frames == 0 || n < sf.frames {
+		stall()
 		f, err := src.Next(ctx)
 		if ctx.Err() != nil {
 			break // SIGINT/SIGTERM: a clean stop
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			sr.summary(start, n, bad, truncated)
+			return fmt.Errorf("--stdin: no complete frame within %v (--stdin-timeout): the producer stalled", sf.stdinTimeout)
 		}
 		if err == io.EOF {
 			break

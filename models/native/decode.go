@@ -273,8 +273,39 @@ func decodeValueInfo(d *decoder) *ir.ValueInfo {
 		d.fail(fmt.Errorf("value %q: unknown element type %s", vi.Name, vi.DType))
 	}
 	vi.Shape = decodeDims(d, true)
+	if err := checkValueShape(vi.Shape); err != nil {
+		d.fail(fmt.Errorf("value %q: %w", vi.Name, err))
+	}
 	vi.Quant = decodeQuant(d)
 	return vi
+}
+
+// maxValueElements bounds the element count of a value info's shape.
+// Tensors are bounded by the blobs in the file; a declared shape is not,
+// and the runtime sizes its activation arena from it, so a few bytes
+// claiming 2^40 elements must be refused here rather than exhaust memory
+// at prepare. 2^30 elements (4 GiB of float32) is far above any CNN
+// activation; on 32-bit boards the bound keeps byte counts of 16-byte
+// elements inside an int.
+const maxValueElements = min(1<<30, maxInt/16)
+
+// checkValueShape refuses a value shape with a dimension below -1 or more
+// than maxValueElements elements; unknown dimensions (-1) count as 1.
+func checkValueShape(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < -1 {
+			return fmt.Errorf("dimension %d out of range in shape %v", d, shape)
+		}
+		if d <= 0 {
+			continue
+		}
+		if d > maxValueElements || n > maxValueElements/d {
+			return fmt.Errorf("shape %v has more than %d elements", shape, maxValueElements)
+		}
+		n *= d
+	}
+	return nil
 }
 
 func decodeStrings(d *decoder) []string {

@@ -219,5 +219,33 @@ func decodeShape(b []byte) ([]int, error) {
 		shape = append(shape, d)
 		return err
 	})
-	return shape, err
+	if err != nil {
+		return shape, err
+	}
+	return shape, checkValueShape(shape)
+}
+
+// maxValueElements bounds the element count of a declared value shape
+// (a graph input, output or value_info). Initializers are bounded by the
+// bytes in the file; a declared shape is not, and the runtime sizes its
+// activation arena from it, so a few bytes claiming 2^40 elements must be
+// refused here rather than exhaust memory at prepare. 2^30 elements (4 GiB
+// of float32) is far above any CNN activation; on 32-bit boards the bound
+// keeps byte counts of 16-byte elements inside an int.
+const maxValueElements = min(1<<30, math.MaxInt/16)
+
+// checkValueShape refuses a value shape with more than maxValueElements
+// elements; unknown dimensions (-1) count as 1.
+func checkValueShape(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d <= 0 {
+			continue
+		}
+		if d > maxValueElements || n > maxValueElements/d {
+			return fmt.Errorf("shape %v has more than %d elements", shape, maxValueElements)
+		}
+		n *= d
+	}
+	return nil
 }

@@ -24,8 +24,12 @@ var (
 
 // maxElements bounds the element count of any tensor shape (and any
 // dimension or padding), so shape arithmetic cannot overflow int and a
-// corrupt shape is refused early.
-const maxElements = min(1<<40, math.MaxInt)
+// corrupt shape is refused early. Activation shapes have no data in the
+// file to bound them, and the runtime sizes its arena from them: 2^30
+// elements (4 GiB of float32) is far above any CNN activation, refuses a
+// file claiming 2^40 before it exhausts memory, and on 32-bit boards keeps
+// byte counts of 16-byte elements inside an int.
+const maxElements = min(1<<30, math.MaxInt/16)
 
 // hostLittleEndian reports whether tensor bytes (always little-endian in a
 // TFLite file) can be reinterpreted in place.

@@ -22,6 +22,8 @@ import (
 //     on them (AVI1 MJPEG); image/jpeg rejects such frames with
 //     "uninitialized Huffman table". A DHT segment in the image still
 //     replaces them.
+//   - Decode refuses an image of more than MaxPixels(len(data)) pixels
+//     before allocating it (processSOF).
 //   - The writer and the image.RegisterFormat hook are left out; the
 //     CMYK path draws with image/draw instead of the internal imageutil.
 //
@@ -43,8 +45,18 @@ func (dec *Decoder) Decode(data []byte) (image.Image, error) {
 	dec.d = decoder{}
 	dec.d.huff = defaultHuffman
 	dec.d.cache = &dec.cache
+	dec.d.maxPixels, dec.d.dataLen = MaxPixels(len(data)), len(data)
 	dec.br.Reset(data)
 	return dec.d.decode(&dec.br, false)
+}
+
+// MaxPixels is the largest width × height Decode accepts for n bytes of
+// JPEG data: 2048 pixels per byte beyond 4 Mi pixels, and 64 Mi pixels at
+// most. A camera's baseline JPEG stays far below that density (a 4K frame
+// of one flat colour is over 10 KB); without the bound a few hundred bytes
+// claiming 65535×65535 would make Decode allocate 6 GiB.
+func MaxPixels(n int) int {
+	return min(1<<26, max(1<<22, 2048*n))
 }
 
 // reuse holds the buffers a Decoder keeps between images.

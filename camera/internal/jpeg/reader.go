@@ -9,6 +9,7 @@
 package jpeg
 
 import (
+	"fmt"
 	"image"
 	"image/draw"
 	"io"
@@ -149,6 +150,9 @@ type decoder struct {
 	// cache, when set, keeps the image and coefficient buffers between
 	// images (edgeinfer: Decoder).
 	cache *reuse
+	// edgeinfer: maxPixels, when positive, bounds width × height; dataLen
+	// is the size of the image data, for the error message.
+	maxPixels, dataLen int
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -325,6 +329,11 @@ func (d *decoder) processSOF(n int) error {
 	}
 	d.height = int(d.tmp[1])<<8 + int(d.tmp[2])
 	d.width = int(d.tmp[3])<<8 + int(d.tmp[4])
+	// edgeinfer: refuse a size the data cannot justify before makeImg
+	// allocates it (a few hundred bytes can claim 65535×65535).
+	if d.maxPixels > 0 && d.width*d.height > d.maxPixels {
+		return FormatError(fmt.Sprintf("%dx%d pixels claimed by %d bytes of data (at most %d pixels)", d.width, d.height, d.dataLen, d.maxPixels))
+	}
 	if int(d.tmp[5]) != d.nComp {
 		return FormatError("SOF has wrong length")
 	}
