@@ -25,7 +25,16 @@ type Options struct {
 	// StopAfterPass runs only the first N graph passes when > 0: a debug
 	// switch for finding which rewrite broke a model.
 	StopAfterPass int
+	// MaxArenaBytes refuses a model whose activation arena (the memory
+	// plan's peak) would exceed it; 0 means DefaultMaxArenaBytes. A
+	// hostile or broken file is refused before the allocation.
+	MaxArenaBytes int
 }
+
+// DefaultMaxArenaBytes is the activation-arena limit when
+// Options.MaxArenaBytes is 0: 100× what VGG-16 needs at batch 1, and more
+// than a Raspberry Pi has.
+const DefaultMaxArenaBytes = 2 << 30
 
 // TensorInfo describes a model input or output.
 type TensorInfo struct {
@@ -93,6 +102,15 @@ func New(g *ir.Graph, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("%s: %w", describeGraph(g), err)
 	}
 	m.stats.ArenaBytes = planMemory(m.values, m.steps)
+	limit := opt.MaxArenaBytes
+	if limit <= 0 {
+		limit = DefaultMaxArenaBytes
+	}
+	if m.stats.ArenaBytes > limit {
+		m.pool.close()
+		return nil, fmt.Errorf("%s: the activations need a %d MiB arena, over the %d MiB limit (runtime.Options.MaxArenaBytes)",
+			describeGraph(g), m.stats.ArenaBytes>>20, limit>>20)
+	}
 	m.arena = make([]byte, m.stats.ArenaBytes+arenaAlign)
 	// Align the arena base so block offsets are cache-line aligned.
 	base := alignUp(int(addrOf(m.arena))) - int(addrOf(m.arena))

@@ -65,10 +65,16 @@ func InferAndFold(g *ir.Graph) error {
 			if o == "" || i >= len(outs) {
 				continue
 			}
+			elems := 1
 			for _, d := range outs[i].Shape {
 				if d < 0 {
 					return fmt.Errorf("%s: output %q has negative dim %v", n.Describe(), o, outs[i].Shape)
 				}
+				// Checked per factor so the product cannot overflow.
+				if d > 0 && elems > MaxValueElements/d {
+					return fmt.Errorf("%s: output %q of shape %v has more than %d elements", n.Describe(), o, outs[i].Shape, MaxValueElements)
+				}
+				elems *= d
 			}
 			outs[i].Name = o
 			// Readers of quantised formats annotate values with their
@@ -106,6 +112,12 @@ func InferAndFold(g *ir.Graph) error {
 	}
 	return Prune(g)
 }
+
+// MaxValueElements bounds the element count of any value whose shape
+// inference computes (4 GiB of float32), the same limit the readers put on
+// declared shapes: a small file must not make the runtime plan an arena it
+// cannot allocate (a Pad of 2^20 on a 4×4 input, say).
+const MaxValueElements = 1 << 30
 
 // maxFoldElements bounds what constant folding materialises: shape
 // arithmetic is tiny; folding a huge ConstantOfShape would only bloat memory.

@@ -207,3 +207,30 @@ func TestRemoveIdentityKeepsOutputs(t *testing.T) {
 	assert.Equal(t, 0, opCount(opt, "Identity")+opCount(opt, "Dropout"))
 	runBoth(t, b.G, 4)
 }
+
+// TestHugeInferredShapeRefused: a 4×4 input padded by 2^20 on each side
+// (a few hundred bytes of file) would need a 16 TiB arena; shape inference
+// refuses it by name instead of the runtime dying out of memory.
+func TestHugeInferredShapeRefused(t *testing.T) {
+	b := ir.NewBuilder("pad-bomb")
+	x := b.Input("x", ir.Float32, 1, 1, 4, 4)
+	b.Output(b.Op("Pad", []string{x, b.I64("pads", []int64{0, 0, 1 << 20, 1 << 20, 0, 0, 1 << 20, 1 << 20}, 8)}))
+	_, err := runtime.New(b.G, runtime.Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Pad")
+	assert.Contains(t, err.Error(), "more than 1073741824 elements")
+}
+
+// TestArenaLimit: a model whose activations fit the per-value bound but not
+// the arena limit is refused before the arena is allocated.
+func TestArenaLimit(t *testing.T) {
+	b := ir.NewBuilder("pad-big")
+	x := b.Input("x", ir.Float32, 1, 1, 4, 4)
+	b.Output(b.Op("Pad", []string{x, b.I64("pads", []int64{0, 0, 1 << 10, 1 << 10, 0, 0, 1 << 10, 1 << 10}, 8)}))
+	_, err := runtime.New(b.G.Clone(), runtime.Options{MaxArenaBytes: 1 << 20})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "over the 1 MiB limit")
+	m, err := runtime.New(b.G, runtime.Options{})
+	require.NoError(t, err)
+	m.Close()
+}
