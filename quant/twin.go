@@ -16,6 +16,9 @@ import (
 // quantiser on real weights.
 func FloatTwin(g *ir.Graph) (*ir.Graph, error) {
 	t := g.Clone()
+	if err := dequantizePadValues(t); err != nil {
+		return nil, err
+	}
 	for name, c := range t.Initializers {
 		if c.Quant == nil || c.DType == ir.Float32 {
 			continue
@@ -176,4 +179,51 @@ func FloatModel(g *ir.Graph) (*ir.Graph, map[string]InputQuant, error) {
 type InputQuant struct {
 	DType ir.DType
 	Quant *ir.Quant
+}
+
+// dequantizePadValues gives every Pad of a quantised value a float pad
+// value: TFLite's int8 PAD pads with the raw integer held in an unquantised
+// int8 constant (the input's zero point, i.e. real 0), which in the twin
+// is the real value scale·(v − zero point) of the padded input.
+func dequantizePadValues(t *ir.Graph) error {
+	quantOf := func(name string) *ir.Quant {
+		if v := t.ValueInfo[name]; v != nil && v.Quant != nil {
+			return v.Quant
+		}
+		for _, in := range t.Inputs {
+			if in.Name == name {
+				return in.Quant
+			}
+		}
+		return nil
+	}
+	for _, n := range t.Nodes {
+		if n.Op != "Pad" || n.Input(2) == "" {
+			continue
+		}
+		c := t.Initializers[n.Input(2)]
+		if c == nil || c.Quant != nil || (c.DType != ir.Int8 && c.DType != ir.Uint8) {
+			continue
+		}
+		q := quantOf(n.Input(0))
+		if q == nil || len(q.Scale) != 1 {
+			return fmt.Errorf("Pad %q: an integer pad value for an input without one quantisation scale", n.Name)
+		}
+		zp := int64(0)
+		if len(q.ZeroPoint) > 0 {
+			zp = int64(q.ZeroPoint[0])
+		}
+		vals := c.Ints()
+		f := &ir.Tensor{DType: ir.Float32, Shape: append([]int(nil), c.Shape...), F32: make([]float32, len(vals))}
+		for i, v := range vals {
+			f.F32[i] = q.Scale[0] * float32(v-zp)
+		}
+		name := n.Input(2) + "/real"
+		t.Initializers[name] = f
+		if v := t.ValueInfo[n.Input(2)]; v != nil {
+			t.ValueInfo[name] = &ir.ValueInfo{Name: name, DType: ir.Float32, Shape: f.Shape}
+		}
+		n.Inputs[2] = name
+	}
+	return nil
 }

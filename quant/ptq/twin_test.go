@@ -106,3 +106,41 @@ func equalRanges(a, b map[string][2]float32) bool {
 	}
 	return true
 }
+
+// TestFloatTwinPad: the torchvision MobileNet v2 pads its int8 activations
+// with explicit PAD ops whose pad value is the raw zero point (real 0). The
+// float twin pads with real 0 and gives the int8 model's top-1 on
+// grace_hopper.jpg; it used to pad with the integer zero point itself.
+func TestFloatTwinPad(t *testing.T) {
+	g, err := tflite.Load(filepath.Join(shared.Path(t, "models/tflite"), "mobilenet_v2_quantized_1x3x224x224.tflite"))
+	require.NoError(t, err)
+	tg, err := quant.FloatTwin(g)
+	require.NoError(t, err)
+	pads := 0
+	for _, n := range tg.Nodes {
+		if n.Op != "Pad" {
+			continue
+		}
+		pads++
+		if n.Input(2) == "" {
+			continue // pads with 0
+		}
+		v := tg.Initializers[n.Input(2)]
+		require.NotNil(t, v, n.Name)
+		require.Equal(t, ir.Float32, v.DType, n.Name)
+		assert.Equal(t, []float32{0}, v.F32, "%s pads with real 0", n.Name)
+	}
+	assert.Equal(t, 18, pads, "the file has 18 PAD ops")
+	if testing.Short() {
+		return
+	}
+	mc := mobilenetCases[1]
+	pix := loadPixels(t, []sampleImage{{path: filepath.Join(shared.Path(t, "images/classic"), "grace_hopper.jpg")}}, 224)
+	inQ := g.Inputs[0].Quant
+	top := classify(t, []classifier{
+		{name: "int8", g: g, feed: func(m *runtime.Model, p []uint8) { mc.orig(p, inQ, m.InputBytes(0)) }},
+		{name: "twin", g: tg, feed: func(m *runtime.Model, p []uint8) { mc.orig(p, inQ, m.InputBytes(0)) }},
+	}, pix)
+	assert.Equal(t, top[0][0], top[0][1], "twin and int8 top-1")
+	t.Logf("grace_hopper.jpg: int8 top-1 %d, twin %d", top[0][0], top[0][1])
+}
