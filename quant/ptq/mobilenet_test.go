@@ -104,10 +104,13 @@ func torchNorm(p uint8, c int) float32 {
 // model's and agree with the float twin's top-1 on ≥ 95 % of them.
 //
 // With EDGEINFER_FULL_IMAGENET=1 it runs both models, every calibration
-// method and per-tensor weights, and logs the table of
-// docs/quantization.md (about 15 minutes on two cores):
+// method and per-tensor weights, logs the table of docs/quantization.md
+// and asserts the thresholds for percentile calibration, the method that
+// meets them on both models (minmax agrees with the torchvision model's
+// twin on 91.5 % only; see docs/quantization.md). It takes 20–30 minutes
+// per model on two shared cores:
 //
-//	EDGEINFER_FULL_IMAGENET=1 go test -run TestMobileNetV2ImageNet -v -timeout 60m ./quant/ptq
+//	EDGEINFER_FULL_IMAGENET=1 go test -run TestMobileNetV2ImageNet -v -timeout 90m ./quant/ptq
 //
 // By default it checks the Keras model with minmax on a subset (16
 // calibration images, 32 test images) within CI's budget: there one image
@@ -176,7 +179,7 @@ func TestMobileNetV2ImageNet(t *testing.T) {
 					c.String(), pct(correct[k]), pct(correct[k])-pct(correct[0]), pct(agree[k]))
 				fmt.Fprintf(&table, "| %s | %s | %s | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n", mc.file, w, c.method,
 					pct(correct[k]), pct(correct[0]), pct(correct[1]), pct(agree[k]), pct(agree[0]))
-				if c.method != quant.MethodMinMax || c.perTensor {
+				if c.perTensor || (full && c.method != quant.MethodPercentile) || (!full && c.method != quant.MethodMinMax) {
 					continue // reported, not asserted
 				}
 				if full {
