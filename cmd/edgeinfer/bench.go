@@ -10,17 +10,61 @@ import (
 	"time"
 
 	"github.com/edgeinfer/edgeinfer/asm"
+	"github.com/edgeinfer/edgeinfer/input"
+	"github.com/edgeinfer/edgeinfer/models/ir"
+	"github.com/edgeinfer/edgeinfer/quant"
+	"github.com/edgeinfer/edgeinfer/quant/ptq"
 	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
+// prepareInt8 loads a float model and quantises it to int8 on n synthetic
+// images (ptq.Synthetic, pixels scaled to [0, 1] as bench feeds them), so
+// the int8 path of any model, zoo ones included, can be benchmarked with
+// no model file or data.
+func prepareInt8(spec string, threads, n int, method quant.Method, stderr io.Writer) (*runtime.Model, error) {
+	g, err := loadGraph(spec)
+	if err != nil {
+		return nil, err
+	}
+	if quant.IsQuantized(g) {
+		return nil, fmt.Errorf("--int8: model %s is already quantised; bench it without --int8", spec)
+	}
+	if len(g.Inputs) != 1 || g.Inputs[0].DType != ir.Float32 {
+		return nil, fmt.Errorf("--int8: model %s has %d inputs; synthetic calibration needs one float image input", spec, len(g.Inputs))
+	}
+	layout, c, h, ok := imageDims(g.Inputs[0].Shape)
+	if !ok {
+		return nil, fmt.Errorf("--int8: input %q of shape %v is not an image ([1 C H W] or [1 H W C], C 1 or 3)", g.Inputs[0].Name, g.Inputs[0].Shape)
+	}
+	w := g.Inputs[0].Shape[3]
+	if layout == input.NHWC {
+		w = g.Inputs[0].Shape[2]
+	}
+	calib, err := ptq.Synthetic(input.Spec{Width: w, Height: h, Channels: c, Layout: layout, Scale: 255, Std: [3]float32{1, 1, 1}}, n)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	qg, rep, err := ptq.Quantize(g, calib, ptq.Options{Method: method, Threads: threads, SkipEval: true})
+	if err != nil {
+		return nil, fmt.Errorf("--int8: %w", err)
+	}
+	fmt.Fprintf(stderr, "quantised %s to int8 in %.1f s (%s, %d synthetic images; %d int8 ops, %d float ops)\n",
+		spec, time.Since(t0).Seconds(), rep.Method, n, rep.Int8Nodes, rep.FloatNodes)
+	return runtime.New(qg, runtime.Options{Threads: threads})
+}
+
 func cmdBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "--model M [--threads N] [--runs N] [--warmup N] [--profile] [--json]", stderr)
+	fs := newFlagSet("bench", "--model M [--int8 [--calib N] [--method M]] [--threads N] [--runs N] [--warmup N] [--profile] [--json]", stderr)
 	model := fs.String("model", "", modelHelp)
 	threads := fs.Int("threads", defaultThreads(), "worker threads")
 	runs := fs.Int("runs", 20, "timed runs")
 	warmup := fs.Int("warmup", 3, "untimed runs first")
 	profile := fs.Bool("profile", false, "time every layer and print a per-layer table (median over the runs)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the text report: per-run latencies and process CPU times (ms, in run order), median, threads, kernel path")
+	int8 := fs.Bool("int8", false, "quantise the float model to int8 first (post-training, calibrated on synthetic images) and benchmark that")
+	calibN := fs.Int("calib", 8, "with --int8: `N` synthetic calibration images")
+	method := fs.String("method", "minmax", "with --int8: calibration `method` (minmax, percentile, mse, entropy)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,7 +74,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if *warmup < 0 {
 		return fmt.Errorf("--warmup %d: must not be negative", *warmup)
 	}
-	m, _, err := prepare(*model, *threads)
+	if *calibN < 1 {
+		return fmt.Errorf("--calib %d: must be at least 1", *calibN)
+	}
+	var m *runtime.Model
+	var err error
+	if *int8 {
+		m, err = prepareInt8(*model, *threads, *calibN, quant.Method(*method), stderr)
+	} else {
+		m, _, err = prepare(*model, *threads)
+	}
 	if err != nil {
 		return err
 	}
@@ -95,12 +148,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			runsMS[i], cpuMS[i] = ms(d), ms(cpu[i])
 		}
 		return json.NewEncoder(stdout).Encode(map[string]any{
-			"model": *model, "threads": m.Threads(), "kernels": asm.Selected(), "macs": st.MACs,
+			"model": *model, "int8": *int8, "threads": m.Threads(), "kernels": asm.Selected(), "macs": st.MACs,
 			"runs_ms": runsMS, "median_ms": ms(med), "min_ms": ms(lat[0]), "cpu_ms": cpuMS,
 		})
 	}
 	p90 := lat[min(len(lat)-1, (len(lat)*9+9)/10-1)]
-	fmt.Fprintf(stdout, "model    %s: %s params, %s MACs, %d threads\n", *model, fmtCount(st.Params), fmtCount(st.MACs), m.Threads())
+	prec := ""
+	if *int8 {
+		prec = ", quantised to int8"
+	}
+	fmt.Fprintf(stdout, "model    %s%s: %s params, %s MACs, %d threads\n", *model, prec, fmtCount(st.Params), fmtCount(st.MACs), m.Threads())
 	how := ""
 	if *profile {
 		how = " (profiled: includes per-layer timing overhead)"

@@ -5,11 +5,14 @@ import (
 	"io"
 	"slices"
 	"text/tabwriter"
+
+	"github.com/edgeinfer/edgeinfer/quant"
 )
 
 func cmdInfo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("info", "--model M", stderr)
+	fs := newFlagSet("info", "--model M [--compare FLOAT_MODEL]", stderr)
 	model := fs.String("model", "", modelHelp)
+	compare := fs.String("compare", "", "for an int8 model: a float model `file` to compare its file size with")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -82,5 +85,11 @@ func cmdInfo(args []string, stdout, stderr io.Writer) error {
 		ta += after[op]
 	}
 	fmt.Fprintf(stdout, "%-*s  %8d  %9d\n", width, "total", tb, ta)
+	if quant.IsQuantized(g) {
+		return writeQuantInfo(stdout, g, *model, *compare)
+	}
+	if *compare != "" {
+		return fmt.Errorf("--compare: %s is not a quantised model", *model)
+	}
 	return nil
 }

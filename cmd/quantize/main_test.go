@@ -203,3 +203,34 @@ func TestProgressPlain(t *testing.T) {
 	assert.True(t, strings.HasPrefix(lines[0], "calibrate: 5/50 samples (10%)"), lines[0])
 	assert.True(t, strings.HasPrefix(lines[10], "evaluate: 1/3 samples (33%)"), lines[10])
 }
+
+// TestQuantisedTFLite: a quantised .tflite is quantised through its float
+// twin, and the preprocessing stored is the one its input quantisation
+// implies: vww_96_int8 takes pixel − 128 at scale 1/255, zero point −128,
+// i.e. the real input pixel/255.
+func TestQuantisedTFLite(t *testing.T) {
+	needInt8(t)
+	model := filepath.Join(shared.Path(t, "models/tflite"), "vww_96_int8.tflite")
+	out := filepath.Join(t.TempDir(), "q.eim")
+	code, stdout, stderr := runCmd("--model", model, "--synthetic", "4", "-o", out, "--threads", "2")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "is quantised: using its float twin")
+	assert.Contains(t, stdout, "wrote "+out)
+	m, c, err := native.Load(out)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, model, m.Meta["float_twin_of"])
+	require.NotNil(t, m.Preprocess)
+	assert.Equal(t, float32(1), m.Preprocess.Scale)
+	assert.InDelta(t, 0, m.Preprocess.Mean[0], 1e-6)
+	assert.InDelta(t, 255, m.Preprocess.Std[0], 1e-3)
+	assert.Equal(t, 96, m.Preprocess.Width)
+	assert.Equal(t, ir.Float32, m.Graph.Inputs[0].DType)
+	x := make([]float32, 96*96*3)
+	for i := range x {
+		x[i] = float32(i%256) / 255
+	}
+	p := runGraph(t, m.Graph, x)
+	require.Len(t, p, 2)
+	assert.InDelta(t, 1, p[0]+p[1], 0.01, "softmax output")
+}

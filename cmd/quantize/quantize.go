@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +39,25 @@ type loaded struct {
 	preprocess *native.Preprocess
 	labels     []string
 	closer     io.Closer
+	// twinOf is set when the file was a quantised model: g is then its
+	// float twin (quant.FloatModel) and inputQuant says how its inputs
+	// were quantised.
+	twinOf     string
+	inputQuant map[string]quant.InputQuant
+}
+
+// floatTwin replaces a quantised model by its float twin with float
+// inputs, which is what gets quantised.
+func (l *loaded) floatTwin(spec string) error {
+	if !quant.IsQuantized(l.g) {
+		return nil
+	}
+	fg, was, err := quant.FloatModel(l.g)
+	if err != nil {
+		return fmt.Errorf("model %s is quantised and its float twin cannot be made: %w", spec, err)
+	}
+	l.g, l.twinOf, l.inputQuant = fg, spec, was
+	return nil
 }
 
 func loadModel(spec string) (*loaded, error) {
@@ -56,13 +73,22 @@ func loadModel(spec string) (*loaded, error) {
 		return &loaded{g: g}, err
 	case ext == ".tflite":
 		g, err := tflite.Load(spec)
-		return &loaded{g: g}, err
+		if err != nil {
+			return nil, err
+		}
+		l := &loaded{g: g}
+		return l, l.floatTwin(spec)
 	case ext == ".eim":
 		m, c, err := native.Load(spec)
 		if err != nil {
 			return nil, err
 		}
-		return &loaded{g: m.Graph, preprocess: m.Preprocess, labels: m.Labels, closer: c}, nil
+		l := &loaded{g: m.Graph, preprocess: m.Preprocess, labels: m.Labels, closer: c}
+		if err := l.floatTwin(spec); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return l, nil
 	}
 	return nil, fmt.Errorf("model %s: unknown format; want a .onnx, .tflite or .eim file or zoo:NAME (zoo names: %s)",
 		spec, strings.Join(zoo.Names(), ", "))
@@ -115,6 +141,19 @@ func inputSpec(c *config, l *loaded) (*imageInput, error) {
 	spec := input.Spec{Mean: f.meanV, Std: f.stdV, Scale: float32(f.scale), BGR: f.bgr, ResizeShorter: f.resizeShorter}
 	if p := l.preprocess; p != nil && !f.set {
 		spec = input.Spec{Mean: p.Mean, Std: p.Std, Scale: p.Scale, BGR: p.BGR, ResizeShorter: p.ResizeShorter}
+	} else if iq, ok := l.inputQuant[in.Name]; ok && !f.set && len(iq.Quant.Scale) == 1 && iq.Quant.Scale[0] > 0 {
+		// The quantised model's own convention (as edgeinfer run feeds
+		// it): uint8 inputs take the pixel, int8 ones pixel − 128; the
+		// float twin takes the real value scale·(q − zero point).
+		zp := float32(0)
+		if len(iq.Quant.ZeroPoint) > 0 {
+			zp = float32(iq.Quant.ZeroPoint[0])
+		}
+		if iq.DType == ir.Int8 {
+			zp += 128
+		}
+		std := 1 / iq.Quant.Scale[0]
+		spec = input.Spec{Mean: [3]float32{zp, zp, zp}, Std: [3]float32{std, std, std}, Scale: 1, BGR: f.bgr, ResizeShorter: f.resizeShorter}
 	}
 	if len(s) == 4 && s[0] == 1 {
 		nchw := s[1] == 1 || s[1] == 3
@@ -299,46 +338,8 @@ func npyFloats(t *ir.Tensor, ii *imageInput) []float32 {
 	return out
 }
 
-// syntheticImage is deterministic random calibration image i: a colour
-// gradient with a few random ellipses and pixel noise, so activations see
-// edges, flat areas and texture.
-func syntheticImage(i, w, h int) image.Image {
-	r := rand.New(rand.NewPCG(uint64(i), 0x5eed))
-	rc := func() [3]float64 { return [3]float64{r.Float64() * 255, r.Float64() * 255, r.Float64() * 255} }
-	c0, c1 := rc(), rc()
-	type ellipse struct {
-		cx, cy, rx, ry float64
-		c              [3]float64
-	}
-	es := make([]ellipse, 2+r.IntN(5))
-	for k := range es {
-		es[k] = ellipse{r.Float64() * float64(w), r.Float64() * float64(h),
-			(0.05 + 0.3*r.Float64()) * float64(w), (0.05 + 0.3*r.Float64()) * float64(h), rc()}
-	}
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			t := (float64(x)/float64(max(w-1, 1)) + float64(y)/float64(max(h-1, 1))) / 2
-			var px [3]float64
-			for k := range px {
-				px[k] = c0[k]*(1-t) + c1[k]*t
-			}
-			for _, e := range es {
-				dx, dy := (float64(x)-e.cx)/e.rx, (float64(y)-e.cy)/e.ry
-				if dx*dx+dy*dy <= 1 {
-					px = e.c
-				}
-			}
-			var c color.NRGBA
-			for k, p := range []*uint8{&c.R, &c.G, &c.B} {
-				*p = uint8(min(max(px[k]+r.NormFloat64()*8, 0), 255))
-			}
-			c.A = 255
-			img.SetNRGBA(x, y, c)
-		}
-	}
-	return img
-}
+// syntheticImage is deterministic random calibration image i.
+var syntheticImage = ptq.SyntheticImage
 
 // quantize is the command after flag parsing.
 func quantize(c *config, stdout, stderr io.Writer) error {
@@ -356,13 +357,17 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 		}
 	}
 	meta := map[string]string{"producer": "edgeinfer quantize", "source_model": c.model}
+	if l.twinOf != "" {
+		meta["float_twin_of"] = l.twinOf
+		fmt.Fprintf(stderr, "quantize: %s is quantised: using its float twin (weights dequantised, float inputs)\n", c.model)
+	}
 	if c.float {
 		fg, err := ptq.Prepare(l.g)
 		if err != nil {
 			return err
 		}
 		var pre *native.Preprocess
-		if ii, err := inputSpec(c, l); err == nil && ii.ok && (c.img.set || l.preprocess != nil) {
+		if ii, err := inputSpec(c, l); err == nil && ii.ok && (c.img.set || l.preprocess != nil || l.inputQuant != nil) {
 			pre = nativePreprocess(ii)
 		}
 		meta["precision"] = "float32"
@@ -388,7 +393,7 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 		return err
 	}
 	var pre *native.Preprocess
-	if ii.ok && (c.calibDir != "" || c.synthetic > 0 || c.img.set || l.preprocess != nil) {
+	if ii.ok && (c.calibDir != "" || c.synthetic > 0 || c.img.set || l.preprocess != nil || l.inputQuant != nil) {
 		pre = nativePreprocess(ii)
 	}
 	meta["precision"] = "int8"
