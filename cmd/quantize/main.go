@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 type config struct {
 	model, out, calibDir, calibNpy, labels, reportJSON string
 	emitQDQ                                            string
-	calibCount, synthetic, threads                     int
+	calibCount, synthetic, threads, evalCount          int
 	method                                             string
 	perTensor, float                                   bool
 	img                                                imageFlags
@@ -106,6 +106,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.float, "float", false, "write the optimised float model instead (no calibration)")
 	fs.StringVar(&c.reportJSON, "report-json", "", "also write the report as JSON to `file`")
 	fs.StringVar(&c.emitQDQ, "emit-qdq", "", "also (or, without -o, only) write the quantised model as a standard ONNX QDQ `file` (.onnx) for ONNX Runtime and other runtimes")
+	fs.IntVar(&c.evalCount, "eval-count", 32, "run the report's float-vs-int8 evaluation on `N` of the calibration samples, spread evenly (0: all)")
 	fs.IntVar(&c.threads, "threads", 0, "calibration workers (0: one per CPU)")
 	c.img.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -128,8 +129,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return bad("no output: pass -o FILE.eim (or --emit-qdq FILE.onnx)")
 	case !c.float && c.calibDir == "" && c.calibNpy == "" && c.synthetic <= 0:
 		return bad("no calibration data: pass --calib DIR, --calib-npy DIR or --synthetic N (or --float)")
-	case c.calibCount < 0 || c.synthetic < 0 || c.threads < 0:
-		return bad("--calib-count, --synthetic and --threads must not be negative")
+	case c.calibCount < 0 || c.synthetic < 0 || c.threads < 0 || c.evalCount < 0:
+		return bad("--calib-count, --synthetic, --eval-count and --threads must not be negative")
 	}
 	if err := c.img.check(); err != nil {
 		return bad("%v", err)

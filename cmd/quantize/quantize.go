@@ -386,7 +386,7 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 		return err
 	}
 	prog := newProgress(stderr)
-	opts := ptq.Options{Method: quant.Method(c.method), PerTensor: c.perTensor, Threads: c.threads, Progress: prog.update}
+	opts := ptq.Options{Method: quant.Method(c.method), PerTensor: c.perTensor, Threads: c.threads, EvalSamples: c.evalCount, Progress: prog.update}
 	qg, rep, err := ptq.Quantize(l.g, calib, opts)
 	prog.finish()
 	if err != nil {

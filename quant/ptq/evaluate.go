@@ -143,7 +143,7 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 		}
 		rep.Outputs = append(rep.Outputs, oe)
 	}
-	rep.Evaluated = true
+	rep.Evaluated, rep.EvalSamples = true, n
 	return nil
 }
 

@@ -436,3 +436,30 @@ func TestQuantizeAveragePoolCountingPads(t *testing.T) {
 	assert.Equal(t, []int64{0, 0, 1, 1, 0, 0, 1, 1}, qg.Initializers[pad.Inputs[1]].I64)
 	assert.Equal(t, []int{1, 3, 8, 8}, qg.ValueInfo[pad.Outputs[0]].Shape)
 }
+
+// TestEvalSamples: the evaluation runs on the requested subset, spread over
+// the calibration set, and the quantised graph does not depend on it.
+func TestEvalSamples(t *testing.T) {
+	b := convNet()
+	samples := randomSamples(b.r, 16, 3*64)
+	var seen []int
+	calib := CalibratorFunc(samples.Len(), func(i int, in [][]float32) error {
+		seen = append(seen, i)
+		return samples.Sample(i, in)
+	})
+	all, repAll, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 16, repAll.EvalSamples)
+	seen = nil
+	sub, rep, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1, EvalSamples: 4})
+	require.NoError(t, err)
+	require.True(t, rep.Evaluated)
+	assert.Equal(t, 4, rep.EvalSamples)
+	assert.Equal(t, 16, rep.Samples)
+	// 16 calibration reads, then the evaluation's 4: samples 0, 4, 8, 12.
+	require.Len(t, seen, 20)
+	assert.Equal(t, []int{0, 4, 8, 12}, seen[16:])
+	for name, ta := range all.Initializers {
+		assert.Equal(t, ta, sub.Initializers[name], "initializer %q", name)
+	}
+}

@@ -21,6 +21,9 @@ type Report struct {
 	// Evaluated is true when the int8 model was run on the calibration
 	// set (the activation and output figures are set).
 	Evaluated bool `json:"evaluated"`
+	// EvalSamples is the number of calibration samples evaluated
+	// (Options.EvalSamples).
+	EvalSamples int `json:"evaluated_samples"`
 	// Int8Nodes and FloatNodes count the quantised graph's compute nodes
 	// by where they run; Converts counts its QuantizeLinear and
 	// DequantizeLinear nodes.
@@ -191,7 +194,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if o.Top1 != nil {
 			fmt.Fprintf(&b, ", top-1 agreement %.2f%%", 100**o.Top1)
 		}
-		fmt.Fprintf(&b, " (%d samples)\n", r.Samples)
+		fmt.Fprintf(&b, " (%d samples)\n", r.EvalSamples)
 	}
 	if worst := r.Worst(10); len(worst) > 0 {
 		what := "loss = input SQNR − output SQNR"
