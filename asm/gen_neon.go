@@ -603,13 +603,16 @@ func q8DotStep(a *asm, mr int) {
 // q8C16 writes the c16 tile (SMULL + SMLAL2 + SADALP), mr ≤ c16MR rows.
 func q8C16(a *asm, mr int) {
 	q8Prologue(a, mr, fmt.Sprintf("q8GemmC16%dx8", mr), "int8", false, 8*mr)
-	// R1 = G−1 full groups before the last, R6 = 16G − k (the last
-	// group's A load starts R6 bytes before the row pointer).
+	// G = ⌈k/16⌉ groups, R6 = 16G − k. With R6 = 0 the main loops do all
+	// G groups; otherwise (R1 = G−1) the last one is done apart, its A
+	// load starting R6 bytes before the row pointer.
 	a.p("\tADD $15, R0, R1")
 	a.p("\tLSR $4, R1, R1")
 	a.p("\tLSL $4, R1, R6")
 	a.p("\tSUB R0, R6, R6")
+	a.p("\tCBZ R6, full")
 	a.p("\tSUB $1, R1, R1")
+	a.p("full:")
 	a.p("\tSUBS $4, R1, R1")
 	a.p("\tBLT skip4")
 	a.p("loop4:")
@@ -632,12 +635,14 @@ func q8C16(a *asm, mr int) {
 	a.p("\tSUBS $1, R1, R1")
 	a.p("\tBNE loop1")
 	a.p("last:")
+	a.p("\tCBZ R6, reduce")
 	for i := 0; i < mr; i++ {
 		a.p("\tSUB R6, %s, %s", rowReg[i], rowReg[i])
 		a.p("\tVLD1 (%s), [V%d.B16]", rowReg[i], 4*i)
 	}
 	c16Group(a, mr, 0)
-	// Reduce: row i column j is the sum of the four lanes of V16+8i+j.
+	a.p("reduce:")
+	// Row i column j is the sum of the four lanes of V16+8i+j.
 	for i := 0; i < mr; i++ {
 		s := 16 + 8*i
 		d := 16 + 2*i

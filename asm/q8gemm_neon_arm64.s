@@ -5352,7 +5352,9 @@ TEXT ·q8GemmC161x8(SB), NOSPLIT, $0-56
 	LSR $4, R1, R1
 	LSL $4, R1, R6
 	SUB R0, R6, R6
+	CBZ R6, full
 	SUB $1, R1, R1
+full:
 	SUBS $4, R1, R1
 	BLT skip4
 loop4:
@@ -5497,6 +5499,7 @@ loop1:
 	SUBS $1, R1, R1
 	BNE loop1
 last:
+	CBZ R6, reduce
 	SUB R6, R9, R9
 	VLD1 (R9), [V0.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
@@ -5525,6 +5528,7 @@ last:
 	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
 	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
 	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+reduce:
 	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
 	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
 	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
@@ -5631,7 +5635,9 @@ TEXT ·q8GemmC162x8(SB), NOSPLIT, $0-56
 	LSR $4, R1, R1
 	LSL $4, R1, R6
 	SUB R0, R6, R6
+	CBZ R6, full
 	SUB $1, R1, R1
+full:
 	SUBS $4, R1, R1
 	BLT skip4
 loop4:
@@ -5898,6 +5904,7 @@ loop1:
 	SUBS $1, R1, R1
 	BNE loop1
 last:
+	CBZ R6, reduce
 	SUB R6, R9, R9
 	VLD1 (R9), [V0.B16]
 	SUB R6, R10, R10
@@ -5952,6 +5959,7 @@ last:
 	WORD $0x4e6069be // sadalp v30.4s, v13.8h
 	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
 	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+reduce:
 	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
 	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
 	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
