@@ -156,10 +156,13 @@ icount:
 	@echo "| benchmark | cpu | instructions/op | MACs/instruction |"
 	@echo "|---|---|---|---|"
 	@for cpu in cortex-a72 cortex-a76; do \
-		for b in 'F32GemmPaths/generic$$' 'F32GemmPaths/neon$$' 'Q8GemmTiles/generic$$' 'Q8GemmTiles/mlal$$'; do \
+		for b in 'F32GemmPaths/generic$$' 'F32GemmPaths/neon$$' 'Q8GemmTiles/generic$$' 'Q8GemmTiles/mlal$$' 'Q8GemmTiles/c16$$'; do \
 			ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/asm.test "$$b" 12845056; done; \
 	done
 	@ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a76 $(ICOUNT_DIR)/asm.test 'Q8GemmTiles/dot$$' 12845056
 	@for cpu in cortex-a72 cortex-a76; do for k in generic neon; do \
-		printf "%s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test 'Zoo/mobilenet_v1/threads=1$$' 568740000 1 2; \
+		printf "%s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test 'Zoo/mobilenet_v1/threads=1$$' 568740000 2 3; \
 	done; done
+	@# int8 MobileNet v1 (quant/ptq, synthetic calibration): neon on A72, dotprod on A76.
+	@printf "neon "; EDGEINFER_KERNELS=neon ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a72 $(ICOUNT_DIR)/runtime.test 'ZooInt8/mobilenet_v1/threads=1$$' 568740000 2 3
+	@printf "dotprod "; EDGEINFER_KERNELS=dotprod ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a76 $(ICOUNT_DIR)/runtime.test 'ZooInt8/mobilenet_v1/threads=1$$' 568740000 2 3

@@ -6,7 +6,7 @@ import "testing"
 
 // BenchmarkQ8GemmTiles runs the int8 GEMM of a MobileNet-sized 1×1
 // convolution (196 pixels × 256 → 256 channels) through the generic body
-// and the arm64 tiles (mlal always, dot when the CPU has SDOT).
+// and the arm64 tiles (mlal and c16 always, dot when the CPU has SDOT).
 func BenchmarkQ8GemmTiles(b *testing.B) {
 	const m, n, k = 196, 256, 256
 	g := &QGemm{M: m, N: n, K: k, InZero: 3}
@@ -31,8 +31,10 @@ func BenchmarkQ8GemmTiles(b *testing.B) {
 		})
 	}
 	run("generic", func() { q8GemmBlock(q8GemmDefaultMR, m, k, a, k, p.w, p.bias, &g.Requant, 0, c, n, 0, n) })
-	mlal := q8PackArchFor(p, 1, false)
+	mlal := q8PackArchKind(p, 1, q8KindMlal)
 	run("mlal", func() { q8GemmArch(g, a, k, p, mlal, c, n, 0, n) })
+	c16 := q8PackArchKind(p, 1, q8KindC16)
+	run("c16", func() { q8GemmArch(g, a, k, p, c16, c, n, 0, n) })
 	if hwLevel >= pathLevel(PathDotProd) {
 		dot := q8PackArchFor(p, 1, true)
 		run("dot", func() { q8GemmArch(g, a, k, p, dot, c, n, 0, n) })

@@ -2,48 +2,74 @@
 
 //go:build !purego
 
-// int8 GEMM accumulation tiles for QConv2D and QGemm on arm64: MR×8 int32
-// dot products of int8 A rows with packed weights, MR = 1..8. The
-// requantisation epilogue (q8Epilogue) runs on the stored tile.
+// int8 GEMM tiles for QConv2D and QGemm on arm64, requantisation fused:
+// MR×8 int8 outputs from int8 A rows and packed weights.
 //
 // Go signatures (q8gemm_neon_arm64.go):
 //
-//	func q8GemmMlal<MR>x8(k int, a *int8, lda int, w *int16, acc *int32)
-//	func q8GemmDot<MR>x8c4(k int, a *int8, lda int, w *int8, acc *int32)
+//	func q8GemmMlal<MR>x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)  MR = 1..8
+//	func q8GemmDot<MR>x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)  MR = 1..8
+//	func q8GemmC16<MR>x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)    MR = 1, 2; k ≥ 16
 //
-// both set acc[i*8+j] = Σ_{kk<k} a[i*lda+kk]·W[kk][j] (int32, wrapping)
-// for i < MR, j < 8.
+// compute, for i < MR, j < 8 (R = rq, channel j; strides in bytes):
+//
+//	acc := R.bias[j] + Σ_{kk<k} a[i*lda+kk]·W[kk][j]      (int32, wrapping)
+//	c[i*ldc+j] = clamp(R.zo + rescale(R.mode, acc, R.mult[j], R.shift[j]), R.lo, R.hi)
+//
+// bit for bit as q8Epilogue (Requant) for all three Rounding modes:
+//
+//	RoundUpward  SSHL by max(s,0), SQRDMULH, SRSHL by min(s,0)
+//	RoundDouble  the same plus gemmlowp's fix-up (AND, SSHR #31, SQADD)
+//	             before SRSHL: ties away from zero
+//	RoundSingle  SMULL/SMULL2 to 64 bits, SRSHL by s−31, XTN/XTN2
+//
+// then ADD of the zero point in int32 (wrapping like the Go code), SQXTN
+// to 16 and 8 bits (saturation commutes with the clamp, whose limits are
+// int8) and SMAX/SMIN.
+//
+// q8TileRequant (Go struct, offsets): bias *int32 0, mult *int32 8,
+// shift *int32 16 (8 values each), zo 24, lo 28, hi 32, mode 36 (int32).
 //
 // Registers: R0 k, R9 R10 R11 R12 R13 R14 R15 R19 = A rows 0..7, R3 = w,
-// R4 = acc. Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i
-// columns 4..7 (8×8 int32 in V16–V31). V0–V7 hold A rows 0..7, V8–V15
-// weights.
+// R5 = rq, R7/R8 = c pointer/stride.
+// Accumulator tiles: Mlal and Dot: V16+2i = row i columns 0..3, V17+2i =
+// row i columns 4..7 (8×8 int32 in V16–V31), initialised from the bias.
+// C16: V16+8i+j = row i column j, four partial sums each (reduced with
+// ADDP at the end into V16+2i, V17+2i); A rows in V0–V3 / V4–V7, weights in
+// V8–V11, int16 pair products in V12–V15.
 //
 // Packed weight layouts (q8PackArch, from QPacked's pair-packed panels):
 //   - Mlal: per 8-column panel, k-major int16 (weight − zero point, which
 //     may reach ±255): w[k·8 + j].
 //   - Dot (c4): per 8-column panel, k padded to a multiple of 4 and zero
-//     filled, int8: w[(k/4)·32 + j·4 + k%!](MISSING) (columns 0..3 in the first 16
+//     filled, int8: w[(k/4)·32 + j·4 + k%4] (columns 0..3 in the first 16
 //     bytes of a group, 4..7 in the second); only when every
 //     weight − zero point fits int8.
+//   - C16: per 8-column panel, G = ⌈k/16⌉ groups of 8 columns × 16 k, int8:
+//     w[g·128 + j·16 + t] = W[16g + t][j] for g < G−1; the last group holds
+//     W[k−16+t][j] (zero for k−16+t < 16(G−1)), so that its A load is the
+//     row's last 16 bytes. Only when every weight − zero point is in
+//     [−127, 127] (a pair of products then fits int16) and k ≥ 16.
 //
-// ISA: Mlal needs ARMv8.0-A Advanced SIMD (Cortex-A53/A72: SXTL once per
-// 8 k, then SMLAL/SMLAL2 by lane, 4 MACs each); Dot needs FEAT_DotProd
-// (Cortex-A76 / Pi 5: SDOT by lane, 16 MACs each). Tuned for A72 and A76:
-// 16 accumulators and 8 k (Mlal) or 16 k (Dot) per iteration keep both
-// SIMD pipes busy.
+// ISA: Mlal and C16 need ARMv8.0-A Advanced SIMD (Cortex-A53/A72): Mlal
+// SXTLs 8 k of A and does 16 SMLAL/SMLAL2 by lane per k (4 MACs each, any
+// weight); C16 multiplies 16 k of a row by 16 k of a column with SMULL +
+// SMLAL2 (int16 pair sums) and SADALP (16 MACs per 3 instructions), 64 k
+// per iteration. Dot needs FEAT_DotProd (Cortex-A76 / Pi 5: SDOT by lane,
+// 16 MACs each). Tuned for A72 and A76: 16 accumulators keep both SIMD
+// pipes busy.
 
 #include "textflag.h"
 
-// func q8GemmMlal1x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal1x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal1x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal1x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -77,7 +103,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -86,22 +112,86 @@ loop1:
 	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
 	RET
 
-// func q8GemmMlal2x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal2x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal2x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal2x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	ADD R2, R9, R10
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -153,7 +243,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -166,26 +256,121 @@ loop1:
 	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmMlal3x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal3x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal3x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal3x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -255,7 +440,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -272,14 +457,141 @@ loop1:
 	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
 	RET
 
-// func q8GemmMlal4x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal4x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal4x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal4x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -287,15 +599,15 @@ TEXT ·q8GemmMlal4x8(SB), NOSPLIT, $0-40
 	ADD R2, R10, R11
 	ADD R2, R11, R12
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -383,7 +695,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -404,15 +716,173 @@ loop1:
 	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmMlal5x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal5x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal5x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal5x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -421,17 +891,17 @@ TEXT ·q8GemmMlal5x8(SB), NOSPLIT, $0-40
 	ADD R2, R11, R12
 	ADD R2, R12, R13
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -537,7 +1007,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -562,16 +1032,206 @@ loop1:
 	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
 	RET
 
-// func q8GemmMlal6x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal6x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal6x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal6x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -581,19 +1241,19 @@ TEXT ·q8GemmMlal6x8(SB), NOSPLIT, $0-40
 	ADD R2, R12, R13
 	ADD R2, R13, R14
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
+	VORR V16.B16, V16.B16, V26.B16
+	VORR V17.B16, V17.B16, V27.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -717,7 +1377,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -746,17 +1406,238 @@ loop1:
 	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
-	VST1.P [V26.S4, V27.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
+	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V4.S4, V26.S4, V26.S4
+	VADD V4.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
+	ADD R8, R7, R7
+	VMOV V24.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmMlal7x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal7x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal7x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal7x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -767,21 +1648,21 @@ TEXT ·q8GemmMlal7x8(SB), NOSPLIT, $0-40
 	ADD R2, R13, R14
 	ADD R2, R14, R15
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
+	VORR V16.B16, V16.B16, V26.B16
+	VORR V17.B16, V17.B16, V27.B16
+	VORR V16.B16, V16.B16, V28.B16
+	VORR V17.B16, V17.B16, V29.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -923,7 +1804,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -956,18 +1837,271 @@ loop1:
 	WORD $0x4f46211d // smlal2 v29.4s, v8.8h, v6.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
-	VST1.P [V26.S4, V27.S4], 32(R4)
-	VST1.P [V28.S4, V29.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
+	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
+	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
+	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
+	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299c // xtn v28.2s, v12.2d
+	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
+	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
+	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299d // xtn v29.2s, v12.2d
+	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V4.S4, V26.S4, V26.S4
+	VADD V4.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
+	ADD R8, R7, R7
+	VMOV V24.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V28.S4, V28.S4
+	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
+	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	FMOVD F28, (R7)
 	RET
 
-// func q8GemmMlal8x8(k int, a *int8, lda int, w *int16, acc *int32)
-TEXT ·q8GemmMlal8x8(SB), NOSPLIT, $0-40
+// func q8GemmMlal8x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlal8x8(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -979,23 +2113,23 @@ TEXT ·q8GemmMlal8x8(SB), NOSPLIT, $0-40
 	ADD R2, R14, R15
 	ADD R2, R15, R19
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
+	VORR V16.B16, V16.B16, V26.B16
+	VORR V17.B16, V17.B16, V27.B16
+	VORR V16.B16, V16.B16, V28.B16
+	VORR V17.B16, V17.B16, V29.B16
+	VORR V16.B16, V16.B16, V30.B16
+	VORR V17.B16, V17.B16, V31.B16
 	CMP $8, R0
 	BLT tail
 loop8:
@@ -1155,7 +2289,7 @@ loop8:
 	CMP $8, R0
 	BGE loop8
 tail:
-	CBZ R0, done
+	CBZ R0, requant
 loop1:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
@@ -1192,26 +2326,310 @@ loop1:
 	WORD $0x4f47211f // smlal2 v31.4s, v8.8h, v7.h[0]
 	SUB $1, R0, R0
 	CBNZ R0, loop1
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
-	VST1.P [V26.S4, V27.S4], 32(R4)
-	VST1.P [V28.S4, V29.S4], 32(R4)
-	VST1.P [V30.S4, V31.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea447de // sshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea547ff // sshl v31.4s, v31.4s, v5.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
+	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
+	WORD $0x4e221fc7 // and v7.16b, v30.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
+	WORD $0x4e231fe8 // and v8.16b, v31.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
+	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
+	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
+	WORD $0x4ea257de // srshl v30.4s, v30.4s, v2.4s
+	WORD $0x4ea357ff // srshl v31.4s, v31.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
+	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299c // xtn v28.2s, v12.2d
+	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
+	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
+	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299d // xtn v29.2s, v12.2d
+	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
+	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
+	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299e // xtn v30.2s, v12.2d
+	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
+	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
+	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299f // xtn v31.2s, v12.2d
+	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V4.S4, V26.S4, V26.S4
+	VADD V4.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
+	ADD R8, R7, R7
+	VMOV V24.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V28.S4, V28.S4
+	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	VADD V4.S4, V30.S4, V30.S4
+	VADD V4.S4, V31.S4, V31.S4
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
+	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	FMOVD F28, (R7)
+	ADD R8, R7, R7
+	VMOV V28.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmDot1x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot1x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot1x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot1x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -1244,7 +2662,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -1259,22 +2677,86 @@ rest0:
 	VLD1.P 32(R3), [V8.B16, V9.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
 	RET
 
-// func q8GemmDot2x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot2x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot2x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot2x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	ADD R2, R9, R10
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -1320,7 +2802,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -1348,26 +2830,121 @@ rest1:
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
 	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmDot3x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot3x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot3x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot3x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -1426,7 +3003,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -1467,14 +3044,141 @@ rest2:
 	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
 	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
 	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
 	RET
 
-// func q8GemmDot4x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot4x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot4x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot4x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -1482,15 +3186,15 @@ TEXT ·q8GemmDot4x8c4(SB), NOSPLIT, $0-40
 	ADD R2, R10, R11
 	ADD R2, R11, R12
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -1562,7 +3266,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -1616,15 +3320,173 @@ rest3:
 	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
 	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
 	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmDot5x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot5x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot5x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot5x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -1633,17 +3495,17 @@ TEXT ·q8GemmDot5x8c4(SB), NOSPLIT, $0-40
 	ADD R2, R11, R12
 	ADD R2, R12, R13
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -1728,7 +3590,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -1795,16 +3657,206 @@ rest4:
 	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
 	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
 	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
 	RET
 
-// func q8GemmDot6x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot6x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot6x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot6x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -1814,19 +3866,19 @@ TEXT ·q8GemmDot6x8c4(SB), NOSPLIT, $0-40
 	ADD R2, R12, R13
 	ADD R2, R13, R14
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
+	VORR V16.B16, V16.B16, V26.B16
+	VORR V17.B16, V17.B16, V27.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -1924,7 +3976,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -2004,17 +4056,238 @@ rest5:
 	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
 	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
 	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
-	VST1.P [V26.S4, V27.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
+	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V4.S4, V26.S4, V26.S4
+	VADD V4.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
+	ADD R8, R7, R7
+	VMOV V24.D[1], R20
+	MOVD R20, (R7)
 	RET
 
-// func q8GemmDot7x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot7x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot7x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot7x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -2025,21 +4298,21 @@ TEXT ·q8GemmDot7x8c4(SB), NOSPLIT, $0-40
 	ADD R2, R13, R14
 	ADD R2, R14, R15
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
+	VORR V16.B16, V16.B16, V26.B16
+	VORR V17.B16, V17.B16, V27.B16
+	VORR V16.B16, V16.B16, V28.B16
+	VORR V17.B16, V17.B16, V29.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -2150,7 +4423,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -2243,18 +4516,271 @@ rest6:
 	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
 	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
-	VST1.P [V26.S4, V27.S4], 32(R4)
-	VST1.P [V28.S4, V29.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
+	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
+	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
+	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
+	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299c // xtn v28.2s, v12.2d
+	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
+	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
+	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299d // xtn v29.2s, v12.2d
+	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V4.S4, V26.S4, V26.S4
+	VADD V4.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
+	ADD R8, R7, R7
+	VMOV V24.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V28.S4, V28.S4
+	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
+	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	FMOVD F28, (R7)
 	RET
 
-// func q8GemmDot8x8c4(k int, a *int8, lda int, w *int8, acc *int32)
-TEXT ·q8GemmDot8x8c4(SB), NOSPLIT, $0-40
+// func q8GemmDot8x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDot8x8c4(SB), NOSPLIT, $0-56
 	MOVD k+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
@@ -2266,23 +4792,23 @@ TEXT ·q8GemmDot8x8c4(SB), NOSPLIT, $0-40
 	ADD R2, R14, R15
 	ADD R2, R15, R19
 	MOVD w+24(FP), R3
-	MOVD acc+32(FP), R4
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
+	MOVD rq+48(FP), R5
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VORR V16.B16, V16.B16, V18.B16
+	VORR V17.B16, V17.B16, V19.B16
+	VORR V16.B16, V16.B16, V20.B16
+	VORR V17.B16, V17.B16, V21.B16
+	VORR V16.B16, V16.B16, V22.B16
+	VORR V17.B16, V17.B16, V23.B16
+	VORR V16.B16, V16.B16, V24.B16
+	VORR V17.B16, V17.B16, V25.B16
+	VORR V16.B16, V16.B16, V26.B16
+	VORR V17.B16, V17.B16, V27.B16
+	VORR V16.B16, V16.B16, V28.B16
+	VORR V17.B16, V17.B16, V29.B16
+	VORR V16.B16, V16.B16, V30.B16
+	VORR V17.B16, V17.B16, V31.B16
 	CMP $16, R0
 	BLT groups
 loop16:
@@ -2406,7 +4932,7 @@ loop4:
 	CMP $4, R0
 	BGE loop4
 rest:
-	CBZ R0, done
+	CBZ R0, requant
 	MOVBU (R9), R20
 	CMP $2, R0
 	BLT rest0
@@ -2512,13 +5038,1042 @@ rest7:
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
 	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
 	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
-done:
-	VST1.P [V16.S4, V17.S4], 32(R4)
-	VST1.P [V18.S4, V19.S4], 32(R4)
-	VST1.P [V20.S4, V21.S4], 32(R4)
-	VST1.P [V22.S4, V23.S4], 32(R4)
-	VST1.P [V24.S4, V25.S4], 32(R4)
-	VST1.P [V26.S4, V27.S4], 32(R4)
-	VST1.P [V28.S4, V29.S4], 32(R4)
-	VST1.P [V30.S4, V31.S4], 32(R4)
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea447de // sshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea547ff // sshl v31.4s, v31.4s, v5.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
+	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
+	WORD $0x4e221fc7 // and v7.16b, v30.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
+	WORD $0x4e231fe8 // and v8.16b, v31.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
+	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
+	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
+	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
+	WORD $0x4ea257de // srshl v30.4s, v30.4s, v2.4s
+	WORD $0x4ea357ff // srshl v31.4s, v31.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
+	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299c // xtn v28.2s, v12.2d
+	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
+	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
+	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299d // xtn v29.2s, v12.2d
+	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
+	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
+	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea1299e // xtn v30.2s, v12.2d
+	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
+	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
+	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea1299f // xtn v31.2s, v12.2d
+	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V20.S4, V20.S4
+	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V4.S4, V22.S4, V22.S4
+	VADD V4.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
+	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	FMOVD F20, (R7)
+	ADD R8, R7, R7
+	VMOV V20.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V24.S4, V24.S4
+	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V4.S4, V26.S4, V26.S4
+	VADD V4.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
+	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	FMOVD F24, (R7)
+	ADD R8, R7, R7
+	VMOV V24.D[1], R20
+	MOVD R20, (R7)
+	ADD R8, R7, R7
+	VADD V4.S4, V28.S4, V28.S4
+	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	VADD V4.S4, V30.S4, V30.S4
+	VADD V4.S4, V31.S4, V31.S4
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
+	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	FMOVD F28, (R7)
+	ADD R8, R7, R7
+	VMOV V28.D[1], R20
+	MOVD R20, (R7)
+	RET
+
+// func q8GemmC161x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmC161x8(SB), NOSPLIT, $0-56
+	MOVD k+0(FP), R0
+	MOVD a+8(FP), R9
+	MOVD lda+16(FP), R2
+	MOVD w+24(FP), R3
+	MOVD rq+48(FP), R5
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	ADD $15, R0, R1
+	LSR $4, R1, R1
+	LSL $4, R1, R6
+	SUB R0, R6, R6
+	CBZ R6, full
+	SUB $1, R1, R1
+full:
+	SUBS $4, R1, R1
+	BLT skip4
+loop4:
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
+	WORD $0x0e29c02d // smull v13.8h, v1.8b, v9.8b
+	WORD $0x0e2ac02e // smull v14.8h, v1.8b, v10.8b
+	WORD $0x0e2bc02f // smull v15.8h, v1.8b, v11.8b
+	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
+	WORD $0x4e29802d // smlal2 v13.8h, v1.16b, v9.16b
+	WORD $0x4e2a802e // smlal2 v14.8h, v1.16b, v10.16b
+	WORD $0x4e2b802f // smlal2 v15.8h, v1.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
+	WORD $0x0e29c02d // smull v13.8h, v1.8b, v9.8b
+	WORD $0x0e2ac02e // smull v14.8h, v1.8b, v10.8b
+	WORD $0x0e2bc02f // smull v15.8h, v1.8b, v11.8b
+	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
+	WORD $0x4e29802d // smlal2 v13.8h, v1.16b, v9.16b
+	WORD $0x4e2a802e // smlal2 v14.8h, v1.16b, v10.16b
+	WORD $0x4e2b802f // smlal2 v15.8h, v1.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
+	WORD $0x0e29c04d // smull v13.8h, v2.8b, v9.8b
+	WORD $0x0e2ac04e // smull v14.8h, v2.8b, v10.8b
+	WORD $0x0e2bc04f // smull v15.8h, v2.8b, v11.8b
+	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
+	WORD $0x4e29804d // smlal2 v13.8h, v2.16b, v9.16b
+	WORD $0x4e2a804e // smlal2 v14.8h, v2.16b, v10.16b
+	WORD $0x4e2b804f // smlal2 v15.8h, v2.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
+	WORD $0x0e29c04d // smull v13.8h, v2.8b, v9.8b
+	WORD $0x0e2ac04e // smull v14.8h, v2.8b, v10.8b
+	WORD $0x0e2bc04f // smull v15.8h, v2.8b, v11.8b
+	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
+	WORD $0x4e29804d // smlal2 v13.8h, v2.16b, v9.16b
+	WORD $0x4e2a804e // smlal2 v14.8h, v2.16b, v10.16b
+	WORD $0x4e2b804f // smlal2 v15.8h, v2.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
+	WORD $0x0e29c06d // smull v13.8h, v3.8b, v9.8b
+	WORD $0x0e2ac06e // smull v14.8h, v3.8b, v10.8b
+	WORD $0x0e2bc06f // smull v15.8h, v3.8b, v11.8b
+	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
+	WORD $0x4e29806d // smlal2 v13.8h, v3.16b, v9.16b
+	WORD $0x4e2a806e // smlal2 v14.8h, v3.16b, v10.16b
+	WORD $0x4e2b806f // smlal2 v15.8h, v3.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
+	WORD $0x0e29c06d // smull v13.8h, v3.8b, v9.8b
+	WORD $0x0e2ac06e // smull v14.8h, v3.8b, v10.8b
+	WORD $0x0e2bc06f // smull v15.8h, v3.8b, v11.8b
+	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
+	WORD $0x4e29806d // smlal2 v13.8h, v3.16b, v9.16b
+	WORD $0x4e2a806e // smlal2 v14.8h, v3.16b, v10.16b
+	WORD $0x4e2b806f // smlal2 v15.8h, v3.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	SUBS $4, R1, R1
+	BGE loop4
+skip4:
+	ADDS $4, R1, R1
+	BEQ last
+loop1:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	SUBS $1, R1, R1
+	BNE loop1
+last:
+	CBZ R6, reduce
+	SUB R6, R9, R9
+	VLD1 (R9), [V0.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+reduce:
+	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
+	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
+	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
+	WORD $0x4eb7bed3 // addp v19.4s, v22.4s, v23.4s
+	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
+	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
+	MOVD (R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	VADD V0.S4, V16.S4, V16.S4
+	VADD V1.S4, V17.S4, V17.S4
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	RET
+
+// func q8GemmC162x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmC162x8(SB), NOSPLIT, $0-56
+	MOVD k+0(FP), R0
+	MOVD a+8(FP), R9
+	MOVD lda+16(FP), R2
+	ADD R2, R9, R10
+	MOVD w+24(FP), R3
+	MOVD rq+48(FP), R5
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	ADD $15, R0, R1
+	LSR $4, R1, R1
+	LSL $4, R1, R6
+	SUB R0, R6, R6
+	CBZ R6, full
+	SUB $1, R1, R1
+full:
+	SUBS $4, R1, R1
+	BLT skip4
+loop4:
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e28c08d // smull v13.8h, v4.8b, v8.8b
+	WORD $0x0e29c00e // smull v14.8h, v0.8b, v9.8b
+	WORD $0x0e29c08f // smull v15.8h, v4.8b, v9.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e28808d // smlal2 v13.8h, v4.16b, v8.16b
+	WORD $0x4e29800e // smlal2 v14.8h, v0.16b, v9.16b
+	WORD $0x4e29808f // smlal2 v15.8h, v4.16b, v9.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b8 // sadalp v24.4s, v13.8h
+	WORD $0x4e6069d1 // sadalp v17.4s, v14.8h
+	WORD $0x4e6069f9 // sadalp v25.4s, v15.8h
+	WORD $0x0e2ac00c // smull v12.8h, v0.8b, v10.8b
+	WORD $0x0e2ac08d // smull v13.8h, v4.8b, v10.8b
+	WORD $0x0e2bc00e // smull v14.8h, v0.8b, v11.8b
+	WORD $0x0e2bc08f // smull v15.8h, v4.8b, v11.8b
+	WORD $0x4e2a800c // smlal2 v12.8h, v0.16b, v10.16b
+	WORD $0x4e2a808d // smlal2 v13.8h, v4.16b, v10.16b
+	WORD $0x4e2b800e // smlal2 v14.8h, v0.16b, v11.16b
+	WORD $0x4e2b808f // smlal2 v15.8h, v4.16b, v11.16b
+	WORD $0x4e606992 // sadalp v18.4s, v12.8h
+	WORD $0x4e6069ba // sadalp v26.4s, v13.8h
+	WORD $0x4e6069d3 // sadalp v19.4s, v14.8h
+	WORD $0x4e6069fb // sadalp v27.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e28c08d // smull v13.8h, v4.8b, v8.8b
+	WORD $0x0e29c00e // smull v14.8h, v0.8b, v9.8b
+	WORD $0x0e29c08f // smull v15.8h, v4.8b, v9.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e28808d // smlal2 v13.8h, v4.16b, v8.16b
+	WORD $0x4e29800e // smlal2 v14.8h, v0.16b, v9.16b
+	WORD $0x4e29808f // smlal2 v15.8h, v4.16b, v9.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069bc // sadalp v28.4s, v13.8h
+	WORD $0x4e6069d5 // sadalp v21.4s, v14.8h
+	WORD $0x4e6069fd // sadalp v29.4s, v15.8h
+	WORD $0x0e2ac00c // smull v12.8h, v0.8b, v10.8b
+	WORD $0x0e2ac08d // smull v13.8h, v4.8b, v10.8b
+	WORD $0x0e2bc00e // smull v14.8h, v0.8b, v11.8b
+	WORD $0x0e2bc08f // smull v15.8h, v4.8b, v11.8b
+	WORD $0x4e2a800c // smlal2 v12.8h, v0.16b, v10.16b
+	WORD $0x4e2a808d // smlal2 v13.8h, v4.16b, v10.16b
+	WORD $0x4e2b800e // smlal2 v14.8h, v0.16b, v11.16b
+	WORD $0x4e2b808f // smlal2 v15.8h, v4.16b, v11.16b
+	WORD $0x4e606996 // sadalp v22.4s, v12.8h
+	WORD $0x4e6069be // sadalp v30.4s, v13.8h
+	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
+	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
+	WORD $0x0e28c0ad // smull v13.8h, v5.8b, v8.8b
+	WORD $0x0e29c02e // smull v14.8h, v1.8b, v9.8b
+	WORD $0x0e29c0af // smull v15.8h, v5.8b, v9.8b
+	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
+	WORD $0x4e2880ad // smlal2 v13.8h, v5.16b, v8.16b
+	WORD $0x4e29802e // smlal2 v14.8h, v1.16b, v9.16b
+	WORD $0x4e2980af // smlal2 v15.8h, v5.16b, v9.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b8 // sadalp v24.4s, v13.8h
+	WORD $0x4e6069d1 // sadalp v17.4s, v14.8h
+	WORD $0x4e6069f9 // sadalp v25.4s, v15.8h
+	WORD $0x0e2ac02c // smull v12.8h, v1.8b, v10.8b
+	WORD $0x0e2ac0ad // smull v13.8h, v5.8b, v10.8b
+	WORD $0x0e2bc02e // smull v14.8h, v1.8b, v11.8b
+	WORD $0x0e2bc0af // smull v15.8h, v5.8b, v11.8b
+	WORD $0x4e2a802c // smlal2 v12.8h, v1.16b, v10.16b
+	WORD $0x4e2a80ad // smlal2 v13.8h, v5.16b, v10.16b
+	WORD $0x4e2b802e // smlal2 v14.8h, v1.16b, v11.16b
+	WORD $0x4e2b80af // smlal2 v15.8h, v5.16b, v11.16b
+	WORD $0x4e606992 // sadalp v18.4s, v12.8h
+	WORD $0x4e6069ba // sadalp v26.4s, v13.8h
+	WORD $0x4e6069d3 // sadalp v19.4s, v14.8h
+	WORD $0x4e6069fb // sadalp v27.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
+	WORD $0x0e28c0ad // smull v13.8h, v5.8b, v8.8b
+	WORD $0x0e29c02e // smull v14.8h, v1.8b, v9.8b
+	WORD $0x0e29c0af // smull v15.8h, v5.8b, v9.8b
+	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
+	WORD $0x4e2880ad // smlal2 v13.8h, v5.16b, v8.16b
+	WORD $0x4e29802e // smlal2 v14.8h, v1.16b, v9.16b
+	WORD $0x4e2980af // smlal2 v15.8h, v5.16b, v9.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069bc // sadalp v28.4s, v13.8h
+	WORD $0x4e6069d5 // sadalp v21.4s, v14.8h
+	WORD $0x4e6069fd // sadalp v29.4s, v15.8h
+	WORD $0x0e2ac02c // smull v12.8h, v1.8b, v10.8b
+	WORD $0x0e2ac0ad // smull v13.8h, v5.8b, v10.8b
+	WORD $0x0e2bc02e // smull v14.8h, v1.8b, v11.8b
+	WORD $0x0e2bc0af // smull v15.8h, v5.8b, v11.8b
+	WORD $0x4e2a802c // smlal2 v12.8h, v1.16b, v10.16b
+	WORD $0x4e2a80ad // smlal2 v13.8h, v5.16b, v10.16b
+	WORD $0x4e2b802e // smlal2 v14.8h, v1.16b, v11.16b
+	WORD $0x4e2b80af // smlal2 v15.8h, v5.16b, v11.16b
+	WORD $0x4e606996 // sadalp v22.4s, v12.8h
+	WORD $0x4e6069be // sadalp v30.4s, v13.8h
+	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
+	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
+	WORD $0x0e28c0cd // smull v13.8h, v6.8b, v8.8b
+	WORD $0x0e29c04e // smull v14.8h, v2.8b, v9.8b
+	WORD $0x0e29c0cf // smull v15.8h, v6.8b, v9.8b
+	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
+	WORD $0x4e2880cd // smlal2 v13.8h, v6.16b, v8.16b
+	WORD $0x4e29804e // smlal2 v14.8h, v2.16b, v9.16b
+	WORD $0x4e2980cf // smlal2 v15.8h, v6.16b, v9.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b8 // sadalp v24.4s, v13.8h
+	WORD $0x4e6069d1 // sadalp v17.4s, v14.8h
+	WORD $0x4e6069f9 // sadalp v25.4s, v15.8h
+	WORD $0x0e2ac04c // smull v12.8h, v2.8b, v10.8b
+	WORD $0x0e2ac0cd // smull v13.8h, v6.8b, v10.8b
+	WORD $0x0e2bc04e // smull v14.8h, v2.8b, v11.8b
+	WORD $0x0e2bc0cf // smull v15.8h, v6.8b, v11.8b
+	WORD $0x4e2a804c // smlal2 v12.8h, v2.16b, v10.16b
+	WORD $0x4e2a80cd // smlal2 v13.8h, v6.16b, v10.16b
+	WORD $0x4e2b804e // smlal2 v14.8h, v2.16b, v11.16b
+	WORD $0x4e2b80cf // smlal2 v15.8h, v6.16b, v11.16b
+	WORD $0x4e606992 // sadalp v18.4s, v12.8h
+	WORD $0x4e6069ba // sadalp v26.4s, v13.8h
+	WORD $0x4e6069d3 // sadalp v19.4s, v14.8h
+	WORD $0x4e6069fb // sadalp v27.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
+	WORD $0x0e28c0cd // smull v13.8h, v6.8b, v8.8b
+	WORD $0x0e29c04e // smull v14.8h, v2.8b, v9.8b
+	WORD $0x0e29c0cf // smull v15.8h, v6.8b, v9.8b
+	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
+	WORD $0x4e2880cd // smlal2 v13.8h, v6.16b, v8.16b
+	WORD $0x4e29804e // smlal2 v14.8h, v2.16b, v9.16b
+	WORD $0x4e2980cf // smlal2 v15.8h, v6.16b, v9.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069bc // sadalp v28.4s, v13.8h
+	WORD $0x4e6069d5 // sadalp v21.4s, v14.8h
+	WORD $0x4e6069fd // sadalp v29.4s, v15.8h
+	WORD $0x0e2ac04c // smull v12.8h, v2.8b, v10.8b
+	WORD $0x0e2ac0cd // smull v13.8h, v6.8b, v10.8b
+	WORD $0x0e2bc04e // smull v14.8h, v2.8b, v11.8b
+	WORD $0x0e2bc0cf // smull v15.8h, v6.8b, v11.8b
+	WORD $0x4e2a804c // smlal2 v12.8h, v2.16b, v10.16b
+	WORD $0x4e2a80cd // smlal2 v13.8h, v6.16b, v10.16b
+	WORD $0x4e2b804e // smlal2 v14.8h, v2.16b, v11.16b
+	WORD $0x4e2b80cf // smlal2 v15.8h, v6.16b, v11.16b
+	WORD $0x4e606996 // sadalp v22.4s, v12.8h
+	WORD $0x4e6069be // sadalp v30.4s, v13.8h
+	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
+	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
+	WORD $0x0e28c0ed // smull v13.8h, v7.8b, v8.8b
+	WORD $0x0e29c06e // smull v14.8h, v3.8b, v9.8b
+	WORD $0x0e29c0ef // smull v15.8h, v7.8b, v9.8b
+	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
+	WORD $0x4e2880ed // smlal2 v13.8h, v7.16b, v8.16b
+	WORD $0x4e29806e // smlal2 v14.8h, v3.16b, v9.16b
+	WORD $0x4e2980ef // smlal2 v15.8h, v7.16b, v9.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b8 // sadalp v24.4s, v13.8h
+	WORD $0x4e6069d1 // sadalp v17.4s, v14.8h
+	WORD $0x4e6069f9 // sadalp v25.4s, v15.8h
+	WORD $0x0e2ac06c // smull v12.8h, v3.8b, v10.8b
+	WORD $0x0e2ac0ed // smull v13.8h, v7.8b, v10.8b
+	WORD $0x0e2bc06e // smull v14.8h, v3.8b, v11.8b
+	WORD $0x0e2bc0ef // smull v15.8h, v7.8b, v11.8b
+	WORD $0x4e2a806c // smlal2 v12.8h, v3.16b, v10.16b
+	WORD $0x4e2a80ed // smlal2 v13.8h, v7.16b, v10.16b
+	WORD $0x4e2b806e // smlal2 v14.8h, v3.16b, v11.16b
+	WORD $0x4e2b80ef // smlal2 v15.8h, v7.16b, v11.16b
+	WORD $0x4e606992 // sadalp v18.4s, v12.8h
+	WORD $0x4e6069ba // sadalp v26.4s, v13.8h
+	WORD $0x4e6069d3 // sadalp v19.4s, v14.8h
+	WORD $0x4e6069fb // sadalp v27.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
+	WORD $0x0e28c0ed // smull v13.8h, v7.8b, v8.8b
+	WORD $0x0e29c06e // smull v14.8h, v3.8b, v9.8b
+	WORD $0x0e29c0ef // smull v15.8h, v7.8b, v9.8b
+	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
+	WORD $0x4e2880ed // smlal2 v13.8h, v7.16b, v8.16b
+	WORD $0x4e29806e // smlal2 v14.8h, v3.16b, v9.16b
+	WORD $0x4e2980ef // smlal2 v15.8h, v7.16b, v9.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069bc // sadalp v28.4s, v13.8h
+	WORD $0x4e6069d5 // sadalp v21.4s, v14.8h
+	WORD $0x4e6069fd // sadalp v29.4s, v15.8h
+	WORD $0x0e2ac06c // smull v12.8h, v3.8b, v10.8b
+	WORD $0x0e2ac0ed // smull v13.8h, v7.8b, v10.8b
+	WORD $0x0e2bc06e // smull v14.8h, v3.8b, v11.8b
+	WORD $0x0e2bc0ef // smull v15.8h, v7.8b, v11.8b
+	WORD $0x4e2a806c // smlal2 v12.8h, v3.16b, v10.16b
+	WORD $0x4e2a80ed // smlal2 v13.8h, v7.16b, v10.16b
+	WORD $0x4e2b806e // smlal2 v14.8h, v3.16b, v11.16b
+	WORD $0x4e2b80ef // smlal2 v15.8h, v7.16b, v11.16b
+	WORD $0x4e606996 // sadalp v22.4s, v12.8h
+	WORD $0x4e6069be // sadalp v30.4s, v13.8h
+	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
+	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+	SUBS $4, R1, R1
+	BGE loop4
+skip4:
+	ADDS $4, R1, R1
+	BEQ last
+loop1:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V4.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e28c08d // smull v13.8h, v4.8b, v8.8b
+	WORD $0x0e29c00e // smull v14.8h, v0.8b, v9.8b
+	WORD $0x0e29c08f // smull v15.8h, v4.8b, v9.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e28808d // smlal2 v13.8h, v4.16b, v8.16b
+	WORD $0x4e29800e // smlal2 v14.8h, v0.16b, v9.16b
+	WORD $0x4e29808f // smlal2 v15.8h, v4.16b, v9.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b8 // sadalp v24.4s, v13.8h
+	WORD $0x4e6069d1 // sadalp v17.4s, v14.8h
+	WORD $0x4e6069f9 // sadalp v25.4s, v15.8h
+	WORD $0x0e2ac00c // smull v12.8h, v0.8b, v10.8b
+	WORD $0x0e2ac08d // smull v13.8h, v4.8b, v10.8b
+	WORD $0x0e2bc00e // smull v14.8h, v0.8b, v11.8b
+	WORD $0x0e2bc08f // smull v15.8h, v4.8b, v11.8b
+	WORD $0x4e2a800c // smlal2 v12.8h, v0.16b, v10.16b
+	WORD $0x4e2a808d // smlal2 v13.8h, v4.16b, v10.16b
+	WORD $0x4e2b800e // smlal2 v14.8h, v0.16b, v11.16b
+	WORD $0x4e2b808f // smlal2 v15.8h, v4.16b, v11.16b
+	WORD $0x4e606992 // sadalp v18.4s, v12.8h
+	WORD $0x4e6069ba // sadalp v26.4s, v13.8h
+	WORD $0x4e6069d3 // sadalp v19.4s, v14.8h
+	WORD $0x4e6069fb // sadalp v27.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e28c08d // smull v13.8h, v4.8b, v8.8b
+	WORD $0x0e29c00e // smull v14.8h, v0.8b, v9.8b
+	WORD $0x0e29c08f // smull v15.8h, v4.8b, v9.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e28808d // smlal2 v13.8h, v4.16b, v8.16b
+	WORD $0x4e29800e // smlal2 v14.8h, v0.16b, v9.16b
+	WORD $0x4e29808f // smlal2 v15.8h, v4.16b, v9.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069bc // sadalp v28.4s, v13.8h
+	WORD $0x4e6069d5 // sadalp v21.4s, v14.8h
+	WORD $0x4e6069fd // sadalp v29.4s, v15.8h
+	WORD $0x0e2ac00c // smull v12.8h, v0.8b, v10.8b
+	WORD $0x0e2ac08d // smull v13.8h, v4.8b, v10.8b
+	WORD $0x0e2bc00e // smull v14.8h, v0.8b, v11.8b
+	WORD $0x0e2bc08f // smull v15.8h, v4.8b, v11.8b
+	WORD $0x4e2a800c // smlal2 v12.8h, v0.16b, v10.16b
+	WORD $0x4e2a808d // smlal2 v13.8h, v4.16b, v10.16b
+	WORD $0x4e2b800e // smlal2 v14.8h, v0.16b, v11.16b
+	WORD $0x4e2b808f // smlal2 v15.8h, v4.16b, v11.16b
+	WORD $0x4e606996 // sadalp v22.4s, v12.8h
+	WORD $0x4e6069be // sadalp v30.4s, v13.8h
+	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
+	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+	SUBS $1, R1, R1
+	BNE loop1
+last:
+	CBZ R6, reduce
+	SUB R6, R9, R9
+	VLD1 (R9), [V0.B16]
+	SUB R6, R10, R10
+	VLD1 (R10), [V4.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e28c08d // smull v13.8h, v4.8b, v8.8b
+	WORD $0x0e29c00e // smull v14.8h, v0.8b, v9.8b
+	WORD $0x0e29c08f // smull v15.8h, v4.8b, v9.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e28808d // smlal2 v13.8h, v4.16b, v8.16b
+	WORD $0x4e29800e // smlal2 v14.8h, v0.16b, v9.16b
+	WORD $0x4e29808f // smlal2 v15.8h, v4.16b, v9.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b8 // sadalp v24.4s, v13.8h
+	WORD $0x4e6069d1 // sadalp v17.4s, v14.8h
+	WORD $0x4e6069f9 // sadalp v25.4s, v15.8h
+	WORD $0x0e2ac00c // smull v12.8h, v0.8b, v10.8b
+	WORD $0x0e2ac08d // smull v13.8h, v4.8b, v10.8b
+	WORD $0x0e2bc00e // smull v14.8h, v0.8b, v11.8b
+	WORD $0x0e2bc08f // smull v15.8h, v4.8b, v11.8b
+	WORD $0x4e2a800c // smlal2 v12.8h, v0.16b, v10.16b
+	WORD $0x4e2a808d // smlal2 v13.8h, v4.16b, v10.16b
+	WORD $0x4e2b800e // smlal2 v14.8h, v0.16b, v11.16b
+	WORD $0x4e2b808f // smlal2 v15.8h, v4.16b, v11.16b
+	WORD $0x4e606992 // sadalp v18.4s, v12.8h
+	WORD $0x4e6069ba // sadalp v26.4s, v13.8h
+	WORD $0x4e6069d3 // sadalp v19.4s, v14.8h
+	WORD $0x4e6069fb // sadalp v27.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e28c08d // smull v13.8h, v4.8b, v8.8b
+	WORD $0x0e29c00e // smull v14.8h, v0.8b, v9.8b
+	WORD $0x0e29c08f // smull v15.8h, v4.8b, v9.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e28808d // smlal2 v13.8h, v4.16b, v8.16b
+	WORD $0x4e29800e // smlal2 v14.8h, v0.16b, v9.16b
+	WORD $0x4e29808f // smlal2 v15.8h, v4.16b, v9.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069bc // sadalp v28.4s, v13.8h
+	WORD $0x4e6069d5 // sadalp v21.4s, v14.8h
+	WORD $0x4e6069fd // sadalp v29.4s, v15.8h
+	WORD $0x0e2ac00c // smull v12.8h, v0.8b, v10.8b
+	WORD $0x0e2ac08d // smull v13.8h, v4.8b, v10.8b
+	WORD $0x0e2bc00e // smull v14.8h, v0.8b, v11.8b
+	WORD $0x0e2bc08f // smull v15.8h, v4.8b, v11.8b
+	WORD $0x4e2a800c // smlal2 v12.8h, v0.16b, v10.16b
+	WORD $0x4e2a808d // smlal2 v13.8h, v4.16b, v10.16b
+	WORD $0x4e2b800e // smlal2 v14.8h, v0.16b, v11.16b
+	WORD $0x4e2b808f // smlal2 v15.8h, v4.16b, v11.16b
+	WORD $0x4e606996 // sadalp v22.4s, v12.8h
+	WORD $0x4e6069be // sadalp v30.4s, v13.8h
+	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
+	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
+reduce:
+	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
+	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
+	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
+	WORD $0x4eb7bed3 // addp v19.4s, v22.4s, v23.4s
+	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
+	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
+	WORD $0x4eb9bf12 // addp v18.4s, v24.4s, v25.4s
+	WORD $0x4ebbbf53 // addp v19.4s, v26.4s, v27.4s
+	WORD $0x4ebdbf94 // addp v20.4s, v28.4s, v29.4s
+	WORD $0x4ebfbfd5 // addp v21.4s, v30.4s, v31.4s
+	WORD $0x4eb3be52 // addp v18.4s, v18.4s, v19.4s
+	WORD $0x4eb5be93 // addp v19.4s, v20.4s, v21.4s
+	MOVD (R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	VADD V0.S4, V16.S4, V16.S4
+	VADD V1.S4, V17.S4, V17.S4
+	VADD V0.S4, V18.S4, V18.S4
+	VADD V1.S4, V19.S4, V19.S4
+requant:
+	MOVD 8(R5), R6
+	VLD1 (R6), [V0.S4, V1.S4]
+	MOVD 16(R5), R6
+	VLD1 (R6), [V2.S4, V3.S4]
+	MOVW 36(R5), R6
+	CMP $1, R6
+	BEQ single
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	CBNZ R6, upward
+	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+upward:
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
+	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	B narrow
+single:
+	MOVD $31, R6
+	VDUP R6, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
+	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
+	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
+	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
+	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+narrow:
+	MOVW 24(R5), R6
+	VDUP R6, V4.S4
+	MOVW 28(R5), R6
+	VDUP R6, V5.B16
+	MOVW 32(R5), R6
+	VDUP R6, V6.B16
+	MOVD c+32(FP), R7
+	MOVD ldc+40(FP), R8
+	VADD V4.S4, V16.S4, V16.S4
+	VADD V4.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V4.S4, V18.S4, V18.S4
+	VADD V4.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
+	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	FMOVD F16, (R7)
+	ADD R8, R7, R7
+	VMOV V16.D[1], R20
+	MOVD R20, (R7)
 	RET
