@@ -35,6 +35,12 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 		q8Avx2NoAlloc(t)
 	},
+	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
+		for seed := uint64(91); seed <= 94; seed++ {
+			q8DWAvx2Compare(t, seed)
+		}
+		q8DWAvx2NoAlloc(t)
+	},
 }
 
 // q8Avx2Compare checks the AVX2 int8 GEMM tiles bit for bit against the
@@ -328,7 +334,7 @@ func TestAVX2GeneratedUpToDate(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(goTool, "run", "gen_avx2.go", "-dir", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "q8gemm_avx2_amd64.s"} {
+	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "q8gemm_avx2_amd64.s", "q8dwconv_avx2_amd64.s"} {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(name)

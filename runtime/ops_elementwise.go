@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/edgeinfer/edgeinfer/asm"
 	"github.com/edgeinfer/edgeinfer/models/ir"
 	"github.com/edgeinfer/edgeinfer/runtime/passes"
 )
@@ -299,6 +300,13 @@ func lowerBinary(l *lowering, n *ir.Node) error {
 		op = "Add"
 	}
 	k := binaryKernels[op]
+	// A fused activation of a two-operand op is applied in the same loop
+	// (ResNet's Add → Relu); Mean and variadic sums clamp the final sum in
+	// a step of their own.
+	clamped := n.Has(passes.AttrClampMin) && len(ins) == 2 && n.Op != "Mean"
+	if clamped {
+		k = clampedKernel(op, k, clampAttr(n))
+	}
 	if len(ins) == 1 {
 		// A one-input Sum/Mean/Max/Min is a copy.
 		l.addStep(&step{op: n.Op, inputs: ins, outputs: []*value{out}, run: copier(out, ins[0])})
@@ -320,7 +328,11 @@ func lowerBinary(l *lowering, n *ir.Node) error {
 	for i := 1; i < len(ins); i++ {
 		p := newBroadcastPlan(out, acc, ins[i])
 		a, b := acc, ins[i]
-		l.addStep(&step{op: n.Op, inputs: []*value{a, b}, outputs: []*value{out}, run: l.parallel(p.items(), func(_, item int) {
+		name := n.Op
+		if clamped {
+			name += "+Clip"
+		}
+		l.addStep(&step{op: name, inputs: []*value{a, b}, outputs: []*value{out}, run: l.parallel(p.items(), func(_, item int) {
 			p.run(k, out.f32, a.f32, b.f32, item)
 		})})
 		acc = out
@@ -334,8 +346,37 @@ func lowerBinary(l *lowering, n *ir.Node) error {
 			p.run(mul, out.f32, out.f32, scale.f32, item)
 		})})
 	}
-	l.applyClamp(n, out)
+	if !clamped {
+		l.applyClamp(n, out)
+	}
 	return nil
+}
+
+// clampedKernel is k followed by the clamp of a fused activation, with
+// the same min(max(x, lo), hi) as applyClamp (a NaN stays NaN); Add
+// clamps in its own loop.
+func clampedKernel(op string, k binaryKernel, c asm.Clamp) binaryKernel {
+	lo, hi := c.Min, c.Max
+	if op == "Add" {
+		return func(dst, a, b []float32, n, sa, sb int) {
+			if sa == 1 && sb == 1 {
+				a, b := a[:n], b[:n]
+				for i := range dst[:n] {
+					dst[i] = min(max(a[i]+b[i], lo), hi)
+				}
+				return
+			}
+			for i := range dst[:n] {
+				dst[i] = min(max(a[i*sa]+b[i*sb], lo), hi)
+			}
+		}
+	}
+	return func(dst, a, b []float32, n, sa, sb int) {
+		k(dst, a, b, n, sa, sb)
+		for i, x := range dst[:n] {
+			dst[i] = min(max(x, lo), hi)
+		}
+	}
 }
 
 func equalShape(a, b []int) bool {

@@ -136,7 +136,10 @@ func FoldBatchNorm(g *ir.Graph) error {
 }
 
 // FuseActivation folds Relu and constant-bound Clip into the clamp of the
-// Conv, Gemm or MatMul producing their input.
+// Conv, Gemm, MatMul or Add producing their input. The Add must have two
+// runtime operands (ResNet's residual sum): an Add of a constant is left
+// alone, for the rewrites that fold it into a layer's bias (quant/ptq's
+// foldAffine), after which the activation fuses into the layer.
 func FuseActivation(g *ir.Graph) error {
 	cons := consumers(g)
 	prod := producers(g)
@@ -146,7 +149,7 @@ func FuseActivation(g *ir.Graph) error {
 			continue
 		}
 		p := prod[act.Inputs[0]]
-		if p == nil || (p.Op != "Conv" && p.Op != "Gemm" && p.Op != "MatMul") || !singleUse(g, cons, p.Outputs[0]) {
+		if p == nil || !fusesActivation(g, p) || !singleUse(g, cons, p.Outputs[0]) {
 			continue
 		}
 		// A quantised activation that requantises (different output
@@ -164,6 +167,28 @@ func FuseActivation(g *ir.Graph) error {
 		act.Outputs[0] = ""
 	}
 	return Prune(g)
+}
+
+// fusesActivation reports whether p's lowering applies a fused clamp
+// (AttrClampMin/Max) to its output: Conv, Gemm and MatMul in their
+// epilogue; a two-operand Add in its elementwise loop (float) or its
+// requantisation (int8, as TFLite's ADD with a fused activation).
+func fusesActivation(g *ir.Graph, p *ir.Node) bool {
+	switch p.Op {
+	case "Conv", "Gemm", "MatMul":
+		return true
+	case "Add":
+		if len(p.Inputs) != 2 || len(p.Outputs) != 1 {
+			return false
+		}
+		for _, in := range p.Inputs {
+			if in == "" || g.Initializers[in] != nil {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // clampOf returns the bounds of a Relu, or of a Clip with constant bounds.

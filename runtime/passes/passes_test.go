@@ -1,6 +1,7 @@
 package passes_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -233,4 +234,135 @@ func TestArenaLimit(t *testing.T) {
 	m, err := runtime.New(b.G, runtime.Options{})
 	require.NoError(t, err)
 	m.Close()
+}
+
+// residualAddAct is x → Conv → Add(·, shortcut) → act: ResNet's residual
+// sum followed by its ReLU, with the Add's operands both computed at run
+// time. The shortcut is x itself (NCHW, so the Add reads it strided), or
+// with projection a 1×1 Conv of x (both operands channels-last).
+func residualAddAct(r *rand.Rand, projection bool, act func(b *ir.Builder, y string) string) *ir.Graph {
+	b := ir.NewBuilder("residual-add-act")
+	x := b.Input("x", ir.Float32, 1, 4, 6, 5)
+	y := b.Op("Conv", []string{x, b.F32("w", randF32(r, 4*4*3*3, 0.5), 4, 4, 3, 3)},
+		ir.WithInts("pads", 1, 1, 1, 1), ir.WithInts("kernel_shape", 3, 3))
+	short := x
+	if projection {
+		short = b.Op("Conv", []string{x, b.F32("p", randF32(r, 4*4, 0.5), 4, 4, 1, 1)}, ir.WithInts("kernel_shape", 1, 1))
+	}
+	y = b.Op("Add", []string{y, short})
+	b.Output(act(b, y))
+	return b.G
+}
+
+func TestFuseReluIntoAdd(t *testing.T) {
+	for name, act := range map[string]func(b *ir.Builder, y string) string{
+		"relu": func(b *ir.Builder, y string) string { return b.Op("Relu", []string{y}) },
+		"relu6": func(b *ir.Builder, y string) string {
+			return b.Op("Clip", []string{y, b.F32("lo", []float32{0}), b.F32("hi", []float32{6})})
+		},
+		"clip_attrs_v6": func(b *ir.Builder, y string) string {
+			return b.Op("Clip", []string{y}, ir.WithFloat("min", -0.5), ir.WithFloat("max", 0.75))
+		},
+	} {
+		for _, projection := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/projection=%v", name, projection), func(t *testing.T) {
+				g := residualAddAct(rand.New(rand.NewPCG(4, 4)), projection, act)
+				opt := g.Clone()
+				require.NoError(t, passes.Apply(opt, passes.Default, -1))
+				assert.Equal(t, 0, opCount(opt, "Relu")+opCount(opt, "Clip"))
+				require.Equal(t, 1, opCount(opt, "Add"))
+				for _, n := range opt.Nodes {
+					if n.Op == "Add" {
+						assert.True(t, n.Has(passes.AttrClampMin), "Add carries the clamp")
+						assert.Equal(t, g.Outputs[0].Name, n.Outputs[0], "Add writes the activation's output")
+					}
+				}
+				runBoth(t, g, 5)
+			})
+		}
+	}
+}
+
+func TestAddActivationNotFused(t *testing.T) {
+	relu := func(b *ir.Builder, y string) string { return b.Op("Relu", []string{y}) }
+	// An Add of a constant is left for bias folding.
+	r := rand.New(rand.NewPCG(6, 6))
+	b := ir.NewBuilder("add-const-relu")
+	x := b.Input("x", ir.Float32, 1, 4, 3, 3)
+	y := b.Op("Add", []string{x, b.F32("c", randF32(r, 4*3*3, 1), 1, 4, 3, 3)})
+	b.Output(relu(b, y))
+	opt := b.G.Clone()
+	require.NoError(t, passes.Apply(opt, passes.Default, -1))
+	assert.Equal(t, 1, opCount(opt, "Relu"))
+	runBoth(t, b.G, 6)
+	// The Add's sum is also read elsewhere (here: a graph output).
+	g := residualAddAct(r, true, relu)
+	for _, n := range g.Nodes {
+		if n.Op == "Add" {
+			g.Outputs = append(g.Outputs, &ir.ValueInfo{Name: n.Outputs[0], DType: ir.Float32})
+		}
+	}
+	opt = g.Clone()
+	require.NoError(t, passes.Apply(opt, passes.Default, -1))
+	assert.Equal(t, 1, opCount(opt, "Relu"))
+	runBoth(t, g, 7)
+}
+
+// TestFuseReluIntoQuantizedAdd: an int8 Add → Relu with the same output
+// quantisation fuses into the Add's requantisation with identical bits; a
+// Relu that requantises (other scale) stays.
+func TestFuseReluIntoQuantizedAdd(t *testing.T) {
+	for _, sameQuant := range []bool{true, false} {
+		b := ir.NewBuilder("q-add-relu")
+		shape := []int{1, 8, 5, 7}
+		x, y := b.Input("x", ir.Float32, shape...), b.Input("y", ir.Float32, shape...)
+		q := func(v string, scale float32, zero int8) string {
+			s := b.F32("s", []float32{scale})
+			z := b.Const("z", &ir.Tensor{DType: ir.Int8, Shape: []int{}, I8: []int8{zero}})
+			return b.Op("QuantizeLinear", []string{v, s, z})
+		}
+		set := func(v string, scale float32, zero int32) {
+			b.G.ValueInfo[v] = &ir.ValueInfo{Name: v, DType: ir.Int8, Shape: shape, Quant: &ir.Quant{Scale: []float32{scale}, ZeroPoint: []int32{zero}}}
+		}
+		a := b.Op("Add", []string{q(x, 0.011, 3), q(y, 0.007, -20)})
+		set(a, 0.015, -9)
+		r := b.Op("Relu", []string{a})
+		if sameQuant {
+			set(r, 0.015, -9)
+		} else {
+			set(r, 0.008, -128)
+		}
+		b.Output(b.Op("DequantizeLinear", []string{r, b.F32("s", []float32{b.G.ValueInfo[r].Quant.Scale[0]}),
+			b.Const("z", &ir.Tensor{DType: ir.Int8, Shape: []int{}, I8: []int8{int8(b.G.ValueInfo[r].Quant.ZeroPoint[0])}})}))
+		g := b.G
+		opt := g.Clone()
+		require.NoError(t, passes.Apply(opt, passes.Default, -1))
+		if sameQuant {
+			assert.Equal(t, 0, opCount(opt, "Relu"))
+		} else {
+			assert.Equal(t, 1, opCount(opt, "Relu"))
+		}
+		ref, err := runtime.New(g, runtime.Options{Threads: 1, StopAfterPass: 1})
+		require.NoError(t, err)
+		fused, err := runtime.New(g, runtime.Options{Threads: 2})
+		require.NoError(t, err)
+		rr := rand.New(rand.NewPCG(8, 8))
+		for i := 0; i < 2; i++ {
+			in := randF32(rr, len(ref.Input(i)), 2)
+			copy(ref.Input(i), in)
+			copy(fused.Input(i), in)
+		}
+		require.NoError(t, ref.Run())
+		require.NoError(t, fused.Run())
+		require.Equal(t, ref.Output(0), fused.Output(0))
+		neg := 0
+		for _, v := range ref.Output(0) {
+			if v == 0 {
+				neg++
+			}
+		}
+		require.Greater(t, neg, 10, "the ReLU clamps something")
+		ref.Close()
+		fused.Close()
+	}
 }
