@@ -135,6 +135,8 @@ ARM64_CPUS ?= cortex-a53 cortex-a72 cortex-a76 max
 QEMU       ?= qemu-aarch64
 ICOUNT     ?= $(SHARED)/tools/qemu-icount/icount
 ICOUNT_DIR ?= $(BIN)/icount
+# name:MACs of the whole-model rows (MACs as models/zoo counts them).
+ICOUNT_MODELS ?= mobilenet_v1:568740352 mobilenet_v2:300774272 resnet18:1814073344 resnet50:4089184256
 
 test-arm64:
 	@set -e; for cpu in $(ARM64_CPUS); do \
@@ -160,9 +162,12 @@ icount:
 			ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/asm.test "$$b" 12845056; done; \
 	done
 	@ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a76 $(ICOUNT_DIR)/asm.test 'Q8GemmTiles/dot$$' 12845056
-	@for cpu in cortex-a72 cortex-a76; do for k in generic neon; do \
-		printf "%s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test 'Zoo/mobilenet_v1/threads=1$$' 568740000 2 3; \
-	done; done
-	@# int8 MobileNet v1 (quant/ptq, synthetic calibration): neon on A72, dotprod on A76.
-	@printf "neon "; EDGEINFER_KERNELS=neon ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a72 $(ICOUNT_DIR)/runtime.test 'ZooInt8/mobilenet_v1/threads=1$$' 568740000 2 3
-	@printf "dotprod "; EDGEINFER_KERNELS=dotprod ICOUNT=$(ICOUNT) scripts/icount.sh cortex-a76 $(ICOUNT_DIR)/runtime.test 'ZooInt8/mobilenet_v1/threads=1$$' 568740000 2 3
+	@# Whole models, one thread, the best path of each CPU (neon on A72,
+	@# dotprod on A76): float (BenchmarkZoo) and int8 (BenchmarkZooInt8,
+	@# quant/ptq on synthetic calibration). MACs from models/zoo.
+	@for m in $(ICOUNT_MODELS); do name=$${m%%:*}; macs=$${m#*:}; \
+		for cpu in cortex-a72 cortex-a76; do k=neon; [ $$cpu = cortex-a76 ] && k=dotprod; \
+			printf "float %s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test "Zoo/$$name/threads=1\$$" $$macs 2 3; \
+			printf "int8 %s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test "ZooInt8/$$name/threads=1\$$" $$macs 2 3; \
+		done; \
+	done
