@@ -81,6 +81,10 @@ var kernelTable = []Kernel{
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__avx2", Op: "qdwconv", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QAdd.Run's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go).
 	{Name: "qs8_vadd_requant_x16__avx2", Op: "qadd", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// QPool2D.Max (≤ 16 taps, C ≥ 16) and QMean.Run's channel sums
+	// (q8pool_avx2_amd64.s, gen_q8pool.go).
+	{Name: "qs8_maxpool_minmax_c16__avx2", Op: "qmaxpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	{Name: "qs8_gavgpool_sum_c16__avx2", Op: "qgavgpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 }
 
 // Kernels returns a copy of the kernel table with Supported and Active

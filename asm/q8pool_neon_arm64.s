@@ -7,7 +7,7 @@
 //
 // qs8_maxpool_minmax_c16__neon, one output pixel of QPool2D.Max:
 //
-//	func q8MaxPoolNeon16(taps *unsafe.Pointer, ntap, n int, out *int8, lo, hi int32)
+//	func q8MaxPoolSIMD16(taps *unsafe.Pointer, ntap, n int, out *int8, lo, hi int32)
 //
 // out[i] = min(max(lo, taps[0][i], …, taps[ntap−1][i]), hi) for i < n (a
 // positive multiple of 16), ntap ≥ 1: the same as the Go body's
@@ -18,7 +18,7 @@
 // qs8_gavgpool_sum_c16__neon, the window sums of 16 channels for
 // QMean.Run:
 //
-//	func q8SumColsNeon16(in *int8, hw, stride int, sum *[16]int32)
+//	func q8SumColsSIMD16(in *int8, hw, stride int, sum *[16]int32)
 //
 // sum[i] = Σ_{p < hw} in[p·stride + i], hw ≥ 1, exact in int32 (hw < 2^24).
 // Registers: R0 input, R1 pixels left, R2 stride; V0 input, V1/V2 as int16,
@@ -26,7 +26,7 @@
 
 #include "textflag.h"
 
-TEXT ·q8MaxPoolNeon16(SB), NOSPLIT, $0-40
+TEXT ·q8MaxPoolSIMD16(SB), NOSPLIT, $0-40
 	MOVD taps+0(FP), R0
 	MOVD ntap+8(FP), R1
 	MOVD n+16(FP), R2
@@ -55,7 +55,7 @@ tap:
 	BLT block
 	RET
 
-TEXT ·q8SumColsNeon16(SB), NOSPLIT, $0-32
+TEXT ·q8SumColsSIMD16(SB), NOSPLIT, $0-32
 	MOVD in+0(FP), R0
 	MOVD hw+8(FP), R1
 	MOVD stride+16(FP), R2

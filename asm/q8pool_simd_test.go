@@ -100,7 +100,7 @@ func TestQ8PoolGeneratedUpToDate(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "testdata"), 0o755))
 	out, err := exec.Command(goTool, "run", "gen_q8pool.go", "-dir", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"q8pool_neon_arm64.s", "testdata/q8pool_words.golden"} {
+	for _, name := range []string{"q8pool_neon_arm64.s", "q8pool_avx2_amd64.s", "testdata/q8pool_words.golden"} {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(name)
