@@ -84,6 +84,9 @@ func NewQAdd(s1 float32, z1 int32, s2 float32, z2 int32, so float32, zo int32, m
 // (except Scalar). Run does not allocate.
 func (a *QAdd) Run(x, y, out []int8) {
 	x, y = x[:len(out)], y[:len(out)]
+	if q8AddArch(a, x, y, out) {
+		return
+	}
 	nb := 0
 	if !a.Scalar {
 		nb = len(out) / 16 * 16 // only whole blocks take the vector arithmetic

@@ -47,6 +47,9 @@ type QPool2D struct {
 // may run concurrently on disjoint row ranges.
 func (p *QPool2D) Max(in, out []int8, r0, r1 int) {
 	p.check(r0, r1)
+	if q8MaxPoolArch(p, in, out, r0, r1) {
+		return
+	}
 	c := p.C
 	lo, hi := int8(p.ActMin), int8(p.ActMax)
 	for oy := r0; oy < r1; oy++ {
@@ -247,6 +250,9 @@ func (m *QMean) Run(in, out []int8, c0, c1 int) {
 		panic(fmt.Sprintf("asm: QMean.Run channels [%d, %d) of %d, input %d of %d×%d", c0, c1, m.C, len(in), m.HW, m.C))
 	}
 	if m.HW == 0 {
+		return
+	}
+	if q8MeanArch(m, in, out, c0, c1) {
 		return
 	}
 	nb := (c1 - c0) / 16 * 16 // channels in whole NEON blocks

@@ -1,0 +1,16 @@
+//go:build !purego
+
+package asm
+
+import "testing"
+
+func init() {
+	for _, name := range []string{"qs8_maxpool_minmax_c16__avx2", "qs8_gavgpool_sum_c16__avx2"} {
+		archKernelTests[name] = func(t *testing.T, k Kernel) {
+			saved := level
+			defer func() { level = saved }()
+			level = pathLevel(k.Path)
+			q8PoolCompare(t)
+		}
+	}
+}
