@@ -9,36 +9,24 @@
 //
 // Run with: go generate ./asm/  (or: go run gen_dwneon.go)
 //
-// It is separate from gen_neon.go (the GEMM tiles) and has its own copy of
-// the few encoders it needs, so the two generators can change
-// independently; TestWordEncodings checks the WORDs of every .s file against
-// the union of the golden lists and against llvm-mc.
+// It is separate from gen_neon.go (the GEMM tiles), sharing only the
+// encoders of package asm/internal/a64, and writes its own golden list;
+// TestWordEncodings checks the WORDs of every .s file against the union of
+// the golden lists and against llvm-mc.
 package main
 
 import (
-	"bytes"
 	"flag"
-	"fmt"
 	"log"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
+
+	"github.com/edgeinfer/edgeinfer/asm/internal/a64"
 )
 
 func main() {
 	dir := flag.String("dir", ".", "output directory")
 	flag.Parse()
-	files := generate()
-	var names []string
-	for k := range files {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(*dir, name), files[name], 0o644); err != nil {
-			log.Fatal(err)
-		}
+	if err := a64.WriteFiles(*dir, generate()); err != nil {
+		log.Fatal(err)
 	}
 }
 
@@ -48,120 +36,9 @@ func generate() map[string][]byte {
 		"dwconv_neon_arm64.s":   f32DWFile(words),
 		"q8dwconv_neon_arm64.s": q8DWFile(words),
 	}
-	var g bytes.Buffer
-	g.WriteString("# WORD encodings used by the generated arm64 depthwise kernels (gen_dwneon.go).\n")
-	g.WriteString("# Checked against llvm-mc -triple=aarch64 -mattr=+dotprod,+i8mm by TestWordEncodings.\n")
-	var lines []string
-	for mn, w := range words {
-		lines = append(lines, fmt.Sprintf("%s\t%s", w, mn))
-	}
-	sort.Strings(lines)
-	g.WriteString(strings.Join(lines, "\n") + "\n")
-	out["testdata/dwneon_words.golden"] = g.Bytes()
+	// After the files: the golden list is the words they recorded.
+	out["testdata/dwneon_words.golden"] = a64.Golden("the generated arm64 depthwise kernels (gen_dwneon.go)", words)
 	return out
-}
-
-// ---- encoders (Arm ARM, Advanced SIMD "three same", "three different",
-// "shift by immediate", "two-register misc") ----
-
-type asm struct {
-	b     bytes.Buffer
-	words map[string]string
-}
-
-func (a *asm) p(format string, args ...any) { fmt.Fprintf(&a.b, format+"\n", args...) }
-
-func (a *asm) word(w uint32, mnemonic string) {
-	hex := fmt.Sprintf("0x%08x", w)
-	if old, ok := a.words[mnemonic]; ok && old != hex {
-		log.Fatalf("%s encoded twice: %s and %s", mnemonic, old, hex)
-	}
-	a.words[mnemonic] = hex
-	a.p("\tWORD $%s // %s", hex, mnemonic)
-}
-
-func reg(r int) uint32 {
-	if r < 0 || r > 31 {
-		log.Fatalf("bad register v%d", r)
-	}
-	return uint32(r)
-}
-
-// arrangement names by size field for the full-width (Q = 1) "three same"
-// forms.
-var sameArr = map[uint32]string{0: "16b", 1: "8h", 2: "4s"}
-
-// same3 is a Q = 1 "three same" instruction: op Vd.T, Vn.T, Vm.T.
-func (a *asm) same3(name string, u, size, opcode uint32, d, n, m int) {
-	w := 0x4e200400 | u<<29 | size<<22 | reg(m)<<16 | opcode<<11 | reg(n)<<5 | reg(d)
-	t := sameArr[size]
-	a.word(w, fmt.Sprintf("%s v%d.%s, v%d.%s, v%d.%s", name, d, t, n, t, m, t))
-}
-
-func (a *asm) sqadd4s(d, n, m int)    { a.same3("sqadd", 0, 2, 0b00001, d, n, m) }
-func (a *asm) sshl4s(d, n, m int)     { a.same3("sshl", 0, 2, 0b01000, d, n, m) }
-func (a *asm) srshl4s(d, n, m int)    { a.same3("srshl", 0, 2, 0b01010, d, n, m) }
-func (a *asm) smax16b(d, n, m int)    { a.same3("smax", 0, 0, 0b01100, d, n, m) }
-func (a *asm) smin16b(d, n, m int)    { a.same3("smin", 0, 0, 0b01101, d, n, m) }
-func (a *asm) smax4s(d, n, m int)     { a.same3("smax", 0, 2, 0b01100, d, n, m) }
-func (a *asm) smin4s(d, n, m int)     { a.same3("smin", 0, 2, 0b01101, d, n, m) }
-func (a *asm) sqrdmulh4s(d, n, m int) { a.same3("sqrdmulh", 1, 2, 0b10110, d, n, m) }
-
-// fmax / fmin Vd.4S, Vn.4S, Vm.4S
-func (a *asm) fmax(d, n, m int) {
-	a.word(0x4e20f400|reg(m)<<16|reg(n)<<5|reg(d), fmt.Sprintf("fmax v%d.4s, v%d.4s, v%d.4s", d, n, m))
-}
-
-func (a *asm) fmin(d, n, m int) {
-	a.word(0x4ea0f400|reg(m)<<16|reg(n)<<5|reg(d), fmt.Sprintf("fmin v%d.4s, v%d.4s, v%d.4s", d, n, m))
-}
-
-// diff3 is a "three different" instruction on the low (hi = false) or high
-// (hi = true, the "2" form) halves: op{2} Vd.Ta, Vn.Tb, Vm.Tb, or with
-// wideN op{2} Vd.Ta, Vn.Ta, Vm.Tb (SADDW).
-func (a *asm) diff3(name string, opcode, size uint32, hi, wideN bool, d, n, m int) {
-	q, suffix := uint32(0), ""
-	wide, narrow := map[uint32][2]string{0: {"8h", "8b"}, 1: {"4s", "4h"}}[size], ""
-	narrow = wide[1]
-	if hi {
-		q, suffix = 1, "2"
-		narrow = map[uint32]string{0: "16b", 1: "8h"}[size]
-	}
-	w := 0x0e200000 | q<<30 | size<<22 | reg(m)<<16 | opcode<<12 | reg(n)<<5 | reg(d)
-	nt := narrow
-	if wideN {
-		nt = wide[0]
-	}
-	a.word(w, fmt.Sprintf("%s%s v%d.%s, v%d.%s, v%d.%s", name, suffix, d, wide[0], n, nt, m, narrow))
-}
-
-// smull{2} Vd.8H, Vn.{8B,16B}, Vm.{8B,16B}
-func (a *asm) smull(hi bool, d, n, m int) { a.diff3("smull", 0b1100, 0, hi, false, d, n, m) }
-
-// smlal{2} Vd.8H, Vn.{8B,16B}, Vm.{8B,16B}
-func (a *asm) smlal(hi bool, d, n, m int) { a.diff3("smlal", 0b1000, 0, hi, false, d, n, m) }
-
-// saddw{2} Vd.4S, Vn.4S, Vm.{4H,8H}
-func (a *asm) saddw(hi bool, d, n, m int) { a.diff3("saddw", 0b0001, 1, hi, true, d, n, m) }
-
-// sshr Vd.4S, Vn.4S, #31
-func (a *asm) sshr31(d, n int) {
-	a.word(0x4f210400|reg(n)<<5|reg(d), fmt.Sprintf("sshr v%d.4s, v%d.4s, #31", d, n))
-}
-
-// sqxtn{2}: 4S → 4H/8H (wide = true) or 8H → 8B/16B.
-func (a *asm) sqxtn(hi, fromS bool, d, n int) {
-	q, size, suffix := uint32(0), uint32(0), ""
-	dt, nt := "8b", "8h"
-	if fromS {
-		size, dt, nt = 1, "4h", "4s"
-	}
-	if hi {
-		q, suffix = 1, "2"
-		dt = map[bool]string{false: "16b", true: "8h"}[fromS]
-	}
-	w := 0x0e214800 | q<<30 | size<<22 | reg(n)<<5 | reg(d)
-	a.word(w, fmt.Sprintf("sqxtn%s v%d.%s, v%d.%s", suffix, d, dt, n, nt))
 }
 
 // ---- shared register map ----
@@ -193,45 +70,45 @@ const argsDoc = `// Go signature (%[1]s):
 // R7 ostep, R8–R15 R19 tap pointers 0..8, R20–R22 steps of kernel rows
 // 0..2, R23 pixels left, R24 output.`
 
-func segmentLoop(a *asm, pixel func()) {
-	a.p("\tMOVD 40(R0), R4")
-	a.p("\tMOVD 48(R0), R7")
-	a.p("\tMOVD 56(R0), R5")
-	a.p("\tMOVD 64(R0), R6")
-	a.p("seg:")
-	a.p("\tCBZ R6, done")
+func segmentLoop(a *a64.Asm, pixel func()) {
+	a.P("\tMOVD 40(R0), R4")
+	a.P("\tMOVD 48(R0), R7")
+	a.P("\tMOVD 56(R0), R5")
+	a.P("\tMOVD 64(R0), R6")
+	a.P("seg:")
+	a.P("\tCBZ R6, done")
 	for i := 0; i+1 < len(tapReg); i += 2 {
-		a.p("\tLDP %d(R5), (%s, %s)", 8*i, tapReg[i], tapReg[i+1])
+		a.P("\tLDP %d(R5), (%s, %s)", 8*i, tapReg[i], tapReg[i+1])
 	}
-	a.p("\tMOVD 64(R5), %s", tapReg[8])
+	a.P("\tMOVD 64(R5), %s", tapReg[8])
 	for _, r := range tapReg {
-		a.p("\tADD R4, %s, %s", r, r)
+		a.P("\tADD R4, %s, %s", r, r)
 	}
-	a.p("\tLDP 72(R5), (R20, R21)")
-	a.p("\tLDP 88(R5), (R22, R23)")
-	a.p("\tMOVD 104(R5), R24")
-	a.p("\tADD R4, R24, R24")
-	a.p("\tADD $112, R5, R5")
-	a.p("\tSUB $1, R6, R6")
-	a.p("\tCBZ R23, seg")
-	a.p("pix:")
+	a.P("\tLDP 72(R5), (R20, R21)")
+	a.P("\tLDP 88(R5), (R22, R23)")
+	a.P("\tMOVD 104(R5), R24")
+	a.P("\tADD R4, R24, R24")
+	a.P("\tADD $112, R5, R5")
+	a.P("\tSUB $1, R6, R6")
+	a.P("\tCBZ R23, seg")
+	a.P("pix:")
 	pixel()
-	a.p("\tSUBS $1, R23, R23")
-	a.p("\tBNE pix")
-	a.p("\tB seg")
-	a.p("done:")
-	a.p("\tRET")
+	a.P("\tSUBS $1, R23, R23")
+	a.P("\tBNE pix")
+	a.P("\tB seg")
+	a.P("done:")
+	a.P("\tRET")
 }
 
 // ---- float32 ----
 
 func f32DWFile(words map[string]string) []byte {
-	a := &asm{words: words}
-	a.p("// Code generated by gen_dwneon.go; DO NOT EDIT.")
-	a.p("")
-	a.p("//go:build !purego")
-	a.p("")
-	a.p(`// f32_dwconv3x3_minmax_c8__neonfma: the float32 3×3 depthwise
+	a := a64.New(words)
+	a.P("// Code generated by gen_dwneon.go; DO NOT EDIT.")
+	a.P("")
+	a.P("//go:build !purego")
+	a.P("")
+	a.P(`// f32_dwconv3x3_minmax_c8__neonfma: the float32 3×3 depthwise
 // convolution (Mult 1) behind DepthwiseConv2D.RunF32 on arm64, one block of
 // 8 channels over a list of output pixel runs:
 //
@@ -239,8 +116,8 @@ func f32DWFile(words map[string]string) []byte {
 //
 // accumulated tap by tap (t = 0..8) with fused multiply-adds.
 //`)
-	a.p(argsDoc, "dwconv_neon_arm64.go", "f32DWConv3x3Neon8")
-	a.p(`//
+	a.P(argsDoc, "dwconv_neon_arm64.go", "f32DWConv3x3Neon8")
+	a.P(`//
 // V0–V17 weights (tap t in V2t, V2t+1: channels 0..3, 4..7), V18 V19 the
 // accumulators, V20–V23 inputs, V24 V25 the clamp.
 //
@@ -249,35 +126,35 @@ func f32DWFile(words map[string]string) []byte {
 // one bias load, the clamp and one store (72 MACs in 35 instructions).
 
 #include "textflag.h"`)
-	a.p("")
-	a.p("// func f32DWConv3x3Neon8(a *dwNeonArgs)")
-	a.p("TEXT ·f32DWConv3x3Neon8(SB), NOSPLIT, $0-8")
-	a.p("\tMOVD a+0(FP), R0")
-	a.p("\tMOVD 0(R0), R1")
-	a.p("\tMOVD 8(R0), R2")
+	a.P("")
+	a.P("// func f32DWConv3x3Neon8(a *dwNeonArgs)")
+	a.P("TEXT ·f32DWConv3x3Neon8(SB), NOSPLIT, $0-8")
+	a.P("\tMOVD a+0(FP), R0")
+	a.P("\tMOVD 0(R0), R1")
+	a.P("\tMOVD 8(R0), R2")
 	for t := 0; t < 9; t++ {
-		a.p("\tVLD1.P (R1)(R2), [V%d.S4, V%d.S4]", 2*t, 2*t+1)
+		a.P("\tVLD1.P (R1)(R2), [V%d.S4, V%d.S4]", 2*t, 2*t+1)
 	}
-	a.p("\tMOVD 16(R0), R3")
-	a.p("\tMOVW 84(R0), R1")
-	a.p("\tVDUP R1, V24.S4")
-	a.p("\tMOVW 88(R0), R1")
-	a.p("\tVDUP R1, V25.S4")
+	a.P("\tMOVD 16(R0), R3")
+	a.P("\tMOVW 84(R0), R1")
+	a.P("\tVDUP R1, V24.S4")
+	a.P("\tMOVW 88(R0), R1")
+	a.P("\tVDUP R1, V25.S4")
 	segmentLoop(a, func() {
-		a.p("\tVLD1 (R3), [V18.S4, V19.S4]")
+		a.P("\tVLD1 (R3), [V18.S4, V19.S4]")
 		for t := 0; t < 9; t++ {
 			x := 20 + 2*(t%2)
-			a.p("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", tapReg[t], stepReg[t/3], x, x+1)
-			a.p("\tVFMLA V%d.S4, V%d.S4, V18.S4", 2*t, x)
-			a.p("\tVFMLA V%d.S4, V%d.S4, V19.S4", 2*t+1, x+1)
+			a.P("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", tapReg[t], stepReg[t/3], x, x+1)
+			a.P("\tVFMLA V%d.S4, V%d.S4, V18.S4", 2*t, x)
+			a.P("\tVFMLA V%d.S4, V%d.S4, V19.S4", 2*t+1, x+1)
 		}
-		a.fmax(18, 18, 24)
-		a.fmax(19, 19, 24)
-		a.fmin(18, 18, 25)
-		a.fmin(19, 19, 25)
-		a.p("\tVST1.P [V18.S4, V19.S4], (R24)(R7)")
+		a.Fmax4s(18, 18, 24)
+		a.Fmax4s(19, 19, 24)
+		a.Fmin4s(18, 18, 25)
+		a.Fmin4s(19, 19, 25)
+		a.P("\tVST1.P [V18.S4, V19.S4], (R24)(R7)")
 	})
-	return a.b.Bytes()
+	return a.Bytes()
 }
 
 // ---- int8 ----
@@ -302,12 +179,12 @@ var q8Variants = []q8Variant{
 }
 
 func q8DWFile(words map[string]string) []byte {
-	a := &asm{words: words}
-	a.p("// Code generated by gen_dwneon.go; DO NOT EDIT.")
-	a.p("")
-	a.p("//go:build !purego")
-	a.p("")
-	a.p(`// qs8_qc8w_dwconv3x3_requant_c16__neon_mul8: the int8 3×3 depthwise
+	a := a64.New(words)
+	a.P("// Code generated by gen_dwneon.go; DO NOT EDIT.")
+	a.P("")
+	a.P("//go:build !purego")
+	a.P("")
+	a.P(`// qs8_qc8w_dwconv3x3_requant_c16__neon_mul8: the int8 3×3 depthwise
 // convolution (Mult 1) behind QDepthwiseConv2D.Run on arm64, one block of
 // 16 channels over a list of output pixel runs, with the requantisation
 // fused:
@@ -337,8 +214,8 @@ func q8DWFile(words map[string]string) []byte {
 // The int32 v + zo wraps like the generic body; saturating to int16 and
 // int8 before the clamp to [lo, hi] ⊂ [−128, 127] is exact.
 //`)
-	a.p(argsDoc, "q8dwconv_neon_arm64.go", "q8DWConv3x3Neon16<Variant>")
-	a.p(`//
+	a.P(argsDoc, "q8dwconv_neon_arm64.go", "q8DWConv3x3Neon16<Variant>")
+	a.P(`//
 // V0–V8 weights (int8 ×16 per tap), V9–V12 accumulators (channels 0..3,
 // 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then
 // requantisation temporaries with V15 V16, the inputs), V17 zo (int32),
@@ -354,75 +231,75 @@ func q8DWFile(words map[string]string) []byte {
 	for _, v := range q8Variants {
 		q8DWKernel(a, v)
 	}
-	return a.b.Bytes()
+	return a.Bytes()
 }
 
-func q8DWKernel(a *asm, v q8Variant) {
-	a.p("")
-	a.p("// func %s(a *dwNeonArgs)", v.name)
-	a.p("TEXT ·%s(SB), NOSPLIT, $0-8", v.name)
-	a.p("\tMOVD a+0(FP), R0")
-	a.p("\tMOVD 0(R0), R1")
-	a.p("\tMOVD 8(R0), R2")
+func q8DWKernel(a *a64.Asm, v q8Variant) {
+	a.P("")
+	a.P("// func %s(a *dwNeonArgs)", v.name)
+	a.P("TEXT ·%s(SB), NOSPLIT, $0-8", v.name)
+	a.P("\tMOVD a+0(FP), R0")
+	a.P("\tMOVD 0(R0), R1")
+	a.P("\tMOVD 8(R0), R2")
 	for t := 0; t < 9; t++ {
-		a.p("\tVLD1.P (R1)(R2), [V%d.B16]", t)
+		a.P("\tVLD1.P (R1)(R2), [V%d.B16]", t)
 	}
-	a.p("\tMOVD 16(R0), R3")
-	a.p("\tMOVD 24(R0), R1")
-	a.p("\tVLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]")
-	a.p("\tMOVD 32(R0), R1")
+	a.P("\tMOVD 16(R0), R3")
+	a.P("\tMOVD 24(R0), R1")
+	a.P("\tVLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]")
+	a.P("\tMOVD 32(R0), R1")
 	if v.left {
-		a.p("\tVLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]")
-		a.p("\tVEOR V13.B16, V13.B16, V13.B16")
+		a.P("\tVLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]")
+		a.P("\tVEOR V13.B16, V13.B16, V13.B16")
 		for i := 0; i < 4; i++ {
-			a.smin4s(28+i, 24+i, 13)
+			a.Smin4s(28+i, 24+i, 13)
 		}
 		for i := 0; i < 4; i++ {
-			a.smax4s(24+i, 24+i, 13)
+			a.Smax4s(24+i, 24+i, 13)
 		}
 	} else {
-		a.p("\tVLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]")
+		a.P("\tVLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]")
 	}
-	a.p("\tMOVW 72(R0), R1")
-	a.p("\tVDUP R1, V17.S4")
-	a.p("\tMOVW 76(R0), R1")
-	a.p("\tVDUP R1, V18.B16")
-	a.p("\tMOVW 80(R0), R1")
-	a.p("\tVDUP R1, V19.B16")
+	a.P("\tMOVW 72(R0), R1")
+	a.P("\tVDUP R1, V17.S4")
+	a.P("\tMOVW 76(R0), R1")
+	a.P("\tVDUP R1, V18.B16")
+	a.P("\tMOVW 80(R0), R1")
+	a.P("\tVDUP R1, V19.B16")
 	segmentLoop(a, func() {
-		a.p("\tVLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]")
+		a.P("\tVLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]")
 		widen := func() {
-			a.saddw(false, 9, 9, 13)
-			a.saddw(true, 10, 10, 13)
-			a.saddw(false, 11, 11, 14)
-			a.saddw(true, 12, 12, 14)
+			a.Saddw(false, 1, 9, 9, 13)
+			a.Saddw(true, 1, 10, 10, 13)
+			a.Saddw(false, 1, 11, 11, 14)
+			a.Saddw(true, 1, 12, 12, 14)
 		}
 		for t := 0; t < 8; t += 2 {
-			a.p("\tVLD1.P (%s)(%s), [V15.B16]", tapReg[t], stepReg[t/3])
-			a.p("\tVLD1.P (%s)(%s), [V16.B16]", tapReg[t+1], stepReg[(t+1)/3])
-			a.smull(false, 13, 15, t)
-			a.smull(true, 14, 15, t)
-			a.smlal(false, 13, 16, t+1)
-			a.smlal(true, 14, 16, t+1)
+			a.P("\tVLD1.P (%s)(%s), [V15.B16]", tapReg[t], stepReg[t/3])
+			a.P("\tVLD1.P (%s)(%s), [V16.B16]", tapReg[t+1], stepReg[(t+1)/3])
+			a.Smull(false, 0, 13, 15, t)
+			a.Smull(true, 0, 14, 15, t)
+			a.Smlal(false, 0, 13, 16, t+1)
+			a.Smlal(true, 0, 14, 16, t+1)
 			widen()
 		}
-		a.p("\tVLD1.P (%s)(%s), [V15.B16]", tapReg[8], stepReg[2])
-		a.smull(false, 13, 15, 8)
-		a.smull(true, 14, 15, 8)
+		a.P("\tVLD1.P (%s)(%s), [V15.B16]", tapReg[8], stepReg[2])
+		a.Smull(false, 0, 13, 15, 8)
+		a.Smull(true, 0, 14, 15, 8)
 		widen()
 		// Requantise the four accumulator vectors, step by step.
 		if v.left {
 			for i := 0; i < 4; i++ {
-				a.sshl4s(9+i, 9+i, 24+i)
+				a.Sshl4s(9+i, 9+i, 24+i)
 			}
 		}
 		for i := 0; i < 4; i++ {
-			a.sqrdmulh4s(9+i, 9+i, 20+i)
+			a.Sqrdmulh4s(9+i, 9+i, 20+i)
 		}
 		switch v.fix {
 		case "and":
 			for i := 0; i < 4; i++ {
-				a.p("\tVAND V%d.B16, V%d.B16, V%d.B16", 28+i, 9+i, 13+i)
+				a.P("\tVAND V%d.B16, V%d.B16, V%d.B16", 28+i, 9+i, 13+i)
 			}
 			fallthrough
 		case "sign":
@@ -431,26 +308,26 @@ func q8DWKernel(a *asm, v q8Variant) {
 				if v.fix == "and" {
 					src = 13 + i
 				}
-				a.sshr31(13+i, src)
+				a.Sshr4s(13+i, src, 31)
 			}
 			for i := 0; i < 4; i++ {
-				a.sqadd4s(9+i, 9+i, 13+i)
+				a.Sqadd4s(9+i, 9+i, 13+i)
 			}
 		}
 		for i := 0; i < 4; i++ {
-			a.srshl4s(9+i, 9+i, 28+i)
+			a.Srshl4s(9+i, 9+i, 28+i)
 		}
 		for i := 0; i < 4; i++ {
-			a.p("\tVADD V17.S4, V%d.S4, V%d.S4", 9+i, 9+i)
+			a.P("\tVADD V17.S4, V%d.S4, V%d.S4", 9+i, 9+i)
 		}
-		a.sqxtn(false, true, 13, 9)
-		a.sqxtn(true, true, 13, 10)
-		a.sqxtn(false, true, 14, 11)
-		a.sqxtn(true, true, 14, 12)
-		a.sqxtn(false, false, 13, 13)
-		a.sqxtn(true, false, 13, 14)
-		a.smax16b(13, 13, 18)
-		a.smin16b(13, 13, 19)
-		a.p("\tVST1.P [V13.B16], (R24)(R7)")
+		a.Sqxtn(false, 1, 13, 9)
+		a.Sqxtn(true, 1, 13, 10)
+		a.Sqxtn(false, 1, 14, 11)
+		a.Sqxtn(true, 1, 14, 12)
+		a.Sqxtn(false, 0, 13, 13)
+		a.Sqxtn(true, 0, 13, 14)
+		a.Smax16b(13, 13, 18)
+		a.Smin16b(13, 13, 19)
+		a.P("\tVST1.P [V13.B16], (R24)(R7)")
 	})
 }
