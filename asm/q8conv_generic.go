@@ -10,22 +10,27 @@ func q8ConvGeneric(c *QConv2D, in []int8, p *QPacked, out []int8, scratch []int8
 		return
 	}
 	g := c.groups()
-	cg, og := c.InC/g, c.OutC/g
+	og := c.OutC / g
 	kg := p.k
 	mr := c.tileMR()
-	direct := c.direct()
 	for gi := 0; gi < g; gi++ {
-		var a []int8
-		lda := kg
-		if direct {
-			a, lda = in[p0*c.InC+gi*cg:], c.InC
-		} else {
-			a = scratch[:m*kg]
-			c.im2col(in, a, gi, p0, p1)
-		}
+		a, lda := c.groupA(in, scratch, kg, gi, p0, p1)
 		q8GemmBlock(mr, m, kg, a, lda, p.w[gi*p.panels*kg:], p.bias[gi*og:gi*og+og], &c.Requant, gi*og,
 			out[p0*c.OutStride+gi*og:], c.OutStride, 0, og)
 	}
+}
+
+// groupA returns group gi's GEMM A operand for output pixels [p0, p1) and
+// its row stride: the input itself for a direct 1×1 convolution, otherwise
+// an im2col tile of kg values per pixel written at the start of scratch
+// (the returned slice runs to the end of scratch, so tiles that read a
+// row's tail past its last value stay in bounds).
+func (c *QConv2D) groupA(in, scratch []int8, kg, gi, p0, p1 int) ([]int8, int) {
+	if c.direct() {
+		return in[p0*c.InC+gi*(c.InC/c.groups()):], c.InC
+	}
+	c.im2col(in, scratch[:(p1-p0)*kg], gi, p0, p1)
+	return scratch, kg
 }
 
 // im2col writes, for output pixels [p0, p1) and group gi, one row of

@@ -263,18 +263,10 @@ func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8,
 		return
 	}
 	g := c.groups()
-	cg, og := c.InC/g, c.OutC/g
+	og := c.OutC / g
 	kg := p.k
-	direct := c.direct()
 	for gi := 0; gi < g; gi++ {
-		var a []int8
-		lda := kg
-		if direct {
-			a, lda = in[p0*c.InC+gi*cg:], c.InC
-		} else {
-			c.im2col(in, scratch[:m*kg], gi, p0, p1)
-			a = scratch
-		}
+		a, lda := c.groupA(in, scratch, kg, gi, p0, p1)
 		q8GemmBlockArch(np, gi, m, a, lda, p.bias[gi*og:gi*og+og], &c.Requant, gi*og,
 			out[p0*c.OutStride+gi*og:], c.OutStride, 0, og)
 	}

@@ -340,18 +340,10 @@ func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8,
 		return
 	}
 	g := c.groups()
-	cg, og := c.InC/g, c.OutC/g
+	og := c.OutC / g
 	kg := p.k
-	direct := c.direct()
 	for gi := 0; gi < g; gi++ {
-		var a []int8
-		lda := kg
-		if direct {
-			a, lda = in[p0*c.InC+gi*cg:], c.InC
-		} else {
-			a = scratch[:m*kg]
-			c.im2col(in, a, gi, p0, p1)
-		}
+		a, lda := c.groupA(in, scratch, kg, gi, p0, p1)
 		q8GemmBlockArch(np, gi, m, a, lda, &c.Requant, gi*og,
 			out[p0*c.OutStride+gi*og:], c.OutStride, 0, og)
 	}
