@@ -172,7 +172,7 @@ icount:
 	@# quant/ptq on synthetic calibration). MACs from models/zoo.
 	@for m in $(ICOUNT_MODELS); do name=$${m%%:*}; macs=$${m#*:}; \
 		for cpu in cortex-a72 cortex-a76; do k=neon; [ $$cpu = cortex-a76 ] && k=dotprod; \
-			printf "float %s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test "Zoo/$$name/threads=1\$$" $$macs 2 3; \
-			printf "int8 %s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test "ZooInt8/$$name/threads=1\$$" $$macs 2 3; \
+			printf "float %s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test "^BenchmarkZoo\$$/$$name/threads=1\$$" $$macs 2 3; \
+			printf "int8 %s " $$k; EDGEINFER_KERNELS=$$k ICOUNT=$(ICOUNT) scripts/icount.sh $$cpu $(ICOUNT_DIR)/runtime.test "^BenchmarkZooInt8\$$/$$name/threads=1\$$" $$macs 2 3; \
 		done; \
 	done
