@@ -32,13 +32,19 @@ func (p *copyPlan) f32(dst, src []float32) {
 	copyRec(dst, p.ds, src, p.ss, p.shape, 0, 0, 0)
 }
 
-func copyRec(dst []float32, ds []int, src []float32, ss []int, shape []int, d, do, so int) {
+// copyRec walks the outer dims recursively; the innermost dim is a plain
+// indexed loop (or one copy when both sides are contiguous), so a layout
+// transpose such as an NCHW input's costs a few instructions per element.
+func copyRec[T any](dst []T, ds []int, src []T, ss []int, shape []int, d, do, so int) {
 	n := shape[d]
 	if d == len(shape)-1 {
 		a, b := ds[d], ss[d]
 		if a == 1 && b == 1 {
 			copy(dst[do:do+n], src[so:so+n])
 			return
+		}
+		if n > 0 {
+			_, _ = dst[do+(n-1)*a], src[so+(n-1)*b]
 		}
 		for i := 0; i < n; i++ {
 			dst[do+i*a] = src[so+i*b]
@@ -57,6 +63,10 @@ func (p *copyPlan) bytes(dst, src []byte, es int) {
 	}
 	if len(p.shape) == 0 {
 		copy(dst[:es], src[:es])
+		return
+	}
+	if es == 1 {
+		copyRec(dst, p.ds, src, p.ss, p.shape, 0, 0, 0)
 		return
 	}
 	copyRecBytes(dst, p.ds, src, p.ss, p.shape, 0, 0, 0, es)
