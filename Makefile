@@ -73,9 +73,23 @@ ORT_BIG    ?= $(if $(wildcard $(BIG)/resnet50/model.onnx),$(BIG),../fx-big)
 ORT_MODELS ?= mobilenet_v2=$(abspath $(SHARED))/fixtures/mobilenet_v2/model.onnx,resnet18=$(abspath $(ORT_BIG))/resnet18/model.onnx,resnet50=$(abspath $(ORT_BIG))/resnet50/model.onnx
 ORT_RUNS   ?= 20
 ORT_THREADS ?= 1,2
+# int8 rows: each name=model.onnx is quantised once (ORT_CALIB ImageNet
+# sample photos, torchvision preprocessing) into $(ORT_DIR)/NAME.eim and its
+# QDQ export NAME_qdq.onnx; ORT runs the export, edgeinfer the .eim.
+ORT_INT8   ?= mobilenet_v2=$(abspath $(SHARED))/fixtures/mobilenet_v2/model.onnx resnet50=$(abspath $(ORT_BIG))/resnet50/model.onnx
+ORT_CALIB  ?= 20
+ORT_DIR    ?= $(BIN)/ort
 bench-ort: build
 	cd bench && test -d node_modules/onnxruntime-node || ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
-	cd bench && node ort.js --edgeinfer $(abspath $(BIN))/edgeinfer --models $(ORT_MODELS) --runs $(ORT_RUNS) --threads $(ORT_THREADS)
+	@mkdir -p $(ORT_DIR); int8=; for m in $(ORT_INT8); do name=$${m%%=*}; src=$${m#*=}; \
+		[ -f "$$src" ] || { echo "skip int8 $$name: $$src not found"; continue; }; \
+		eim=$(abspath $(ORT_DIR))/$$name.eim; qdq=$(abspath $(ORT_DIR))/$${name}_qdq.onnx; \
+		if [ ! -f "$$eim" ] || [ "$$src" -nt "$$eim" ]; then \
+			$(GO) run ./cmd/quantize --model "$$src" --calib $(SHARED)/images/imagenet_sample --calib-count $(ORT_CALIB) \
+				--resize-shorter 256 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --eval-count 4 \
+				-o "$$eim" --emit-qdq "$$qdq" >"$$eim.log" 2>&1 || { cat "$$eim.log"; exit 1; }; fi; \
+		int8="$$int8,$${name}_int8=$$qdq@$$eim"; done; \
+	cd bench && node ort.js --edgeinfer $(abspath $(BIN))/edgeinfer --models "$(ORT_MODELS)$$int8" --runs $(ORT_RUNS) --threads $(ORT_THREADS)
 
 # Debian's PyTorch, torchvision and ONNX, which the generator was written for.
 fixtures-deps:

@@ -2,8 +2,13 @@
 // execution provider) on the same ONNX files, single image, float32.
 //
 //   node ort.js --edgeinfer ../bin/edgeinfer \
-//     --models mobilenet_v2=PATH,resnet18=PATH,resnet50=PATH \
+//     --models mobilenet_v2=PATH,resnet18=PATH,resnet50=PATH[,NAME=ORT_PATH@EDGEINFER_PATH] \
 //     [--threads 1,2] [--runs 20] [--rounds 4] [--warmup 3] [--json OUT]
+//
+// NAME=ORT_PATH@EDGEINFER_PATH gives each engine its own file of the same
+// network: the int8 rows pair ONNX Runtime on a QDQ export with edgeinfer
+// on the int8 model that `quantize --emit-qdq` wrote it from, so both run
+// the same quantisation (the Makefile's bench-ort builds them).
 //
 // For every model and thread count, the two engines alternate in --rounds
 // blocks of runs/rounds timed inferences each (ORT block, then edgeinfer
@@ -97,13 +102,15 @@ async function main() {
   const per = Math.ceil(runs / rounds);
   const models = o.models.split(',').filter(Boolean).map((kv) => {
     const [name, p] = kv.split('=');
-    return { name, path: p };
+    const [ortPath, eiPath] = p.split('@');
+    return { name, path: ortPath, eiPath: eiPath || ortPath };
   });
   if (!models.length) throw new Error('--models name=path,... is required');
   const rows = [];
   for (const m of models) {
-    if (!fs.existsSync(m.path)) {
-      console.error(`skip ${m.name}: ${m.path} not found`);
+    const missing = [m.path, m.eiPath].find((p) => !fs.existsSync(p));
+    if (missing) {
+      console.error(`skip ${m.name}: ${missing} not found`);
       continue;
     }
     for (const t of threads) {
@@ -115,7 +122,7 @@ async function main() {
         const or = await ortRuns(s, per);
         ortMs.push(...or.wall);
         ortCPU.push(...or.cpu);
-        const e = edgeinferRuns(o.edgeinfer, m.path, t, per, r === 0 ? warmup : 1);
+        const e = edgeinferRuns(o.edgeinfer, m.eiPath, t, per, r === 0 ? warmup : 1);
         kernels = e.kernels;
         eiMs.push(...e.runs_ms);
         eiCPU.push(...(e.cpu_ms || []));
