@@ -93,8 +93,20 @@ func QuantizeF32(in []float32, out []int8, scale float32, zero int32) {
 	in = in[:len(out)]
 	rs := float32(1 / float64(scale))
 	nb := len(out) / 8 * 8
+	// Clamping the rounded value to the range whose sum with zero fits int8
+	// equals clamping after the int32 saturation; !(q >= lo) also sends NaN
+	// to −128. (Three compares instead of quantizeRounded's six and an
+	// int64 detour: this loop quantises every float input.)
+	lo, hi := float64(-128-zero), float64(127-zero)
 	for i, x := range in[:nb] {
-		out[i] = quantizeRounded(math.RoundToEven(float64(x*rs)), zero)
+		q := math.RoundToEven(float64(x * rs))
+		if !(q >= lo) {
+			q = lo
+		}
+		if q > hi {
+			q = hi
+		}
+		out[i] = int8(int32(q) + zero)
 	}
 	for i := nb; i < len(out); i++ {
 		out[i] = quantizeRounded(math.Round(float64(in[i])/float64(scale)), zero)
