@@ -2,9 +2,10 @@
 
 // gen_q8pool writes the SIMD bodies of the int8 pooling operations:
 //
-//	q8pool_neon_arm64.s  qs8_maxpool_minmax_c16__neon (QPool2D.Max) and
+//	q8pool_neon_arm64.s  qs8_maxpool_minmax_c16__neon (QPool2D.Max),
 //	                     qs8_gavgpool_sum_c16__neon (the channel sums of QMean.Run)
-//	q8pool_avx2_amd64.s  the same two as __avx2
+//	                     and qs8_avgpool_sum_c16__neon (the window sums of QPool2D.Avg)
+//	q8pool_avx2_amd64.s  the same three as __avx2
 //	testdata/q8pool_words.golden  the WORD encodings they use
 //
 // Run with: go generate ./asm/  (or: go run gen_q8pool.go)
@@ -59,7 +60,16 @@ func poolFile(words map[string]string) []byte {
 //
 // sum[i] = Σ_{p < hw} in[p·stride + i], hw ≥ 1, exact in int32 (hw < 2^24).
 // Registers: R0 input, R1 pixels left, R2 stride; V0 input, V1/V2 as int16,
-// V4–V7 the int32 sums of channels 0..3, 4..7, 8..11, 12..15.`)
+// V4–V7 the int32 sums of channels 0..3, 4..7, 8..11, 12..15.
+//
+// qs8_avgpool_sum_c16__neon, the window sums of one output pixel of
+// QPool2D.Avg:
+//
+//	func q8SumTapsSIMD16(taps *unsafe.Pointer, ntap, n int, sum *int32)
+//
+// sum[i] = Σ_{t < ntap} taps[t][i] for i < n (a positive multiple of 16),
+// ntap ≥ 1, exact in int32. Registers as in q8MaxPoolSIMD16 (R3 the sum
+// cursor) and q8SumColsSIMD16.`)
 	a.P("")
 	a.P("#include \"textflag.h\"")
 	a.P("")
@@ -112,6 +122,36 @@ func poolFile(words map[string]string) []byte {
 	a.P("\tBNE loop")
 	a.P("\tVST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R3)")
 	a.P("\tRET")
+	a.P("")
+	a.P("TEXT ·q8SumTapsSIMD16(SB), NOSPLIT, $0-32")
+	a.P("\tMOVD taps+0(FP), R0")
+	a.P("\tMOVD ntap+8(FP), R1")
+	a.P("\tMOVD n+16(FP), R2")
+	a.P("\tMOVD sum+24(FP), R3")
+	a.P("\tMOVD $0, R5")
+	a.P("sblock:")
+	for v := 4; v < 8; v++ {
+		a.P("\tVEOR V%d.B16, V%d.B16, V%d.B16", v, v, v)
+	}
+	a.P("\tMOVD R0, R6")
+	a.P("\tMOVD R1, R7")
+	a.P("stap:")
+	a.P("\tMOVD.P 8(R6), R8")
+	a.P("\tADD R5, R8, R8")
+	a.P("\tVLD1 (R8), [V0.B16]")
+	a.Sxtl(false, 0, 1, 0)
+	a.Sxtl(true, 0, 2, 0)
+	a.Saddw(false, 1, 4, 4, 1)
+	a.Saddw(true, 1, 5, 5, 1)
+	a.Saddw(false, 1, 6, 6, 2)
+	a.Saddw(true, 1, 7, 7, 2)
+	a.P("\tSUBS $1, R7, R7")
+	a.P("\tBNE stap")
+	a.P("\tVST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R3)")
+	a.P("\tADD $16, R5, R5")
+	a.P("\tCMP R2, R5")
+	a.P("\tBLT sblock")
+	a.P("\tRET")
 	return a.Bytes()
 }
 
@@ -138,7 +178,13 @@ func avx2File() []byte {
 //	func q8SumColsSIMD16(in *int8, hw, stride int, sum *[16]int32)
 //
 // Registers: SI input, CX pixels left, DX stride, DI sum; Y0/Y1 the int32
-// sums of channels 0..7 / 8..15 (VPMOVSXBD + VPADDD).`)
+// sums of channels 0..7 / 8..15 (VPMOVSXBD + VPADDD).
+//
+// qs8_avgpool_sum_c16__avx2:
+//
+//	func q8SumTapsSIMD16(taps *unsafe.Pointer, ntap, n int, sum *int32)
+//
+// Registers as in the two above (DI the sum cursor).`)
 	a.P("")
 	a.P("#include \"textflag.h\"")
 	a.P("")
@@ -188,6 +234,35 @@ func avx2File() []byte {
 	a.P("\tJNZ loop")
 	a.P("\tVMOVDQU Y0, (DI)")
 	a.P("\tVMOVDQU Y1, 32(DI)")
+	a.P("\tVZEROUPPER")
+	a.P("\tRET")
+	a.P("")
+	a.P("TEXT ·q8SumTapsSIMD16(SB), NOSPLIT, $0-32")
+	a.P("\tMOVQ taps+0(FP), SI")
+	a.P("\tMOVQ ntap+8(FP), CX")
+	a.P("\tMOVQ n+16(FP), DX")
+	a.P("\tMOVQ sum+24(FP), DI")
+	a.P("\tXORQ AX, AX")
+	a.P("sblock:")
+	a.P("\tVPXOR Y0, Y0, Y0")
+	a.P("\tVPXOR Y1, Y1, Y1")
+	a.P("\tMOVQ SI, R8")
+	a.P("\tMOVQ CX, R9")
+	a.P("stap:")
+	a.P("\tMOVQ (R8), R10")
+	a.P("\tVPMOVSXBD (R10)(AX*1), Y2")
+	a.P("\tVPMOVSXBD 8(R10)(AX*1), Y3")
+	a.P("\tVPADDD Y2, Y0, Y0")
+	a.P("\tVPADDD Y3, Y1, Y1")
+	a.P("\tADDQ $8, R8")
+	a.P("\tDECQ R9")
+	a.P("\tJNZ stap")
+	a.P("\tVMOVDQU Y0, (DI)")
+	a.P("\tVMOVDQU Y1, 32(DI)")
+	a.P("\tADDQ $64, DI")
+	a.P("\tADDQ $16, AX")
+	a.P("\tCMPQ AX, DX")
+	a.P("\tJLT sblock")
 	a.P("\tVZEROUPPER")
 	a.P("\tRET")
 	return a.Bytes()

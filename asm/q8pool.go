@@ -82,6 +82,9 @@ func (p *QPool2D) Avg(in, out []int8, r0, r1 int) {
 	if p.CountIncludePad {
 		panic("asm: QPool2D.Avg: CountIncludePad is not TFLite's arithmetic")
 	}
+	if q8AvgPoolArch(p, in, out, r0, r1) {
+		return
+	}
 	c := p.C
 	var acc [q8DWBlock]int32
 	for oy := r0; oy < r1; oy++ {

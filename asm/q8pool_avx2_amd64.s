@@ -20,6 +20,12 @@
 //
 // Registers: SI input, CX pixels left, DX stride, DI sum; Y0/Y1 the int32
 // sums of channels 0..7 / 8..15 (VPMOVSXBD + VPADDD).
+//
+// qs8_avgpool_sum_c16__avx2:
+//
+//	func q8SumTapsSIMD16(taps *unsafe.Pointer, ntap, n int, sum *int32)
+//
+// Registers as in the two above (DI the sum cursor).
 
 #include "textflag.h"
 
@@ -69,5 +75,34 @@ loop:
 	JNZ loop
 	VMOVDQU Y0, (DI)
 	VMOVDQU Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+TEXT ·q8SumTapsSIMD16(SB), NOSPLIT, $0-32
+	MOVQ taps+0(FP), SI
+	MOVQ ntap+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ sum+24(FP), DI
+	XORQ AX, AX
+sblock:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ SI, R8
+	MOVQ CX, R9
+stap:
+	MOVQ (R8), R10
+	VPMOVSXBD (R10)(AX*1), Y2
+	VPMOVSXBD 8(R10)(AX*1), Y3
+	VPADDD Y2, Y0, Y0
+	VPADDD Y3, Y1, Y1
+	ADDQ $8, R8
+	DECQ R9
+	JNZ stap
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $16, AX
+	CMPQ AX, DX
+	JLT sblock
 	VZEROUPPER
 	RET

@@ -23,6 +23,15 @@
 // sum[i] = Σ_{p < hw} in[p·stride + i], hw ≥ 1, exact in int32 (hw < 2^24).
 // Registers: R0 input, R1 pixels left, R2 stride; V0 input, V1/V2 as int16,
 // V4–V7 the int32 sums of channels 0..3, 4..7, 8..11, 12..15.
+//
+// qs8_avgpool_sum_c16__neon, the window sums of one output pixel of
+// QPool2D.Avg:
+//
+//	func q8SumTapsSIMD16(taps *unsafe.Pointer, ntap, n int, sum *int32)
+//
+// sum[i] = Σ_{t < ntap} taps[t][i] for i < n (a positive multiple of 16),
+// ntap ≥ 1, exact in int32. Registers as in q8MaxPoolSIMD16 (R3 the sum
+// cursor) and q8SumColsSIMD16.
 
 #include "textflag.h"
 
@@ -75,4 +84,35 @@ loop:
 	SUBS $1, R1, R1
 	BNE loop
 	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R3)
+	RET
+
+TEXT ·q8SumTapsSIMD16(SB), NOSPLIT, $0-32
+	MOVD taps+0(FP), R0
+	MOVD ntap+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVD sum+24(FP), R3
+	MOVD $0, R5
+sblock:
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	MOVD R0, R6
+	MOVD R1, R7
+stap:
+	MOVD.P 8(R6), R8
+	ADD R5, R8, R8
+	VLD1 (R8), [V0.B16]
+	WORD $0x0f08a401 // sxtl v1.8h, v0.8b
+	WORD $0x4f08a402 // sxtl2 v2.8h, v0.16b
+	WORD $0x0e611084 // saddw v4.4s, v4.4s, v1.4h
+	WORD $0x4e6110a5 // saddw2 v5.4s, v5.4s, v1.8h
+	WORD $0x0e6210c6 // saddw v6.4s, v6.4s, v2.4h
+	WORD $0x4e6210e7 // saddw2 v7.4s, v7.4s, v2.8h
+	SUBS $1, R7, R7
+	BNE stap
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R3)
+	ADD $16, R5, R5
+	CMP R2, R5
+	BLT sblock
 	RET

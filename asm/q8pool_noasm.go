@@ -7,3 +7,5 @@ package asm
 func q8MaxPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool { return false }
 
 func q8MeanArch(m *QMean, in, out []int8, c0, c1 int) bool { return false }
+
+func q8AvgPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool { return false }

@@ -78,3 +78,68 @@ func q8MeanArch(m *QMean, in, out []int8, c0, c1 int) bool {
 	}
 	return true
 }
+
+// q8AvgPoolTaps is the largest window q8AvgPoolArch takes (MobileNet v1's
+// 7×7 average pool has 49 taps); q8AvgPoolChans the channels summed per
+// call (the sums stay on the stack).
+const (
+	q8AvgPoolTaps  = 64
+	q8AvgPoolChans = 256
+)
+
+// q8AvgPoolArch runs QPool2D.Avg with the window sums of whole blocks of 16
+// channels from qs8_avgpool_sum_c16 (q8PoolPath) when that path is
+// selected, C ≥ 16 and the window has at most q8AvgPoolTaps taps, and
+// reports whether it did. The sums are exact, so the rounding division
+// (avg) and clamp are the Go body's; the channels after the last whole 16
+// are summed in Go.
+func q8AvgPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool {
+	c := p.C
+	nb := c / 16 * 16
+	if level < pathLevel(q8PoolPath) || nb == 0 || p.KH*p.KW > q8AvgPoolTaps {
+		return false
+	}
+	var taps [q8AvgPoolTaps]unsafe.Pointer
+	var offs [q8AvgPoolTaps]int
+	var sums [q8AvgPoolChans]int32
+	for oy := r0; oy < r1; oy++ {
+		for ox := 0; ox < p.OutW; ox++ {
+			q := oy*p.OutW + ox
+			o := out[q*p.OutStride : q*p.OutStride+c]
+			iy0, ix0, dh, dw, kh0, kh1, kw0, kw1 := p.window(oy, ox)
+			n := 0
+			for kh := kh0; kh < kh1; kh++ {
+				row := (iy0 + kh*dh) * p.InW
+				for kw := kw0; kw < kw1; kw++ {
+					off := (row + ix0 + kw*dw) * c
+					x := in[off : off+c]
+					taps[n], offs[n] = unsafe.Pointer(&x[0]), off
+					n++
+				}
+			}
+			if n == 0 {
+				fillInt8(o, int8(min(max(0, p.ActMin), p.ActMax)))
+				continue
+			}
+			for c0 := 0; c0 < nb; c0 += q8AvgPoolChans {
+				m := min(q8AvgPoolChans, nb-c0)
+				q8SumTapsSIMD16(&taps[0], n, m, &sums[0])
+				oc := o[c0 : c0+m]
+				for j, v := range sums[:m] {
+					oc[j] = int8(min(max(p.avg(v, int32(n)), p.ActMin), p.ActMax))
+				}
+				for t := range taps[:n] {
+					taps[t] = unsafe.Add(taps[t], m)
+				}
+			}
+			for i := nb; i < c; i++ {
+				var v int32
+				for _, off := range offs[:n] {
+					v += int32(in[off+i])
+				}
+				o[i] = int8(min(max(p.avg(v, int32(n)), p.ActMin), p.ActMax))
+			}
+		}
+	}
+	return true
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// q8PoolCompare checks QPool2D.Max and QMean.Run on the selected path bit
+// q8PoolCompare checks QPool2D.Max, QPool2D.Avg and QMean.Run on the selected path bit
 // for bit against the Go bodies (run on the generic path): MobileNet /
 // ResNet windows (2×2 s2, 3×3 s2 pad 1) and random ones up to 5×5 (more
 // than 16 taps falls back to Go), channel counts with and without a tail,
@@ -55,6 +55,15 @@ func q8PoolCompare(t *testing.T) {
 		require.Equal(t, want.buf, got.buf, "Max %+v", *p)
 		require.Equal(t, x0, x.buf, "input changed")
 
+		p.FromU8 = it%4 == 0
+		want, got = q8OutBuf(n, p.C, p.OutStride), q8OutBuf(n, p.C, p.OutStride)
+		generic(func() { p.Avg(x.data(), want.data(), 0, p.OutH) })
+		for _, ch := range q8Chunks(r, p.OutH, max(1, p.OutH/2)) {
+			p.Avg(x.data(), got.data(), ch[0], ch[1])
+		}
+		require.Equal(t, want.buf, got.buf, "Avg %+v", *p)
+		require.Equal(t, x0, x.buf, "input changed")
+
 		// MEAN over the whole image, all three algorithms.
 		hw, c := p.InH*p.InW, p.C
 		c0 := r.IntN(c)
@@ -85,6 +94,7 @@ func TestQ8PoolSIMDAllocs(t *testing.T) {
 		PadB: 1, PadR: 1, OutStride: 40, ActMin: -128, ActMax: 127}
 	x, out := make([]int8, 81*40), make([]int8, 25*40)
 	require.Zero(t, testing.AllocsPerRun(10, func() { p.Max(x, out, 0, 5) }))
+	require.Zero(t, testing.AllocsPerRun(10, func() { p.Avg(x, out, 0, 5) }))
 	m := NewQMeanKeepDims(81, 40, 0.1, 0, 0.05, 1)
 	require.Zero(t, testing.AllocsPerRun(10, func() { m.Run(x, out, 0, 40) }))
 }
@@ -109,22 +119,31 @@ func TestQ8PoolGeneratedUpToDate(t *testing.T) {
 	}
 }
 
-// BenchmarkQ8Pool runs ResNet-50's 3×3 s2 max pool and MobileNet v2's
-// global average (MEAN 7×7×1280) on every supported path.
+// BenchmarkQ8Pool runs ResNet-50's 3×3 s2 max pool, an Inception-style
+// 3×3 s1 average pool (35×35×192) and MobileNet v2's global average (MEAN
+// 7×7×1280) on every supported path.
 func BenchmarkQ8Pool(b *testing.B) {
 	saved := Selected()
 	b.Cleanup(func() { Select(saved) })
 	r := q8Seeded(b, 5)
 	x := q8Rand(r, 112*112*64, -128, 127)
-	out := make([]int8, 56*56*64)
+	out := make([]int8, 35*35*192) // the largest output below
 	p := &QPool2D{InH: 112, InW: 112, C: 64, OutH: 56, OutW: 56, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1,
 		PadL: 1, PadB: 1, PadR: 1, OutStride: 64, ActMin: -128, ActMax: 127}
+	avg := &QPool2D{InH: 35, InW: 35, C: 192, OutH: 35, OutW: 35, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1,
+		PadL: 1, PadB: 1, PadR: 1, OutStride: 192, ActMin: -128, ActMax: 127}
 	m := NewQMeanFloat(49, 1280, 0.1, 3, 0.1, 3)
 	for _, path := range Supported() {
 		b.Run(path+"/maxpool3x3s2_112x112x64", func(b *testing.B) {
 			Select(path)
 			for b.Loop() {
 				p.Max(x, out, 0, 56)
+			}
+		})
+		b.Run(path+"/avgpool3x3s1_35x35x192", func(b *testing.B) {
+			Select(path)
+			for b.Loop() {
+				avg.Avg(x, out, 0, 35)
 			}
 		})
 		b.Run(path+"/mean_7x7x1280", func(b *testing.B) {
