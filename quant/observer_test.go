@@ -233,3 +233,57 @@ func TestHistogramGrid(t *testing.T) {
 		require.Equal(t, n, h.n)
 	}
 }
+
+// TestFiniteMinMax checks the branch-free extremes against the obvious
+// loop (skip NaN and ±Inf, Go's min and max, which order −0 below +0).
+func TestFiniteMinMax(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	r := rand.New(rand.NewPCG(3, 4))
+	long := gaussian(r, 1001, 3)
+	withInf := append(append([]float32(nil), long...), inf, -inf)
+	withNaN := append([]float32{nan}, long...)
+	for _, tc := range []struct {
+		name string
+		x    []float32
+	}{
+		{"empty", nil},
+		{"one", []float32{2.5}},
+		{"negative", []float32{-3, -1, -2, -7, -0.5}},
+		{"zeros +0 first", []float32{0, negZero, 0, 0, 0}},
+		{"zeros -0 first", []float32{negZero, 0, negZero}},
+		{"only -0", []float32{negZero, negZero, negZero, negZero, negZero}},
+		{"relu", relu(long)},
+		{"gaussian", long},
+		{"tail", long[:7]},
+		{"infinities", withInf},
+		{"nan", withNaN},
+		{"only non-finite", []float32{nan, inf, -inf, nan, nan}},
+		{"tiny", []float32{math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantLo, wantHi := float32(math.Inf(1)), float32(math.Inf(-1))
+			for _, v := range tc.x {
+				if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
+					wantLo, wantHi = min(wantLo, v), max(wantHi, v)
+				}
+			}
+			lo, hi, ok := finiteMinMax(tc.x)
+			require.Equal(t, wantLo <= wantHi, ok)
+			if !ok {
+				return
+			}
+			assert.Equal(t, math.Float32bits(wantLo), math.Float32bits(lo), "lo %v, want %v", lo, wantLo)
+			assert.Equal(t, math.Float32bits(wantHi), math.Float32bits(hi), "hi %v, want %v", hi, wantHi)
+		})
+	}
+}
+
+func BenchmarkMinMaxObserve(b *testing.B) {
+	x := relu(gaussian(rand.New(rand.NewPCG(1, 2)), 1<<20, 1))
+	o := NewMinMax()
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		o.Observe(x)
+	}
+}

@@ -56,6 +56,14 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	case err != nil:
 		return exitUsage
 	}
+	if cfg.cpuProfile != "" {
+		stop, err := startCPUProfile(cfg.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "quantize: %v\n", err)
+			return exitError
+		}
+		defer stop()
+	}
 	if err := quantize(cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "quantize: %v\n", err)
 		return exitError
@@ -67,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 type config struct {
 	model, out, calibDir, calibNpy, labels, reportJSON string
 	emitQDQ                                            string
+	cpuProfile                                         string // hidden --cpuprofile
 	calibCount, synthetic, threads, evalCount          int
 	method                                             string
 	perTensor, float                                   bool
@@ -92,7 +101,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
+		printDefaults(fs, stderr)
 	}
 	fs.StringVar(&c.model, "model", "", "float model: .onnx, .tflite or .eim file, or zoo:NAME")
 	fs.StringVar(&c.out, "o", "", "output `file` (.eim)")
@@ -109,6 +118,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.evalCount, "eval-count", 32, "run the report's float-vs-int8 evaluation on `N` of the calibration samples, spread evenly (0: all)")
 	fs.IntVar(&c.threads, "threads", 0, "calibration workers (0: one per CPU)")
 	c.img.register(fs)
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err

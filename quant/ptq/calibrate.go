@@ -12,22 +12,63 @@ import (
 
 // probe is a copy of a graph with extra values exposed as outputs, so a
 // run can read them.
+//
+// A value of rank ≥ 3 is exposed through a Transpose that moves the
+// channel axis last (NCHW → NHWC). The runtime keeps such activations
+// channels-last, so that transpose is a view of the bytes the kernels
+// wrote and reading the value costs nothing; exposing the value itself
+// would add a layout conversion (a full strided copy) per value and run.
+// Observers and error sums depend only on the values, not on their order,
+// and the float and int8 probes expose a value in the same order.
 type probe struct {
-	g     *ir.Graph
-	index map[string]int // value name → output index
+	g *ir.Graph
+	// index maps each graph output's name to its output index; exposed
+	// maps each exposed value's name to the output index holding its
+	// values (channels last for rank ≥ 3).
+	index, exposed map[string]int
 }
 
-// newProbe exposes names (in that order, after the graph's own outputs).
-func newProbe(g *ir.Graph, extra []*ir.ValueInfo) *probe {
-	p := &probe{g: g.Clone(), index: map[string]int{}}
+// probeSuffix names the channels-last view of an exposed value.
+const probeSuffix = "/ptq_nhwc"
+
+// newProbe exposes extra (in that order, after the graph's own outputs);
+// the values named in logical are exposed in their logical order.
+func newProbe(g *ir.Graph, extra []*ir.ValueInfo, logical map[string]bool) *probe {
+	p := &probe{g: g.Clone(), index: map[string]int{}, exposed: map[string]int{}}
+	if p.g.ValueInfo == nil {
+		p.g.ValueInfo = map[string]*ir.ValueInfo{}
+	}
 	for i, o := range p.g.Outputs {
 		p.index[o.Name] = i
 	}
 	for _, v := range extra {
-		if _, ok := p.index[v.Name]; ok {
+		if _, ok := p.exposed[v.Name]; ok {
 			continue
 		}
-		p.index[v.Name] = len(p.g.Outputs)
+		if r := len(v.Shape); r >= 3 && !logical[v.Name] {
+			perm := make([]int64, 0, r)
+			perm = append(perm, 0)
+			for d := 2; d < r; d++ {
+				perm = append(perm, int64(d))
+			}
+			perm = append(perm, 1)
+			vv := &ir.ValueInfo{Name: v.Name + probeSuffix, DType: v.DType, Quant: v.Quant, Shape: make([]int, r)}
+			for d, q := range perm {
+				vv.Shape[d] = v.Shape[q]
+			}
+			n := &ir.Node{Name: vv.Name, Op: "Transpose", Inputs: []string{v.Name}, Outputs: []string{vv.Name}}
+			n.SetInts("perm", perm...)
+			p.g.Nodes = append(p.g.Nodes, n)
+			p.g.ValueInfo[vv.Name] = vv
+			p.exposed[v.Name] = len(p.g.Outputs)
+			p.g.Outputs = append(p.g.Outputs, vv)
+			continue
+		}
+		if i, ok := p.index[v.Name]; ok {
+			p.exposed[v.Name] = i
+			continue
+		}
+		p.exposed[v.Name] = len(p.g.Outputs)
 		vv := *v
 		vv.Shape = append([]int(nil), v.Shape...)
 		p.g.Outputs = append(p.g.Outputs, &vv)
@@ -127,7 +168,7 @@ func inputSlices(m *runtime.Model) ([][]float32, error) {
 // exactly, so the result does not depend on the thread count.
 func calibrate(fg *ir.Graph, calib Calibrator, proto quant.Observer, opts *Options) (map[string]quant.Observer, error) {
 	inputs, values := floatValues(fg)
-	p := newProbe(fg, values)
+	p := newProbe(fg, values, nil)
 	threads := min(opts.threads(), calib.Len())
 	perWorker := make([]map[string]quant.Observer, threads)
 	err := runSamples(calib, opts, "calibrate", func(w int) (func(int) error, func(), error) {
@@ -170,7 +211,7 @@ func calibrate(fg *ir.Graph, calib Calibrator, proto quant.Observer, opts *Optio
 				return err
 			}
 			for _, v := range values {
-				obs[v.Name].Observe(m.Output(p.index[v.Name]))
+				obs[v.Name].Observe(m.Output(p.exposed[v.Name]))
 			}
 			return nil
 		}

@@ -20,8 +20,14 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 		inputIdx[in.Name] = k
 	}
 	var fvals, qvals []*ir.ValueInfo
+	// A quantised graph input is compared with the float input as the
+	// calibrator wrote it, in logical order; every other layer in the
+	// order the probes expose it in (the same for both).
+	logical := map[string]bool{}
 	for _, l := range rep.Layers {
-		if _, isInput := inputIdx[l.Value]; !isInput {
+		if _, isInput := inputIdx[l.Value]; isInput {
+			logical[l.int8] = true
+		} else {
 			vi := fg.ValueInfo[l.Value]
 			if vi == nil {
 				return fmt.Errorf("evaluate: no value info for %q", l.Value)
@@ -34,7 +40,7 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 		}
 		qvals = append(qvals, vi)
 	}
-	fp, qp := newProbe(fg, fvals), newProbe(qg, qvals)
+	fp, qp := newProbe(fg, fvals, nil), newProbe(qg, qvals, logical)
 	n, nl, no := calib.Len(), len(rep.Layers), len(fg.Outputs)
 	type sums struct{ sig, noise, cos, top1 float64 }
 	layer := make([][]sums, n)
@@ -83,9 +89,9 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 				if k, isInput := inputIdx[l.Value]; isInput {
 					ref = saved[k]
 				} else {
-					ref = fm.Output(fp.index[l.Value])
+					ref = fm.Output(fp.exposed[l.Value])
 				}
-				raw := qm.OutputBytes(qp.index[l.int8])
+				raw := qm.OutputBytes(qp.exposed[l.int8])
 				if len(raw) != len(ref) {
 					return fmt.Errorf("layer %q: int8 value has %d elements, float %d", l.Name, len(raw), len(ref))
 				}
