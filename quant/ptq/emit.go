@@ -430,7 +430,7 @@ func (e *emitter) emitInt8(n *ir.Node) error {
 			return err
 		}
 		w, b := linearWeights(e.fg, n)
-		wq, bq, err := quant.QuantizeWeights(w, b, e.quant[n.Input(0)].Scale[0], e.opts.PerTensor)
+		wq, bq, err := quant.QuantizeWeightsRange(w, b, e.quant[n.Input(0)].Scale[0], e.opts.PerTensor, e.opts.weightQMax())
 		if err != nil {
 			return fmt.Errorf("weights %q: %w", n.Input(1), err)
 		}

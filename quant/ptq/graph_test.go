@@ -3,6 +3,7 @@ package ptq
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -381,6 +382,64 @@ func TestQuantizePerTensor(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "per-tensor", qg.Metadata["quantization_weights"])
+}
+
+// TestQuantizeReduceRange: 7-bit weights, every Conv/Gemm weight in
+// [−63, 63] with each channel's largest |w| at 63 (scale = max|w|/63), the
+// activations' parameters unchanged (they come from calibration alone),
+// and the choice recorded in the metadata and the report.
+func TestQuantizeReduceRange(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		perTensor bool
+	}{{"per-channel", false}, {"per-tensor", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fg, full, _ := quantizeConvNet(t, Options{PerTensor: tc.perTensor})
+			_, qg, rep := quantizeConvNet(t, Options{PerTensor: tc.perTensor, ReduceRange: true})
+			assert.True(t, rep.ReduceRange)
+			assert.Equal(t, "true", qg.Metadata["quantization_reduce_range"])
+			assert.Equal(t, "[-63, 63]", qg.Metadata["quantization_weight_range"])
+			assert.NotContains(t, full.Metadata, "quantization_reduce_range")
+			var table strings.Builder
+			require.NoError(t, rep.WriteTable(&table))
+			assert.Contains(t, table.String(), "7-bit (reduce range) weights")
+			linear := 0
+			for _, n := range qg.Nodes {
+				if n.Op != "Conv" && n.Op != "Gemm" {
+					continue
+				}
+				linear++
+				wq := qg.Initializers[n.Inputs[1]]
+				fn := nodeByName(fg, n.Name)
+				require.NotNil(t, fn, n.Name)
+				w := fg.Initializers[fn.Inputs[1]]
+				require.NotNil(t, w, fn.Inputs[1])
+				per := len(wq.I8) / len(wq.Quant.Scale)
+				for k, s := range wq.Quant.Scale {
+					// max|w| over the scale's weights; a Gemm's weights
+					// may be stored transposed, so compare by group only
+					// where the layout is the same.
+					hi, m := 0, 0.0
+					for _, q := range wq.I8[k*per : (k+1)*per] {
+						hi = max(hi, int(q), -int(q))
+					}
+					if len(w.F32) == len(wq.I8) && (n.Op == "Conv" || tc.perTensor) {
+						for _, v := range w.F32[k*per : (k+1)*per] {
+							m = max(m, math.Abs(float64(v)))
+						}
+						assert.InDelta(t, m/63, s, m/63*1e-6, "%s scale %d", n.Name, k)
+					}
+					assert.Equal(t, 63, hi, "%s scale %d", n.Name, k)
+				}
+			}
+			assert.Positive(t, linear)
+			for name, v := range qg.ValueInfo {
+				if v.DType == ir.Int8 && full.ValueInfo[name] != nil {
+					assert.Equal(t, full.ValueInfo[name].Quant, v.Quant, "activation %q", name)
+				}
+			}
+		})
+	}
 }
 
 // TestQuantizeNoInt8 keeps everything float when the runtime has no int8

@@ -85,6 +85,14 @@ type Options struct {
 	// PerTensor quantises weights with one scale per tensor instead of
 	// one per output channel (for comparison; per channel is better).
 	PerTensor bool
+	// ReduceRange quantises Conv and Gemm weights to 7 bits, symmetric in
+	// [−63, 63] (quant.ReducedWeightQMax) instead of [−127, 127]: ONNX
+	// Runtime's "reduce_range". Use it when the model (its QDQ export)
+	// will also run on ONNX Runtime on x86-64 without VNNI, whose int8
+	// kernels add u8×s8 products in pairs into saturating int16 sums
+	// (VPMADDUBSW); with 7-bit weights no sum can saturate. It costs one
+	// bit of weight precision (about 6 dB of weight SQNR).
+	ReduceRange bool
 	// Threads is the number of calibration and evaluation workers, each
 	// running its own single-threaded model (≤ 0: one per CPU).
 	Threads int
@@ -114,6 +122,14 @@ func (o *Options) threads() int {
 		return o.Threads
 	}
 	return goruntime.NumCPU()
+}
+
+// weightQMax is the largest weight integer: 127, or 63 with ReduceRange.
+func (o *Options) weightQMax() int {
+	if o.ReduceRange {
+		return quant.ReducedWeightQMax
+	}
+	return quant.WeightQMax
 }
 
 func (o *Options) int8Ops() func(string) bool {
@@ -166,6 +182,7 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 	}
 	rep.Method = proto.Name()
 	rep.PerTensor = opts.PerTensor
+	rep.ReduceRange = opts.ReduceRange
 	rep.Samples = samples
 	qg.Metadata["quantization"] = "int8 post-training (edgeinfer quant/ptq)"
 	qg.Metadata["quantization_method"] = proto.Name()
@@ -173,6 +190,10 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 		qg.Metadata["quantization_weights"] = "per-tensor"
 	} else {
 		qg.Metadata["quantization_weights"] = "per-channel"
+	}
+	if opts.ReduceRange {
+		qg.Metadata["quantization_reduce_range"] = "true"
+		qg.Metadata["quantization_weight_range"] = fmt.Sprintf("[-%d, %d]", opts.weightQMax(), opts.weightQMax())
 	}
 	qg.Metadata["calibration_samples"] = fmt.Sprint(samples)
 	if calib != nil && !opts.SkipEval {
