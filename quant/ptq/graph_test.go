@@ -509,16 +509,42 @@ func TestEvalSamples(t *testing.T) {
 	all, repAll, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 16, repAll.EvalSamples)
-	seen = nil
-	sub, rep, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1, EvalSamples: 4})
+	// The reference: the same model evaluated on samples 0, 4, 8, 12 only.
+	ranges, err := CalibrateRanges(b.g, samples, Options{}, quant.MethodMinMax)
 	require.NoError(t, err)
-	require.True(t, rep.Evaluated)
-	assert.Equal(t, 4, rep.EvalSamples)
-	assert.Equal(t, 16, rep.Samples)
-	// 16 calibration reads, then the evaluation's 4: samples 0, 4, 8, 12.
-	require.Len(t, seen, 20)
-	assert.Equal(t, []int{0, 4, 8, 12}, seen[16:])
-	for name, ta := range all.Initializers {
-		assert.Equal(t, ta, sub.Initializers[name], "initializer %q", name)
+	_, want, err := Quantize(b.g, Samples{samples[0], samples[4], samples[8], samples[12]}, Options{Int8Ops: allInt8, Threads: 1, Ranges: ranges[0]})
+	require.NoError(t, err)
+	defer func(n int) { maxCachedSamples = n }(maxCachedSamples)
+	for _, tc := range []struct {
+		name  string
+		cache int
+		reads []int // after the 16 calibration reads
+	}{
+		{"cached", maxCachedSamples, []int{}},
+		{"no room to cache", 4 * 3 * 64 * 3, []int{0, 4, 8, 12}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			maxCachedSamples = tc.cache
+			seen = nil
+			sub, rep, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1, EvalSamples: 4})
+			require.NoError(t, err)
+			require.True(t, rep.Evaluated)
+			assert.Equal(t, 4, rep.EvalSamples)
+			assert.Equal(t, 16, rep.Samples)
+			// 16 calibration reads; the evaluation's samples 0, 4, 8, 12
+			// come from the cache, or are read again.
+			require.Len(t, seen, 16+len(tc.reads))
+			assert.Equal(t, tc.reads, seen[16:])
+			for name, ta := range all.Initializers {
+				assert.Equal(t, ta, sub.Initializers[name], "initializer %q", name)
+			}
+			require.Len(t, rep.Layers, len(want.Layers))
+			for j, l := range rep.Layers {
+				assert.Equal(t, *want.Layers[j].SQNR, *l.SQNR, "layer %s", l.Name)
+			}
+			require.Len(t, rep.Outputs, len(want.Outputs))
+			assert.Equal(t, want.Outputs[0].SQNR, rep.Outputs[0].SQNR)
+			assert.Equal(t, want.Outputs[0].Cosine, rep.Outputs[0].Cosine)
+		})
 	}
 }

@@ -117,6 +117,19 @@ type Options struct {
 	Progress func(stage string, done, total int)
 }
 
+// evalIndices lists the calibration samples the evaluation runs: all n,
+// or k of them spread evenly (Options.EvalSamples).
+func evalIndices(k, n int) []int {
+	if k <= 0 || k >= n {
+		k = n
+	}
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i * n / k
+	}
+	return idx
+}
+
 func (o *Options) threads() int {
 	if o.Threads > 0 {
 		return o.Threads
@@ -160,13 +173,26 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 	}
 	ranges := map[string][2]float32{}
 	samples := 0
+	var floats *modelPool // the calibration's float models, reused by the evaluation
+	var cache *sampleCache
 	if calib != nil {
 		if samples = calib.Len(); samples == 0 {
 			return nil, nil, errors.New("no calibration samples")
 		}
-		obs, err := calibrate(fg, calib, proto, &opts)
+		floats = newModelPool(calibrationProbe(fg))
+		defer floats.close()
+		calibSet := calib
+		if !opts.SkipEval {
+			// The evaluation reads its samples again: keep them.
+			cache = newSampleCache(calib, evalIndices(opts.EvalSamples, samples), fg)
+			calibSet = cache
+		}
+		obs, err := calibrate(fg, calibSet, proto, &opts, floats)
 		if err != nil {
 			return nil, nil, err
+		}
+		if opts.SkipEval {
+			floats.close() // not needed any more
 		}
 		for name, o := range obs {
 			lo, hi := o.Range()
@@ -197,11 +223,7 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 	}
 	qg.Metadata["calibration_samples"] = fmt.Sprint(samples)
 	if calib != nil && !opts.SkipEval {
-		eval := calib
-		if k, n := opts.EvalSamples, calib.Len(); k > 0 && k < n {
-			eval = CalibratorFunc(k, func(i int, in [][]float32) error { return calib.Sample(i*n/k, in) })
-		}
-		if err := evaluate(fg, qg, eval, rep, &opts); err != nil {
+		if err := evaluate(fg, qg, cache.evalSet(), rep, &opts, floats); err != nil {
 			return nil, nil, err
 		}
 	}
