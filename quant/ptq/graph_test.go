@@ -548,3 +548,26 @@ func TestEvalSamples(t *testing.T) {
 		})
 	}
 }
+
+// TestWeightSQNR: the report's weight SQNR equals quant.SQNR of the
+// weights against quant.Dequantize of their int8 version, exactly.
+func TestWeightSQNR(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	w := &ir.Tensor{DType: ir.Float32, Shape: []int{6, 3, 3, 3}, F32: make([]float32, 6*27)}
+	for i := range w.F32 {
+		w.F32[i] = float32(r.NormFloat64() * float64(1+i/27))
+	}
+	for _, tc := range []struct {
+		name      string
+		perTensor bool
+		qmax      int
+	}{{"per-channel", false, quant.WeightQMax}, {"per-tensor", true, quant.WeightQMax}, {"reduce-range", false, quant.ReducedWeightQMax}} {
+		t.Run(tc.name, func(t *testing.T) {
+			wq, _, err := quant.QuantizeWeightsRange(w, nil, 0.01, tc.perTensor, tc.qmax)
+			require.NoError(t, err)
+			deq, err := quant.Dequantize(wq)
+			require.NoError(t, err)
+			assert.Equal(t, quant.SQNR(w.F32, deq.F32), weightSQNR(w.F32, wq))
+		})
+	}
+}
