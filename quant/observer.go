@@ -109,8 +109,15 @@ func keyFloat(k int32) float32 {
 // branches and only walks x again, skipping NaNs and infinities, when the
 // extremes show there are some.
 func finiteMinMax(x []float32) (lo, hi float32, ok bool) {
+	lo, hi, ok, _ = scanMinMax(x)
+	return lo, hi, ok
+}
+
+// scanMinMax is finiteMinMax that also reports whether every value of x
+// is finite.
+func scanMinMax(x []float32) (lo, hi float32, ok, allFinite bool) {
 	if len(x) == 0 {
-		return 0, 0, false
+		return 0, 0, false, true
 	}
 	k := orderKey(x[0])
 	lo0, lo1, lo2, lo3 := k, k, k, k
@@ -129,7 +136,7 @@ func finiteMinMax(x []float32) (lo, hi float32, ok bool) {
 	}
 	kl, kh := min(lo0, lo1, lo2, lo3), max(hi0, hi1, hi2, hi3)
 	if kl > negInfKey && kh < posInfKey {
-		return keyFloat(kl), keyFloat(kh), true
+		return keyFloat(kl), keyFloat(kh), true, true
 	}
 	// Some value is not finite: the slow walk.
 	lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
@@ -140,7 +147,7 @@ func finiteMinMax(x []float32) (lo, hi float32, ok bool) {
 		lo = min(lo, v)
 		hi = max(hi, v)
 	}
-	return lo, hi, lo <= hi
+	return lo, hi, lo <= hi, false
 }
 
 var (
