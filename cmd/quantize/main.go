@@ -111,7 +111,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.synthetic, "synthetic", 0, "calibrate on `N` deterministic random images (for zoo models, no files needed)")
 	fs.StringVar(&c.method, "method", "minmax", "activation range `method`: minmax, percentile, percentile(P), mse or entropy")
 	fs.BoolVar(&c.perTensor, "per-tensor", false, "one weight scale per tensor instead of per output channel (for comparison)")
-	fs.BoolVar(&c.reduceRange, "reduce-range", false, "7-bit weights in [-63, 63] (ONNX Runtime's reduce_range): use it when the model, or its --emit-qdq export, will also run on ONNX Runtime on x86-64 without VNNI, whose int8 kernels can saturate with full-range weights")
+	fs.BoolVar(&c.reduceRange, "reduce-range", false, "7-bit weights in [-63, 63] (ONNX Runtime's reduce_range): use it when the model, or its --emit-qdq export, will also run on ONNX Runtime on x86-64 without VNNI, whose int8 kernels can saturate with full-range weights; it can cost accuracy")
 	fs.StringVar(&c.labels, "labels", "", "class labels `file`, one per line, stored in the model")
 	fs.BoolVar(&c.float, "float", false, "write the optimised float model instead (no calibration)")
 	fs.StringVar(&c.reportJSON, "report-json", "", "also write the report as JSON to `file`")

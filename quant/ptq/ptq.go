@@ -91,7 +91,9 @@ type Options struct {
 	// will also run on ONNX Runtime on x86-64 without VNNI, whose int8
 	// kernels add u8×s8 products in pairs into saturating int16 sums
 	// (VPMADDUBSW); with 7-bit weights no sum can saturate. It costs one
-	// bit of weight precision (about 6 dB of weight SQNR).
+	// bit of weight precision (6 dB of weight SQNR) and can cost accuracy:
+	// 7–8 points of ImageNet top-1 on a Keras MobileNet v2
+	// (docs/quantization.md).
 	ReduceRange bool
 	// Threads is the number of calibration and evaluation workers, each
 	// running its own single-threaded model (≤ 0: one per CPU).
