@@ -58,25 +58,24 @@ func minExp(lo, hi float64, n int, floor int) int {
 
 // add counts the finite values of x.
 func (h *histogram) add(x []float32) {
-	bmin, bmax := math.Inf(1), math.Inf(-1)
-	var n, zeros float64
-	for _, v := range x {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			continue
-		}
-		bmin = min(bmin, f)
-		bmax = max(bmax, f)
-		n++
-		if v == 0 {
-			zeros++
-		}
-	}
-	if n == 0 {
+	lo, hi, ok, allFinite := scanMinMax(x)
+	if !ok {
 		return
 	}
+	bmin, bmax := float64(lo), float64(hi)
+	n := float64(len(x))
+	if !allFinite {
+		n = 0
+		for _, v := range x {
+			if v == v && !math.IsInf(float64(v), 0) {
+				n++
+			}
+		}
+	}
+	if bmin == bmax && bmin == 0 {
+		h.zeros += n // otherwise zeros are counted while binning
+	}
 	h.n += n
-	h.zeros += zeros
 	h.min, h.max = min(h.min, bmin), max(h.max, bmax)
 	if h.count == nil {
 		if h.min == h.max {
@@ -93,12 +92,36 @@ func (h *histogram) add(x []float32) {
 		h.cover(h.min, h.max)
 	}
 	inv := math.Ldexp(1, -h.exp)
-	for _, v := range x {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			continue
+	zeros := 0
+	if allFinite {
+		count, off := h.count, h.off
+		for _, v := range x {
+			if v == 0 {
+				zeros++
+			}
+			// floor(v·inv); v·inv is exact (inv is a power of two) and
+			// lies in the bins' range.
+			g := float64(v) * inv
+			k := int64(g)
+			if float64(k) > g {
+				k--
+			}
+			count[k-off]++
 		}
-		h.count[int64(math.Floor(f*inv))-h.off]++
+	} else {
+		for _, v := range x {
+			f := float64(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				continue
+			}
+			if v == 0 {
+				zeros++
+			}
+			h.count[int64(math.Floor(f*inv))-h.off]++
+		}
+	}
+	if bmin != bmax {
+		h.zeros += float64(zeros)
 	}
 }
 

@@ -82,7 +82,64 @@ func NewMinMax() *MinMax { return &MinMax{} }
 
 // Observe implements Observer.
 func (o *MinMax) Observe(x []float32) {
-	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+	lo, hi, ok := finiteMinMax(x)
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	o.add(lo, hi)
+	o.mu.Unlock()
+}
+
+// orderKey maps float32 bits to an int32 whose order is the floats' total
+// order: −NaN < −Inf < … < −0 < +0 < … < +Inf < +NaN.
+func orderKey(v float32) int32 {
+	b := int32(math.Float32bits(v))
+	return b ^ int32(uint32(b>>31)>>1)
+}
+
+// keyFloat inverts orderKey.
+func keyFloat(k int32) float32 {
+	return math.Float32frombits(uint32(k ^ int32(uint32(k>>31)>>1)))
+}
+
+// finiteMinMax returns the smallest and largest finite value of x (ok is
+// false when there is none), as min and max over the finite values would:
+// −0 counts as below +0. It compares the values' order keys without
+// branches and only walks x again, skipping NaNs and infinities, when the
+// extremes show there are some.
+func finiteMinMax(x []float32) (lo, hi float32, ok bool) {
+	lo, hi, ok, _ = scanMinMax(x)
+	return lo, hi, ok
+}
+
+// scanMinMax is finiteMinMax that also reports whether every value of x
+// is finite.
+func scanMinMax(x []float32) (lo, hi float32, ok, allFinite bool) {
+	if len(x) == 0 {
+		return 0, 0, false, true
+	}
+	k := orderKey(x[0])
+	lo0, lo1, lo2, lo3 := k, k, k, k
+	hi0, hi1, hi2, hi3 := k, k, k, k
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		k0, k1, k2, k3 := orderKey(x[i]), orderKey(x[i+1]), orderKey(x[i+2]), orderKey(x[i+3])
+		lo0, hi0 = min(lo0, k0), max(hi0, k0)
+		lo1, hi1 = min(lo1, k1), max(hi1, k1)
+		lo2, hi2 = min(lo2, k2), max(hi2, k2)
+		lo3, hi3 = min(lo3, k3), max(hi3, k3)
+	}
+	for ; i < len(x); i++ {
+		k := orderKey(x[i])
+		lo0, hi0 = min(lo0, k), max(hi0, k)
+	}
+	kl, kh := min(lo0, lo1, lo2, lo3), max(hi0, hi1, hi2, hi3)
+	if kl > negInfKey && kh < posInfKey {
+		return keyFloat(kl), keyFloat(kh), true, true
+	}
+	// Some value is not finite: the slow walk.
+	lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, v := range x {
 		if v != v || math.IsInf(float64(v), 0) {
 			continue
@@ -90,13 +147,13 @@ func (o *MinMax) Observe(x []float32) {
 		lo = min(lo, v)
 		hi = max(hi, v)
 	}
-	if lo > hi {
-		return
-	}
-	o.mu.Lock()
-	o.add(lo, hi)
-	o.mu.Unlock()
+	return lo, hi, lo <= hi, false
 }
+
+var (
+	negInfKey = orderKey(float32(math.Inf(-1)))
+	posInfKey = orderKey(float32(math.Inf(1)))
+)
 
 func (o *MinMax) add(lo, hi float32) {
 	if !o.seen {

@@ -233,3 +233,144 @@ func TestHistogramGrid(t *testing.T) {
 		require.Equal(t, n, h.n)
 	}
 }
+
+// TestFiniteMinMax checks the branch-free extremes against the obvious
+// loop (skip NaN and ±Inf, Go's min and max, which order −0 below +0).
+func TestFiniteMinMax(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	r := rand.New(rand.NewPCG(3, 4))
+	long := gaussian(r, 1001, 3)
+	withInf := append(append([]float32(nil), long...), inf, -inf)
+	withNaN := append([]float32{nan}, long...)
+	for _, tc := range []struct {
+		name string
+		x    []float32
+	}{
+		{"empty", nil},
+		{"one", []float32{2.5}},
+		{"negative", []float32{-3, -1, -2, -7, -0.5}},
+		{"zeros +0 first", []float32{0, negZero, 0, 0, 0}},
+		{"zeros -0 first", []float32{negZero, 0, negZero}},
+		{"only -0", []float32{negZero, negZero, negZero, negZero, negZero}},
+		{"relu", relu(long)},
+		{"gaussian", long},
+		{"tail", long[:7]},
+		{"infinities", withInf},
+		{"nan", withNaN},
+		{"only non-finite", []float32{nan, inf, -inf, nan, nan}},
+		{"tiny", []float32{math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantLo, wantHi := float32(math.Inf(1)), float32(math.Inf(-1))
+			for _, v := range tc.x {
+				if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
+					wantLo, wantHi = min(wantLo, v), max(wantHi, v)
+				}
+			}
+			lo, hi, ok := finiteMinMax(tc.x)
+			require.Equal(t, wantLo <= wantHi, ok)
+			if !ok {
+				return
+			}
+			assert.Equal(t, math.Float32bits(wantLo), math.Float32bits(lo), "lo %v, want %v", lo, wantLo)
+			assert.Equal(t, math.Float32bits(wantHi), math.Float32bits(hi), "hi %v, want %v", hi, wantHi)
+		})
+	}
+}
+
+func BenchmarkMinMaxObserve(b *testing.B) {
+	x := relu(gaussian(rand.New(rand.NewPCG(1, 2)), 1<<20, 1))
+	o := NewMinMax()
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		o.Observe(x)
+	}
+}
+
+func BenchmarkHistogramObserve(b *testing.B) {
+	x := relu(gaussian(rand.New(rand.NewPCG(1, 2)), 1<<20, 1))
+	o := NewPercentile(0)
+	o.Observe(x)
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		o.Observe(x)
+	}
+}
+
+// refHistAdd is the straightforward histogram.add: one pass for the
+// extremes, counts and zeros, one for the bins with math.Floor.
+func refHistAdd(h *histogram, x []float32) {
+	bmin, bmax := math.Inf(1), math.Inf(-1)
+	var n, zeros float64
+	for _, v := range x {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		bmin, bmax = min(bmin, f), max(bmax, f)
+		n++
+		if v == 0 {
+			zeros++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	h.n += n
+	h.zeros += zeros
+	h.min, h.max = min(h.min, bmin), max(h.max, bmax)
+	if h.count == nil {
+		if h.min == h.max {
+			h.pending += n
+			h.pendingVal = bmin
+			return
+		}
+		h.start()
+		if bmin == bmax {
+			h.addPoint(bmin, n)
+			return
+		}
+	} else {
+		h.cover(h.min, h.max)
+	}
+	inv := math.Ldexp(1, -h.exp)
+	for _, v := range x {
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		h.count[int64(math.Floor(f*inv))-h.off]++
+	}
+}
+
+// TestHistogramAdd checks the histogram's one-scan binning against
+// refHistAdd on batch sequences with NaNs, infinities, signed zeros,
+// constant batches, negative and tiny values.
+func TestHistogramAdd(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	for _, tc := range []struct {
+		name    string
+		batches [][]float32
+	}{
+		{"gaussian", [][]float32{gaussian(r, 5000, 1), gaussian(r, 3000, 10), gaussian(r, 10, 0.01)}},
+		{"relu", [][]float32{relu(gaussian(r, 4000, 2)), relu(gaussian(r, 4000, 7))}},
+		{"constant first", [][]float32{{3, 3, 3}, {3}, gaussian(r, 100, 1), {0, 0, negZero}}},
+		{"zeros then data", [][]float32{{0, negZero, 0}, relu(gaussian(r, 999, 1))}},
+		{"non-finite", [][]float32{{nan, inf, -inf}, append(gaussian(r, 500, 1), nan, 0, inf), {nan}, {-inf, 2, 2}}},
+		{"negative", [][]float32{{-5, -4, -1e-3}, gaussian(r, 100, 100)}},
+		{"tiny", [][]float32{{1e-40, -1e-41, 0}, {math.SmallestNonzeroFloat32, 2e-45}}},
+		{"huge", [][]float32{{-math.MaxFloat32, math.MaxFloat32, 1}, gaussian(r, 100, 1e30)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, want := newHistogram(DefaultBins), newHistogram(DefaultBins)
+			for i, b := range tc.batches {
+				got.add(b)
+				refHistAdd(&want, b)
+				require.Equal(t, want, got, "after batch %d", i)
+			}
+		})
+	}
+}

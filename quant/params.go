@@ -9,10 +9,15 @@ import (
 
 // Int8 limits: activations use the full range, weights the symmetric
 // (narrow) range [−127, 127] as in TFLite's int8 specification.
+// ReducedWeightQMax is the 7-bit weight range [−63, 63] ("reduce range"):
+// with it no pair of u8 activation × s8 weight products can overflow the
+// int16 sums of x86's VPMADDUBSW (2·255·63 = 32130 < 32767), which ONNX
+// Runtime's int8 kernels use on x86-64 CPUs without VNNI.
 const (
-	QMin       = -128
-	QMax       = 127
-	WeightQMax = 127
+	QMin              = -128
+	QMax              = 127
+	WeightQMax        = 127
+	ReducedWeightQMax = 63
 )
 
 // ActivationParams returns TFLite's asymmetric int8 parameters for the real
@@ -69,6 +74,8 @@ const biasLimit = 1 << 30
 // half away from zero. perTensor uses one scale for the whole tensor
 // instead of one per output channel.
 //
+// It is QuantizeWeightsRange with qmax = WeightQMax.
+//
 // b is the layer's float bias (nil when absent) and inScale the scale of
 // the layer's input activation. The bias becomes int32 with
 // scale inScale·scale[c] and zero point 0: bq[c] = round(b[c] /
@@ -76,6 +83,16 @@ const biasLimit = 1 << 30
 // smallest scale of the other channels (its bias stays precise), and a
 // scale is raised where the bias would not fit in ±2^30.
 func QuantizeWeights(w, b *ir.Tensor, inScale float32, perTensor bool) (wq, bq *ir.Tensor, err error) {
+	return QuantizeWeightsRange(w, b, inScale, perTensor, WeightQMax)
+}
+
+// QuantizeWeightsRange is QuantizeWeights with the weights in [−qmax,
+// qmax] (1 ≤ qmax ≤ 127): scale[c] = max|w[c]|/qmax. ReducedWeightQMax
+// gives ONNX Runtime's 7-bit "reduce range" weights.
+func QuantizeWeightsRange(w, b *ir.Tensor, inScale float32, perTensor bool, qmax int) (wq, bq *ir.Tensor, err error) {
+	if qmax < 1 || qmax > WeightQMax {
+		return nil, nil, fmt.Errorf("weight range ±%d: want 1 … %d", qmax, WeightQMax)
+	}
 	if w == nil || w.DType != ir.Float32 || len(w.Shape) < 2 || len(w.F32) != ir.NumElements(w.Shape) {
 		return nil, nil, fmt.Errorf("weights must be a float32 tensor of rank ≥ 2")
 	}
@@ -107,7 +124,7 @@ func QuantizeWeights(w, b *ir.Tensor, inScale float32, perTensor bool) (wq, bq *
 			}
 		}
 		k := min(c, nsc-1)
-		scale[k] = max(scale[k], m/WeightQMax)
+		scale[k] = max(scale[k], m/float64(qmax))
 	}
 	smallest := math.Inf(1)
 	for _, s := range scale {
@@ -116,7 +133,7 @@ func QuantizeWeights(w, b *ir.Tensor, inScale float32, perTensor bool) (wq, bq *
 		}
 	}
 	if math.IsInf(smallest, 1) {
-		smallest = 1.0 / WeightQMax
+		smallest = 1.0 / float64(qmax)
 	}
 	for k, s := range scale {
 		if s == 0 {
@@ -145,7 +162,7 @@ func QuantizeWeights(w, b *ir.Tensor, inScale float32, perTensor bool) (wq, bq *
 		s := float64(scale32[min(c, nsc-1)])
 		for i := c * per; i < (c+1)*per; i++ {
 			q := math.Round(float64(w.F32[i]) / s)
-			wq.I8[i] = int8(min(max(q, -WeightQMax), WeightQMax))
+			wq.I8[i] = int8(min(max(q, -float64(qmax)), float64(qmax)))
 		}
 	}
 	if bias != nil {

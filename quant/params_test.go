@@ -120,6 +120,76 @@ func TestQuantizeWeightsErrors(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// TestQuantizeWeightsRange checks the weight range against the definition:
+// scale[c] = max|w[c]|/qmax, every integer within ±qmax with the channel's
+// maximum at qmax exactly, each weight within half a step of its real
+// value, and the int16 pair sums of x86's VPMADDUBSW (u8 activation × s8
+// weight, two products) in range for the 7-bit weights.
+func TestQuantizeWeightsRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	w := &ir.Tensor{DType: ir.Float32, Shape: []int{3, 40}, F32: make([]float32, 120)}
+	peaks := []float64{0.9, 0.031, 12}
+	for c, m := range peaks {
+		for i := 0; i < 40; i++ {
+			w.F32[c*40+i] = float32((r.Float64()*2 - 1) * m)
+		}
+		w.F32[c*40+7] = float32(-m) // the channel's max|w|, negative
+	}
+	b := &ir.Tensor{DType: ir.Float32, Shape: []int{3}, F32: []float32{0.1, -0.2, 0.3}}
+	for _, tc := range []struct {
+		name      string
+		qmax      int
+		perTensor bool
+		minSQNR   float64
+	}{
+		{"8-bit", WeightQMax, false, 40},
+		{"7-bit", ReducedWeightQMax, false, 34},
+		{"7-bit per tensor", ReducedWeightQMax, true, 0},
+		{"2 levels", 1, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wq, bq, err := QuantizeWeightsRange(w, b, 0.05, tc.perTensor, tc.qmax)
+			require.NoError(t, err)
+			for c := range peaks {
+				k, m := c, peaks[c]
+				if tc.perTensor {
+					k, m = 0, 12
+				}
+				s := float64(wq.Quant.Scale[k])
+				assert.InDelta(t, m/float64(tc.qmax), s, s*1e-6, "channel %d", c)
+				if !tc.perTensor || c == 2 {
+					assert.Equal(t, int8(-tc.qmax), wq.I8[c*40+7], "channel %d's max", c)
+				}
+				for i := c * 40; i < (c+1)*40; i++ {
+					q := int(wq.I8[i])
+					assert.LessOrEqual(t, max(q, -q), tc.qmax, "weight %d", i)
+					assert.LessOrEqual(t, math.Abs(float64(q)*s-float64(w.F32[i])), s/2*1.0001, "weight %d", i)
+				}
+				assert.InDelta(t, 0.05*s, float64(bq.Quant.Scale[k]), 0.05*s*1e-6)
+			}
+			if tc.qmax <= ReducedWeightQMax {
+				for i := 0; i+1 < len(wq.I8); i++ {
+					pair := 255*int(wq.I8[i]) + 255*int(wq.I8[i+1])
+					assert.LessOrEqual(t, max(pair, -pair), math.MaxInt16)
+				}
+			}
+			deq, err := Dequantize(wq)
+			require.NoError(t, err)
+			assert.Greater(t, SQNR(w.F32, deq.F32), tc.minSQNR)
+		})
+	}
+	for _, q := range []int{0, -1, 128} {
+		_, _, err := QuantizeWeightsRange(w, nil, 1, false, q)
+		assert.Error(t, err, "qmax %d", q)
+	}
+	// QuantizeWeights is the 8-bit range.
+	a, _, err := QuantizeWeights(w, nil, 1, false)
+	require.NoError(t, err)
+	c, _, err := QuantizeWeightsRange(w, nil, 1, false, WeightQMax)
+	require.NoError(t, err)
+	assert.Equal(t, a, c)
+}
+
 func TestSQNR(t *testing.T) {
 	assert.Equal(t, float64(MaxSQNR), SQNR([]float32{1, 2}, []float32{1, 2}))
 	assert.InDelta(t, 20, SQNR([]float32{10}, []float32{9}), 1e-9)

@@ -56,6 +56,14 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	case err != nil:
 		return exitUsage
 	}
+	if cfg.cpuProfile != "" {
+		stop, err := startCPUProfile(cfg.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "quantize: %v\n", err)
+			return exitError
+		}
+		defer stop()
+	}
 	if err := quantize(cfg, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "quantize: %v\n", err)
 		return exitError
@@ -67,9 +75,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 type config struct {
 	model, out, calibDir, calibNpy, labels, reportJSON string
 	emitQDQ                                            string
+	cpuProfile                                         string // hidden --cpuprofile
 	calibCount, synthetic, threads, evalCount          int
 	method                                             string
-	perTensor, float                                   bool
+	perTensor, float, reduceRange                      bool
 	img                                                imageFlags
 }
 
@@ -92,7 +101,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
+		printDefaults(fs, stderr)
 	}
 	fs.StringVar(&c.model, "model", "", "float model: .onnx, .tflite or .eim file, or zoo:NAME")
 	fs.StringVar(&c.out, "o", "", "output `file` (.eim)")
@@ -102,6 +111,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.synthetic, "synthetic", 0, "calibrate on `N` deterministic random images (for zoo models, no files needed)")
 	fs.StringVar(&c.method, "method", "minmax", "activation range `method`: minmax, percentile, percentile(P), mse or entropy")
 	fs.BoolVar(&c.perTensor, "per-tensor", false, "one weight scale per tensor instead of per output channel (for comparison)")
+	fs.BoolVar(&c.reduceRange, "reduce-range", false, "7-bit weights in [-63, 63] (ONNX Runtime's reduce_range): use it when the model, or its --emit-qdq export, will also run on ONNX Runtime on x86-64 without VNNI, whose int8 kernels can saturate with full-range weights; it can cost accuracy")
 	fs.StringVar(&c.labels, "labels", "", "class labels `file`, one per line, stored in the model")
 	fs.BoolVar(&c.float, "float", false, "write the optimised float model instead (no calibration)")
 	fs.StringVar(&c.reportJSON, "report-json", "", "also write the report as JSON to `file`")
@@ -109,6 +119,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.evalCount, "eval-count", 32, "run the report's float-vs-int8 evaluation on `N` of the calibration samples, spread evenly (0: all)")
 	fs.IntVar(&c.threads, "threads", 0, "calibration workers (0: one per CPU)")
 	c.img.register(fs)
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err

@@ -54,6 +54,27 @@ func TestUsage(t *testing.T) {
 		assert.Equal(t, tc.code, code, "%v: %s", tc.args, stderr)
 		assert.Contains(t, stdout+stderr, tc.msg, "%v", tc.args)
 	}
+	// -h lists --reduce-range but not the hidden --cpuprofile, and keeps
+	// showing defaults, not values given before it.
+	_, _, help := runCmd("--method", "mse", "-h")
+	assert.Contains(t, help, "-reduce-range")
+	assert.NotContains(t, help, "cpuprofile")
+	assert.Contains(t, help, `(default "minmax")`)
+}
+
+// TestCPUProfile: the hidden --cpuprofile flag writes a profile.
+func TestCPUProfile(t *testing.T) {
+	needInt8(t)
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "cpu.prof")
+	code, _, stderr := runCmd("--model", "zoo:lenet5", "--synthetic", "2", "-o", filepath.Join(dir, "m.eim"), "--cpuprofile", prof)
+	require.Equal(t, exitOK, code, stderr)
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	assert.Positive(t, st.Size())
+	code, _, stderr = runCmd("--model", "zoo:lenet5", "--synthetic", "2", "-o", filepath.Join(dir, "m.eim"), "--cpuprofile", filepath.Join(dir, "no", "cpu.prof"))
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, stderr, "--cpuprofile")
 }
 
 // TestFloat writes the optimised float model; it runs like the original.

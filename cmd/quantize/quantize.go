@@ -386,7 +386,7 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 		return err
 	}
 	prog := newProgress(stderr)
-	opts := ptq.Options{Method: quant.Method(c.method), PerTensor: c.perTensor, Threads: c.threads, EvalSamples: c.evalCount, Progress: prog.update}
+	opts := ptq.Options{Method: quant.Method(c.method), PerTensor: c.perTensor, ReduceRange: c.reduceRange, Threads: c.threads, EvalSamples: c.evalCount, Progress: prog.update}
 	qg, rep, err := ptq.Quantize(l.g, calib, opts)
 	prog.finish()
 	if err != nil {
@@ -398,6 +398,9 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 	}
 	meta["precision"] = "int8"
 	meta["quantization_method"] = rep.Method
+	if c.reduceRange {
+		meta["quantization_reduce_range"] = "true"
+	}
 	meta["calibration"] = strings.Join(calib.desc, ", ")
 	meta["calibration_samples"] = fmt.Sprint(rep.Samples)
 	if len(rep.Outputs) > 0 {

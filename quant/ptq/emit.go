@@ -430,15 +430,11 @@ func (e *emitter) emitInt8(n *ir.Node) error {
 			return err
 		}
 		w, b := linearWeights(e.fg, n)
-		wq, bq, err := quant.QuantizeWeights(w, b, e.quant[n.Input(0)].Scale[0], e.opts.PerTensor)
+		wq, bq, err := quant.QuantizeWeightsRange(w, b, e.quant[n.Input(0)].Scale[0], e.opts.PerTensor, e.opts.weightQMax())
 		if err != nil {
 			return fmt.Errorf("weights %q: %w", n.Input(1), err)
 		}
-		deq, err := quant.Dequantize(wq)
-		if err != nil {
-			return err
-		}
-		s := quant.SQNR(w.F32, deq.F32)
+		s := weightSQNR(w.F32, wq)
 		wSQNR = &s
 		q.Inputs = []string{x, e.addInit(n.Input(1)+"/int8", wq)}
 		if bq != nil {
@@ -613,4 +609,23 @@ func linearWeights(g *ir.Graph, n *ir.Node) (w, b *ir.Tensor) {
 		}
 	}
 	return w, b
+}
+
+// weightSQNR is quant.SQNR(w, quant.Dequantize(wq)) for weights from
+// quant.QuantizeWeightsRange (zero points 0, one scale per tensor or per
+// channel along axis 0), without the dequantised copy.
+func weightSQNR(w []float32, wq *ir.Tensor) float64 {
+	scales := wq.Quant.Scale
+	per := len(wq.I8) / len(scales)
+	var sig, noise float64
+	for k, sc := range scales {
+		ref := w[k*per : (k+1)*per]
+		for i, q := range wq.I8[k*per : (k+1)*per] {
+			r := float64(ref[i])
+			d := r - float64(sc*float32(q))
+			sig += r * r
+			noise += d * d
+		}
+	}
+	return quant.SQNRdB(sig, noise)
 }

@@ -13,15 +13,23 @@ import (
 // calibration set, with every reported layer exposed (the int8 one read
 // as raw int8 bytes and dequantised), and fills in the report's SQNRs and
 // output errors. Sums are kept per sample and added in sample order, so
-// the figures do not depend on the thread count.
-func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) error {
+// the figures do not depend on the thread count. floats, when not nil,
+// holds prepared float models of a probe that exposes every reported
+// value (the calibration's); the workers take theirs from it.
+func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options, floats *modelPool) error {
 	inputIdx := map[string]int{}
 	for k, in := range fg.Inputs {
 		inputIdx[in.Name] = k
 	}
 	var fvals, qvals []*ir.ValueInfo
+	// A quantised graph input is compared with the float input as the
+	// calibrator wrote it, in logical order; every other layer in the
+	// order the probes expose it in (the same for both).
+	logical := map[string]bool{}
 	for _, l := range rep.Layers {
-		if _, isInput := inputIdx[l.Value]; !isInput {
+		if _, isInput := inputIdx[l.Value]; isInput {
+			logical[l.int8] = true
+		} else {
 			vi := fg.ValueInfo[l.Value]
 			if vi == nil {
 				return fmt.Errorf("evaluate: no value info for %q", l.Value)
@@ -34,22 +42,40 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 		}
 		qvals = append(qvals, vi)
 	}
-	fp, qp := newProbe(fg, fvals), newProbe(qg, qvals)
+	for _, v := range fvals {
+		if floats != nil {
+			if _, ok := floats.p.exposed[v.Name]; !ok {
+				floats = nil
+			}
+		}
+	}
+	if floats == nil {
+		floats = newModelPool(newProbe(fg, fvals, nil))
+		defer floats.close()
+	}
+	fp, qp := floats.p, newProbe(qg, qvals, logical)
+	// Each layer's 256 dequantised values.
+	luts := make([][256]float32, len(rep.Layers))
+	for j, l := range rep.Layers {
+		for b := range luts[j] {
+			luts[j][b] = l.Scale * float32(int32(int8(b))-l.ZeroPoint)
+		}
+	}
 	n, nl, no := calib.Len(), len(rep.Layers), len(fg.Outputs)
 	type sums struct{ sig, noise, cos, top1 float64 }
 	layer := make([][]sums, n)
 	output := make([][]sums, n)
 	err := runSamples(calib, opts, "evaluate", func(w int) (func(int) error, func(), error) {
-		fm, err := runtime.New(fp.g, runtime.Options{Threads: 1})
+		fm, err := floats.get()
 		if err != nil {
 			return nil, nil, fmt.Errorf("prepare float model: %w", err)
 		}
 		qm, err := runtime.New(qp.g, runtime.Options{Threads: 1})
 		if err != nil {
-			fm.Close()
+			floats.put(fm)
 			return nil, nil, fmt.Errorf("prepare int8 model: %w", err)
 		}
-		closeBoth := func() { fm.Close(); qm.Close() }
+		closeBoth := func() { floats.put(fm); qm.Close() }
 		fin, err := inputSlices(fm)
 		if err == nil {
 			_, err = inputSlices(qm)
@@ -62,7 +88,6 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 		for k := range saved {
 			saved[k] = make([]float32, len(fin[k]))
 		}
-		deq := []float32(nil)
 		body := func(i int) error {
 			if err := calib.Sample(i, fin); err != nil {
 				return err
@@ -83,20 +108,13 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 				if k, isInput := inputIdx[l.Value]; isInput {
 					ref = saved[k]
 				} else {
-					ref = fm.Output(fp.index[l.Value])
+					ref = fm.Output(fp.exposed[l.Value])
 				}
-				raw := qm.OutputBytes(qp.index[l.int8])
+				raw := qm.OutputBytes(qp.exposed[l.int8])
 				if len(raw) != len(ref) {
 					return fmt.Errorf("layer %q: int8 value has %d elements, float %d", l.Name, len(raw), len(ref))
 				}
-				if cap(deq) < len(raw) {
-					deq = make([]float32, len(raw))
-				}
-				d := deq[:len(raw)]
-				for t, b := range raw {
-					d[t] = l.Scale * float32(int32(int8(b))-l.ZeroPoint)
-				}
-				layer[i][j].sig, layer[i][j].noise = sqSums(ref, d)
+				layer[i][j].sig, layer[i][j].noise = sqSumsInt8(ref, raw, &luts[j])
 			}
 			output[i] = make([]sums, no)
 			for j, o := range fg.Outputs {
@@ -145,6 +163,17 @@ func evaluate(fg, qg *ir.Graph, calib Calibrator, rep *Report, opts *Options) er
 	}
 	rep.Evaluated, rep.EvalSamples = true, n
 	return nil
+}
+
+// sqSumsInt8 is sqSums(ref, x) for x[i] = lut[raw[i]].
+func sqSumsInt8(ref []float32, raw []byte, lut *[256]float32) (sig, noise float64) {
+	raw = raw[:len(ref)]
+	for i, r := range ref {
+		d := float64(r) - float64(lut[raw[i]])
+		sig += float64(r) * float64(r)
+		noise += d * d
+	}
+	return sig, noise
 }
 
 func sqSums(ref, x []float32) (sig, noise float64) {

@@ -3,6 +3,7 @@ package ptq
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -383,6 +384,64 @@ func TestQuantizePerTensor(t *testing.T) {
 	assert.Equal(t, "per-tensor", qg.Metadata["quantization_weights"])
 }
 
+// TestQuantizeReduceRange: 7-bit weights, every Conv/Gemm weight in
+// [−63, 63] with each channel's largest |w| at 63 (scale = max|w|/63), the
+// activations' parameters unchanged (they come from calibration alone),
+// and the choice recorded in the metadata and the report.
+func TestQuantizeReduceRange(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		perTensor bool
+	}{{"per-channel", false}, {"per-tensor", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fg, full, _ := quantizeConvNet(t, Options{PerTensor: tc.perTensor})
+			_, qg, rep := quantizeConvNet(t, Options{PerTensor: tc.perTensor, ReduceRange: true})
+			assert.True(t, rep.ReduceRange)
+			assert.Equal(t, "true", qg.Metadata["quantization_reduce_range"])
+			assert.Equal(t, "[-63, 63]", qg.Metadata["quantization_weight_range"])
+			assert.NotContains(t, full.Metadata, "quantization_reduce_range")
+			var table strings.Builder
+			require.NoError(t, rep.WriteTable(&table))
+			assert.Contains(t, table.String(), "7-bit (reduce range) weights")
+			linear := 0
+			for _, n := range qg.Nodes {
+				if n.Op != "Conv" && n.Op != "Gemm" {
+					continue
+				}
+				linear++
+				wq := qg.Initializers[n.Inputs[1]]
+				fn := nodeByName(fg, n.Name)
+				require.NotNil(t, fn, n.Name)
+				w := fg.Initializers[fn.Inputs[1]]
+				require.NotNil(t, w, fn.Inputs[1])
+				per := len(wq.I8) / len(wq.Quant.Scale)
+				for k, s := range wq.Quant.Scale {
+					// max|w| over the scale's weights; a Gemm's weights
+					// may be stored transposed, so compare by group only
+					// where the layout is the same.
+					hi, m := 0, 0.0
+					for _, q := range wq.I8[k*per : (k+1)*per] {
+						hi = max(hi, int(q), -int(q))
+					}
+					if len(w.F32) == len(wq.I8) && (n.Op == "Conv" || tc.perTensor) {
+						for _, v := range w.F32[k*per : (k+1)*per] {
+							m = max(m, math.Abs(float64(v)))
+						}
+						assert.InDelta(t, m/63, s, m/63*1e-6, "%s scale %d", n.Name, k)
+					}
+					assert.Equal(t, 63, hi, "%s scale %d", n.Name, k)
+				}
+			}
+			assert.Positive(t, linear)
+			for name, v := range qg.ValueInfo {
+				if v.DType == ir.Int8 && full.ValueInfo[name] != nil {
+					assert.Equal(t, full.ValueInfo[name].Quant, v.Quant, "activation %q", name)
+				}
+			}
+		})
+	}
+}
+
 // TestQuantizeNoInt8 keeps everything float when the runtime has no int8
 // kernels: every compute op is an island and the graph still runs.
 func TestQuantizeNoInt8(t *testing.T) {
@@ -450,16 +509,65 @@ func TestEvalSamples(t *testing.T) {
 	all, repAll, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 16, repAll.EvalSamples)
-	seen = nil
-	sub, rep, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1, EvalSamples: 4})
+	// The reference: the same model evaluated on samples 0, 4, 8, 12 only.
+	ranges, err := CalibrateRanges(b.g, samples, Options{}, quant.MethodMinMax)
 	require.NoError(t, err)
-	require.True(t, rep.Evaluated)
-	assert.Equal(t, 4, rep.EvalSamples)
-	assert.Equal(t, 16, rep.Samples)
-	// 16 calibration reads, then the evaluation's 4: samples 0, 4, 8, 12.
-	require.Len(t, seen, 20)
-	assert.Equal(t, []int{0, 4, 8, 12}, seen[16:])
-	for name, ta := range all.Initializers {
-		assert.Equal(t, ta, sub.Initializers[name], "initializer %q", name)
+	_, want, err := Quantize(b.g, Samples{samples[0], samples[4], samples[8], samples[12]}, Options{Int8Ops: allInt8, Threads: 1, Ranges: ranges[0]})
+	require.NoError(t, err)
+	defer func(n int) { maxCachedSamples = n }(maxCachedSamples)
+	for _, tc := range []struct {
+		name  string
+		cache int
+		reads []int // after the 16 calibration reads
+	}{
+		{"cached", maxCachedSamples, []int{}},
+		{"no room to cache", 4 * 3 * 64 * 3, []int{0, 4, 8, 12}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			maxCachedSamples = tc.cache
+			seen = nil
+			sub, rep, err := Quantize(b.g, calib, Options{Int8Ops: allInt8, Threads: 1, EvalSamples: 4})
+			require.NoError(t, err)
+			require.True(t, rep.Evaluated)
+			assert.Equal(t, 4, rep.EvalSamples)
+			assert.Equal(t, 16, rep.Samples)
+			// 16 calibration reads; the evaluation's samples 0, 4, 8, 12
+			// come from the cache, or are read again.
+			require.Len(t, seen, 16+len(tc.reads))
+			assert.Equal(t, tc.reads, seen[16:])
+			for name, ta := range all.Initializers {
+				assert.Equal(t, ta, sub.Initializers[name], "initializer %q", name)
+			}
+			require.Len(t, rep.Layers, len(want.Layers))
+			for j, l := range rep.Layers {
+				assert.Equal(t, *want.Layers[j].SQNR, *l.SQNR, "layer %s", l.Name)
+			}
+			require.Len(t, rep.Outputs, len(want.Outputs))
+			assert.Equal(t, want.Outputs[0].SQNR, rep.Outputs[0].SQNR)
+			assert.Equal(t, want.Outputs[0].Cosine, rep.Outputs[0].Cosine)
+		})
+	}
+}
+
+// TestWeightSQNR: the report's weight SQNR equals quant.SQNR of the
+// weights against quant.Dequantize of their int8 version, exactly.
+func TestWeightSQNR(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	w := &ir.Tensor{DType: ir.Float32, Shape: []int{6, 3, 3, 3}, F32: make([]float32, 6*27)}
+	for i := range w.F32 {
+		w.F32[i] = float32(r.NormFloat64() * float64(1+i/27))
+	}
+	for _, tc := range []struct {
+		name      string
+		perTensor bool
+		qmax      int
+	}{{"per-channel", false, quant.WeightQMax}, {"per-tensor", true, quant.WeightQMax}, {"reduce-range", false, quant.ReducedWeightQMax}} {
+		t.Run(tc.name, func(t *testing.T) {
+			wq, _, err := quant.QuantizeWeightsRange(w, nil, 0.01, tc.perTensor, tc.qmax)
+			require.NoError(t, err)
+			deq, err := quant.Dequantize(wq)
+			require.NoError(t, err)
+			assert.Equal(t, quant.SQNR(w.F32, deq.F32), weightSQNR(w.F32, wq))
+		})
 	}
 }

@@ -21,15 +21,20 @@ import (
 // ptqConfig is one way of quantising: a calibration method and the weight
 // granularity.
 type ptqConfig struct {
-	method    quant.Method
-	perTensor bool
+	method      quant.Method
+	perTensor   bool
+	reduceRange bool // 7-bit weights
 }
 
 func (c ptqConfig) String() string {
+	s := string(c.method)
 	if c.perTensor {
-		return string(c.method) + ", per-tensor"
+		s += ", per-tensor"
 	}
-	return string(c.method)
+	if c.reduceRange {
+		s += ", reduce-range"
+	}
+	return s
 }
 
 // quantizeConfigs calibrates fg once on calib for every method of cs and
@@ -48,7 +53,7 @@ func quantizeConfigs(t *testing.T, fg *ir.Graph, calib ptq.Calibrator, cs []ptqC
 	require.NoError(t, err)
 	out := make([]*ir.Graph, len(cs))
 	for i, c := range cs {
-		qg, _, err := ptq.Quantize(fg, nil, ptq.Options{Method: c.method, PerTensor: c.perTensor, Ranges: ranges[idx[c.method]]})
+		qg, _, err := ptq.Quantize(fg, nil, ptq.Options{Method: c.method, PerTensor: c.perTensor, ReduceRange: c.reduceRange, Ranges: ranges[idx[c.method]]})
 		require.NoError(t, err, c.String())
 		out[i] = qg
 	}
@@ -124,8 +129,9 @@ func TestMobileNetV2ImageNet(t *testing.T) {
 	cases := mobilenetCases[:1]
 	full := fullImageNet()
 	if full {
-		configs = []ptqConfig{{quant.MethodMinMax, false}, {quant.MethodPercentile, false}, {quant.MethodMSE, false},
-			{quant.MethodEntropy, false}, {quant.MethodMinMax, true}, {quant.MethodMSE, true}}
+		configs = []ptqConfig{{method: quant.MethodMinMax}, {method: quant.MethodPercentile}, {method: quant.MethodMSE},
+			{method: quant.MethodEntropy}, {method: quant.MethodMinMax, perTensor: true}, {method: quant.MethodMSE, perTensor: true},
+			{method: quant.MethodMinMax, reduceRange: true}, {method: quant.MethodPercentile, reduceRange: true}}
 		cases = mobilenetCases
 	} else {
 		calibImgs, testImgs = calibImgs[:16], testImgs[:32]
@@ -175,11 +181,14 @@ func TestMobileNetV2ImageNet(t *testing.T) {
 				if c.perTensor {
 					w = "per-tensor"
 				}
+				if c.reduceRange {
+					w += " 7-bit"
+				}
 				t.Logf("  %-22s int8 top-1 %.2f%% (%+.2f vs original int8), agreement with float twin %.2f%%",
 					c.String(), pct(correct[k]), pct(correct[k])-pct(correct[0]), pct(agree[k]))
 				fmt.Fprintf(&table, "| %s | %s | %s | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n", mc.file, w, c.method,
 					pct(correct[k]), pct(correct[0]), pct(correct[1]), pct(agree[k]), pct(agree[0]))
-				if c.perTensor || (full && c.method != quant.MethodPercentile) || (!full && c.method != quant.MethodMinMax) {
+				if c.perTensor || c.reduceRange || (full && c.method != quant.MethodPercentile) || (!full && c.method != quant.MethodMinMax) {
 					continue // reported, not asserted
 				}
 				if full {

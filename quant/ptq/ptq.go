@@ -85,6 +85,16 @@ type Options struct {
 	// PerTensor quantises weights with one scale per tensor instead of
 	// one per output channel (for comparison; per channel is better).
 	PerTensor bool
+	// ReduceRange quantises Conv and Gemm weights to 7 bits, symmetric in
+	// [−63, 63] (quant.ReducedWeightQMax) instead of [−127, 127]: ONNX
+	// Runtime's "reduce_range". Use it when the model (its QDQ export)
+	// will also run on ONNX Runtime on x86-64 without VNNI, whose int8
+	// kernels add u8×s8 products in pairs into saturating int16 sums
+	// (VPMADDUBSW); with 7-bit weights no sum can saturate. It costs one
+	// bit of weight precision (6 dB of weight SQNR) and can cost accuracy:
+	// 7–8 points of ImageNet top-1 on a Keras MobileNet v2
+	// (docs/quantization.md).
+	ReduceRange bool
 	// Threads is the number of calibration and evaluation workers, each
 	// running its own single-threaded model (≤ 0: one per CPU).
 	Threads int
@@ -109,11 +119,32 @@ type Options struct {
 	Progress func(stage string, done, total int)
 }
 
+// evalIndices lists the calibration samples the evaluation runs: all n,
+// or k of them spread evenly (Options.EvalSamples).
+func evalIndices(k, n int) []int {
+	if k <= 0 || k >= n {
+		k = n
+	}
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i * n / k
+	}
+	return idx
+}
+
 func (o *Options) threads() int {
 	if o.Threads > 0 {
 		return o.Threads
 	}
 	return goruntime.NumCPU()
+}
+
+// weightQMax is the largest weight integer: 127, or 63 with ReduceRange.
+func (o *Options) weightQMax() int {
+	if o.ReduceRange {
+		return quant.ReducedWeightQMax
+	}
+	return quant.WeightQMax
 }
 
 func (o *Options) int8Ops() func(string) bool {
@@ -144,13 +175,26 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 	}
 	ranges := map[string][2]float32{}
 	samples := 0
+	var floats *modelPool // the calibration's float models, reused by the evaluation
+	var cache *sampleCache
 	if calib != nil {
 		if samples = calib.Len(); samples == 0 {
 			return nil, nil, errors.New("no calibration samples")
 		}
-		obs, err := calibrate(fg, calib, proto, &opts)
+		floats = newModelPool(calibrationProbe(fg))
+		defer floats.close()
+		calibSet := calib
+		if !opts.SkipEval {
+			// The evaluation reads its samples again: keep them.
+			cache = newSampleCache(calib, evalIndices(opts.EvalSamples, samples), fg)
+			calibSet = cache
+		}
+		obs, err := calibrate(fg, calibSet, proto, &opts, floats)
 		if err != nil {
 			return nil, nil, err
+		}
+		if opts.SkipEval {
+			floats.close() // not needed any more
 		}
 		for name, o := range obs {
 			lo, hi := o.Range()
@@ -166,6 +210,7 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 	}
 	rep.Method = proto.Name()
 	rep.PerTensor = opts.PerTensor
+	rep.ReduceRange = opts.ReduceRange
 	rep.Samples = samples
 	qg.Metadata["quantization"] = "int8 post-training (edgeinfer quant/ptq)"
 	qg.Metadata["quantization_method"] = proto.Name()
@@ -174,13 +219,13 @@ func Quantize(g *ir.Graph, calib Calibrator, opts Options) (*ir.Graph, *Report, 
 	} else {
 		qg.Metadata["quantization_weights"] = "per-channel"
 	}
+	if opts.ReduceRange {
+		qg.Metadata["quantization_reduce_range"] = "true"
+		qg.Metadata["quantization_weight_range"] = fmt.Sprintf("[-%d, %d]", opts.weightQMax(), opts.weightQMax())
+	}
 	qg.Metadata["calibration_samples"] = fmt.Sprint(samples)
 	if calib != nil && !opts.SkipEval {
-		eval := calib
-		if k, n := opts.EvalSamples, calib.Len(); k > 0 && k < n {
-			eval = CalibratorFunc(k, func(i int, in [][]float32) error { return calib.Sample(i*n/k, in) })
-		}
-		if err := evaluate(fg, qg, eval, rep, &opts); err != nil {
+		if err := evaluate(fg, qg, cache.evalSet(), rep, &opts, floats); err != nil {
 			return nil, nil, err
 		}
 	}

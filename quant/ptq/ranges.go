@@ -29,7 +29,9 @@ func CalibrateRanges(g *ir.Graph, calib Calibrator, opts Options, methods ...qua
 	if err != nil {
 		return nil, err
 	}
-	obs, err := calibrate(fg, calib, multiObserver(protos), &opts)
+	models := newModelPool(calibrationProbe(fg))
+	defer models.close()
+	obs, err := calibrate(fg, calib, multiObserver(protos), &opts, models)
 	if err != nil {
 		return nil, err
 	}

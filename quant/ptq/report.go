@@ -16,6 +16,9 @@ type Report struct {
 	Method string `json:"method"`
 	// PerTensor is true when weights have one scale per tensor.
 	PerTensor bool `json:"per_tensor_weights"`
+	// ReduceRange is true when weights are 7-bit, in [−63, 63]
+	// (Options.ReduceRange).
+	ReduceRange bool `json:"reduce_range_weights"`
 	// Samples is the number of calibration samples.
 	Samples int `json:"calibration_samples"`
 	// Evaluated is true when the int8 model was run on the calibration
@@ -168,6 +171,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	weights := "per-channel"
 	if r.PerTensor {
 		weights = "per-tensor"
+	}
+	if r.ReduceRange {
+		weights += " 7-bit (reduce range)"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "int8 quantisation: %s activations, %s weights, %d calibration samples; %d int8 ops, %d float ops, %d quantize/dequantize\n",

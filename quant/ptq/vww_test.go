@@ -46,8 +46,9 @@ func TestVWWAgreement(t *testing.T) {
 			dst[i] = float32(p) / 255
 		}
 	}
-	configs := []ptqConfig{{quant.MethodMinMax, false}, {quant.MethodPercentile, false}, {quant.MethodMSE, false},
-		{quant.MethodEntropy, false}, {quant.MethodMinMax, true}, {quant.MethodMSE, true}}
+	configs := []ptqConfig{{method: quant.MethodMinMax}, {method: quant.MethodPercentile}, {method: quant.MethodMSE},
+		{method: quant.MethodEntropy}, {method: quant.MethodMinMax, perTensor: true}, {method: quant.MethodMSE, perTensor: true},
+		{method: quant.MethodMinMax, reduceRange: true}, {method: quant.MethodMSE, reduceRange: true}}
 	qgs := quantizeConfigs(t, fg, pixelSamples(loadPixels(t, calibImgs, 96), toReal), configs)
 
 	realFeed := func(m *runtime.Model, pix []uint8) { toReal(pix, m.Input(0)) }
