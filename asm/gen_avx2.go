@@ -119,7 +119,115 @@ func f32File() []byte {
 			f32Kernel(&b, mr, nr)
 		}
 	}
+	for _, nr := range []int{16, 8} {
+		f32PanelKernel(&b, nr)
+	}
 	return b.Bytes()
+}
+
+// f32PanelKernel writes f32GemmAvx2P6x<NR>: the 6×NR tile over `strips`
+// consecutive 6-row strips of A and C against one panel of B (an M loop
+// inside the assembly: one call per panel instead of one per tile), so the
+// panel's kc×NR block of B stays in L1 while the strips of A stream past it.
+// It also prefetches (PREFETCHT0) one 64-byte line of pf per unrolled k
+// iteration, pfn lines in all (the next panel's block, spread over the
+// strips so that it arrives from L3/DRAM before it is needed).
+func f32PanelKernel(w *bytes.Buffer, nr int) {
+	const mr = 6
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	name := fmt.Sprintf("f32GemmAvx2P6x%d", nr)
+	hv := nr / 8
+	acc := func(i, h int) string { return fmt.Sprintf("Y%d", hv*i+h) }
+	fmt.Fprintf(w, "\n// func %s(strips int, kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-96\n", name)
+	p("MOVQ strips+0(FP), R11")
+	p("MOVQ a+16(FP), R10")
+	p("MOVQ lda+24(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ init+40(FP), DI")
+	p("MOVQ istride+48(FP), R12")
+	p("SHLQ $2, R12")
+	p("MOVQ c+56(FP), AX")
+	p("MOVQ ldc+64(FP), BX")
+	p("SHLQ $2, BX")
+	p("MOVQ pf+80(FP), R13")
+	p("MOVQ pfn+88(FP), R14")
+	p("SHLQ $6, R14")
+	p("ADDQ R13, R14") // R14 = end of the prefetch range
+	fmt.Fprintln(w, "strip:")
+	p("MOVQ kc+8(FP), CX")
+	p("MOVQ R10, SI")
+	p("LEAQ (SI)(R8*2), R9")
+	p("ADDQ R8, R9")
+	p("MOVQ b+32(FP), DX")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < hv; h++ {
+			p("VMOVUPS %s, %s", disp(32*h, "DI"), acc(i, h))
+		}
+		p("ADDQ R12, DI")
+	}
+	step := func(u int) {
+		bo := 64 * u
+		p("VMOVUPS %s, Y12", disp(bo, "DX"))
+		if nr == 16 {
+			p("VMOVUPS %s, Y13", disp(bo+32, "DX"))
+		}
+		for i := 0; i < mr; i++ {
+			a := fmt.Sprintf("Y%d", 14+i%2)
+			p("VBROADCASTSS %s, %s", rowAddr(i, 4*u), a)
+			p("VFMADD231PS Y12, %s, %s", a, acc(i, 0))
+			if nr == 16 {
+				p("VFMADD231PS Y13, %s, %s", a, acc(i, 1))
+			}
+		}
+	}
+	advance := func(n int) {
+		p("ADDQ $%d, SI", 4*n)
+		p("ADDQ $%d, R9", 4*n)
+		p("ADDQ $%d, DX", 64*n)
+	}
+	p("CMPQ CX, $4")
+	p("JLT tail")
+	fmt.Fprintln(w, "loop4:")
+	p("CMPQ R13, R14")
+	p("JAE nopf")
+	p("PREFETCHT0 (R13)")
+	p("ADDQ $64, R13")
+	fmt.Fprintln(w, "nopf:")
+	for u := 0; u < 4; u++ {
+		step(u)
+	}
+	advance(4)
+	p("SUBQ $4, CX")
+	p("CMPQ CX, $4")
+	p("JGE loop4")
+	fmt.Fprintln(w, "tail:")
+	p("TESTQ CX, CX")
+	p("JZ done")
+	fmt.Fprintln(w, "loop1:")
+	step(0)
+	advance(1)
+	p("DECQ CX")
+	p("JNZ loop1")
+	fmt.Fprintln(w, "done:")
+	p("VBROADCASTSS lo+72(FP), Y12")
+	p("VBROADCASTSS hi+76(FP), Y13")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < hv; h++ {
+			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
+			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
+			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "AX"))
+		}
+		p("ADDQ BX, AX")
+	}
+	// Next strip: A advances 6 rows (R10 += 6·lda), init and c have
+	// already advanced 6 rows.
+	p("LEAQ (R10)(R8*4), R10")
+	p("LEAQ (R10)(R8*2), R10")
+	p("DECQ R11")
+	p("JNZ strip")
+	p("VZEROUPPER")
+	p("RET")
 }
 
 func f32Kernel(w *bytes.Buffer, mr, nr int) {
