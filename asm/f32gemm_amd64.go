@@ -88,10 +88,6 @@ const (
 	// f32Avx2KC is the k block: a panel's kc×16 block of B is 16 KB, half
 	// of L1.
 	f32Avx2KC = 256
-	// f32Avx2PrefetchB is the size of B (K·N floats, 512 KB) from which
-	// the panel kernel prefetches the next panel: smaller B stays in L2
-	// between calls.
-	f32Avx2PrefetchB = 128 << 10
 )
 
 //go:noescape
@@ -235,9 +231,12 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 				}
 				if strips > 0 {
 					// Prefetch the next panel's k block (kb lines of 64
-					// bytes) when the layer's B is too large to stay in L2.
+					// bytes): the first strip would otherwise wait for
+					// it from L2, L3 or DRAM. Prefetching only a B too
+					// large for L2 measured slower (ZooConvCPU ResNet-50
+					// 141–149 against 131–135 CPU ms).
 					pf, pfn := &b[pb], 0
-					if next := pb + k*f32Avx2NR; j0+w < n && k*n >= f32Avx2PrefetchB && next+kb*f32Avx2NR <= len(b) {
+					if next := pb + k*f32Avx2NR; j0+w < n && next+kb*f32Avx2NR <= len(b) {
 						pf, pfn = &b[next], kb
 					}
 					f32Avx2Panel(w == 16, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
