@@ -96,6 +96,28 @@ func f32GemmAvx2P6x16(strips int, kc int, a *float32, lda int, b *float32, init 
 //go:noescape
 func f32GemmAvx2P6x8(strips int, kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int)
 
+//go:noescape
+func f32GemmAvx21x32(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+
+//go:noescape
+func f32GemmAvx22x32(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+
+//go:noescape
+func f32GemmAvx23x32(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+
+// f32Avx2Tile32 calls the r-row (1..3) kernel over two 16-column panels,
+// the second bstride bytes after the first.
+func f32Avx2Tile32(r int, kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
+	switch r {
+	case 1:
+		f32GemmAvx21x32(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 2:
+		f32GemmAvx22x32(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	default:
+		f32GemmAvx23x32(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	}
+}
+
 // f32Avx2Panel runs the 6-row tile over strips 6-row strips (A, init and c
 // advance 6 rows per strip), 16 columns wide when wide and 8 otherwise,
 // prefetching pfn 64-byte lines from pf.
@@ -196,7 +218,7 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 	strips := m / f32Avx2MR
 	m6 := strips * f32Avx2MR
 	var tmp [f32Avx2MR * 8]float32
-	var zero [f32Avx2NR]float32
+	var zero [2 * f32Avx2NR]float32
 	none := NoClamp()
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
@@ -211,6 +233,41 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 			jc := j0 + coff
 			o := jc % f32Avx2NR // column in the panel: 0, 4, 8 or 12
 			pb := ((jc/f32Avx2NR)*k + k0) * f32Avx2NR
+			if r := m - m6; o == 0 && n-j0 >= 2*f32Avx2NR && r > 0 && r <= 3 {
+				// Two full panels, then the last r rows against both as
+				// one r×32 tile (4·r accumulators instead of 2·r).
+				const w = 2 * f32Avx2NR
+				_ = b[pb+k*f32Avx2NR+(kb-1)*f32Avx2NR+f32Avx2NR-1]
+				_ = c[(m-1)*ldc+j0+w-1]
+				init, istride := &zero[0], 0
+				switch {
+				case !first:
+					init, istride = &c[j0], ldc
+				case bias != nil:
+					_ = bias[j0+w-1]
+					init = &bias[j0]
+				}
+				for h := 0; h < 2 && strips > 0; h++ {
+					jh, ph := j0+h*f32Avx2NR, pb+h*k*f32Avx2NR
+					pf, pfn := &b[ph], 0
+					if next := ph + k*f32Avx2NR; jh+f32Avx2NR < n && next+kb*f32Avx2NR <= len(b) {
+						pf, pfn = &b[next], kb
+					}
+					ih := init
+					if !first {
+						ih = &c[jh]
+					} else if bias != nil {
+						ih = &bias[jh]
+					}
+					f32Avx2Panel(true, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+				}
+				if !first {
+					init = &c[m6*ldc+j0]
+				}
+				f32Avx2Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+				j0 += w
+				continue
+			}
 			if o%8 == 0 && n-j0 >= 8 {
 				// Full-width tile (16 or 8 columns): the kernels store
 				// straight into c.

@@ -122,7 +122,96 @@ func f32File() []byte {
 	for _, nr := range []int{16, 8} {
 		f32PanelKernel(&b, nr)
 	}
+	for mr := 1; mr <= 3; mr++ {
+		f32Kernel32(&b, mr)
+	}
 	return b.Bytes()
+}
+
+// f32Kernel32 writes f32GemmAvx2<MR>x32, MR = 1..3: the last rows of a
+// block (fewer than 6) against two adjacent 16-column panels, the second
+// bstride bytes after the first, so the tile has 4·MR accumulators (an
+// MR×16 tile has too few to cover the FMA latency). B is read as FMA memory
+// operands (from L1: the panels were just used by the panel kernel).
+// c and init cover 32 columns.
+func f32Kernel32(w *bytes.Buffer, mr int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	name := fmt.Sprintf("f32GemmAvx2%dx32", mr)
+	acc := func(i, h int) string { return fmt.Sprintf("Y%d", 4*i+h) }
+	fmt.Fprintf(w, "\n// func %s(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	p("MOVQ kc+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ lda+16(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ b+24(FP), DX")
+	p("MOVQ bstride+32(FP), R10")
+	p("ADDQ DX, R10")
+	p("MOVQ init+40(FP), DI")
+	p("MOVQ istride+48(FP), R12")
+	p("SHLQ $2, R12")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < 4; h++ {
+			p("VMOVUPS %s, %s", disp(32*h, "DI"), acc(i, h))
+		}
+		if i < mr-1 {
+			p("ADDQ R12, DI")
+		}
+	}
+	step := func(u int) {
+		for i := 0; i < mr; i++ {
+			a := fmt.Sprintf("Y%d", 12+i)
+			p("VBROADCASTSS %s, %s", rowAddr(i, 4*u), a)
+			for h := 0; h < 4; h++ {
+				base := "DX"
+				if h >= 2 {
+					base = "R10"
+				}
+				p("VFMADD231PS %s, %s, %s", disp(64*u+32*(h%2), base), a, acc(i, h))
+			}
+		}
+	}
+	advance := func(n int) {
+		p("ADDQ $%d, SI", 4*n)
+		p("ADDQ $%d, DX", 64*n)
+		p("ADDQ $%d, R10", 64*n)
+	}
+	p("CMPQ CX, $4")
+	p("JLT tail")
+	fmt.Fprintln(w, "loop4:")
+	for u := 0; u < 4; u++ {
+		step(u)
+	}
+	advance(4)
+	p("SUBQ $4, CX")
+	p("CMPQ CX, $4")
+	p("JGE loop4")
+	fmt.Fprintln(w, "tail:")
+	p("TESTQ CX, CX")
+	p("JZ done")
+	fmt.Fprintln(w, "loop1:")
+	step(0)
+	advance(1)
+	p("DECQ CX")
+	p("JNZ loop1")
+	fmt.Fprintln(w, "done:")
+	p("VBROADCASTSS lo+72(FP), Y12")
+	p("VBROADCASTSS hi+76(FP), Y13")
+	p("MOVQ c+56(FP), AX")
+	p("MOVQ ldc+64(FP), BX")
+	p("SHLQ $2, BX")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < 4; h++ {
+			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
+			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
+			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "AX"))
+		}
+		if i < mr-1 {
+			p("ADDQ BX, AX")
+		}
+	}
+	p("VZEROUPPER")
+	p("RET")
 }
 
 // f32PanelKernel writes f32GemmAvx2P6x<NR>: the 6×NR tile over `strips`
