@@ -1455,6 +1455,8 @@ strip:
 	CMPQ CX, $4
 	JLT tail
 loop4:
+	CMPQ R11, $4
+	JGT nopf
 	CMPQ R13, R14
 	JAE nopf
 	PREFETCHT0 (R13)
@@ -1664,6 +1666,8 @@ strip:
 	CMPQ CX, $4
 	JLT tail
 loop4:
+	CMPQ R11, $4
+	JGT nopf
 	CMPQ R13, R14
 	JAE nopf
 	PREFETCHT0 (R13)

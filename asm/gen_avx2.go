@@ -221,8 +221,10 @@ func f32Kernel32(w *bytes.Buffer, mr int) {
 // inside the assembly: one call per panel instead of one per tile), so the
 // panel's kc×NR block of B stays in L1 while the strips of A stream past it.
 // It also prefetches (PREFETCHT0) one 64-byte line of pf per unrolled k
-// iteration, pfn lines in all (the next panel's block, spread over the
-// strips so that it arrives from L3/DRAM before it is needed).
+// iteration of its last four strips, pfn lines in all (the next panel's
+// block, kc/4 lines per strip): late enough that the block is not evicted
+// again by the strips of A before the next call, early enough to hide
+// L3/DRAM latency.
 func f32PanelKernel(w *bytes.Buffer, nr int) {
 	const mr = 6
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
@@ -280,6 +282,8 @@ func f32PanelKernel(w *bytes.Buffer, nr int) {
 	p("CMPQ CX, $4")
 	p("JLT tail")
 	fmt.Fprintln(w, "loop4:")
+	p("CMPQ R11, $4") // prefetch during the last four strips only
+	p("JGT nopf")
 	p("CMPQ R13, R14")
 	p("JAE nopf")
 	p("PREFETCHT0 (R13)")
