@@ -4,7 +4,11 @@
 
 // f32_gemm_minmax_<MR>x16__fma3_broadcast and its 8-column twin <MR>x8,
 // MR = 1..6: the float32 GEMM micro-kernels behind Gemm.RunF32 and
-// Conv2D.RunF32 on amd64 (the avx2 path).
+// Conv2D.RunF32 on amd64 (the avx2 path). After them: the panel kernels
+// f32GemmAvx2P6x16 / P6x8 (the 6-row tile over many strips of A against
+// one block of B, with a prefetch of the next panel) and the tail tiles
+// f32GemmAvx2<MR>x32, MR = 1..3 (two adjacent panels); their comments
+// below give their arguments.
 //
 // Go signature (f32gemm_amd64.go), NR = 16 or 8:
 //
