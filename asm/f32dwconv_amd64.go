@@ -91,7 +91,7 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 		if bias == nil && c > f32DwZeroC {
 			// The zero bias covers f32DwZeroC channels.
 			for c0 := 0; c0 < c; c0 += f32DwZeroC {
-				d.interiorAvx2(in, packed, f32DwZeros[:], out, oy, iy0, oxL, oxR, c0, min(f32DwZeroC, c-c0), rowStride, sw, dh, dw, 0)
+				d.interiorAvx2(in, packed, f32DwZeros[:], out, oy, iy0, oxL, oxR, c0, min(f32DwZeroC, c-c0), rowStride, sw, dh, dw)
 			}
 			continue
 		}
@@ -99,14 +99,14 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 		if bs == nil {
 			bs = f32DwZeros[:]
 		}
-		d.interiorAvx2(in, packed, bs, out, oy, iy0, oxL, oxR, 0, c, rowStride, sw, dh, dw, 0)
+		d.interiorAvx2(in, packed, bs, out, oy, iy0, oxL, oxR, 0, c, rowStride, sw, dh, dw)
 	}
 	return true
 }
 
 // interiorAvx2 runs channels [c0, c0+cc) of the interior pixels [oxL, oxR)
-// of output row oy; bias holds the chunk's bias at boff.
-func (d *DepthwiseConv2D) interiorAvx2(in, packed, bias, out []float32, oy, iy0, oxL, oxR, c0, cc, rowStride, sw, dh, dw, boff int) {
+// of output row oy; bias[0:cc] is the chunk's bias.
+func (d *DepthwiseConv2D) interiorAvx2(in, packed, bias, out []float32, oy, iy0, oxL, oxR, c0, cc, rowStride, sw, dh, dw int) {
 	c := d.C
 	n := oxR - oxL
 	base := iy0*rowStride + (oxL*sw-d.PadL)*c + c0
@@ -115,7 +115,7 @@ func (d *DepthwiseConv2D) interiorAvx2(in, packed, bias, out []float32, oy, iy0,
 	// cc channels of n pixels.
 	_ = in[base+(n-1)*sw*c+2*dh*rowStride+2*dw*c+cc-1]
 	_ = out[(p0+n-1)*d.OutStride+c0+cc-1]
-	_ = bias[boff+cc-1]
-	f32Dwconv3x3Avx2(n, &in[base], dh*rowStride, dw*c, sw*c, &packed[c0], c, &bias[boff],
+	_ = bias[cc-1]
+	f32Dwconv3x3Avx2(n, &in[base], dh*rowStride, dw*c, sw*c, &packed[c0], c, &bias[0],
 		&out[p0*d.OutStride+c0], d.OutStride, d.Clamp.Min, d.Clamp.Max, cc/8)
 }
