@@ -159,12 +159,16 @@ func (c *Conv2D) check() error {
 // layers come from L3 or DRAM), and up to 1M floats (4 MB) of im2col A
 // (the kernel's k blocks keep a tile's A working set at 256 × 512 floats).
 // At least 8 chunks where that leaves ≥ 32 pixels each, and the last chunk
-// balanced: a 1-pixel remainder would stream B for one row.
+// balanced: a 1-pixel remainder would stream B for one row. The balanced
+// size is a multiple of 6, the AVX2 tile's rows, so only the last chunk
+// ends in a short strip (a 2-row strip runs at half the FMA rate); an
+// item's output then starts at a multiple of 6·OutStride floats, a whole
+// number of 64-byte lines when OutStride % 8 == 0 (every zoo layer).
 func (c *Conv2D) tilePixelsWide(pixels, kg int) int {
 	t := min(256, max(16, (1<<20)/kg/8*8))
 	t = min(t, max(32, roundUp(ceilDiv(pixels, 8), 8)))
 	if t >= pixels {
 		return max(1, pixels)
 	}
-	return roundUp(ceilDiv(pixels, ceilDiv(pixels, t)), 8)
+	return roundUp(ceilDiv(pixels, ceilDiv(pixels, t)), 6)
 }

@@ -85,7 +85,49 @@ func f32Avx2Tile(r int, wide bool, kc int, a *float32, lda int, b *float32, init
 const (
 	f32Avx2MR = 6
 	f32Avx2NR = f32GemmWideNR // one wide packed panel
+	// f32Avx2KC is the k block: a panel's kc×16 block of B is 16 KB, half
+	// of L1.
+	f32Avx2KC = 256
 )
+
+//go:noescape
+func f32GemmAvx2P6x16(strips int, kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int)
+
+//go:noescape
+func f32GemmAvx2P6x8(strips int, kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int)
+
+//go:noescape
+func f32GemmAvx21x32(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+
+//go:noescape
+func f32GemmAvx22x32(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+
+//go:noescape
+func f32GemmAvx23x32(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+
+// f32Avx2Tile32 calls the r-row (1..3) kernel over two 16-column panels,
+// the second bstride bytes after the first.
+func f32Avx2Tile32(r int, kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
+	switch r {
+	case 1:
+		f32GemmAvx21x32(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	case 2:
+		f32GemmAvx22x32(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	default:
+		f32GemmAvx23x32(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+	}
+}
+
+// f32Avx2Panel runs the 6-row tile over strips 6-row strips (A, init and c
+// advance 6 rows per strip), 16 columns wide when wide and 8 otherwise,
+// prefetching pfn 64-byte lines from pf.
+func f32Avx2Panel(wide bool, strips, kc int, a *float32, lda int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int) {
+	if wide {
+		f32GemmAvx2P6x16(strips, kc, a, lda, b, init, istride, c, ldc, lo, hi, pf, pfn)
+		return
+	}
+	f32GemmAvx2P6x8(strips, kc, a, lda, b, init, istride, c, ldc, lo, hi, pf, pfn)
+}
 
 // f32PackWide reports whether PackF32 writes 16-column panels: when the avx2
 // path is selected at packing time.
@@ -149,14 +191,18 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 }
 
 // f32GemmBlockAVX2 is f32GemmBlock with the 6×16 AVX2 tile on wide (16-column)
-// panels: the same k, column and row blocking, each tile reading one panel
-// as a single stream. Column 0 is column coff (0, 4, 8 or 12) of the first
-// panel. Tiles that start at column 0 or 8 of a panel and have 16 or 8
-// columns left store straight into c; any other run of 1..7 columns goes
-// through the 8-column kernel on a stack tile (the kernel reads columns 0..7
-// or 8..15 of the panel), so nothing past column n is written and no load
-// leaves the panel. The clamp is fused into the kernel's store on the last
-// k block.
+// panels, in GotoBLAS order: per k block of at most f32Avx2KC rows, per
+// column tile (one panel, or half of one), one call of the panel kernel
+// runs every full 6-row strip against the tile's kb×16 block of B, which
+// stays in L1 (16 KB) while the strips of A stream past it from L2; the
+// kernel prefetches the next panel's block meanwhile. The last m%6 rows
+// run through the r-row tile kernel on the same block. Column 0 is column
+// coff (0, 4, 8 or 12) of the first panel. Tiles that start at column 0 or
+// 8 of a panel and have 16 or 8 columns left store straight into c; any
+// other run of 1..7 columns goes through the 8-column kernel on a stack
+// tile (the kernel reads columns 0..7 or 8..15 of the panel), so nothing
+// past column n is written and no load leaves the panel. The clamp is
+// fused into the kernel's store on the last k block.
 func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
@@ -166,11 +212,13 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 		return
 	}
 	kc := k
-	if m > f32Avx2MR && k > f32GemmKC {
-		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
+	if k > f32Avx2KC {
+		kc = roundUp(ceilDiv(k, ceilDiv(k, f32Avx2KC)), 4)
 	}
+	strips := m / f32Avx2MR
+	m6 := strips * f32Avx2MR
 	var tmp [f32Avx2MR * 8]float32
-	var zero [f32Avx2NR]float32
+	var zero [2 * f32Avx2NR]float32
 	none := NoClamp()
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
@@ -179,64 +227,109 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 		if last {
 			cl = clamp
 		}
-		nc := max(f32Avx2NR, f32GemmBBlock/kb/f32Avx2NR*f32Avx2NR)
-		for jb := 0; jb < n; jb += nc {
+		// The kernels read rows of kb floats at stride lda.
+		_ = a[(m-1)*lda+k0+kb-1]
+		for j0 := 0; j0 < n; {
+			jc := j0 + coff
+			o := jc % f32Avx2NR // column in the panel: 0, 4, 8 or 12
+			pb := ((jc/f32Avx2NR)*k + k0) * f32Avx2NR
+			if r := m - m6; o == 0 && n-j0 >= 2*f32Avx2NR && r > 0 && r <= 3 {
+				// Two full panels, then the last r rows against both as
+				// one r×32 tile (4·r accumulators instead of 2·r).
+				const w = 2 * f32Avx2NR
+				_ = b[pb+k*f32Avx2NR+(kb-1)*f32Avx2NR+f32Avx2NR-1]
+				_ = c[(m-1)*ldc+j0+w-1]
+				init, istride := &zero[0], 0
+				switch {
+				case !first:
+					init, istride = &c[j0], ldc
+				case bias != nil:
+					_ = bias[j0+w-1]
+					init = &bias[j0]
+				}
+				for h := 0; h < 2 && strips > 0; h++ {
+					jh, ph := j0+h*f32Avx2NR, pb+h*k*f32Avx2NR
+					pf, pfn := &b[ph], 0
+					if next := ph + k*f32Avx2NR; jh+f32Avx2NR < n && next+kb*f32Avx2NR <= len(b) {
+						pf, pfn = &b[next], kb
+					}
+					ih := init
+					if !first {
+						ih = &c[jh]
+					} else if bias != nil {
+						ih = &bias[jh]
+					}
+					f32Avx2Panel(true, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+				}
+				if !first {
+					init = &c[m6*ldc+j0]
+				}
+				f32Avx2Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+				j0 += w
+				continue
+			}
+			if o%8 == 0 && n-j0 >= 8 {
+				// Full-width tile (16 or 8 columns): the kernels store
+				// straight into c.
+				w := 8
+				if o == 0 && n-j0 >= 16 {
+					w = 16
+				}
+				// The kernels read kb rows of w floats from pb+o.
+				_ = b[pb+(kb-1)*f32Avx2NR+o+w-1]
+				_ = c[(m-1)*ldc+j0+w-1]
+				init, istride := &zero[0], 0
+				switch {
+				case !first:
+					init, istride = &c[j0], ldc
+				case bias != nil:
+					_ = bias[j0+w-1]
+					init = &bias[j0]
+				}
+				if strips > 0 {
+					// Prefetch the next panel's k block (kb lines of 64
+					// bytes): the first strip would otherwise wait for
+					// it from L2, L3 or DRAM. Prefetching only a B too
+					// large for L2 measured slower (ZooConvCPU ResNet-50
+					// 141–149 against 131–135 CPU ms).
+					pf, pfn := &b[pb], 0
+					if next := pb + k*f32Avx2NR; j0+w < n && next+kb*f32Avx2NR <= len(b) {
+						pf, pfn = &b[next], kb
+					}
+					f32Avx2Panel(w == 16, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
+				}
+				if r := m - m6; r > 0 {
+					if !first {
+						init = &c[m6*ldc+j0]
+					}
+					f32Avx2Tile(r, w == 16, kb, &a[m6*lda+k0], lda, &b[pb+o], init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+				}
+				j0 += w
+				continue
+			}
+			// Columns o..o+nv-1 of the panel's 8-column half h: the
+			// 8-column kernel on a stack tile.
+			h := o &^ 7
+			nv := min(h+8-o, n-j0)
+			_ = b[pb+(kb-1)*f32Avx2NR+h+7]
 			for i0 := 0; i0 < m; i0 += f32Avx2MR {
 				r := min(f32Avx2MR, m-i0)
-				ap := &a[i0*lda+k0]
-				// The kernels read r rows of kb floats at stride lda.
-				_ = a[(i0+r-1)*lda+k0+kb-1]
-				end := min(n, jb+nc) // tiles stay inside the column block
-				for j0 := jb; j0 < end; {
-					jc := j0 + coff
-					o := jc % f32Avx2NR // column in the panel: 0, 4, 8 or 12
-					pb := ((jc/f32Avx2NR)*k + k0) * f32Avx2NR
-					if o%8 == 0 && end-j0 >= 8 {
-						// Full-width tile (16 or 8 columns): the kernel
-						// stores straight into c.
-						w := 8
-						if o == 0 && end-j0 >= 16 {
-							w = 16
-						}
-						// The kernel reads kb rows of w floats from pb+o.
-						_ = b[pb+(kb-1)*f32Avx2NR+o+w-1]
-						init, istride := &zero[0], 0
-						switch {
-						case !first:
-							init, istride = &c[i0*ldc+j0], ldc
-						case bias != nil:
-							init = &bias[j0]
-						}
-						_ = c[(i0+r-1)*ldc+j0+w-1]
-						if bias != nil {
-							_ = bias[j0+w-1]
-						}
-						f32Avx2Tile(r, w == 16, kb, ap, lda, &b[pb+o], init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
-						j0 += w
-						continue
+				for i := 0; i < r; i++ {
+					t := tmp[i*8 : (i+1)*8]
+					clear(t)
+					switch {
+					case !first:
+						copy(t[o-h:], c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
+					case bias != nil:
+						copy(t[o-h:], bias[j0:j0+nv])
 					}
-					// Columns o..o+nv-1 of the panel's 8-column half h: the
-					// 8-column kernel on a stack tile.
-					h := o &^ 7
-					nv := min(h+8-o, end-j0)
-					_ = b[pb+(kb-1)*f32Avx2NR+h+7]
-					for i := 0; i < r; i++ {
-						t := tmp[i*8 : (i+1)*8]
-						clear(t)
-						switch {
-						case !first:
-							copy(t[o-h:], c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
-						case bias != nil:
-							copy(t[o-h:], bias[j0:j0+nv])
-						}
-					}
-					f32Avx2Tile(r, false, kb, ap, lda, &b[pb+h], &tmp[0], 8, &tmp[0], 8, cl.Min, cl.Max)
-					for i := 0; i < r; i++ {
-						copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*8+o-h:i*8+o-h+nv])
-					}
-					j0 += nv
+				}
+				f32Avx2Tile(r, false, kb, &a[i0*lda+k0], lda, &b[pb+h], &tmp[0], 8, &tmp[0], 8, cl.Min, cl.Max)
+				for i := 0; i < r; i++ {
+					copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*8+o-h:i*8+o-h+nv])
 				}
 			}
+			j0 += nv
 		}
 	}
 }

@@ -334,7 +334,7 @@ func TestAVX2GeneratedUpToDate(t *testing.T) {
 	dir := t.TempDir()
 	out, err := exec.Command(goTool, "run", "gen_avx2.go", "-dir", dir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "q8gemm_avx2_amd64.s", "q8dwconv_avx2_amd64.s"} {
+	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "f32add_avx2_amd64.s", "q8gemm_avx2_amd64.s", "q8dwconv_avx2_amd64.s"} {
 		want, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(name)

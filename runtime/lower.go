@@ -40,6 +40,10 @@ type lowering struct {
 	// views maps a concat input name to its in-place placement.
 	views map[string]concatView
 	node  *ir.Node
+	// lastConv is the latest float Conv step an Add may join (fuseConvAdd);
+	// readers counts each value's readers (node inputs and graph outputs).
+	lastConv *convFusion
+	readers  map[string]int
 }
 
 type convKey struct {
@@ -81,6 +85,15 @@ func (l *lowering) lower() error {
 			l.g.ValueInfo[name] = &ir.ValueInfo{Name: name, DType: ir.Int8, Shape: vi.Shape, Quant: shiftQuant(vi.Quant, -128)}
 		}
 	}
+	l.readers = map[string]int{}
+	for _, n := range l.g.Nodes {
+		for _, in := range n.Inputs {
+			l.readers[in]++
+		}
+	}
+	for _, o := range l.g.Outputs {
+		l.readers[o.Name]++
+	}
 	for _, n := range l.g.Nodes {
 		l.node = n
 		for _, in := range n.Inputs {
@@ -90,6 +103,9 @@ func (l *lowering) lower() error {
 			if _, err := l.value(in); err != nil {
 				return fmt.Errorf("%s: %w", n.Describe(), err)
 			}
+		}
+		if l.fuseConvAdd(n) {
+			continue
 		}
 		f, ok := lowerers[n.Op]
 		if q, isQ := qlowerers[n.Op]; isQ && n.Input(0) != "" {

@@ -127,13 +127,72 @@ func lowerConv(l *lowering, n *ir.Node) error {
 		pixels := g.oh * g.ow
 		tiles := (pixels + tile - 1) / tile
 		scratch := l.m
+		f := &convFusion{step: s, out: out}
 		s.run = l.parallel(g.n*tiles, func(worker, i int) {
 			b, p0 := i/tiles, (i%tiles)*tile
-			cv.RunF32(x.f32[b*g.inBatch:], packed, bias, out.f32[b*g.outBatch:], scratch.scratch[worker], p0, min(p0+tile, pixels))
+			p1 := min(p0+tile, pixels)
+			cv.RunF32(x.f32[b*g.inBatch:], packed, bias, out.f32[b*g.outBatch:], scratch.scratch[worker], p0, p1)
+			if f.dst != nil {
+				// The fused Add, on the tile while it is in cache.
+				o0, o1 := b*g.outBatch+p0*oc, b*g.outBatch+p1*oc
+				asm.AddClampF32(f.dst.f32[o0:o1], out.f32[o0:o1], f.res.f32[o0:o1], f.clamp)
+			}
 		})
+		if out.parent == nil && pixStride == oc {
+			l.lastConv = f
+		}
 	}
 	l.addStep(s)
 	return nil
+}
+
+// convFusion is a float Conv step that a following Add may join: when the
+// conv's output has no other reader and the Add's other operand (res) is a
+// same-shape dense channels-last value computed before the conv step, the
+// Add runs inside the conv step, on each tile's output right after the
+// GEMM (asm.AddClampF32, its fused Relu/Clip included), instead of as a
+// step of its own that streams three whole tensors through memory. The
+// sum is the same float addition as the Add's, so results are identical.
+type convFusion struct {
+	step     *step
+	out      *value // the conv's output
+	res, dst *value // the Add's other operand and its output
+	clamp    asm.Clamp
+}
+
+// fuseConvAdd lowers n into the conv step just added, if n is a two-operand
+// float Add that the step's convFusion can take, and reports whether it did.
+func (l *lowering) fuseConvAdd(n *ir.Node) bool {
+	f := l.lastConv
+	if n.Op != "Add" || len(n.Inputs) != 2 || len(n.Outputs) != 1 || f == nil || f.dst != nil ||
+		len(l.m.steps) == 0 || l.m.steps[len(l.m.steps)-1] != f.step || n.Inputs[0] == n.Inputs[1] {
+		return false
+	}
+	ci := -1
+	for i, name := range n.Inputs {
+		if name == f.out.name {
+			ci = i
+		}
+	}
+	if ci < 0 || l.readers[f.out.name] != 1 {
+		return false
+	}
+	res := l.in(1 - ci)
+	info := l.g.ValueInfo[n.Outputs[0]]
+	if res == nil || res.konst != nil || res.dtype != ir.Float32 || res.layout != channelsLast ||
+		!equalShape(res.shape, f.out.shape) || !equalShape(res.strides, f.out.strides) || !res.contiguous() ||
+		info == nil || info.DType != ir.Float32 || !equalShape(info.Shape, f.out.shape) {
+		return false
+	}
+	if _, ok := l.views[n.Outputs[0]]; ok {
+		return false // the sum is a strided channel slice of a concat
+	}
+	dst := l.out(0, channelsLast)
+	f.res, f.dst, f.clamp = res, dst, clampAttr(n)
+	f.step.inputs = append(f.step.inputs, res)
+	f.step.outputs = append(f.step.outputs, dst)
+	f.step.op = "Conv+Add"
+	return true
 }
 
 // rowChunk picks how many output rows one work item covers so items are
