@@ -33,6 +33,9 @@ func q8DWNeonShape(d *QDepthwiseConv2D) bool {
 // writes). Without it, Run uses the generic body.
 func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 	if !q8DWNeonShape(d) {
+		if q8DWKxKShape(d) {
+			q8DWKxKPack(d, p) // the K×K body (q8dwconvkxk_neon_arm64.go)
+		}
 		return
 	}
 	for _, v := range p.dw {
@@ -58,6 +61,9 @@ func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 // overlapping the previous block when C is not a multiple of 16.
 func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1 int) bool {
 	c := d.C
+	if level >= pathLevel(PathNEON) && !q8DWNeonShape(d) {
+		return q8DWKxKConvArch(d, in, p, out, r0, r1)
+	}
 	if level < pathLevel(PathNEON) || !q8DWNeonShape(d) || d.Requant.Rounding == RoundSingle ||
 		len(in) < d.InH*d.InW*c {
 		return false
