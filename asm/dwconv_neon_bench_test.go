@@ -10,6 +10,12 @@ var dwBenchLayers = []struct{ h, c, s int }{
 	{112, 32, 1}, {112, 64, 2}, {56, 128, 1}, {56, 128, 2}, {14, 512, 1}, {7, 1024, 1},
 }
 
+// dwBench5x5Layers are int8 5×5 depthwise layers of EfficientNet-B0/lite
+// (input h×h×c, stride s).
+var dwBench5x5Layers = []struct{ h, c, s int }{
+	{28, 240, 1}, {28, 240, 2}, {14, 480, 1}, {14, 480, 2}, {7, 1152, 1},
+}
+
 // BenchmarkDWConvPaths runs whole depthwise layers, float and int8, on the
 // generic and the neon path, single-threaded in work items of 4 rows (as
 // the runtime splits them): the benchmark behind the icount table in
@@ -49,6 +55,43 @@ func BenchmarkDWConvPaths(b *testing.B) {
 				}
 				b.ReportMetric(macs, "MACs/op")
 			})
+			b.Run(fmt.Sprintf("qs8/%s/%s", name, path), func(b *testing.B) {
+				if Select(path) != nil {
+					b.Skip(path + " not supported")
+				}
+				for b.Loop() {
+					for r0 := 0; r0 < oh; r0 += rows {
+						q.Run(qx, qp, qo, r0, min(oh, r0+rows))
+					}
+				}
+				b.ReportMetric(macs, "MACs/op")
+			})
+		}
+	}
+	// int8 5×5 layers (EfficientNet-B0/lite shapes, TF SAME padding): the
+	// general K×K body (q8dwconvkxk_neon_arm64.go) on the neon path.
+	for _, l := range dwBench5x5Layers {
+		const k = 5
+		pad := 2
+		if l.s == 2 {
+			pad = 1 // TF SAME on an even input: 1 before, 2 after
+		}
+		oh := (l.h-1)/l.s + 1
+		macs := float64(oh * oh * l.c * k * k)
+		name := fmt.Sprintf("5x5_%dx%dx%d_s%d", l.h, l.h, l.c, l.s)
+		r := q8Seeded(b, 5)
+		q := &QDepthwiseConv2D{InH: l.h, InW: l.h, C: l.c, Mult: 1, OutH: oh, OutW: oh, KH: k, KW: k,
+			StrideH: l.s, StrideW: l.s, DilH: 1, DilW: 1, PadT: pad, PadL: pad, OutStride: l.c, InZero: -128}
+		q.Requant = q8RandRequant(r, l.c, k*k*50, RoundDouble)
+		q.Requant.Min, q.Requant.Max = q.Requant.OutZero, 127 // ReLU
+		bias := make([]int32, l.c)
+		for i := range bias {
+			bias[i] = int32(r.IntN(2000) - 1000)
+		}
+		qx, qp := q8Rand(r, l.h*l.h*l.c, -128, 127), q.Pack(q8Rand(r, k*k*l.c, -127, 127), nil, bias)
+		qo := make([]int8, oh*oh*l.c)
+		const rows = 4
+		for _, path := range []string{PathGeneric, PathNEON} {
 			b.Run(fmt.Sprintf("qs8/%s/%s", name, path), func(b *testing.B) {
 				if Select(path) != nil {
 					b.Skip(path + " not supported")
