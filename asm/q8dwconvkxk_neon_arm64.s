@@ -73,15 +73,15 @@ TEXT ·q8DWConvKxKNeon16Double(SB), NOSPLIT, $0-8
 	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
 	MOVD 24(R0), R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VEOR V4.B16, V4.B16, V4.B16
-	WORD $0x4ea46e98 // smin v24.4s, v20.4s, v4.4s
-	WORD $0x4ea46eb9 // smin v25.4s, v21.4s, v4.4s
-	WORD $0x4ea46eda // smin v26.4s, v22.4s, v4.4s
-	WORD $0x4ea46efb // smin v27.4s, v23.4s, v4.4s
-	WORD $0x4ea46694 // smax v20.4s, v20.4s, v4.4s
-	WORD $0x4ea466b5 // smax v21.4s, v21.4s, v4.4s
-	WORD $0x4ea466d6 // smax v22.4s, v22.4s, v4.4s
-	WORD $0x4ea466f7 // smax v23.4s, v23.4s, v4.4s
+	VEOR V8.B16, V8.B16, V8.B16
+	WORD $0x4ea86e98 // smin v24.4s, v20.4s, v8.4s
+	WORD $0x4ea86eb9 // smin v25.4s, v21.4s, v8.4s
+	WORD $0x4ea86eda // smin v26.4s, v22.4s, v8.4s
+	WORD $0x4ea86efb // smin v27.4s, v23.4s, v8.4s
+	WORD $0x4ea86694 // smax v20.4s, v20.4s, v8.4s
+	WORD $0x4ea866b5 // smax v21.4s, v21.4s, v8.4s
+	WORD $0x4ea866d6 // smax v22.4s, v22.4s, v8.4s
+	WORD $0x4ea866f7 // smax v23.4s, v23.4s, v8.4s
 	MOVW 80(R0), R1
 	VDUP R1, V28.S4
 	MOVW 84(R0), R1
@@ -105,64 +105,106 @@ k16Double_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k16Double_pix:
+k16Double_pix2:
+	CMP $2, R10
+	BLT k16Double_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R3), [V4.S4, V5.S4, V6.S4, V7.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k16Double_tail
-k16Double_quad:
+	CBZ R15, k16Double_tail2
+k16Double_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	WORD $0x3cec6aa8 // ldr q8, [x21, x12]
-	WORD $0x3cec6ac9 // ldr q9, [x22, x12]
-	VLD1.P 64(R14), [V10.B16, V11.B16, V12.B16, V13.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x4e2cc105 // smull2 v5.8h, v8.16b, v12.16b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x4e2d8125 // smlal2 v5.8h, v9.16b, v13.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+	WORD $0x3cec6aaa // ldr q10, [x21, x12]
+	WORD $0x3cec6acb // ldr q11, [x22, x12]
+	WORD $0x3cf96aac // ldr q12, [x21, x25]
+	WORD $0x3cf96acd // ldr q13, [x22, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
 	SUBS $1, R15, R15
-	BNE k16Double_quad
-k16Double_tail:
-	TBZ $1, R2, k16Double_tail1
+	BNE k16Double_quad2
+k16Double_tail2:
+	TBZ $1, R2, k16Double_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	VLD1.P 32(R14), [V10.B16, V11.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16Double_tail1:
-	TBZ $0, R2, k16Double_req
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16Double_single2:
+	TBZ $0, R2, k16Double_req2
 	MOVD (R13), R19
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	VLD1 (R14), [V10.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16Double_req:
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	VLD1 (R14), [V14.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16Double_req2:
 	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
 	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
 	WORD $0x4eb64442 // sshl v2.4s, v2.4s, v22.4s
@@ -171,18 +213,18 @@ k16Double_req:
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
 	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
-	VAND V24.B16, V0.B16, V4.B16
-	VAND V25.B16, V1.B16, V5.B16
-	VAND V26.B16, V2.B16, V6.B16
-	VAND V27.B16, V3.B16, V7.B16
-	WORD $0x4f210484 // sshr v4.4s, v4.4s, #31
-	WORD $0x4f2104a5 // sshr v5.4s, v5.4s, #31
-	WORD $0x4f2104c6 // sshr v6.4s, v6.4s, #31
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea40c00 // sqadd v0.4s, v0.4s, v4.4s
-	WORD $0x4ea50c21 // sqadd v1.4s, v1.4s, v5.4s
-	WORD $0x4ea60c42 // sqadd v2.4s, v2.4s, v6.4s
-	WORD $0x4ea70c63 // sqadd v3.4s, v3.4s, v7.4s
+	VAND V24.B16, V0.B16, V8.B16
+	VAND V25.B16, V1.B16, V9.B16
+	VAND V26.B16, V2.B16, V10.B16
+	VAND V27.B16, V3.B16, V11.B16
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
+	WORD $0x4f21054a // sshr v10.4s, v10.4s, #31
+	WORD $0x4f21056b // sshr v11.4s, v11.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
+	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
@@ -191,18 +233,151 @@ k16Double_req:
 	VADD V28.S4, V1.S4, V1.S4
 	VADD V28.S4, V2.S4, V2.S4
 	VADD V28.S4, V3.S4, V3.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
-	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e2148a4 // sqxtn2 v4.16b, v5.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B16], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k16Double_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	WORD $0x4eb44484 // sshl v4.4s, v4.4s, v20.4s
+	WORD $0x4eb544a5 // sshl v5.4s, v5.4s, v21.4s
+	WORD $0x4eb644c6 // sshl v6.4s, v6.4s, v22.4s
+	WORD $0x4eb744e7 // sshl v7.4s, v7.4s, v23.4s
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x6eb2b4c6 // sqrdmulh v6.4s, v6.4s, v18.4s
+	WORD $0x6eb3b4e7 // sqrdmulh v7.4s, v7.4s, v19.4s
+	VAND V24.B16, V4.B16, V8.B16
+	VAND V25.B16, V5.B16, V9.B16
+	VAND V26.B16, V6.B16, V10.B16
+	VAND V27.B16, V7.B16, V11.B16
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
+	WORD $0x4f21054a // sshr v10.4s, v10.4s, #31
+	WORD $0x4f21056b // sshr v11.4s, v11.4s, #31
+	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
+	WORD $0x4eaa0cc6 // sqadd v6.4s, v6.4s, v10.4s
+	WORD $0x4eab0ce7 // sqadd v7.4s, v7.4s, v11.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	WORD $0x4eba54c6 // srshl v6.4s, v6.4s, v26.4s
+	WORD $0x4ebb54e7 // srshl v7.4s, v7.4s, v27.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	VADD V28.S4, V6.S4, V6.S4
+	VADD V28.S4, V7.S4, V7.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e6148c9 // sqxtn v9.4h, v6.4s
+	WORD $0x4e6148e9 // sqxtn2 v9.8h, v7.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k16Double_pix2
+k16Double_pix1:
+	CBZ R10, k16Double_seg
+	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k16Double_tail1
+k16Double_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cec6aac // ldr q12, [x21, x12]
+	WORD $0x3cec6acd // ldr q13, [x22, x12]
+	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x4e26c189 // smull2 v9.8h, v12.16b, v6.16b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x4e2781a9 // smlal2 v9.8h, v13.16b, v7.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	SUBS $1, R15, R15
+	BNE k16Double_quad1
+k16Double_tail1:
+	TBZ $1, R2, k16Double_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	VLD1.P 32(R14), [V4.B16, V5.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16Double_single1:
+	TBZ $0, R2, k16Double_req1
+	MOVD (R13), R19
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	VLD1 (R14), [V4.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16Double_req1:
+	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
+	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
+	WORD $0x4eb64442 // sshl v2.4s, v2.4s, v22.4s
+	WORD $0x4eb74463 // sshl v3.4s, v3.4s, v23.4s
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
+	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
+	VAND V24.B16, V0.B16, V8.B16
+	VAND V25.B16, V1.B16, V9.B16
+	VAND V26.B16, V2.B16, V10.B16
+	VAND V27.B16, V3.B16, V11.B16
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
+	WORD $0x4f21054a // sshr v10.4s, v10.4s, #31
+	WORD $0x4f21056b // sshr v11.4s, v11.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
+	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
+	WORD $0x4ebb5463 // srshl v3.4s, v3.4s, v27.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	VADD V28.S4, V2.S4, V2.S4
+	VADD V28.S4, V3.S4, V3.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
 	B k16Double_seg
 k16Double_done:
 	RET
@@ -214,15 +389,15 @@ TEXT ·q8DWConvKxKNeon16Upward(SB), NOSPLIT, $0-8
 	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
 	MOVD 24(R0), R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VEOR V4.B16, V4.B16, V4.B16
-	WORD $0x4ea46e98 // smin v24.4s, v20.4s, v4.4s
-	WORD $0x4ea46eb9 // smin v25.4s, v21.4s, v4.4s
-	WORD $0x4ea46eda // smin v26.4s, v22.4s, v4.4s
-	WORD $0x4ea46efb // smin v27.4s, v23.4s, v4.4s
-	WORD $0x4ea46694 // smax v20.4s, v20.4s, v4.4s
-	WORD $0x4ea466b5 // smax v21.4s, v21.4s, v4.4s
-	WORD $0x4ea466d6 // smax v22.4s, v22.4s, v4.4s
-	WORD $0x4ea466f7 // smax v23.4s, v23.4s, v4.4s
+	VEOR V8.B16, V8.B16, V8.B16
+	WORD $0x4ea86e98 // smin v24.4s, v20.4s, v8.4s
+	WORD $0x4ea86eb9 // smin v25.4s, v21.4s, v8.4s
+	WORD $0x4ea86eda // smin v26.4s, v22.4s, v8.4s
+	WORD $0x4ea86efb // smin v27.4s, v23.4s, v8.4s
+	WORD $0x4ea86694 // smax v20.4s, v20.4s, v8.4s
+	WORD $0x4ea866b5 // smax v21.4s, v21.4s, v8.4s
+	WORD $0x4ea866d6 // smax v22.4s, v22.4s, v8.4s
+	WORD $0x4ea866f7 // smax v23.4s, v23.4s, v8.4s
 	MOVW 80(R0), R1
 	VDUP R1, V28.S4
 	MOVW 84(R0), R1
@@ -246,64 +421,106 @@ k16Upward_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k16Upward_pix:
+k16Upward_pix2:
+	CMP $2, R10
+	BLT k16Upward_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R3), [V4.S4, V5.S4, V6.S4, V7.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k16Upward_tail
-k16Upward_quad:
+	CBZ R15, k16Upward_tail2
+k16Upward_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	WORD $0x3cec6aa8 // ldr q8, [x21, x12]
-	WORD $0x3cec6ac9 // ldr q9, [x22, x12]
-	VLD1.P 64(R14), [V10.B16, V11.B16, V12.B16, V13.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x4e2cc105 // smull2 v5.8h, v8.16b, v12.16b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x4e2d8125 // smlal2 v5.8h, v9.16b, v13.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+	WORD $0x3cec6aaa // ldr q10, [x21, x12]
+	WORD $0x3cec6acb // ldr q11, [x22, x12]
+	WORD $0x3cf96aac // ldr q12, [x21, x25]
+	WORD $0x3cf96acd // ldr q13, [x22, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
 	SUBS $1, R15, R15
-	BNE k16Upward_quad
-k16Upward_tail:
-	TBZ $1, R2, k16Upward_tail1
+	BNE k16Upward_quad2
+k16Upward_tail2:
+	TBZ $1, R2, k16Upward_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	VLD1.P 32(R14), [V10.B16, V11.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16Upward_tail1:
-	TBZ $0, R2, k16Upward_req
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16Upward_single2:
+	TBZ $0, R2, k16Upward_req2
 	MOVD (R13), R19
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	VLD1 (R14), [V10.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16Upward_req:
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	VLD1 (R14), [V14.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16Upward_req2:
 	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
 	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
 	WORD $0x4eb64442 // sshl v2.4s, v2.4s, v22.4s
@@ -320,18 +537,127 @@ k16Upward_req:
 	VADD V28.S4, V1.S4, V1.S4
 	VADD V28.S4, V2.S4, V2.S4
 	VADD V28.S4, V3.S4, V3.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
-	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e2148a4 // sqxtn2 v4.16b, v5.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B16], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k16Upward_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	WORD $0x4eb44484 // sshl v4.4s, v4.4s, v20.4s
+	WORD $0x4eb544a5 // sshl v5.4s, v5.4s, v21.4s
+	WORD $0x4eb644c6 // sshl v6.4s, v6.4s, v22.4s
+	WORD $0x4eb744e7 // sshl v7.4s, v7.4s, v23.4s
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x6eb2b4c6 // sqrdmulh v6.4s, v6.4s, v18.4s
+	WORD $0x6eb3b4e7 // sqrdmulh v7.4s, v7.4s, v19.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	WORD $0x4eba54c6 // srshl v6.4s, v6.4s, v26.4s
+	WORD $0x4ebb54e7 // srshl v7.4s, v7.4s, v27.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	VADD V28.S4, V6.S4, V6.S4
+	VADD V28.S4, V7.S4, V7.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e6148c9 // sqxtn v9.4h, v6.4s
+	WORD $0x4e6148e9 // sqxtn2 v9.8h, v7.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k16Upward_pix2
+k16Upward_pix1:
+	CBZ R10, k16Upward_seg
+	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k16Upward_tail1
+k16Upward_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cec6aac // ldr q12, [x21, x12]
+	WORD $0x3cec6acd // ldr q13, [x22, x12]
+	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x4e26c189 // smull2 v9.8h, v12.16b, v6.16b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x4e2781a9 // smlal2 v9.8h, v13.16b, v7.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	SUBS $1, R15, R15
+	BNE k16Upward_quad1
+k16Upward_tail1:
+	TBZ $1, R2, k16Upward_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	VLD1.P 32(R14), [V4.B16, V5.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16Upward_single1:
+	TBZ $0, R2, k16Upward_req1
+	MOVD (R13), R19
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	VLD1 (R14), [V4.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16Upward_req1:
+	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
+	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
+	WORD $0x4eb64442 // sshl v2.4s, v2.4s, v22.4s
+	WORD $0x4eb74463 // sshl v3.4s, v3.4s, v23.4s
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
+	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
+	WORD $0x4ebb5463 // srshl v3.4s, v3.4s, v27.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	VADD V28.S4, V2.S4, V2.S4
+	VADD V28.S4, V3.S4, V3.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
 	B k16Upward_seg
 k16Upward_done:
 	RET
@@ -366,76 +692,118 @@ k16DoubleRight_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k16DoubleRight_pix:
+k16DoubleRight_pix2:
+	CMP $2, R10
+	BLT k16DoubleRight_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R3), [V4.S4, V5.S4, V6.S4, V7.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k16DoubleRight_tail
-k16DoubleRight_quad:
+	CBZ R15, k16DoubleRight_tail2
+k16DoubleRight_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	WORD $0x3cec6aa8 // ldr q8, [x21, x12]
-	WORD $0x3cec6ac9 // ldr q9, [x22, x12]
-	VLD1.P 64(R14), [V10.B16, V11.B16, V12.B16, V13.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x4e2cc105 // smull2 v5.8h, v8.16b, v12.16b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x4e2d8125 // smlal2 v5.8h, v9.16b, v13.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+	WORD $0x3cec6aaa // ldr q10, [x21, x12]
+	WORD $0x3cec6acb // ldr q11, [x22, x12]
+	WORD $0x3cf96aac // ldr q12, [x21, x25]
+	WORD $0x3cf96acd // ldr q13, [x22, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
 	SUBS $1, R15, R15
-	BNE k16DoubleRight_quad
-k16DoubleRight_tail:
-	TBZ $1, R2, k16DoubleRight_tail1
+	BNE k16DoubleRight_quad2
+k16DoubleRight_tail2:
+	TBZ $1, R2, k16DoubleRight_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	VLD1.P 32(R14), [V10.B16, V11.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16DoubleRight_tail1:
-	TBZ $0, R2, k16DoubleRight_req
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16DoubleRight_single2:
+	TBZ $0, R2, k16DoubleRight_req2
 	MOVD (R13), R19
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	VLD1 (R14), [V10.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16DoubleRight_req:
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	VLD1 (R14), [V14.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16DoubleRight_req2:
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
 	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
-	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
-	WORD $0x4f210425 // sshr v5.4s, v1.4s, #31
-	WORD $0x4f210446 // sshr v6.4s, v2.4s, #31
-	WORD $0x4f210467 // sshr v7.4s, v3.4s, #31
-	WORD $0x4ea40c00 // sqadd v0.4s, v0.4s, v4.4s
-	WORD $0x4ea50c21 // sqadd v1.4s, v1.4s, v5.4s
-	WORD $0x4ea60c42 // sqadd v2.4s, v2.4s, v6.4s
-	WORD $0x4ea70c63 // sqadd v3.4s, v3.4s, v7.4s
+	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
+	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
+	WORD $0x4f21044a // sshr v10.4s, v2.4s, #31
+	WORD $0x4f21046b // sshr v11.4s, v3.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
+	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
@@ -444,18 +812,135 @@ k16DoubleRight_req:
 	VADD V28.S4, V1.S4, V1.S4
 	VADD V28.S4, V2.S4, V2.S4
 	VADD V28.S4, V3.S4, V3.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
-	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e2148a4 // sqxtn2 v4.16b, v5.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B16], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k16DoubleRight_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x6eb2b4c6 // sqrdmulh v6.4s, v6.4s, v18.4s
+	WORD $0x6eb3b4e7 // sqrdmulh v7.4s, v7.4s, v19.4s
+	WORD $0x4f210488 // sshr v8.4s, v4.4s, #31
+	WORD $0x4f2104a9 // sshr v9.4s, v5.4s, #31
+	WORD $0x4f2104ca // sshr v10.4s, v6.4s, #31
+	WORD $0x4f2104eb // sshr v11.4s, v7.4s, #31
+	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
+	WORD $0x4eaa0cc6 // sqadd v6.4s, v6.4s, v10.4s
+	WORD $0x4eab0ce7 // sqadd v7.4s, v7.4s, v11.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	WORD $0x4eba54c6 // srshl v6.4s, v6.4s, v26.4s
+	WORD $0x4ebb54e7 // srshl v7.4s, v7.4s, v27.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	VADD V28.S4, V6.S4, V6.S4
+	VADD V28.S4, V7.S4, V7.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e6148c9 // sqxtn v9.4h, v6.4s
+	WORD $0x4e6148e9 // sqxtn2 v9.8h, v7.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k16DoubleRight_pix2
+k16DoubleRight_pix1:
+	CBZ R10, k16DoubleRight_seg
+	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k16DoubleRight_tail1
+k16DoubleRight_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cec6aac // ldr q12, [x21, x12]
+	WORD $0x3cec6acd // ldr q13, [x22, x12]
+	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x4e26c189 // smull2 v9.8h, v12.16b, v6.16b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x4e2781a9 // smlal2 v9.8h, v13.16b, v7.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	SUBS $1, R15, R15
+	BNE k16DoubleRight_quad1
+k16DoubleRight_tail1:
+	TBZ $1, R2, k16DoubleRight_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	VLD1.P 32(R14), [V4.B16, V5.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16DoubleRight_single1:
+	TBZ $0, R2, k16DoubleRight_req1
+	MOVD (R13), R19
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	VLD1 (R14), [V4.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16DoubleRight_req1:
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
+	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
+	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
+	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
+	WORD $0x4f21044a // sshr v10.4s, v2.4s, #31
+	WORD $0x4f21046b // sshr v11.4s, v3.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
+	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
+	WORD $0x4ebb5463 // srshl v3.4s, v3.4s, v27.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	VADD V28.S4, V2.S4, V2.S4
+	VADD V28.S4, V3.S4, V3.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
 	B k16DoubleRight_seg
 k16DoubleRight_done:
 	RET
@@ -490,64 +975,106 @@ k16UpwardRight_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k16UpwardRight_pix:
+k16UpwardRight_pix2:
+	CMP $2, R10
+	BLT k16UpwardRight_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R3), [V4.S4, V5.S4, V6.S4, V7.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k16UpwardRight_tail
-k16UpwardRight_quad:
+	CBZ R15, k16UpwardRight_tail2
+k16UpwardRight_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	WORD $0x3cec6aa8 // ldr q8, [x21, x12]
-	WORD $0x3cec6ac9 // ldr q9, [x22, x12]
-	VLD1.P 64(R14), [V10.B16, V11.B16, V12.B16, V13.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x4e2cc105 // smull2 v5.8h, v8.16b, v12.16b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x4e2d8125 // smlal2 v5.8h, v9.16b, v13.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+	WORD $0x3cec6aaa // ldr q10, [x21, x12]
+	WORD $0x3cec6acb // ldr q11, [x22, x12]
+	WORD $0x3cf96aac // ldr q12, [x21, x25]
+	WORD $0x3cf96acd // ldr q13, [x22, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
 	SUBS $1, R15, R15
-	BNE k16UpwardRight_quad
-k16UpwardRight_tail:
-	TBZ $1, R2, k16UpwardRight_tail1
+	BNE k16UpwardRight_quad2
+k16UpwardRight_tail2:
+	TBZ $1, R2, k16UpwardRight_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	WORD $0x3cec6a87 // ldr q7, [x20, x12]
-	VLD1.P 32(R14), [V10.B16, V11.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x4e2b80e5 // smlal2 v5.8h, v7.16b, v11.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16UpwardRight_tail1:
-	TBZ $0, R2, k16UpwardRight_req
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	WORD $0x3cf96a8d // ldr q13, [x20, x25]
+	VLD1.P 32(R14), [V14.B16, V15.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x4e2f8169 // smlal2 v9.8h, v11.16b, v15.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x4e2f81a9 // smlal2 v9.8h, v13.16b, v15.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16UpwardRight_single2:
+	TBZ $0, R2, k16UpwardRight_req2
 	MOVD (R13), R19
-	WORD $0x3cec6a66 // ldr q6, [x19, x12]
-	VLD1 (R14), [V10.B16]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x4e2ac0c5 // smull2 v5.8h, v6.16b, v10.16b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e651042 // saddw v2.4s, v2.4s, v5.4h
-	WORD $0x4e651063 // saddw2 v3.4s, v3.4s, v5.8h
-k16UpwardRight_req:
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cf96a6c // ldr q12, [x19, x25]
+	VLD1 (R14), [V14.B16]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x4e2ec149 // smull2 v9.8h, v10.16b, v14.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x4e2ec189 // smull2 v9.8h, v12.16b, v14.16b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0x0e6910c6 // saddw v6.4s, v6.4s, v9.4h
+	WORD $0x4e6910e7 // saddw2 v7.4s, v7.4s, v9.8h
+k16UpwardRight_req2:
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
@@ -560,18 +1087,119 @@ k16UpwardRight_req:
 	VADD V28.S4, V1.S4, V1.S4
 	VADD V28.S4, V2.S4, V2.S4
 	VADD V28.S4, V3.S4, V3.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
-	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e2148a4 // sqxtn2 v4.16b, v5.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B16], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k16UpwardRight_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x6eb2b4c6 // sqrdmulh v6.4s, v6.4s, v18.4s
+	WORD $0x6eb3b4e7 // sqrdmulh v7.4s, v7.4s, v19.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	WORD $0x4eba54c6 // srshl v6.4s, v6.4s, v26.4s
+	WORD $0x4ebb54e7 // srshl v7.4s, v7.4s, v27.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	VADD V28.S4, V6.S4, V6.S4
+	VADD V28.S4, V7.S4, V7.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e6148c9 // sqxtn v9.4h, v6.4s
+	WORD $0x4e6148e9 // sqxtn2 v9.8h, v7.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k16UpwardRight_pix2
+k16UpwardRight_pix1:
+	CBZ R10, k16UpwardRight_seg
+	VLD1 (R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k16UpwardRight_tail1
+k16UpwardRight_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	WORD $0x3cec6aac // ldr q12, [x21, x12]
+	WORD $0x3cec6acd // ldr q13, [x22, x12]
+	VLD1.P 64(R14), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x4e26c189 // smull2 v9.8h, v12.16b, v6.16b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x4e2781a9 // smlal2 v9.8h, v13.16b, v7.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+	SUBS $1, R15, R15
+	BNE k16UpwardRight_quad1
+k16UpwardRight_tail1:
+	TBZ $1, R2, k16UpwardRight_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	WORD $0x3cec6a8b // ldr q11, [x20, x12]
+	VLD1.P 32(R14), [V4.B16, V5.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x4e258169 // smlal2 v9.8h, v11.16b, v5.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16UpwardRight_single1:
+	TBZ $0, R2, k16UpwardRight_req1
+	MOVD (R13), R19
+	WORD $0x3cec6a6a // ldr q10, [x19, x12]
+	VLD1 (R14), [V4.B16]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x4e24c149 // smull2 v9.8h, v10.16b, v4.16b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e691042 // saddw v2.4s, v2.4s, v9.4h
+	WORD $0x4e691063 // saddw2 v3.4s, v3.4s, v9.8h
+k16UpwardRight_req1:
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
+	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
+	WORD $0x4ebb5463 // srshl v3.4s, v3.4s, v27.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	VADD V28.S4, V2.S4, V2.S4
+	VADD V28.S4, V3.S4, V3.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e614849 // sqxtn v9.4h, v2.4s
+	WORD $0x4e614869 // sqxtn2 v9.8h, v3.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B16], (R11)(R7)
 	B k16UpwardRight_seg
 k16UpwardRight_done:
 	RET
@@ -583,11 +1211,11 @@ TEXT ·q8DWConvKxKNeon8Double(SB), NOSPLIT, $0-8
 	VLD1 (R1), [V16.S4, V17.S4]
 	MOVD 24(R0), R1
 	VLD1 (R1), [V20.S4, V21.S4]
-	VEOR V4.B16, V4.B16, V4.B16
-	WORD $0x4ea46e98 // smin v24.4s, v20.4s, v4.4s
-	WORD $0x4ea46eb9 // smin v25.4s, v21.4s, v4.4s
-	WORD $0x4ea46694 // smax v20.4s, v20.4s, v4.4s
-	WORD $0x4ea466b5 // smax v21.4s, v21.4s, v4.4s
+	VEOR V8.B16, V8.B16, V8.B16
+	WORD $0x4ea86e98 // smin v24.4s, v20.4s, v8.4s
+	WORD $0x4ea86eb9 // smin v25.4s, v21.4s, v8.4s
+	WORD $0x4ea86694 // smax v20.4s, v20.4s, v8.4s
+	WORD $0x4ea866b5 // smax v21.4s, v21.4s, v8.4s
 	MOVW 80(R0), R1
 	VDUP R1, V28.S4
 	MOVW 84(R0), R1
@@ -611,72 +1239,183 @@ k8Double_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k8Double_pix:
+k8Double_pix2:
+	CMP $2, R10
+	BLT k8Double_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4]
+	VLD1 (R3), [V4.S4, V5.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k8Double_tail
-k8Double_quad:
+	CBZ R15, k8Double_tail2
+k8Double_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	WORD $0xfc6c6aa8 // ldr d8, [x21, x12]
-	WORD $0xfc6c6ac9 // ldr d9, [x22, x12]
-	VLD1.P 32(R14), [V10.B8, V11.B8, V12.B8, V13.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0xfc6c6aaa // ldr d10, [x21, x12]
+	WORD $0xfc6c6acb // ldr d11, [x22, x12]
+	WORD $0xfc796aac // ldr d12, [x21, x25]
+	WORD $0xfc796acd // ldr d13, [x22, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
 	SUBS $1, R15, R15
-	BNE k8Double_quad
-k8Double_tail:
-	TBZ $1, R2, k8Double_tail1
+	BNE k8Double_quad2
+k8Double_tail2:
+	TBZ $1, R2, k8Double_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	VLD1.P 16(R14), [V10.B8, V11.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8Double_tail1:
-	TBZ $0, R2, k8Double_req
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8Double_single2:
+	TBZ $0, R2, k8Double_req2
 	MOVD (R13), R19
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	VLD1 (R14), [V10.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8Double_req:
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	VLD1 (R14), [V14.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8Double_req2:
 	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
 	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
-	VAND V24.B16, V0.B16, V4.B16
-	VAND V25.B16, V1.B16, V5.B16
-	WORD $0x4f210484 // sshr v4.4s, v4.4s, #31
-	WORD $0x4f2104a5 // sshr v5.4s, v5.4s, #31
-	WORD $0x4ea40c00 // sqadd v0.4s, v0.4s, v4.4s
-	WORD $0x4ea50c21 // sqadd v1.4s, v1.4s, v5.4s
+	VAND V24.B16, V0.B16, V8.B16
+	VAND V25.B16, V1.B16, V9.B16
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
 	VADD V28.S4, V1.S4, V1.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B8], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k8Double_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	WORD $0x4eb44484 // sshl v4.4s, v4.4s, v20.4s
+	WORD $0x4eb544a5 // sshl v5.4s, v5.4s, v21.4s
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	VAND V24.B16, V4.B16, V8.B16
+	VAND V25.B16, V5.B16, V9.B16
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
+	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k8Double_pix2
+k8Double_pix1:
+	CBZ R10, k8Double_seg
+	VLD1 (R3), [V0.S4, V1.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k8Double_tail1
+k8Double_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc6c6aac // ldr d12, [x21, x12]
+	WORD $0xfc6c6acd // ldr d13, [x22, x12]
+	VLD1.P 32(R14), [V4.B8, V5.B8, V6.B8, V7.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	SUBS $1, R15, R15
+	BNE k8Double_quad1
+k8Double_tail1:
+	TBZ $1, R2, k8Double_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	VLD1.P 16(R14), [V4.B8, V5.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8Double_single1:
+	TBZ $0, R2, k8Double_req1
+	MOVD (R13), R19
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	VLD1 (R14), [V4.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8Double_req1:
+	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
+	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	VAND V24.B16, V0.B16, V8.B16
+	VAND V25.B16, V1.B16, V9.B16
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
 	B k8Double_seg
 k8Double_done:
 	RET
@@ -688,11 +1427,11 @@ TEXT ·q8DWConvKxKNeon8Upward(SB), NOSPLIT, $0-8
 	VLD1 (R1), [V16.S4, V17.S4]
 	MOVD 24(R0), R1
 	VLD1 (R1), [V20.S4, V21.S4]
-	VEOR V4.B16, V4.B16, V4.B16
-	WORD $0x4ea46e98 // smin v24.4s, v20.4s, v4.4s
-	WORD $0x4ea46eb9 // smin v25.4s, v21.4s, v4.4s
-	WORD $0x4ea46694 // smax v20.4s, v20.4s, v4.4s
-	WORD $0x4ea466b5 // smax v21.4s, v21.4s, v4.4s
+	VEOR V8.B16, V8.B16, V8.B16
+	WORD $0x4ea86e98 // smin v24.4s, v20.4s, v8.4s
+	WORD $0x4ea86eb9 // smin v25.4s, v21.4s, v8.4s
+	WORD $0x4ea86694 // smax v20.4s, v20.4s, v8.4s
+	WORD $0x4ea866b5 // smax v21.4s, v21.4s, v8.4s
 	MOVW 80(R0), R1
 	VDUP R1, V28.S4
 	MOVW 84(R0), R1
@@ -716,49 +1455,76 @@ k8Upward_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k8Upward_pix:
+k8Upward_pix2:
+	CMP $2, R10
+	BLT k8Upward_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4]
+	VLD1 (R3), [V4.S4, V5.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k8Upward_tail
-k8Upward_quad:
+	CBZ R15, k8Upward_tail2
+k8Upward_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	WORD $0xfc6c6aa8 // ldr d8, [x21, x12]
-	WORD $0xfc6c6ac9 // ldr d9, [x22, x12]
-	VLD1.P 32(R14), [V10.B8, V11.B8, V12.B8, V13.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0xfc6c6aaa // ldr d10, [x21, x12]
+	WORD $0xfc6c6acb // ldr d11, [x22, x12]
+	WORD $0xfc796aac // ldr d12, [x21, x25]
+	WORD $0xfc796acd // ldr d13, [x22, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
 	SUBS $1, R15, R15
-	BNE k8Upward_quad
-k8Upward_tail:
-	TBZ $1, R2, k8Upward_tail1
+	BNE k8Upward_quad2
+k8Upward_tail2:
+	TBZ $1, R2, k8Upward_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	VLD1.P 16(R14), [V10.B8, V11.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8Upward_tail1:
-	TBZ $0, R2, k8Upward_req
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8Upward_single2:
+	TBZ $0, R2, k8Upward_req2
 	MOVD (R13), R19
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	VLD1 (R14), [V10.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8Upward_req:
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	VLD1 (R14), [V14.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8Upward_req2:
 	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
 	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
@@ -767,15 +1533,87 @@ k8Upward_req:
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
 	VADD V28.S4, V1.S4, V1.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B8], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k8Upward_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	WORD $0x4eb44484 // sshl v4.4s, v4.4s, v20.4s
+	WORD $0x4eb544a5 // sshl v5.4s, v5.4s, v21.4s
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k8Upward_pix2
+k8Upward_pix1:
+	CBZ R10, k8Upward_seg
+	VLD1 (R3), [V0.S4, V1.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k8Upward_tail1
+k8Upward_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc6c6aac // ldr d12, [x21, x12]
+	WORD $0xfc6c6acd // ldr d13, [x22, x12]
+	VLD1.P 32(R14), [V4.B8, V5.B8, V6.B8, V7.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	SUBS $1, R15, R15
+	BNE k8Upward_quad1
+k8Upward_tail1:
+	TBZ $1, R2, k8Upward_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	VLD1.P 16(R14), [V4.B8, V5.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8Upward_single1:
+	TBZ $0, R2, k8Upward_req1
+	MOVD (R13), R19
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	VLD1 (R14), [V4.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8Upward_req1:
+	WORD $0x4eb44400 // sshl v0.4s, v0.4s, v20.4s
+	WORD $0x4eb54421 // sshl v1.4s, v1.4s, v21.4s
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
 	B k8Upward_seg
 k8Upward_done:
 	RET
@@ -810,68 +1648,171 @@ k8DoubleRight_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k8DoubleRight_pix:
+k8DoubleRight_pix2:
+	CMP $2, R10
+	BLT k8DoubleRight_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4]
+	VLD1 (R3), [V4.S4, V5.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k8DoubleRight_tail
-k8DoubleRight_quad:
+	CBZ R15, k8DoubleRight_tail2
+k8DoubleRight_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	WORD $0xfc6c6aa8 // ldr d8, [x21, x12]
-	WORD $0xfc6c6ac9 // ldr d9, [x22, x12]
-	VLD1.P 32(R14), [V10.B8, V11.B8, V12.B8, V13.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0xfc6c6aaa // ldr d10, [x21, x12]
+	WORD $0xfc6c6acb // ldr d11, [x22, x12]
+	WORD $0xfc796aac // ldr d12, [x21, x25]
+	WORD $0xfc796acd // ldr d13, [x22, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
 	SUBS $1, R15, R15
-	BNE k8DoubleRight_quad
-k8DoubleRight_tail:
-	TBZ $1, R2, k8DoubleRight_tail1
+	BNE k8DoubleRight_quad2
+k8DoubleRight_tail2:
+	TBZ $1, R2, k8DoubleRight_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	VLD1.P 16(R14), [V10.B8, V11.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8DoubleRight_tail1:
-	TBZ $0, R2, k8DoubleRight_req
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8DoubleRight_single2:
+	TBZ $0, R2, k8DoubleRight_req2
 	MOVD (R13), R19
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	VLD1 (R14), [V10.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8DoubleRight_req:
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	VLD1 (R14), [V14.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8DoubleRight_req2:
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
-	WORD $0x4f210404 // sshr v4.4s, v0.4s, #31
-	WORD $0x4f210425 // sshr v5.4s, v1.4s, #31
-	WORD $0x4ea40c00 // sqadd v0.4s, v0.4s, v4.4s
-	WORD $0x4ea50c21 // sqadd v1.4s, v1.4s, v5.4s
+	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
+	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
 	VADD V28.S4, V1.S4, V1.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B8], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k8DoubleRight_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x4f210488 // sshr v8.4s, v4.4s, #31
+	WORD $0x4f2104a9 // sshr v9.4s, v5.4s, #31
+	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k8DoubleRight_pix2
+k8DoubleRight_pix1:
+	CBZ R10, k8DoubleRight_seg
+	VLD1 (R3), [V0.S4, V1.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k8DoubleRight_tail1
+k8DoubleRight_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc6c6aac // ldr d12, [x21, x12]
+	WORD $0xfc6c6acd // ldr d13, [x22, x12]
+	VLD1.P 32(R14), [V4.B8, V5.B8, V6.B8, V7.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	SUBS $1, R15, R15
+	BNE k8DoubleRight_quad1
+k8DoubleRight_tail1:
+	TBZ $1, R2, k8DoubleRight_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	VLD1.P 16(R14), [V4.B8, V5.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8DoubleRight_single1:
+	TBZ $0, R2, k8DoubleRight_req1
+	MOVD (R13), R19
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	VLD1 (R14), [V4.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8DoubleRight_req1:
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
+	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
+	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
+	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
 	B k8DoubleRight_seg
 k8DoubleRight_done:
 	RET
@@ -906,64 +1847,159 @@ k8UpwardRight_seg:
 	ADD R4, R11, R11
 	MOVD R4, R12
 	SUB $1, R6, R6
-k8UpwardRight_pix:
+k8UpwardRight_pix2:
+	CMP $2, R10
+	BLT k8UpwardRight_pix1
+	ADD R9, R12, R25
 	VLD1 (R3), [V0.S4, V1.S4]
+	VLD1 (R3), [V4.S4, V5.S4]
 	MOVD R8, R13
 	MOVD R1, R14
 	MOVD R23, R15
-	CBZ R15, k8UpwardRight_tail
-k8UpwardRight_quad:
+	CBZ R15, k8UpwardRight_tail2
+k8UpwardRight_quad2:
 	LDP.P 16(R13), (R19, R20)
 	LDP.P 16(R13), (R21, R22)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	WORD $0xfc6c6aa8 // ldr d8, [x21, x12]
-	WORD $0xfc6c6ac9 // ldr d9, [x22, x12]
-	VLD1.P 32(R14), [V10.B8, V11.B8, V12.B8, V13.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-	WORD $0x0e2cc104 // smull v4.8h, v8.8b, v12.8b
-	WORD $0x0e2d8124 // smlal v4.8h, v9.8b, v13.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+	WORD $0xfc6c6aaa // ldr d10, [x21, x12]
+	WORD $0xfc6c6acb // ldr d11, [x22, x12]
+	WORD $0xfc796aac // ldr d12, [x21, x25]
+	WORD $0xfc796acd // ldr d13, [x22, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
 	SUBS $1, R15, R15
-	BNE k8UpwardRight_quad
-k8UpwardRight_tail:
-	TBZ $1, R2, k8UpwardRight_tail1
+	BNE k8UpwardRight_quad2
+k8UpwardRight_tail2:
+	TBZ $1, R2, k8UpwardRight_single2
 	LDP.P 16(R13), (R19, R20)
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	WORD $0xfc6c6a87 // ldr d7, [x20, x12]
-	VLD1.P 16(R14), [V10.B8, V11.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e2b80e4 // smlal v4.8h, v7.8b, v11.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8UpwardRight_tail1:
-	TBZ $0, R2, k8UpwardRight_req
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	WORD $0xfc796a8d // ldr d13, [x20, x25]
+	VLD1.P 16(R14), [V14.B8, V15.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e2f8168 // smlal v8.8h, v11.8b, v15.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e2f81a8 // smlal v8.8h, v13.8b, v15.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8UpwardRight_single2:
+	TBZ $0, R2, k8UpwardRight_req2
 	MOVD (R13), R19
-	WORD $0xfc6c6a66 // ldr d6, [x19, x12]
-	VLD1 (R14), [V10.B8]
-	WORD $0x0e2ac0c4 // smull v4.8h, v6.8b, v10.8b
-	WORD $0x0e641000 // saddw v0.4s, v0.4s, v4.4h
-	WORD $0x4e641021 // saddw2 v1.4s, v1.4s, v4.8h
-k8UpwardRight_req:
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc796a6c // ldr d12, [x19, x25]
+	VLD1 (R14), [V14.B8]
+	WORD $0x0e2ec148 // smull v8.8h, v10.8b, v14.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e2ec188 // smull v8.8h, v12.8b, v14.8b
+	WORD $0x0e681084 // saddw v4.4s, v4.4s, v8.4h
+	WORD $0x4e6810a5 // saddw2 v5.4s, v5.4s, v8.8h
+k8UpwardRight_req2:
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
 	VADD V28.S4, V1.S4, V1.S4
-	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
-	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
-	WORD $0x0e214884 // sqxtn v4.8b, v4.8h
-	WORD $0x4e3d6484 // smax v4.16b, v4.16b, v29.16b
-	WORD $0x4e3e6c84 // smin v4.16b, v4.16b, v30.16b
-	VST1.P [V4.B8], (R11)(R7)
-	ADD R9, R12, R12
-	SUBS $1, R10, R10
-	BNE k8UpwardRight_pix
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
+	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
+	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
+	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
+	VADD V28.S4, V4.S4, V4.S4
+	VADD V28.S4, V5.S4, V5.S4
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
+	ADD R9, R25, R12
+	SUB $2, R10, R10
+	B k8UpwardRight_pix2
+k8UpwardRight_pix1:
+	CBZ R10, k8UpwardRight_seg
+	VLD1 (R3), [V0.S4, V1.S4]
+	MOVD R8, R13
+	MOVD R1, R14
+	MOVD R23, R15
+	CBZ R15, k8UpwardRight_tail1
+k8UpwardRight_quad1:
+	LDP.P 16(R13), (R19, R20)
+	LDP.P 16(R13), (R21, R22)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	WORD $0xfc6c6aac // ldr d12, [x21, x12]
+	WORD $0xfc6c6acd // ldr d13, [x22, x12]
+	VLD1.P 32(R14), [V4.B8, V5.B8, V6.B8, V7.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	WORD $0x0e26c188 // smull v8.8h, v12.8b, v6.8b
+	WORD $0x0e2781a8 // smlal v8.8h, v13.8b, v7.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+	SUBS $1, R15, R15
+	BNE k8UpwardRight_quad1
+k8UpwardRight_tail1:
+	TBZ $1, R2, k8UpwardRight_single1
+	LDP.P 16(R13), (R19, R20)
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	WORD $0xfc6c6a8b // ldr d11, [x20, x12]
+	VLD1.P 16(R14), [V4.B8, V5.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e258168 // smlal v8.8h, v11.8b, v5.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8UpwardRight_single1:
+	TBZ $0, R2, k8UpwardRight_req1
+	MOVD (R13), R19
+	WORD $0xfc6c6a6a // ldr d10, [x19, x12]
+	VLD1 (R14), [V4.B8]
+	WORD $0x0e24c148 // smull v8.8h, v10.8b, v4.8b
+	WORD $0x0e681000 // saddw v0.4s, v0.4s, v8.4h
+	WORD $0x4e681021 // saddw2 v1.4s, v1.4s, v8.8h
+k8UpwardRight_req1:
+	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
+	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
+	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
+	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
+	VADD V28.S4, V0.S4, V0.S4
+	VADD V28.S4, V1.S4, V1.S4
+	WORD $0x0e614808 // sqxtn v8.4h, v0.4s
+	WORD $0x4e614828 // sqxtn2 v8.8h, v1.4s
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e3d6508 // smax v8.16b, v8.16b, v29.16b
+	WORD $0x4e3e6d08 // smin v8.16b, v8.16b, v30.16b
+	VST1.P [V8.B8], (R11)(R7)
 	B k8UpwardRight_seg
 k8UpwardRight_done:
 	RET
