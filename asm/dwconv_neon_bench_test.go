@@ -10,10 +10,11 @@ var dwBenchLayers = []struct{ h, c, s int }{
 	{112, 32, 1}, {112, 64, 2}, {56, 128, 1}, {56, 128, 2}, {14, 512, 1}, {7, 1024, 1},
 }
 
-// dwBench5x5Layers are int8 5×5 depthwise layers of EfficientNet-B0/lite
-// (input h×h×c, stride s).
-var dwBench5x5Layers = []struct{ h, c, s int }{
-	{28, 240, 1}, {28, 240, 2}, {14, 480, 1}, {14, 480, 2}, {7, 1152, 1},
+// dwBenchKxKLayers are int8 depthwise layers for the K×K body: 5×5 ones
+// of EfficientNet-B0/lite and the 3×3 8-channel first one of MobileNet v1
+// 0.25/128 (input h×h×c, stride s, k×k).
+var dwBenchKxKLayers = []struct{ k, h, c, s int }{
+	{5, 28, 240, 1}, {5, 28, 240, 2}, {5, 14, 480, 1}, {5, 14, 480, 2}, {5, 7, 1152, 1}, {3, 64, 8, 1},
 }
 
 // BenchmarkDWConvPaths runs whole depthwise layers, float and int8, on the
@@ -68,21 +69,21 @@ func BenchmarkDWConvPaths(b *testing.B) {
 			})
 		}
 	}
-	// int8 5×5 layers (EfficientNet-B0/lite shapes, TF SAME padding): the
-	// general K×K body (q8dwconvkxk_neon_arm64.go) on the neon path.
-	for _, l := range dwBench5x5Layers {
-		const k = 5
-		pad := 2
+	// int8 layers of the general K×K body (q8dwconvkxk_neon_arm64.go) on
+	// the neon path, TF SAME padding.
+	for _, l := range dwBenchKxKLayers {
+		k := l.k
+		pad := (k - 1) / 2
 		if l.s == 2 {
-			pad = 1 // TF SAME on an even input: 1 before, 2 after
+			pad = (k - 2) / 2 // TF SAME on an even input: one less before than after
 		}
 		oh := (l.h-1)/l.s + 1
 		macs := float64(oh * oh * l.c * k * k)
-		name := fmt.Sprintf("5x5_%dx%dx%d_s%d", l.h, l.h, l.c, l.s)
+		name := fmt.Sprintf("%dx%d_%dx%dx%d_s%d", k, k, l.h, l.h, l.c, l.s)
 		r := q8Seeded(b, 5)
 		q := &QDepthwiseConv2D{InH: l.h, InW: l.h, C: l.c, Mult: 1, OutH: oh, OutW: oh, KH: k, KW: k,
 			StrideH: l.s, StrideW: l.s, DilH: 1, DilW: 1, PadT: pad, PadL: pad, OutStride: l.c, InZero: -128}
-		q.Requant = q8RandRequant(r, l.c, k*k*50, RoundDouble)
+		q.Requant = q8RandRequant(r, l.c, float64(k*k*50), RoundDouble)
 		q.Requant.Min, q.Requant.Max = q.Requant.OutZero, 127 // ReLU
 		bias := make([]int32, l.c)
 		for i := range bias {
