@@ -100,6 +100,8 @@ func (g *dwKGeom) fill(pos *dwNeonPos, r1 int, b *dwKBatch) {
 		e = max(a, min(g.outW, last/g.sw+1))
 	}
 	step := g.sw * g.pix
+	// Locals: the stores into b would make the compiler reload g's fields.
+	in, pad, inH, inW, pix, kh1, kw1, sw, dh, dw := g.in, g.pad, g.inH, g.inW, g.pix, g.kh, g.kw, g.sw, g.dh, g.dw
 	for ; pos.oy < r1; pos.oy, pos.ox = pos.oy+1, 0 {
 		iy0 := pos.oy*g.sh - g.padT
 		for ; pos.ox < g.outW; pos.ox++ {
@@ -115,18 +117,24 @@ func (g *dwKGeom) fill(pos *dwNeonPos, r1 int, b *dwKBatch) {
 			tab := b.taps[nt : nt+taps]
 			s.tab = nt * int(unsafe.Sizeof(b.taps[0]))
 			nt += taps
-			ix0 := ox*g.sw - g.padL
-			t := 0
-			for kh := 0; kh < g.kh; kh++ {
-				iy := iy0 + kh*g.dh
-				rowIn := iy >= 0 && iy < g.inH
-				for kw := 0; kw < g.kw; kw++ {
-					p := g.pad
-					if ix := ix0 + kw*g.dw; rowIn && ix >= 0 && ix < g.inW {
-						p = unsafe.Add(g.in, (iy*g.inW+ix)*g.pix)
+			ix0 := ox*sw - g.padL
+			for kh := 0; kh < kh1; kh++ {
+				row := tab[kh*kw1 : (kh+1)*kw1]
+				iy := iy0 + kh*dh
+				if uint(iy) >= uint(inH) {
+					for i := range row {
+						row[i] = pad
 					}
-					tab[t] = p
-					t++
+					continue
+				}
+				rowp, ix := unsafe.Add(in, iy*inW*pix), ix0
+				for i := range row {
+					if uint(ix) < uint(inW) {
+						row[i] = unsafe.Add(rowp, ix*pix)
+					} else {
+						row[i] = pad
+					}
+					ix += dw
 				}
 			}
 			s.step = step
