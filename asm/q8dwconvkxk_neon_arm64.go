@@ -79,72 +79,6 @@ type dwKBatch struct {
 	n    int
 }
 
-// dwKGeom is a K×K depthwise geometry in bytes, for building runs.
-type dwKGeom struct {
-	inH, inW, outW, kh, kw, sh, sw, dh, dw, padT, padL int
-	pix, ostep                                         int // bytes per input pixel, per output pixel
-	in, pad, out                                       unsafe.Pointer
-}
-
-// fill appends runs of output rows [pos.oy, r1), starting at column pos.ox,
-// to the empty batch b until it is full or the rows are done, and advances
-// pos.
-func (g *dwKGeom) fill(pos *dwNeonPos, r1 int, b *dwKBatch) {
-	b.n = 0
-	nt := 0
-	taps := g.kh * g.kw
-	// Columns [a, e) have every horizontal tap inside the input.
-	a := min(g.outW, (g.padL+g.sw-1)/g.sw)
-	e := a
-	if last := g.inW - 1 - (g.kw-1)*g.dw + g.padL; last >= 0 {
-		e = max(a, min(g.outW, last/g.sw+1))
-	}
-	step := g.sw * g.pix
-	// Locals: the stores into b would make the compiler reload g's fields.
-	in, pad, inH, inW, pix, kh1, kw1, sw, dh, dw := g.in, g.pad, g.inH, g.inW, g.pix, g.kh, g.kw, g.sw, g.dh, g.dw
-	for ; pos.oy < r1; pos.oy, pos.ox = pos.oy+1, 0 {
-		iy0 := pos.oy*g.sh - g.padT
-		for ; pos.ox < g.outW; pos.ox++ {
-			if b.n == dwKMaxSegs || nt+taps > dwKMaxTaps {
-				return
-			}
-			ox, n := pos.ox, 1
-			if ox == a && e > a {
-				n = e - a
-			}
-			s := &b.segs[b.n]
-			b.n++
-			tab := b.taps[nt : nt+taps]
-			s.tab = nt * int(unsafe.Sizeof(b.taps[0]))
-			nt += taps
-			ix0 := ox*sw - g.padL
-			for kh := 0; kh < kh1; kh++ {
-				row := tab[kh*kw1 : (kh+1)*kw1]
-				iy := iy0 + kh*dh
-				if uint(iy) >= uint(inH) {
-					for i := range row {
-						row[i] = pad
-					}
-					continue
-				}
-				rowp, ix := unsafe.Add(in, iy*inW*pix), ix0
-				for i := range row {
-					if uint(ix) < uint(inW) {
-						row[i] = unsafe.Add(rowp, ix*pix)
-					} else {
-						row[i] = pad
-					}
-					ix += dw
-				}
-			}
-			s.step = step
-			s.n = n
-			s.out = unsafe.Add(g.out, (pos.oy*g.outW+ox)*g.ostep)
-			pos.ox += n - 1
-		}
-	}
-}
-
 // q8DWKxKShape reports whether the K×K body handles d's geometry (the 3×3
 // body takes 3×3 with C ≥ 16).
 func q8DWKxKShape(d *QDepthwiseConv2D) bool {
@@ -234,19 +168,70 @@ func q8DWKxKConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0,
 	if bw == 8 {
 		variant |= 4
 	}
-	var inp unsafe.Pointer
+	var in0 unsafe.Pointer
 	if len(in) > 0 {
-		inp = unsafe.Pointer(&in[0])
+		in0 = unsafe.Pointer(&in[0])
 	}
-	g := dwKGeom{inH: d.InH, inW: d.InW, outW: d.OutW, kh: d.KH, kw: d.KW,
-		sh: max(1, d.StrideH), sw: max(1, d.StrideW), dh: max(1, d.DilH), dw: max(1, d.DilW),
-		padT: d.PadT, padL: d.PadL, pix: c, ostep: d.OutStride,
-		in: inp, pad: unsafe.Pointer(&ext[wlen]), out: unsafe.Pointer(&out[0])}
+	// The geometry in bytes.
+	inH, inW, outW, kh1, kw1 := d.InH, d.InW, d.OutW, d.KH, d.KW
+	sh, sw, dh, dw := max(1, d.StrideH), max(1, d.StrideW), max(1, d.DilH), max(1, d.DilW)
+	pix, ostep, step := c, d.OutStride, max(1, d.StrideW)*c
+	pad, out0 := unsafe.Pointer(&ext[wlen]), unsafe.Pointer(&out[0])
+	// Columns [a, e) have every horizontal tap inside the input.
+	a := min(outW, (d.PadL+sw-1)/sw)
+	e := a
+	if last := inW - 1 - (kw1-1)*dw + d.PadL; last >= 0 {
+		e = max(a, min(outW, last/sw+1))
+	}
 	rq := &d.Requant
-	args := dwKArgs{ostep: d.OutStride, taps: taps, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
+	args := dwKArgs{ostep: ostep, taps: taps, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
+	// The runs are built here rather than in a method taking *dwKBatch: the
+	// stores of tap addresses into a local need no write barrier.
 	var b dwKBatch
-	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
-		g.fill(&pos, r1, &b)
+	for oy, ox := r0, 0; oy < r1; {
+		// Fill the batch with runs of rows [oy, r1) from column ox on.
+		b.n = 0
+		nt := 0
+	fill:
+		for ; oy < r1; oy, ox = oy+1, 0 {
+			iy0 := oy*sh - d.PadT
+			for ; ox < outW; ox++ {
+				if b.n == dwKMaxSegs || nt+taps > dwKMaxTaps {
+					break fill
+				}
+				n := 1
+				if ox == a && e > a {
+					n = e - a
+				}
+				s := &b.segs[b.n]
+				b.n++
+				tab := b.taps[nt : nt+taps]
+				s.tab = nt * int(unsafe.Sizeof(b.taps[0]))
+				nt += taps
+				ix0 := ox*sw - d.PadL
+				for kh := 0; kh < kh1; kh++ {
+					row := tab[kh*kw1 : (kh+1)*kw1]
+					iy := iy0 + kh*dh
+					if uint(iy) >= uint(inH) {
+						for i := range row {
+							row[i] = pad
+						}
+						continue
+					}
+					rowp, ix := unsafe.Add(in0, iy*inW*pix), ix0
+					for i := range row {
+						if uint(ix) < uint(inW) {
+							row[i] = unsafe.Add(rowp, ix*pix)
+						} else {
+							row[i] = pad
+						}
+						ix += dw
+					}
+				}
+				s.step, s.n, s.out = step, n, unsafe.Add(out0, (oy*outW+ox)*ostep)
+				ox += n - 1
+			}
+		}
 		args.segs, args.nseg, args.tabs = unsafe.Pointer(&b.segs[0]), b.n, unsafe.Pointer(&b.taps[0])
 		for k := 0; k < nb; k++ {
 			c0 := min(k*bw, c-bw)
