@@ -47,20 +47,26 @@
 // Registers: R0 args, R1 weights, R2 T, R3 bias, R4 c0, R5 segment, R6
 // segments left, R7 ostep, R8 tap table, R9 step, R10 pixels left, R11
 // output, R12 c0 + pixel·step, R13 tap table cursor, R14 weight cursor,
-// R15 tap quads left, R19–R22 tap addresses, R23 T/4, R24 tabs.
+// R15 tap quads left, R19–R22 tap addresses, R23 T/4, R24 tabs, R25
+// c0 + (pixel + 1)·step (pixel B).
 //
-// V0–V3 accumulators, V4 V5 int16 products of a tap pair (then
-// requantisation temporaries with V6 V7), V6–V9 inputs of four taps,
-// V10–V13 their weights, V16–V19 mult, V20–V23 l, V24–V27 −r, V28 zo
-// (int32), V29 lo, V30 hi (int8); the 8-channel body uses the first half
-// of each group.
+// V0–V3 the accumulators of pixel A, V4–V7 those of pixel B (or, on the
+// one-pixel pass, four taps' weights), V8 V9 int16 products of a tap pair
+// (then requantisation temporaries with V10 V11, and the int8 result),
+// V10–V13 inputs, V14 V15 a tap pair's weights (two-pixel pass), V16–V19
+// mult, V20–V23 l, V24–V27 −r, V28 zo (int32), V29 lo, V30 hi (int8); the
+// 8-channel body uses the first half of each group.
 //
-// The taps run four per loop iteration: two LDP of tap addresses, four
-// register-offset LDR (hand-encoded), one LD1 of four taps' weights, and per tap
-// pair SMULL, SMLAL and two SADDW per 8 channels; then a pair and a single
-// tap for T mod 4. Per pixel of 16 channels: 25 instructions per 4 taps
-// (64 MACs, 2.56 MACs/instruction), one bias load, 24–36 requantisation,
-// 9 narrowing/clamp/store and 8 loop instructions.
+// A run's pixels go two at a time (A and B = A + step): per tap pair one
+// LDP of tap addresses (two per loop iteration of four taps), four
+// register-offset LDR (hand-encoded), one LD1 of the pair's weights, and per
+// pixel SMULL, SMLAL and two SADDW per 8 channels: 46 instructions per 4
+// taps × 2 pixels of 16 channels (128 MACs, 2.78 MACs/instruction). Then a
+// pair and a single tap for T mod 4, and each pixel's bias-initialised
+// accumulators are requantised (20–36 instructions), narrowed, clamped and
+// stored (9). The odd last pixel of a run (every border pixel is a run of
+// one) takes a one-pixel pass: 25 instructions per 4 taps (64 MACs,
+// 2.56 MACs/instruction), one LD1 loading four taps' weights.
 //
 // ISA: ARMv8.0-A Advanced SIMD.
 
