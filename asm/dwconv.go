@@ -1,6 +1,7 @@
 package asm
 
 //go:generate go run gen_dwneon.go
+//go:generate go run gen_dwkxk.go
 
 import "fmt"
 

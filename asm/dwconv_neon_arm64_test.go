@@ -108,8 +108,8 @@ func q8DWNeonCompare(t *testing.T) {
 			bias[i] = int32(r.IntN(1<<16) - 1<<15)
 		}
 		p := d.Pack(w, zw, bias)
-		neon := tc.c >= 16 && lo > -128 && mode != RoundSingle
-		require.Equal(t, tc.c >= 16 && lo > -128, p.dwArch != nil, "case %d: int8 weights packed", ci)
+		neon := tc.c >= 8 && lo > -128 && mode != RoundSingle
+		require.Equal(t, tc.c >= 8 && lo > -128, p.dwArch != nil, "case %d: int8 weights packed", ci)
 		pixels := oh * ow
 		xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
 		want := q8OutBuf(pixels, d.C, d.OutStride)

@@ -59,6 +59,9 @@ var kernelTable = []Kernel{
 	// Mult 1, C ≥ 8 (float) / 16 (int8); other geometries run the generic body.
 	{Name: "f32_dwconv3x3_minmax_c8__neonfma", Op: "dwconv", ISA: "neonfma", Path: PathNEON, Features: []string{"asimd"}},
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__neon_mul8", Op: "qdwconv", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
+	// q8dwconvkxk_neon_arm64.s (gen_dwkxk.go): every other Mult-1 int8
+	// depthwise geometry with C ≥ 8 (any KH×KW, 8-channel blocks for C < 16).
+	{Name: "qs8_qc8w_dwconv_kxk_requant_c16__neon_mul8", Op: "qdwconv", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	// QAdd.Run's whole 16-element blocks (q8add_neon_arm64.s, gen_q8add.go);
 	// the tail, RunScalar and parameters outside TFLite's range run Go.
 	{Name: "qs8_vadd_requant_x16__neon", Op: "qadd", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},

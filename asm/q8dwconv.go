@@ -33,10 +33,10 @@ type QDepthwiseConv2D struct {
 // (wZero: nil, one value or C·Mult values) into the tap-major layout
 // [KH·KW][C·Mult] that Run reads, and keeps the bias (nil or C·Mult values)
 // plain and with InZero folded in. Call it once at prepare time, after
-// setting InZero. It panics if a slice is too short. On arm64, a 3×3
-// filter with Mult 1 and weights − zero point in [−127, 127] also gets the
-// NEON body's int8 weights and a row of InZero padding values (see
-// q8DWPackArch).
+// setting InZero. It panics if a slice is too short. On arm64, a filter
+// with Mult 1 (3×3 with C ≥ 16, or any KH×KW with C ≥ 8) and weights − zero
+// point in [−127, 127] also gets the NEON body's int8 weights and a row of
+// InZero padding values (see q8DWPackArch).
 func (d *QDepthwiseConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	cm, taps := d.C*d.Mult, d.KH*d.KW
 	if d.C < 0 || d.Mult < 0 || d.KH < 0 || d.KW < 0 || len(w) < cm*taps {

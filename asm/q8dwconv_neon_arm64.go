@@ -30,9 +30,13 @@ func q8DWNeonShape(d *QDepthwiseConv2D) bool {
 // does so only for a geometry the body handles and when every weight − zero
 // point lies in [−127, 127], so that two taps' products sum in int16
 // (TFLite's int8 weights are symmetric, so this holds for every model it
-// writes). Without it, Run uses the generic body.
+// writes). Without it, Run uses the generic body. Other Mult-1 geometries
+// with C ≥ 8 get the K×K body's layout (q8DWKxKPack).
 func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 	if !q8DWNeonShape(d) {
+		if q8DWKxKShape(d) {
+			q8DWKxKPack(d, p) // the K×K body (q8dwconvkxk_neon_arm64.go)
+		}
 		return
 	}
 	for _, v := range p.dw {
@@ -55,9 +59,13 @@ func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 // is selected, the geometry is 3×3 with Mult 1 and C ≥ 16, p carries the
 // int8 weights (q8DWPackArch) and the rounding is RoundDouble or
 // RoundUpward, and reports whether it did. Channel blocks of 16 end with one
-// overlapping the previous block when C is not a multiple of 16.
+// overlapping the previous block when C is not a multiple of 16. Every
+// other geometry goes to the K×K body (q8DWKxKConvArch).
 func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1 int) bool {
 	c := d.C
+	if level >= pathLevel(PathNEON) && !q8DWNeonShape(d) {
+		return q8DWKxKConvArch(d, in, p, out, r0, r1)
+	}
 	if level < pathLevel(PathNEON) || !q8DWNeonShape(d) || d.Requant.Rounding == RoundSingle ||
 		len(in) < d.InH*d.InW*c {
 		return false
