@@ -253,9 +253,9 @@ const c16MR = 2
 func q8File(words map[string]string) []byte {
 	a := a64.New(words)
 	a.WriteString(q8Header)
-	q8Family(a, "q8GemmMlalx8", "int16", maxMR, q8Mlal)
-	q8Family(a, "q8GemmDotx8c4", "int8", maxMR, q8Dot)
-	q8Family(a, "q8GemmC16x8", "int8", c16MR, q8C16)
+	q8Family(a, "q8GemmMlalx8", "int16", maxMR, nil, q8Mlal)
+	q8Family(a, "q8GemmDotx8c4", "int8", maxMR, nil, q8Dot)
+	q8Family(a, "q8GemmC16x8", "int8", c16MR, q8C16Setup, q8C16)
 	return a.Bytes()
 }
 
@@ -266,7 +266,7 @@ const q8Args = "(m int, k int, a *int8, lda int, w *%s, c *int8, ldc int, rq *q8
 // remaining 1..MR−1 rows. Every tile restarts from the panel's weights (R24)
 // and the next A rows (R23) and stores to the next C rows (R25); k is in
 // R4, rq in R5, lda in R2, ldc in R8, the rows left in R22.
-func q8Family(a *a64.Asm, name, wtype string, mr int, tile func(a *a64.Asm, mr int)) {
+func q8Family(a *a64.Asm, name, wtype string, mr int, setup func(a *a64.Asm), tile func(a *a64.Asm, mr int)) {
 	a.P("")
 	a.P("// func %s"+q8Args, name, wtype)
 	a.P("TEXT ·%s(SB), NOSPLIT, $0-64", name)
@@ -278,6 +278,10 @@ func q8Family(a *a64.Asm, name, wtype string, mr int, tile func(a *a64.Asm, mr i
 	a.P("\tMOVD c+40(FP), R25")
 	a.P("\tMOVD ldc+48(FP), R8")
 	a.P("\tMOVD rq+56(FP), R5")
+	q8PreRequant(a)
+	if setup != nil {
+		setup(a)
+	}
 	a.P("\tCMP $%d, R22", mr)
 	a.P("\tBLT tail")
 	a.P("tiles:")
@@ -332,27 +336,68 @@ func q8Suffixed(a *a64.Asm, suffix string, gen func(b *a64.Asm)) {
 }
 
 // q8Prologue points the row registers at the tile's A rows and R3 at the
-// panel, copies k to R0; with bias it initialises the 8×8 tile from
-// rq.bias, otherwise it zeroes nacc accumulators from V16.
-func q8Prologue(a *a64.Asm, mr int, bias bool, nacc int) {
+// panel and, with k, copies k to R0. init writes the accumulators' start.
+func q8Prologue(a *a64.Asm, mr int, k bool) {
 	a.P("\tMOVD R23, R9")
 	for i := 1; i < mr; i++ {
 		a.P("\tADD R2, %s, %s", rowReg[i-1], rowReg[i])
 	}
 	a.P("\tMOVD R24, R3")
-	a.P("\tMOVD R4, R0")
-	if bias {
-		a.P("\tMOVD (R5), R6")
-		a.P("\tVLD1 (R6), [V16.S4, V17.S4]")
-		for i := 1; i < mr; i++ {
-			a.P("\tVORR V16.B16, V16.B16, V%d.B16", 16+2*i)
-			a.P("\tVORR V17.B16, V17.B16, V%d.B16", 17+2*i)
-		}
-		return
+	if k {
+		a.P("\tMOVD R4, R0")
 	}
-	for i := 0; i < nacc; i++ {
-		a.P("\tVEOR V%d.B16, V%d.B16, V%d.B16", 16+i, 16+i, 16+i)
+}
+
+// q8BiasInit initialises the MR×8 tile (V16+2i, V17+2i) from rq.bias.
+func q8BiasInit(a *a64.Asm, mr int) {
+	a.P("\tMOVD (R5), R6")
+	for i := 0; i < mr; i++ {
+		a.P("\tVLD1 (R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
 	}
+}
+
+// q8PreRequant fills rq.pre (offset 40) once per call with what every
+// tile's requantisation loads (three vector loads per tile):
+//
+//	pre+0   mult[0..7]
+//	pre+32  RoundUpward/RoundDouble: max(shift, 0)[0..7], then
+//	        min(shift, 0)[0..7];
+//	        RoundSingle: shift−31 as int64, columns 0..1, 2..3, 4..5, 6..7
+//	pre+96  zo ×4 (int32), lo ×16, hi ×16 (int8)
+func q8PreRequant(a *a64.Asm) {
+	a.P("\tADD $40, R5, R6")
+	a.P("\tMOVD 8(R5), R20")
+	a.P("\tVLD1 (R20), [V0.S4, V1.S4]")
+	a.P("\tMOVD 16(R5), R20")
+	a.P("\tVLD1 (R20), [V2.S4, V3.S4]")
+	a.P("\tMOVW 36(R5), R20")
+	a.P("\tCMP $1, R20")
+	a.P("\tBEQ presingle")
+	a.P("\tVEOR V6.B16, V6.B16, V6.B16")
+	a.Smin4s(4, 2, 6)
+	a.Smin4s(5, 3, 6)
+	a.Smax4s(2, 2, 6)
+	a.Smax4s(3, 3, 6)
+	a.P("\tB prestore")
+	a.P("presingle:")
+	a.P("\tMOVD $31, R20")
+	a.P("\tVDUP R20, V7.S4")
+	a.Sub4s(2, 2, 7)
+	a.Sub4s(3, 3, 7)
+	a.Sxtl(false, 2, 4, 3)
+	a.Sxtl(true, 2, 5, 3)
+	a.Sxtl(true, 2, 3, 2)
+	a.Sxtl(false, 2, 2, 2)
+	a.P("prestore:")
+	a.P("\tVST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)")
+	a.P("\tVST1.P [V4.S4, V5.S4], 32(R6)")
+	a.P("\tMOVW 24(R5), R20")
+	a.P("\tVDUP R20, V6.S4")
+	a.P("\tMOVW 28(R5), R20")
+	a.P("\tVDUP R20, V7.B16")
+	a.P("\tMOVW 32(R5), R20")
+	a.P("\tVDUP R20, V8.B16")
+	a.P("\tVST1 [V6.B16, V7.B16, V8.B16], (R6)")
 }
 
 // q8Requant requantises the MR×8 tile in V16+2i (columns 0..3) and
@@ -361,30 +406,24 @@ func q8Prologue(a *a64.Asm, mr int, bias bool, nacc int) {
 func q8Requant(a *a64.Asm, mr int) {
 	acc := func(i, h int) int { return 16 + 2*i + h }
 	a.P("requant:")
-	a.P("\tMOVD 8(R5), R6")
-	a.P("\tVLD1 (R6), [V0.S4, V1.S4]") // mult
-	a.P("\tMOVD 16(R5), R6")
-	a.P("\tVLD1 (R6), [V2.S4, V3.S4]") // shift
-	a.P("\tMOVW 36(R5), R6")
-	a.P("\tCMP $1, R6")
+	a.P("\tADD $40, R5, R6")
+	a.P("\tVLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]") // mult, left shift
+	a.P("\tVLD1.P 32(R6), [V4.S4, V5.S4]")               // −right shift
+	a.P("\tMOVW 36(R5), R20")
+	a.P("\tCMP $1, R20")
 	a.P("\tBEQ single")
-	a.P("\tVEOR V6.B16, V6.B16, V6.B16")
-	for h := 0; h < 2; h++ {
-		a.Smax4s(4+h, 2+h, 6) // left shift
-		a.Smin4s(2+h, 2+h, 6) // −right shift
-	}
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 2; h++ {
 			v := acc(i, h)
-			a.Sshl4s(v, v, 4+h)
+			a.Sshl4s(v, v, 2+h)
 			a.Sqrdmulh4s(v, v, h)
 		}
 	}
-	a.P("\tCBNZ R6, upward") // RoundDouble is 0
+	a.P("\tCBNZ R20, upward") // RoundDouble is 0
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 2; h++ {
 			v, t := acc(i, h), 7+h
-			a.And16b(t, v, 2+h)
+			a.And16b(t, v, 4+h)
 			a.Sshr4s(t, t, 31)
 			a.Sqadd4s(v, v, t)
 		}
@@ -393,43 +432,31 @@ func q8Requant(a *a64.Asm, mr int) {
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 2; h++ {
 			v := acc(i, h)
-			a.Srshl4s(v, v, 2+h)
+			a.Srshl4s(v, v, 4+h)
 		}
 	}
 	a.P("\tB narrow")
 	a.P("single:")
-	a.P("\tMOVD $31, R6")
-	a.P("\tVDUP R6, V7.S4")
-	for h := 0; h < 2; h++ {
-		a.Sub4s(2+h, 2+h, 7)
-		a.Sxtl(false, 2, 8+2*h, 2+h)
-		a.Sxtl(true, 2, 9+2*h, 2+h)
-	}
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 2; h++ {
 			v := acc(i, h)
 			a.Smull(false, 2, 12, v, h)
 			a.Smull(true, 2, 13, v, h)
-			a.Srshl2d(12, 12, 8+2*h)
-			a.Srshl2d(13, 13, 9+2*h)
+			a.Srshl2d(12, 12, 2+2*h)
+			a.Srshl2d(13, 13, 3+2*h)
 			a.Xtn(false, 2, v, 12)
 			a.Xtn(true, 2, v, 13)
 		}
 	}
 	a.P("narrow:")
-	a.P("\tMOVW 24(R5), R6")
-	a.P("\tVDUP R6, V4.S4")
-	a.P("\tMOVW 28(R5), R6")
-	a.P("\tVDUP R6, V5.B16")
-	a.P("\tMOVW 32(R5), R6")
-	a.P("\tVDUP R6, V6.B16")
+	a.P("\tVLD1 (R6), [V6.S4, V7.S4, V8.S4]") // zo, lo, hi
 	a.P("\tMOVD R25, R7")
 	// Rows i and i+1 share one 16-byte vector, V16+2i.
 	for i := 0; i < mr; i += 2 {
 		v := acc(i, 0)
 		for r := i; r < min(i+2, mr); r++ {
-			a.P("\tVADD V4.S4, V%d.S4, V%d.S4", acc(r, 0), acc(r, 0))
-			a.P("\tVADD V4.S4, V%d.S4, V%d.S4", acc(r, 1), acc(r, 1))
+			a.P("\tVADD V6.S4, V%d.S4, V%d.S4", acc(r, 0), acc(r, 0))
+			a.P("\tVADD V6.S4, V%d.S4, V%d.S4", acc(r, 1), acc(r, 1))
 			a.Sqxtn(false, 1, acc(r, 0), acc(r, 0))
 			a.Sqxtn(true, 1, acc(r, 0), acc(r, 1))
 		}
@@ -437,8 +464,8 @@ func q8Requant(a *a64.Asm, mr int) {
 		if i+1 < mr {
 			a.Sqxtn(true, 0, v, acc(i+1, 0))
 		}
-		a.Smax16b(v, v, 5)
-		a.Smin16b(v, v, 6)
+		a.Smax16b(v, v, 7)
+		a.Smin16b(v, v, 8)
 		a.P("\tFMOVD F%d, (R7)", v)
 		if i+1 < mr {
 			a.P("\tADD R8, R7, R7")
@@ -452,7 +479,8 @@ func q8Requant(a *a64.Asm, mr int) {
 }
 
 func q8Mlal(a *a64.Asm, mr int) {
-	q8Prologue(a, mr, true, 0)
+	q8Prologue(a, mr, true)
+	q8BiasInit(a, mr)
 	a.P("\tCMP $8, R0")
 	a.P("\tBLT tail")
 	a.P("loop8:")
@@ -491,7 +519,8 @@ func q8Mlal(a *a64.Asm, mr int) {
 }
 
 func q8Dot(a *a64.Asm, mr int) {
-	q8Prologue(a, mr, true, 0)
+	q8Prologue(a, mr, true)
+	q8BiasInit(a, mr)
 	a.P("\tCMP $16, R0")
 	a.P("\tBLT groups")
 	a.P("loop16:")
@@ -552,19 +581,31 @@ func q8DotStep(a *a64.Asm, mr int) {
 	}
 }
 
+// q8C16Setup computes, once per call, G = ⌈k/16⌉ groups and R11 = 16G − k.
+// With R11 = 0 the main loops do all G groups (R12 = G); otherwise (R12 =
+// G−1) the last one is done apart, its A load starting R11 bytes before the
+// row pointer.
+func q8C16Setup(a *a64.Asm) {
+	a.P("\tADD $15, R4, R12")
+	a.P("\tLSR $4, R12, R12")
+	a.P("\tLSL $4, R12, R11")
+	a.P("\tSUB R4, R11, R11")
+	a.P("\tCBZ R11, kfull")
+	a.P("\tSUB $1, R12, R12")
+	a.P("kfull:")
+}
+
 // q8C16 writes the c16 tile (SMULL + SMLAL2 + SADALP), mr ≤ c16MR rows.
+// The accumulators start from the C16 bias layout (rq.bias: per column
+// the bias and three zeros), so that the ADDP reduction adds it.
 func q8C16(a *a64.Asm, mr int) {
-	q8Prologue(a, mr, false, 8*mr)
-	// G = ⌈k/16⌉ groups, R6 = 16G − k. With R6 = 0 the main loops do all
-	// G groups; otherwise (R1 = G−1) the last one is done apart, its A
-	// load starting R6 bytes before the row pointer.
-	a.P("\tADD $15, R0, R1")
-	a.P("\tLSR $4, R1, R1")
-	a.P("\tLSL $4, R1, R6")
-	a.P("\tSUB R0, R6, R6")
-	a.P("\tCBZ R6, full")
-	a.P("\tSUB $1, R1, R1")
-	a.P("full:")
+	q8Prologue(a, mr, false)
+	for i := 0; i < mr; i++ {
+		a.P("\tMOVD (R5), R6")
+		a.P("\tVLD1.P 64(R6), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", 16+8*i, 17+8*i, 18+8*i, 19+8*i)
+		a.P("\tVLD1 (R6), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", 20+8*i, 21+8*i, 22+8*i, 23+8*i)
+	}
+	a.P("\tMOVD R12, R1")
 	a.P("\tSUBS $4, R1, R1")
 	a.P("\tBLT skip4")
 	a.P("loop4:")
@@ -587,9 +628,9 @@ func q8C16(a *a64.Asm, mr int) {
 	a.P("\tSUBS $1, R1, R1")
 	a.P("\tBNE loop1")
 	a.P("last:")
-	a.P("\tCBZ R6, reduce")
+	a.P("\tCBZ R11, reduce")
 	for i := 0; i < mr; i++ {
-		a.P("\tSUB R6, %s, %s", rowReg[i], rowReg[i])
+		a.P("\tSUB R11, %s, %s", rowReg[i], rowReg[i])
 		a.P("\tVLD1 (%s), [V%d.B16]", rowReg[i], 4*i)
 	}
 	c16Group(a, mr, 0)
@@ -604,12 +645,6 @@ func q8C16(a *a64.Asm, mr int) {
 		a.Addp4s(d+3, s+6, s+7)
 		a.Addp4s(d, d, d+1)
 		a.Addp4s(d+1, d+2, d+3)
-	}
-	a.P("\tMOVD (R5), R6")
-	a.P("\tVLD1 (R6), [V0.S4, V1.S4]")
-	for i := 0; i < mr; i++ {
-		a.P("\tVADD V0.S4, V%d.S4, V%d.S4", 16+2*i, 16+2*i)
-		a.P("\tVADD V1.S4, V%d.S4, V%d.S4", 17+2*i, 17+2*i)
 	}
 	q8Requant(a, mr)
 }

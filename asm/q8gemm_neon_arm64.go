@@ -26,11 +26,14 @@ func q8GemmC16x8(m, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8Ti
 
 // q8TileRequant is what a tile needs to requantise its 8 columns; the
 // assembly reads it at fixed offsets (see the q8gemm_neon_arm64.s header):
-// bias, mult and shift point to 8 values each.
+// mult and shift point to 8 values each, bias to the panel's bias (8
+// values; C16: 8 × (bias, 0, 0, 0)). pre is the assembly's: each call
+// fills it with the vectors its tiles load.
 type q8TileRequant struct {
 	bias, mult, shift *int32
 	zo, lo, hi        int32
 	mode              int32
+	pre               [36]int32
 }
 
 // q8NeonMR is the row count of the Mlal and Dot tiles, q8C16MR of the C16
@@ -52,14 +55,15 @@ const (
 // q8ArchPacked is a QPacked GEMM weight matrix repacked for the arm64
 // tiles (layouts in the q8gemm_neon_arm64.s header).
 type q8ArchPacked struct {
-	w16       []int16 // Mlal: per panel k × 8
-	w8        []int8  // Dot: per panel kp/4 × 8 × 4; C16: ⌈k/16⌉ × 8 × 16
-	bias      []int32 // the folded bias, padded to whole panels per group
-	k         int
-	panels    int // per group
-	kind      q8ArchKind
-	dot       bool // kind == q8KindDot
-	panelSize int  // elements of one panel in w16 or w8
+	w16        []int16 // Mlal: per panel k × 8
+	w8         []int8  // Dot: per panel kp/4 × 8 × 4; C16: ⌈k/16⌉ × 8 × 16
+	bias       []int32 // the folded bias, padded to whole panels per group (biasStride per panel)
+	biasStride int     // 8, or 32 for C16: bias[4j] is column j's, bias[4j+1..4j+3] = 0
+	k          int
+	panels     int // per group
+	kind       q8ArchKind
+	dot        bool // kind == q8KindDot
+	panelSize  int  // elements of one panel in w16 or w8
 }
 
 // bytes is the memory the repacked weights occupy (0 for nil).
@@ -117,9 +121,15 @@ func q8PackArchKind(p *QPacked, groups int, kind q8ArchKind) *q8ArchPacked {
 		return lo
 	}
 	og := len(p.bias) / max(1, groups)
-	np.bias = make([]int32, total*q8NR)
+	np.biasStride = q8NR
+	if kind == q8KindC16 {
+		np.biasStride = 4 * q8NR
+	}
+	np.bias = make([]int32, total*np.biasStride)
 	for gi := 0; gi < groups; gi++ {
-		copy(np.bias[gi*p.panels*q8NR:], p.bias[gi*og:(gi+1)*og])
+		for o, b := range p.bias[gi*og : (gi+1)*og] {
+			np.bias[(gi*p.panels*q8NR+o)*np.biasStride/q8NR] = b
+		}
 	}
 	switch kind {
 	case q8KindDot:
@@ -189,7 +199,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, rq *Requant
 	for j := j0; j < j1; j += q8NR {
 		nj := min(q8NR, j1-j)
 		pi := gi*np.panels + j/q8NR
-		t.bias = &np.bias[pi*q8NR]
+		t.bias = &np.bias[pi*np.biasStride]
 		if nj == q8NR {
 			_, _ = rq.Mult[ch0+j+q8NR-1], rq.Shift[ch0+j+q8NR-1]
 			t.mult, t.shift = &rq.Mult[ch0+j], &rq.Shift[ch0+j]

@@ -73,6 +73,39 @@ TEXT ·q8GemmMlalx8(SB), NOSPLIT, $0-64
 	MOVD c+40(FP), R25
 	MOVD ldc+48(FP), R8
 	MOVD rq+56(FP), R5
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	B prestore
+presingle:
+	MOVD $31, R20
+	VDUP R20, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16], (R6)
 	CMP $8, R22
 	BLT tail
 tiles:
@@ -88,20 +121,13 @@ tiles:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
-	VORR V16.B16, V16.B16, V30.B16
-	VORR V17.B16, V17.B16, V31.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	VLD1 (R6), [V30.S4, V31.S4]
 	CMP $8, R0
 	BLT tail_8
 loop8_8:
@@ -299,293 +325,274 @@ loop1_8:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_8
 requant_8:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_8
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	WORD $0x4ea447de // sshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea247de // sshl v30.4s, v30.4s, v2.4s
 	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
-	WORD $0x4ea547ff // sshl v31.4s, v31.4s, v5.4s
+	WORD $0x4ea347ff // sshl v31.4s, v31.4s, v3.4s
 	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
-	CBNZ R6, upward_8
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_8
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
-	WORD $0x4e221fc7 // and v7.16b, v30.16b, v2.16b
+	WORD $0x4e241fc7 // and v7.16b, v30.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
-	WORD $0x4e231fe8 // and v8.16b, v31.16b, v3.16b
+	WORD $0x4e251fe8 // and v8.16b, v31.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
 upward_8:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
-	WORD $0x4ea257de // srshl v30.4s, v30.4s, v2.4s
-	WORD $0x4ea357ff // srshl v31.4s, v31.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
 	B narrow_8
 single_8:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
 	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
 	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299e // xtn v30.2s, v12.2d
 	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
 	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
 	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299f // xtn v31.2s, v12.2d
 	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
 narrow_8:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	ADD R8, R7, R7
 	VMOV V24.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
-	VADD V4.S4, V30.S4, V30.S4
-	VADD V4.S4, V31.S4, V31.S4
+	VADD V6.S4, V30.S4, V30.S4
+	VADD V6.S4, V31.S4, V31.S4
 	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
 	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	FMOVD F28, (R7)
 	ADD R8, R7, R7
 	VMOV V28.D[1], R20
@@ -660,69 +667,50 @@ loop1_1:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_1
 requant_1:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_1
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	CBNZ R6, upward_1
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_1
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
 upward_1:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	B narrow_1
 single_1:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 narrow_1:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	RET
 tile2:
@@ -732,8 +720,7 @@ tile2:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
+	VLD1 (R6), [V18.S4, V19.S4]
 	CMP $8, R0
 	BLT tail_2
 loop8_2:
@@ -799,98 +786,79 @@ loop1_2:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_2
 requant_2:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_2
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	CBNZ R6, upward_2
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_2
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
 upward_2:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	B narrow_2
 single_2:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 narrow_2:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
@@ -904,10 +872,8 @@ tile3:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
 	CMP $8, R0
 	BLT tail_3
 loop8_3:
@@ -995,134 +961,115 @@ loop1_3:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_3
 requant_3:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_3
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	CBNZ R6, upward_3
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_3
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
 upward_3:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
 	B narrow_3
 single_3:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 narrow_3:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	RET
 tile4:
@@ -1134,12 +1081,9 @@ tile4:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
 	CMP $8, R0
 	BLT tail_4
 loop8_4:
@@ -1249,163 +1193,144 @@ loop1_4:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_4
 requant_4:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_4
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	CBNZ R6, upward_4
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_4
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
 upward_4:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
 	B narrow_4
 single_4:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 narrow_4:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
@@ -1421,14 +1346,10 @@ tile5:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
 	CMP $8, R0
 	BLT tail_5
 loop8_5:
@@ -1560,199 +1481,180 @@ loop1_5:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_5
 requant_5:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_5
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	CBNZ R6, upward_5
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_5
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
 upward_5:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
 	B narrow_5
 single_5:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 narrow_5:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	RET
 tile6:
@@ -1766,16 +1668,11 @@ tile6:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
 	CMP $8, R0
 	BLT tail_6
 loop8_6:
@@ -1929,228 +1826,209 @@ loop1_6:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_6
 requant_6:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_6
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	CBNZ R6, upward_6
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_6
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
 upward_6:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
 	B narrow_6
 single_6:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 narrow_6:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	ADD R8, R7, R7
 	VMOV V24.D[1], R20
@@ -2168,18 +2046,12 @@ tile7:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
 	CMP $8, R0
 	BLT tail_7
 loop8_7:
@@ -2355,264 +2227,245 @@ loop1_7:
 	SUB $1, R0, R0
 	CBNZ R0, loop1_7
 requant_7:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_7
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	CBNZ R6, upward_7
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_7
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
 upward_7:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	B narrow_7
 single_7:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
 narrow_7:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	ADD R8, R7, R7
 	VMOV V24.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	FMOVD F28, (R7)
 	RET
 
@@ -2626,6 +2479,39 @@ TEXT ·q8GemmDotx8c4(SB), NOSPLIT, $0-64
 	MOVD c+40(FP), R25
 	MOVD ldc+48(FP), R8
 	MOVD rq+56(FP), R5
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	B prestore
+presingle:
+	MOVD $31, R20
+	VDUP R20, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16], (R6)
 	CMP $8, R22
 	BLT tail
 tiles:
@@ -2641,20 +2527,13 @@ tiles:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
-	VORR V16.B16, V16.B16, V30.B16
-	VORR V17.B16, V17.B16, V31.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	VLD1 (R6), [V30.S4, V31.S4]
 	CMP $16, R0
 	BLT groups_8
 loop16_8:
@@ -2885,293 +2764,274 @@ rest7_8:
 	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
 	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
 requant_8:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_8
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	WORD $0x4ea447de // sshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea247de // sshl v30.4s, v30.4s, v2.4s
 	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
-	WORD $0x4ea547ff // sshl v31.4s, v31.4s, v5.4s
+	WORD $0x4ea347ff // sshl v31.4s, v31.4s, v3.4s
 	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
-	CBNZ R6, upward_8
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_8
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
-	WORD $0x4e221fc7 // and v7.16b, v30.16b, v2.16b
+	WORD $0x4e241fc7 // and v7.16b, v30.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
-	WORD $0x4e231fe8 // and v8.16b, v31.16b, v3.16b
+	WORD $0x4e251fe8 // and v8.16b, v31.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
 upward_8:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
-	WORD $0x4ea257de // srshl v30.4s, v30.4s, v2.4s
-	WORD $0x4ea357ff // srshl v31.4s, v31.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
 	B narrow_8
 single_8:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
 	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
 	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299e // xtn v30.2s, v12.2d
 	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
 	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
 	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299f // xtn v31.2s, v12.2d
 	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
 narrow_8:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	ADD R8, R7, R7
 	VMOV V24.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
-	VADD V4.S4, V30.S4, V30.S4
-	VADD V4.S4, V31.S4, V31.S4
+	VADD V6.S4, V30.S4, V30.S4
+	VADD V6.S4, V31.S4, V31.S4
 	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
 	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	FMOVD F28, (R7)
 	ADD R8, R7, R7
 	VMOV V28.D[1], R20
@@ -3251,69 +3111,50 @@ rest0_1:
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 requant_1:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_1
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	CBNZ R6, upward_1
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_1
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
 upward_1:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	B narrow_1
 single_1:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 narrow_1:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	RET
 tile2:
@@ -3323,8 +3164,7 @@ tile2:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
+	VLD1 (R6), [V18.S4, V19.S4]
 	CMP $16, R0
 	BLT groups_2
 loop16_2:
@@ -3399,98 +3239,79 @@ rest1_2:
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
 	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
 requant_2:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_2
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	CBNZ R6, upward_2
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_2
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
 upward_2:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	B narrow_2
 single_2:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 narrow_2:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
@@ -3504,10 +3325,8 @@ tile3:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
 	CMP $16, R0
 	BLT groups_3
 loop16_3:
@@ -3608,134 +3427,115 @@ rest2_3:
 	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
 	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
 requant_3:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_3
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	CBNZ R6, upward_3
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_3
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
 upward_3:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
 	B narrow_3
 single_3:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 narrow_3:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	RET
 tile4:
@@ -3747,12 +3547,9 @@ tile4:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
 	CMP $16, R0
 	BLT groups_4
 loop16_4:
@@ -3879,163 +3676,144 @@ rest3_4:
 	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
 	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
 requant_4:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_4
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	CBNZ R6, upward_4
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_4
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
 upward_4:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
 	B narrow_4
 single_4:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 narrow_4:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
@@ -4051,14 +3829,10 @@ tile5:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
 	CMP $16, R0
 	BLT groups_5
 loop16_5:
@@ -4211,199 +3985,180 @@ rest4_5:
 	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
 	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
 requant_5:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_5
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	CBNZ R6, upward_5
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_5
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
 upward_5:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
 	B narrow_5
 single_5:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 narrow_5:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	RET
 tile6:
@@ -4417,16 +4172,11 @@ tile6:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
 	CMP $16, R0
 	BLT groups_6
 loop16_6:
@@ -4605,228 +4355,209 @@ rest5_6:
 	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
 	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
 requant_6:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_6
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	CBNZ R6, upward_6
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_6
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
 upward_6:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
 	B narrow_6
 single_6:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 narrow_6:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	ADD R8, R7, R7
 	VMOV V24.D[1], R20
@@ -4844,18 +4575,12 @@ tile7:
 	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
 	CMP $16, R0
 	BLT groups_7
 loop16_7:
@@ -5060,264 +4785,245 @@ rest6_7:
 	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
 requant_7:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_7
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	CBNZ R6, upward_7
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_7
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
 upward_7:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	B narrow_7
 single_7:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
 narrow_7:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	FMOVD F20, (R7)
 	ADD R8, R7, R7
 	VMOV V20.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	FMOVD F24, (R7)
 	ADD R8, R7, R7
 	VMOV V24.D[1], R20
 	MOVD R20, (R7)
 	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	FMOVD F28, (R7)
 	RET
 
@@ -5331,36 +5037,59 @@ TEXT ·q8GemmC16x8(SB), NOSPLIT, $0-64
 	MOVD c+40(FP), R25
 	MOVD ldc+48(FP), R8
 	MOVD rq+56(FP), R5
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	B prestore
+presingle:
+	MOVD $31, R20
+	VDUP R20, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	ADD $15, R4, R12
+	LSR $4, R12, R12
+	LSL $4, R12, R11
+	SUB R4, R11, R11
+	CBZ R11, kfull
+	SUB $1, R12, R12
+kfull:
 	CMP $2, R22
 	BLT tail
 tiles:
 	MOVD R23, R9
 	ADD R2, R9, R10
 	MOVD R24, R3
-	MOVD R4, R0
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
-	ADD $15, R0, R1
-	LSR $4, R1, R1
-	LSL $4, R1, R6
-	SUB R0, R6, R6
-	CBZ R6, full_2
-	SUB $1, R1, R1
-full_2:
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R12, R1
 	SUBS $4, R1, R1
 	BLT skip4_2
 loop4_2:
@@ -5627,10 +5356,10 @@ loop1_2:
 	SUBS $1, R1, R1
 	BNE loop1_2
 last_2:
-	CBZ R6, reduce_2
-	SUB R6, R9, R9
+	CBZ R11, reduce_2
+	SUB R11, R9, R9
 	VLD1 (R9), [V0.B16]
-	SUB R6, R10, R10
+	SUB R11, R10, R10
 	VLD1 (R10), [V4.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
@@ -5695,105 +5424,80 @@ reduce_2:
 	WORD $0x4ebfbfd5 // addp v21.4s, v30.4s, v31.4s
 	WORD $0x4eb3be52 // addp v18.4s, v18.4s, v19.4s
 	WORD $0x4eb5be93 // addp v19.4s, v20.4s, v21.4s
-	MOVD (R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	VADD V0.S4, V16.S4, V16.S4
-	VADD V1.S4, V17.S4, V17.S4
-	VADD V0.S4, V18.S4, V18.S4
-	VADD V1.S4, V19.S4, V19.S4
 requant_2:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_2
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	CBNZ R6, upward_2
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_2
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
 upward_2:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	B narrow_2
 single_2:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 narrow_2:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	ADD R8, R7, R7
 	VMOV V16.D[1], R20
@@ -5810,22 +5514,10 @@ tail:
 tile1:
 	MOVD R23, R9
 	MOVD R24, R3
-	MOVD R4, R0
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	ADD $15, R0, R1
-	LSR $4, R1, R1
-	LSL $4, R1, R6
-	SUB R0, R6, R6
-	CBZ R6, full_1
-	SUB $1, R1, R1
-full_1:
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD R12, R1
 	SUBS $4, R1, R1
 	BLT skip4_1
 loop4_1:
@@ -5970,8 +5662,8 @@ loop1_1:
 	SUBS $1, R1, R1
 	BNE loop1_1
 last_1:
-	CBZ R6, reduce_1
-	SUB R6, R9, R9
+	CBZ R11, reduce_1
+	SUB R11, R9, R9
 	VLD1 (R9), [V0.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
@@ -6006,73 +5698,50 @@ reduce_1:
 	WORD $0x4eb7bed3 // addp v19.4s, v22.4s, v23.4s
 	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
 	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
-	MOVD (R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	VADD V0.S4, V16.S4, V16.S4
-	VADD V1.S4, V17.S4, V17.S4
 requant_1:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
 	BEQ single_1
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	CBNZ R6, upward_1
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_1
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
 upward_1:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	B narrow_1
 single_1:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 narrow_1:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	FMOVD F16, (R7)
 	RET
