@@ -1,5 +1,7 @@
 package asm
 
+import "unsafe"
+
 // q8ConvGeneric is the portable body of QConv2D.Run: per group, one int8 GEMM
 // of the tile's pixels (rows) by the group's output channels (columns), with
 // A read in place for a 1×1 stride-1 unpadded convolution and from an im2col
@@ -53,6 +55,18 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 			run := c.KW * c.InC
 			k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
 			k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
+			if k0 == 0 && k1 == c.KW && iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH {
+				// The whole window is inside the input.
+				base, step := (iy0*c.InW+ix0)*c.InC, c.DilH*c.InW*c.InC
+				for kh := 0; kh < c.KH; kh++ {
+					copyInt8Run(row[kh*run:(kh+1)*run], in[base:base+run])
+					base += step
+				}
+				if ox++; ox == c.OutW {
+					ox, oy = 0, oy+1
+				}
+				continue
+			}
 			for kh := 0; kh < c.KH; kh++ {
 				seg := row[kh*run : (kh+1)*run]
 				iy := iy0 + kh*c.DilH
@@ -85,6 +99,29 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 		if ox++; ox == c.OutW {
 			ox, oy = 0, oy+1
 		}
+	}
+}
+
+// copyInt8Run is copy(dst, src) for len(dst) == len(src), with two
+// overlapping word moves instead of a memmove call for 4 to 16 bytes (the
+// runs of a first layer's im2col: KW·InC = 9 for 3×3 RGB). dst and src
+// must not overlap.
+func copyInt8Run(dst, src []int8) {
+	n := len(src)
+	if len(dst) != n {
+		panic("asm: copyInt8Run: lengths differ")
+	}
+	switch {
+	case n >= 8 && n <= 16:
+		s, d := unsafe.Pointer(&src[0]), unsafe.Pointer(&dst[0])
+		lo, hi := *(*uint64)(s), *(*uint64)(unsafe.Add(s, n-8))
+		*(*uint64)(d), *(*uint64)(unsafe.Add(d, n-8)) = lo, hi
+	case n >= 4 && n < 8:
+		s, d := unsafe.Pointer(&src[0]), unsafe.Pointer(&dst[0])
+		lo, hi := *(*uint32)(s), *(*uint32)(unsafe.Add(s, n-4))
+		*(*uint32)(d), *(*uint32)(unsafe.Add(d, n-4)) = lo, hi
+	default:
+		copy(dst, src)
 	}
 }
 

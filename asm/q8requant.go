@@ -161,14 +161,16 @@ func (r *Requant) validate(n int) string {
 	if r.Min > r.Max || r.Min < -128 || r.Max > 127 || r.OutZero < -128 || r.OutZero > 127 {
 		return fmt.Sprintf("Requant clamp [%d, %d] or zero point %d outside int8", r.Min, r.Max, r.OutZero)
 	}
-	// Branch-free scan: bit 32 of uint64(uint32(s+31)) + 2^32 − 63 is set
-	// exactly when s+31 ∉ [0, 62], bit 31 of uint32(m) when m < 0.
+	// Branch-free scan: m < 0 sets the sign of any, s ∉ [−31, 31] makes
+	// uint32(s+31) > 62.
 	mult, shift := r.Mult[:n], r.Shift[:n]
-	var bad uint64
+	var any int32
+	var top uint32
 	for c, m := range mult {
-		bad |= uint64(uint32(shift[c]+31)) + (1<<32 - 63) | uint64(uint32(m)>>31)<<32
+		any |= m
+		top = max(top, uint32(shift[c]+31))
 	}
-	if bad>>32 == 0 {
+	if any >= 0 && top <= 62 {
 		return ""
 	}
 	for c := 0; c < n; c++ {
