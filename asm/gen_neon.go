@@ -364,6 +364,9 @@ func q8BiasInit(a *a64.Asm, mr int) {
 //	        min(shift, 0)[0..7];
 //	        RoundSingle: shift−31 as int64, columns 0..1, 2..3, 4..5, 6..7
 //	pre+96  zo ×4 (int32), lo ×16, hi ×16 (int8)
+//
+// and rq.variant (offset 184): the Rounding, or 3 for RoundUpward with
+// every shift ≤ 0 (the tiles then skip the SSHL).
 func q8PreRequant(a *a64.Asm) {
 	a.P("\tADD $40, R5, R6")
 	a.P("\tMOVD 8(R5), R20")
@@ -378,10 +381,19 @@ func q8PreRequant(a *a64.Asm) {
 	a.Smin4s(5, 3, 6)
 	a.Smax4s(2, 2, 6)
 	a.Smax4s(3, 3, 6)
+	// variant 3: RoundUpward (2) with no left shift.
+	a.P("\tCMP $2, R20")
+	a.P("\tBNE prestore")
+	a.P("\tVORR V2.B16, V3.B16, V9.B16")
+	a.P("\tVMOV V9.D[0], R21")
+	a.P("\tVMOV V9.D[1], R1")
+	a.P("\tORR R1, R21, R21")
+	a.P("\tCBNZ R21, prestore")
+	a.P("\tMOVW $3, R20")
 	a.P("\tB prestore")
 	a.P("presingle:")
-	a.P("\tMOVD $31, R20")
-	a.P("\tVDUP R20, V7.S4")
+	a.P("\tMOVD $31, R21")
+	a.P("\tVDUP R21, V7.S4")
 	a.Sub4s(2, 2, 7)
 	a.Sub4s(3, 3, 7)
 	a.Sxtl(false, 2, 4, 3)
@@ -389,6 +401,7 @@ func q8PreRequant(a *a64.Asm) {
 	a.Sxtl(true, 2, 3, 2)
 	a.Sxtl(false, 2, 2, 2)
 	a.P("prestore:")
+	a.P("\tMOVW R20, 184(R5)")
 	a.P("\tVST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)")
 	a.P("\tVST1.P [V4.S4, V5.S4], 32(R6)")
 	a.P("\tMOVW 24(R5), R20")
@@ -409,7 +422,9 @@ func q8Requant(a *a64.Asm, mr int) {
 	a.P("\tADD $40, R5, R6")
 	a.P("\tVLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]") // mult, left shift
 	a.P("\tVLD1.P 32(R6), [V4.S4, V5.S4]")               // −right shift
-	a.P("\tMOVW 36(R5), R20")
+	a.P("\tMOVW 184(R5), R20")                           // rq.variant
+	a.P("\tCMP $3, R20")
+	a.P("\tBEQ upnoleft")
 	a.P("\tCMP $1, R20")
 	a.P("\tBEQ single")
 	for i := 0; i < mr; i++ {
@@ -432,6 +447,16 @@ func q8Requant(a *a64.Asm, mr int) {
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 2; h++ {
 			v := acc(i, h)
+			a.Srshl4s(v, v, 4+h)
+		}
+	}
+	a.P("\tB narrow")
+	// RoundUpward with every shift ≤ 0: no left shift.
+	a.P("upnoleft:")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < 2; h++ {
+			v := acc(i, h)
+			a.Sqrdmulh4s(v, v, h)
 			a.Srshl4s(v, v, 4+h)
 		}
 	}
@@ -466,14 +491,9 @@ func q8Requant(a *a64.Asm, mr int) {
 		}
 		a.Smax16b(v, v, 7)
 		a.Smin16b(v, v, 8)
-		a.P("\tFMOVD F%d, (R7)", v)
+		a.P("\tVST1.P V%d.D[0], (R7)(R8)", v)
 		if i+1 < mr {
-			a.P("\tADD R8, R7, R7")
-			a.P("\tVMOV V%d.D[1], R20", v)
-			a.P("\tMOVD R20, (R7)")
-		}
-		if i+2 < mr {
-			a.P("\tADD R8, R7, R7")
+			a.P("\tVST1.P V%d.D[1], (R7)(R8)", v)
 		}
 	}
 }
@@ -519,9 +539,10 @@ func q8Mlal(a *a64.Asm, mr int) {
 }
 
 func q8Dot(a *a64.Asm, mr int) {
-	q8Prologue(a, mr, true)
+	q8Prologue(a, mr, false)
 	q8BiasInit(a, mr)
-	a.P("\tCMP $16, R0")
+	// R0 counts k − 16 down in the main loop.
+	a.P("\tSUBS $16, R4, R0")
 	a.P("\tBLT groups")
 	a.P("loop16:")
 	for i := 0; i < mr; i++ {
@@ -529,16 +550,18 @@ func q8Dot(a *a64.Asm, mr int) {
 	}
 	for u := 0; u < 4; u++ {
 		w0, w1 := 8+2*u, 9+2*u
-		a.P("\tVLD1.P 32(R3), [V%d.B16, V%d.B16]", w0, w1)
+		if u%2 == 0 {
+			a.P("\tVLD1.P 64(R3), [V%d.B16, V%d.B16, V%d.B16, V%d.B16]", w0, w1, w0+2, w1+2)
+		}
 		for i := 0; i < mr; i++ {
 			a.SdotLane(16+2*i, w0, i, u)
 			a.SdotLane(17+2*i, w1, i, u)
 		}
 	}
-	a.P("\tSUB $16, R0, R0")
-	a.P("\tCMP $16, R0")
+	a.P("\tSUBS $16, R0, R0")
 	a.P("\tBGE loop16")
 	a.P("groups:")
+	a.P("\tADD $16, R0, R0")
 	a.P("\tCMP $4, R0")
 	a.P("\tBLT rest")
 	a.P("loop4:")

@@ -34,6 +34,8 @@ type q8TileRequant struct {
 	zo, lo, hi        int32
 	mode              int32
 	pre               [36]int32
+	variant           int32 // the assembly's: mode, or 3 for RoundUpward without left shifts
+	_                 int32
 }
 
 // q8NeonMR is the row count of the Mlal and Dot tiles, q8C16MR of the C16

@@ -86,10 +86,18 @@ TEXT ·q8GemmMlalx8(SB), NOSPLIT, $0-64
 	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
 	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
 	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	CMP $2, R20
+	BNE prestore
+	VORR V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	ORR R1, R21, R21
+	CBNZ R21, prestore
+	MOVW $3, R20
 	B prestore
 presingle:
-	MOVD $31, R20
-	VDUP R20, V7.S4
+	MOVD $31, R21
+	VDUP R21, V7.S4
 	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
 	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
 	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
@@ -97,6 +105,7 @@ presingle:
 	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
 	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
 prestore:
+	MOVW R20, 184(R5)
 	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
 	VST1.P [V4.S4, V5.S4], 32(R6)
 	MOVW 24(R5), R20
@@ -328,7 +337,9 @@ requant_8:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_8
 	CMP $1, R20
 	BEQ single_8
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -428,6 +439,40 @@ upward_8:
 	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
 	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_8
+upnoleft_8:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
 	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
 	B narrow_8
 single_8:
@@ -542,11 +587,8 @@ narrow_8:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -559,11 +601,8 @@ narrow_8:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -576,11 +615,8 @@ narrow_8:
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	VADD V6.S4, V28.S4, V28.S4
 	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
@@ -593,10 +629,8 @@ narrow_8:
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
-	FMOVD F28, (R7)
-	ADD R8, R7, R7
-	VMOV V28.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
 	ADD R2<<3, R23, R23
 	ADD R8<<3, R25, R25
 	SUB $8, R22, R22
@@ -670,7 +704,9 @@ requant_1:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_1
 	CMP $1, R20
 	BEQ single_1
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -686,6 +722,12 @@ requant_1:
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
 upward_1:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+upnoleft_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	B narrow_1
 single_1:
@@ -711,7 +753,7 @@ narrow_1:
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
+	VST1.P V16.D[0], (R7)(R8)
 	RET
 tile2:
 	MOVD R23, R9
@@ -789,7 +831,9 @@ requant_2:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_2
 	CMP $1, R20
 	BEQ single_2
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -817,6 +861,16 @@ upward_2:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+upnoleft_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
 	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	B narrow_2
 single_2:
@@ -859,10 +913,8 @@ narrow_2:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	RET
 tile3:
 	MOVD R23, R9
@@ -964,7 +1016,9 @@ requant_3:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_3
 	CMP $1, R20
 	BEQ single_3
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -1004,6 +1058,20 @@ upward_3:
 	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
 	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	B narrow_3
+upnoleft_3:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
 	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
 	B narrow_3
 single_3:
@@ -1058,11 +1126,8 @@ narrow_3:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -1070,7 +1135,7 @@ narrow_3:
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
+	VST1.P V20.D[0], (R7)(R8)
 	RET
 tile4:
 	MOVD R23, R9
@@ -1196,7 +1261,9 @@ requant_4:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_4
 	CMP $1, R20
 	BEQ single_4
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -1248,6 +1315,24 @@ upward_4:
 	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
 	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
 	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	B narrow_4
+upnoleft_4:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
 	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
 	B narrow_4
 single_4:
@@ -1314,11 +1399,8 @@ narrow_4:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -1331,10 +1413,8 @@ narrow_4:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	RET
 tile5:
 	MOVD R23, R9
@@ -1484,7 +1564,9 @@ requant_5:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_5
 	CMP $1, R20
 	BEQ single_5
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -1548,6 +1630,28 @@ upward_5:
 	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
 	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
 	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	B narrow_5
+upnoleft_5:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
 	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
 	B narrow_5
 single_5:
@@ -1626,11 +1730,8 @@ narrow_5:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -1643,11 +1744,8 @@ narrow_5:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -1655,7 +1753,7 @@ narrow_5:
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
+	VST1.P V24.D[0], (R7)(R8)
 	RET
 tile6:
 	MOVD R23, R9
@@ -1829,7 +1927,9 @@ requant_6:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_6
 	CMP $1, R20
 	BEQ single_6
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -1905,6 +2005,32 @@ upward_6:
 	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
 	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
 	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	B narrow_6
+upnoleft_6:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
 	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
 	B narrow_6
 single_6:
@@ -1995,11 +2121,8 @@ narrow_6:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -2012,11 +2135,8 @@ narrow_6:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -2029,10 +2149,8 @@ narrow_6:
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	RET
 tile7:
 	MOVD R23, R9
@@ -2230,7 +2348,9 @@ requant_7:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_7
 	CMP $1, R20
 	BEQ single_7
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -2318,6 +2438,36 @@ upward_7:
 	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
 	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
 	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	B narrow_7
+upnoleft_7:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
 	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	B narrow_7
 single_7:
@@ -2420,11 +2570,8 @@ narrow_7:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -2437,11 +2584,8 @@ narrow_7:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -2454,11 +2598,8 @@ narrow_7:
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	VADD V6.S4, V28.S4, V28.S4
 	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
@@ -2466,7 +2607,7 @@ narrow_7:
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
-	FMOVD F28, (R7)
+	VST1.P V28.D[0], (R7)(R8)
 	RET
 
 // func q8GemmDotx8c4(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
@@ -2492,10 +2633,18 @@ TEXT ·q8GemmDotx8c4(SB), NOSPLIT, $0-64
 	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
 	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
 	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	CMP $2, R20
+	BNE prestore
+	VORR V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	ORR R1, R21, R21
+	CBNZ R21, prestore
+	MOVW $3, R20
 	B prestore
 presingle:
-	MOVD $31, R20
-	VDUP R20, V7.S4
+	MOVD $31, R21
+	VDUP R21, V7.S4
 	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
 	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
 	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
@@ -2503,6 +2652,7 @@ presingle:
 	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
 	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
 prestore:
+	MOVW R20, 184(R5)
 	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
 	VST1.P [V4.S4, V5.S4], 32(R6)
 	MOVW 24(R5), R20
@@ -2524,7 +2674,6 @@ tiles:
 	ADD R2, R14, R15
 	ADD R2, R15, R19
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
@@ -2534,7 +2683,7 @@ tiles:
 	VLD1 (R6), [V26.S4, V27.S4]
 	VLD1 (R6), [V28.S4, V29.S4]
 	VLD1 (R6), [V30.S4, V31.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_8
 loop16_8:
 	VLD1.P 16(R9), [V0.B16]
@@ -2545,7 +2694,7 @@ loop16_8:
 	VLD1.P 16(R14), [V5.B16]
 	VLD1.P 16(R15), [V6.B16]
 	VLD1.P 16(R19), [V7.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
@@ -2562,7 +2711,6 @@ loop16_8:
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
 	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
 	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
@@ -2579,7 +2727,7 @@ loop16_8:
 	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
 	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
 	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
@@ -2596,7 +2744,6 @@ loop16_8:
 	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
 	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
 	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
@@ -2613,10 +2760,10 @@ loop16_8:
 	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
 	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
 	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_8
 groups_8:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_8
 loop4_8:
@@ -2767,7 +2914,9 @@ requant_8:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_8
 	CMP $1, R20
 	BEQ single_8
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -2867,6 +3016,40 @@ upward_8:
 	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
 	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_8
+upnoleft_8:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
 	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
 	B narrow_8
 single_8:
@@ -2981,11 +3164,8 @@ narrow_8:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -2998,11 +3178,8 @@ narrow_8:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -3015,11 +3192,8 @@ narrow_8:
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	VADD V6.S4, V28.S4, V28.S4
 	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
@@ -3032,10 +3206,8 @@ narrow_8:
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
-	FMOVD F28, (R7)
-	ADD R8, R7, R7
-	VMOV V28.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
 	ADD R2<<3, R23, R23
 	ADD R8<<3, R25, R25
 	SUB $8, R22, R22
@@ -3060,29 +3232,26 @@ tail:
 tile1:
 	MOVD R23, R9
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_1
 loop16_1:
 	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_1
 groups_1:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_1
 loop4_1:
@@ -3114,7 +3283,9 @@ requant_1:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_1
 	CMP $1, R20
 	BEQ single_1
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -3130,6 +3301,12 @@ requant_1:
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
 upward_1:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+upnoleft_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	B narrow_1
 single_1:
@@ -3155,45 +3332,42 @@ narrow_1:
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
+	VST1.P V16.D[0], (R7)(R8)
 	RET
 tile2:
 	MOVD R23, R9
 	ADD R2, R9, R10
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_2
 loop16_2:
 	VLD1.P 16(R9), [V0.B16]
 	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
 	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
 	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
 	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
 	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_2
 groups_2:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_2
 loop4_2:
@@ -3242,7 +3416,9 @@ requant_2:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_2
 	CMP $1, R20
 	BEQ single_2
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -3270,6 +3446,16 @@ upward_2:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+upnoleft_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
 	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	B narrow_2
 single_2:
@@ -3312,59 +3498,54 @@ narrow_2:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	RET
 tile3:
 	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
 	VLD1 (R6), [V20.S4, V21.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_3
 loop16_3:
 	VLD1.P 16(R9), [V0.B16]
 	VLD1.P 16(R10), [V1.B16]
 	VLD1.P 16(R11), [V2.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
 	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
 	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
 	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
 	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
 	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
 	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
 	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
 	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
 	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
 	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
 	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
 	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_3
 groups_3:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_3
 loop4_3:
@@ -3430,7 +3611,9 @@ requant_3:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_3
 	CMP $1, R20
 	BEQ single_3
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -3470,6 +3653,20 @@ upward_3:
 	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
 	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	B narrow_3
+upnoleft_3:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
 	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
 	B narrow_3
 single_3:
@@ -3524,11 +3721,8 @@ narrow_3:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -3536,7 +3730,7 @@ narrow_3:
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
+	VST1.P V20.D[0], (R7)(R8)
 	RET
 tile4:
 	MOVD R23, R9
@@ -3544,20 +3738,19 @@ tile4:
 	ADD R2, R10, R11
 	ADD R2, R11, R12
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
 	VLD1 (R6), [V20.S4, V21.S4]
 	VLD1 (R6), [V22.S4, V23.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_4
 loop16_4:
 	VLD1.P 16(R9), [V0.B16]
 	VLD1.P 16(R10), [V1.B16]
 	VLD1.P 16(R11), [V2.B16]
 	VLD1.P 16(R12), [V3.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
@@ -3566,7 +3759,6 @@ loop16_4:
 	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
 	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
 	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
@@ -3575,7 +3767,7 @@ loop16_4:
 	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
 	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
 	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
@@ -3584,7 +3776,6 @@ loop16_4:
 	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
 	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
 	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
@@ -3593,10 +3784,10 @@ loop16_4:
 	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
 	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
 	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_4
 groups_4:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_4
 loop4_4:
@@ -3679,7 +3870,9 @@ requant_4:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_4
 	CMP $1, R20
 	BEQ single_4
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -3731,6 +3924,24 @@ upward_4:
 	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
 	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
 	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	B narrow_4
+upnoleft_4:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
 	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
 	B narrow_4
 single_4:
@@ -3797,11 +4008,8 @@ narrow_4:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -3814,10 +4022,8 @@ narrow_4:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	RET
 tile5:
 	MOVD R23, R9
@@ -3826,14 +4032,13 @@ tile5:
 	ADD R2, R11, R12
 	ADD R2, R12, R13
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
 	VLD1 (R6), [V20.S4, V21.S4]
 	VLD1 (R6), [V22.S4, V23.S4]
 	VLD1 (R6), [V24.S4, V25.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_5
 loop16_5:
 	VLD1.P 16(R9), [V0.B16]
@@ -3841,7 +4046,7 @@ loop16_5:
 	VLD1.P 16(R11), [V2.B16]
 	VLD1.P 16(R12), [V3.B16]
 	VLD1.P 16(R13), [V4.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
@@ -3852,7 +4057,6 @@ loop16_5:
 	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
 	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
 	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
@@ -3863,7 +4067,7 @@ loop16_5:
 	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
 	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
 	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
@@ -3874,7 +4078,6 @@ loop16_5:
 	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
 	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
 	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
@@ -3885,10 +4088,10 @@ loop16_5:
 	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
 	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
 	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_5
 groups_5:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_5
 loop4_5:
@@ -3988,7 +4191,9 @@ requant_5:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_5
 	CMP $1, R20
 	BEQ single_5
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -4052,6 +4257,28 @@ upward_5:
 	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
 	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
 	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	B narrow_5
+upnoleft_5:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
 	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
 	B narrow_5
 single_5:
@@ -4130,11 +4357,8 @@ narrow_5:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -4147,11 +4371,8 @@ narrow_5:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -4159,7 +4380,7 @@ narrow_5:
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
+	VST1.P V24.D[0], (R7)(R8)
 	RET
 tile6:
 	MOVD R23, R9
@@ -4169,7 +4390,6 @@ tile6:
 	ADD R2, R12, R13
 	ADD R2, R13, R14
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
@@ -4177,7 +4397,7 @@ tile6:
 	VLD1 (R6), [V22.S4, V23.S4]
 	VLD1 (R6), [V24.S4, V25.S4]
 	VLD1 (R6), [V26.S4, V27.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_6
 loop16_6:
 	VLD1.P 16(R9), [V0.B16]
@@ -4186,7 +4406,7 @@ loop16_6:
 	VLD1.P 16(R12), [V3.B16]
 	VLD1.P 16(R13), [V4.B16]
 	VLD1.P 16(R14), [V5.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
@@ -4199,7 +4419,6 @@ loop16_6:
 	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
 	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
 	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
@@ -4212,7 +4431,7 @@ loop16_6:
 	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
 	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
 	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
@@ -4225,7 +4444,6 @@ loop16_6:
 	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
 	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
 	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
@@ -4238,10 +4456,10 @@ loop16_6:
 	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
 	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
 	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_6
 groups_6:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_6
 loop4_6:
@@ -4358,7 +4576,9 @@ requant_6:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_6
 	CMP $1, R20
 	BEQ single_6
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -4434,6 +4654,32 @@ upward_6:
 	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
 	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
 	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	B narrow_6
+upnoleft_6:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
 	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
 	B narrow_6
 single_6:
@@ -4524,11 +4770,8 @@ narrow_6:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -4541,11 +4784,8 @@ narrow_6:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -4558,10 +4798,8 @@ narrow_6:
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	RET
 tile7:
 	MOVD R23, R9
@@ -4572,7 +4810,6 @@ tile7:
 	ADD R2, R13, R14
 	ADD R2, R14, R15
 	MOVD R24, R3
-	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
 	VLD1 (R6), [V18.S4, V19.S4]
@@ -4581,7 +4818,7 @@ tile7:
 	VLD1 (R6), [V24.S4, V25.S4]
 	VLD1 (R6), [V26.S4, V27.S4]
 	VLD1 (R6), [V28.S4, V29.S4]
-	CMP $16, R0
+	SUBS $16, R4, R0
 	BLT groups_7
 loop16_7:
 	VLD1.P 16(R9), [V0.B16]
@@ -4591,7 +4828,7 @@ loop16_7:
 	VLD1.P 16(R13), [V4.B16]
 	VLD1.P 16(R14), [V5.B16]
 	VLD1.P 16(R15), [V6.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
@@ -4606,7 +4843,6 @@ loop16_7:
 	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
 	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
@@ -4621,7 +4857,7 @@ loop16_7:
 	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
 	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
 	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
@@ -4636,7 +4872,6 @@ loop16_7:
 	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
 	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
 	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
@@ -4651,10 +4886,10 @@ loop16_7:
 	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
 	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
 	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
+	SUBS $16, R0, R0
 	BGE loop16_7
 groups_7:
+	ADD $16, R0, R0
 	CMP $4, R0
 	BLT rest_7
 loop4_7:
@@ -4788,7 +5023,9 @@ requant_7:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_7
 	CMP $1, R20
 	BEQ single_7
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -4876,6 +5113,36 @@ upward_7:
 	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
 	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
 	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	B narrow_7
+upnoleft_7:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
 	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	B narrow_7
 single_7:
@@ -4978,11 +5245,8 @@ narrow_7:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	VADD V6.S4, V20.S4, V20.S4
 	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
@@ -4995,11 +5259,8 @@ narrow_7:
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	VADD V6.S4, V24.S4, V24.S4
 	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
@@ -5012,11 +5273,8 @@ narrow_7:
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	VADD V6.S4, V28.S4, V28.S4
 	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
@@ -5024,7 +5282,7 @@ narrow_7:
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
-	FMOVD F28, (R7)
+	VST1.P V28.D[0], (R7)(R8)
 	RET
 
 // func q8GemmC16x8(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
@@ -5050,10 +5308,18 @@ TEXT ·q8GemmC16x8(SB), NOSPLIT, $0-64
 	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
 	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
 	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	CMP $2, R20
+	BNE prestore
+	VORR V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	ORR R1, R21, R21
+	CBNZ R21, prestore
+	MOVW $3, R20
 	B prestore
 presingle:
-	MOVD $31, R20
-	VDUP R20, V7.S4
+	MOVD $31, R21
+	VDUP R21, V7.S4
 	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
 	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
 	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
@@ -5061,6 +5327,7 @@ presingle:
 	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
 	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
 prestore:
+	MOVW R20, 184(R5)
 	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
 	VST1.P [V4.S4, V5.S4], 32(R6)
 	MOVW 24(R5), R20
@@ -5428,7 +5695,9 @@ requant_2:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_2
 	CMP $1, R20
 	BEQ single_2
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -5456,6 +5725,16 @@ upward_2:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+upnoleft_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
 	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
 	B narrow_2
 single_2:
@@ -5498,10 +5777,8 @@ narrow_2:
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	ADD R2<<1, R23, R23
 	ADD R8<<1, R25, R25
 	SUB $2, R22, R22
@@ -5702,7 +5979,9 @@ requant_1:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 36(R5), R20
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_1
 	CMP $1, R20
 	BEQ single_1
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
@@ -5718,6 +5997,12 @@ requant_1:
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
 upward_1:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+upnoleft_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	B narrow_1
 single_1:
@@ -5743,5 +6028,5 @@ narrow_1:
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
-	FMOVD F16, (R7)
+	VST1.P V16.D[0], (R7)(R8)
 	RET
