@@ -134,6 +134,11 @@ func TestQ8TileRequantExtremes(t *testing.T) {
 					rq.Mult[i] = int32(r.Uint32() >> 1)
 				}
 				rq.Shift[i] = int32(r.IntN(63) - 31)
+				if it%6 == 2 {
+					// RoundUpward with every shift ≤ 0: the tiles'
+					// no-left-shift variant.
+					rq.Shift[i] = -int32(r.IntN(32))
+				}
 			}
 			rq.OutZero = q8Zero(r)
 			rq.Min, rq.Max = q8Clamp(r)

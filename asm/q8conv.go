@@ -32,6 +32,10 @@ type QConv2D struct {
 	// mr overrides the generic register tile's row count (tests); 0
 	// selects q8GemmDefaultMR. The arm64 tiles ignore it.
 	mr int
+	// rqOK is the key of the Requant Pack validated (zero if it was not
+	// valid then); Run skips the per-channel validation while Requant
+	// keeps those slices and scalars.
+	rqOK requantKey
 }
 
 // q8TileBudget is the im2col tile size in bytes QConv2D.TilePixels aims for.
@@ -69,6 +73,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 		packQ8Panels(p.w[gi*p.panels*kg:], p.bias[gi*og:], kg, og, c.InZero, wZero, bias, gi*og, at)
 	}
 	p.arch = q8PackArch(p, g)
+	c.rqOK = c.Requant.checkedKey(c.OutC)
 	return p
 }
 
@@ -108,7 +113,7 @@ func (c *QConv2D) Run(in []int8, p *QPacked, out []int8, scratch []byte, p0, p1 
 	if len(scratch) < c.ScratchBytes() {
 		panic(fmt.Sprintf("asm: QConv2D.Run: scratch %d bytes, need %d", len(scratch), c.ScratchBytes()))
 	}
-	c.Requant.check("QConv2D", c.OutC)
+	c.Requant.checkKeyed("QConv2D", c.OutC, c.rqOK)
 	if p.arch != nil {
 		q8ConvArch(c, in, p, p.arch, out, bytesAsInt8(scratch), p0, p1)
 		return

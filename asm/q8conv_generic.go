@@ -1,5 +1,7 @@
 package asm
 
+import "unsafe"
+
 // q8ConvGeneric is the portable body of QConv2D.Run: per group, one int8 GEMM
 // of the tile's pixels (rows) by the group's output channels (columns), with
 // A read in place for a 1×1 stride-1 unpadded convolution and from an im2col
@@ -45,6 +47,7 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 	// With one group and no horizontal dilation, the KW taps of a kernel row
 	// are one contiguous run of the input row: copy it in one go.
 	runs := g == 1 && c.DilW == 1
+	words := runs && c.KW*c.InC >= 8 && c.KW*c.InC <= 16
 	for r := 0; r < p1-p0; r++ {
 		row := dst[r*kg : (r+1)*kg]
 		iy0 := oy*c.StrideH - c.PadT
@@ -53,6 +56,14 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 			run := c.KW * c.InC
 			k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
 			k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
+			if words && k0 == 0 && k1 == c.KW && iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH {
+				// The whole window is inside the input.
+				copyRuns8to16(row, in[(iy0*c.InW+ix0)*c.InC:], run, c.KH, c.DilH*c.InW*c.InC)
+				if ox++; ox == c.OutW {
+					ox, oy = 0, oy+1
+				}
+				continue
+			}
 			for kh := 0; kh < c.KH; kh++ {
 				seg := row[kh*run : (kh+1)*run]
 				iy := iy0 + kh*c.DilH
@@ -85,6 +96,24 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 		if ox++; ox == c.OutW {
 			ox, oy = 0, oy+1
 		}
+	}
+}
+
+// copyRuns8to16 copies rows runs of run bytes (8 ≤ run ≤ 16), src's
+// step bytes apart, to consecutive runs of dst, each with two overlapping
+// 8-byte moves instead of a memmove call (a first layer's im2col: KW·InC =
+// 9 for 3×3 RGB). dst and src must not overlap.
+func copyRuns8to16(dst, src []int8, run, rows, step int) {
+	if run < 8 || run > 16 || rows < 1 {
+		panic("asm: copyRuns8to16: bad run")
+	}
+	_ = dst[rows*run-1]
+	_ = src[(rows-1)*step+run-1]
+	d0, s0 := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
+	for r := 0; r < rows; r++ {
+		d, s := unsafe.Add(d0, r*run), unsafe.Add(s0, r*step)
+		lo, hi := *(*uint64)(s), *(*uint64)(unsafe.Add(s, run-8))
+		*(*uint64)(d), *(*uint64)(unsafe.Add(d, run-8)) = lo, hi
 	}
 }
 

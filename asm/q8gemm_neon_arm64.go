@@ -11,121 +11,31 @@ package asm
 // requantise in assembly with the generic epilogue's bits for every
 // Rounding mode (see the .s header).
 
-//go:noescape
-func q8GemmMlal1x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+// q8GemmMlalx8, q8GemmDotx8c4 and q8GemmC16x8 compute m rows (m ≥ 1) of
+// one 8-column panel: tiles of q8NeonMR (Mlal, Dot) or q8C16MR (C16) rows,
+// then one tile of the rows left. C16 needs k ≥ 16.
 
 //go:noescape
-func q8GemmMlal2x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+func q8GemmMlalx8(m, k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
 
 //go:noescape
-func q8GemmMlal3x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+func q8GemmDotx8c4(m, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
 
 //go:noescape
-func q8GemmMlal4x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmMlal5x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmMlal6x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmMlal7x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmMlal8x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot1x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot2x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot3x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot4x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot5x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot6x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot7x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmDot8x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmC161x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-
-//go:noescape
-func q8GemmC162x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+func q8GemmC16x8(m, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
 
 // q8TileRequant is what a tile needs to requantise its 8 columns; the
 // assembly reads it at fixed offsets (see the q8gemm_neon_arm64.s header):
-// bias, mult and shift point to 8 values each.
+// mult and shift point to 8 values each, bias to the panel's bias (8
+// values; C16: 8 × (bias, 0, 0, 0)). pre is the assembly's: each call
+// fills it with the vectors its tiles load.
 type q8TileRequant struct {
 	bias, mult, shift *int32
 	zo, lo, hi        int32
 	mode              int32
-}
-
-// q8MlalTile, q8DotTile and q8C16Tile call the tile of the given row count
-// with a direct call (a call through a func value would make its arguments
-// escape).
-func q8MlalTile(rows, k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant) {
-	switch rows {
-	case 1:
-		q8GemmMlal1x8(k, a, lda, w, c, ldc, rq)
-	case 2:
-		q8GemmMlal2x8(k, a, lda, w, c, ldc, rq)
-	case 3:
-		q8GemmMlal3x8(k, a, lda, w, c, ldc, rq)
-	case 4:
-		q8GemmMlal4x8(k, a, lda, w, c, ldc, rq)
-	case 5:
-		q8GemmMlal5x8(k, a, lda, w, c, ldc, rq)
-	case 6:
-		q8GemmMlal6x8(k, a, lda, w, c, ldc, rq)
-	case 7:
-		q8GemmMlal7x8(k, a, lda, w, c, ldc, rq)
-	default:
-		q8GemmMlal8x8(k, a, lda, w, c, ldc, rq)
-	}
-}
-
-func q8DotTile(rows, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant) {
-	switch rows {
-	case 1:
-		q8GemmDot1x8c4(k, a, lda, w, c, ldc, rq)
-	case 2:
-		q8GemmDot2x8c4(k, a, lda, w, c, ldc, rq)
-	case 3:
-		q8GemmDot3x8c4(k, a, lda, w, c, ldc, rq)
-	case 4:
-		q8GemmDot4x8c4(k, a, lda, w, c, ldc, rq)
-	case 5:
-		q8GemmDot5x8c4(k, a, lda, w, c, ldc, rq)
-	case 6:
-		q8GemmDot6x8c4(k, a, lda, w, c, ldc, rq)
-	case 7:
-		q8GemmDot7x8c4(k, a, lda, w, c, ldc, rq)
-	default:
-		q8GemmDot8x8c4(k, a, lda, w, c, ldc, rq)
-	}
-}
-
-func q8C16Tile(rows, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant) {
-	switch rows {
-	case 1:
-		q8GemmC161x8(k, a, lda, w, c, ldc, rq)
-	default:
-		q8GemmC162x8(k, a, lda, w, c, ldc, rq)
-	}
+	pre               [36]int32
+	variant           int32 // the assembly's: mode, or 3 for RoundUpward without left shifts
+	_                 int32
 }
 
 // q8NeonMR is the row count of the Mlal and Dot tiles, q8C16MR of the C16
@@ -147,14 +57,15 @@ const (
 // q8ArchPacked is a QPacked GEMM weight matrix repacked for the arm64
 // tiles (layouts in the q8gemm_neon_arm64.s header).
 type q8ArchPacked struct {
-	w16       []int16 // Mlal: per panel k × 8
-	w8        []int8  // Dot: per panel kp/4 × 8 × 4; C16: ⌈k/16⌉ × 8 × 16
-	bias      []int32 // the folded bias, padded to whole panels per group
-	k         int
-	panels    int // per group
-	kind      q8ArchKind
-	dot       bool // kind == q8KindDot
-	panelSize int  // elements of one panel in w16 or w8
+	w16        []int16 // Mlal: per panel k × 8
+	w8         []int8  // Dot: per panel kp/4 × 8 × 4; C16: ⌈k/16⌉ × 8 × 16
+	bias       []int32 // the folded bias, padded to whole panels per group (biasStride per panel)
+	biasStride int     // 8, or 32 for C16: bias[4j] is column j's, bias[4j+1..4j+3] = 0
+	k          int
+	panels     int // per group
+	kind       q8ArchKind
+	dot        bool // kind == q8KindDot
+	panelSize  int  // elements of one panel in w16 or w8
 }
 
 // bytes is the memory the repacked weights occupy (0 for nil).
@@ -212,9 +123,15 @@ func q8PackArchKind(p *QPacked, groups int, kind q8ArchKind) *q8ArchPacked {
 		return lo
 	}
 	og := len(p.bias) / max(1, groups)
-	np.bias = make([]int32, total*q8NR)
+	np.biasStride = q8NR
+	if kind == q8KindC16 {
+		np.biasStride = 4 * q8NR
+	}
+	np.bias = make([]int32, total*np.biasStride)
 	for gi := 0; gi < groups; gi++ {
-		copy(np.bias[gi*p.panels*q8NR:], p.bias[gi*og:(gi+1)*og])
+		for o, b := range p.bias[gi*og : (gi+1)*og] {
+			np.bias[(gi*p.panels*q8NR+o)*np.biasStride/q8NR] = b
+		}
 	}
 	switch kind {
 	case q8KindDot:
@@ -266,55 +183,60 @@ func q8PackArchKind(p *QPacked, groups int, kind q8ArchKind) *q8ArchPacked {
 
 // q8GemmBlockArch is q8GemmBlock on the arm64 tiles: columns [j0, j1) (j0 a
 // multiple of 8) of rows [0, m) of group gi; Requant channel ch0+j serves
-// column j. A panel narrower than 8 columns goes through a stack tile.
+// column j. One assembly call computes all m rows of a whole panel; a panel
+// narrower than 8 columns goes through a stack tile, 8 rows at a time.
 func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int) {
-	k := np.k
-	mr := q8NeonMR
-	if np.kind == q8KindC16 {
-		mr = q8C16MR
+	if m <= 0 || j1 <= j0 {
+		return
 	}
+	k := np.k
 	t := q8TileRequant{zo: rq.OutZero, lo: rq.Min, hi: rq.Max, mode: int32(rq.Rounding)}
+	var ap *int8
+	if k > 0 {
+		_ = a[(m-1)*lda+k-1] // the tiles read m × k bytes at stride lda
+		ap = &a[0]
+	}
 	var mult, shift [q8NR]int32
 	var tmp [q8NeonMR * q8NR]int8
 	for j := j0; j < j1; j += q8NR {
 		nj := min(q8NR, j1-j)
 		pi := gi*np.panels + j/q8NR
-		t.bias = &np.bias[pi*q8NR]
+		t.bias = &np.bias[pi*np.biasStride]
 		if nj == q8NR {
 			_, _ = rq.Mult[ch0+j+q8NR-1], rq.Shift[ch0+j+q8NR-1]
 			t.mult, t.shift = &rq.Mult[ch0+j], &rq.Shift[ch0+j]
-		} else {
-			mult, shift = [q8NR]int32{}, [q8NR]int32{}
-			copy(mult[:], rq.Mult[ch0+j:ch0+j+nj])
-			copy(shift[:], rq.Shift[ch0+j:ch0+j+nj])
-			t.mult, t.shift = &mult[0], &shift[0]
+			_ = c[(m-1)*ldc+j+q8NR-1]
+			q8ArchPanel(np, pi, m, k, ap, lda, &c[j], ldc, &t)
+			continue
 		}
-		for i := 0; i < m; i += mr {
-			rows := min(mr, m-i)
-			var ap *int8
+		mult, shift = [q8NR]int32{}, [q8NR]int32{}
+		copy(mult[:], rq.Mult[ch0+j:ch0+j+nj])
+		copy(shift[:], rq.Shift[ch0+j:ch0+j+nj])
+		t.mult, t.shift = &mult[0], &shift[0]
+		for i := 0; i < m; i += q8NeonMR {
+			rows := min(q8NeonMR, m-i)
+			var ai *int8
 			if k > 0 {
-				_ = a[(i+rows-1)*lda+k-1] // the tile reads rows × k bytes at stride lda
-				ap = &a[i*lda]
+				ai = &a[i*lda]
 			}
-			cp, cs := &tmp[0], q8NR
-			if nj == q8NR {
-				_ = c[(i+rows-1)*ldc+j+q8NR-1]
-				cp, cs = &c[i*ldc+j], ldc
-			}
-			switch np.kind {
-			case q8KindDot:
-				q8DotTile(rows, k, ap, lda, unsafeFirst8(np.w8[pi*np.panelSize:]), cp, cs, &t)
-			case q8KindC16:
-				q8C16Tile(rows, k, ap, lda, &np.w8[pi*np.panelSize], cp, cs, &t)
-			default:
-				q8MlalTile(rows, k, ap, lda, unsafeFirst16(np.w16[pi*np.panelSize:]), cp, cs, &t)
-			}
-			if nj < q8NR {
-				for r := 0; r < rows; r++ {
-					copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nj], tmp[r*q8NR:r*q8NR+nj])
-				}
+			q8ArchPanel(np, pi, rows, k, ai, lda, &tmp[0], q8NR, &t)
+			for r := 0; r < rows; r++ {
+				copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nj], tmp[r*q8NR:r*q8NR+nj])
 			}
 		}
+	}
+}
+
+// q8ArchPanel computes m rows of panel pi with a direct call (a call
+// through a func value would make its arguments escape).
+func q8ArchPanel(np *q8ArchPacked, pi, m, k int, a *int8, lda int, c *int8, ldc int, t *q8TileRequant) {
+	switch np.kind {
+	case q8KindDot:
+		q8GemmDotx8c4(m, k, a, lda, unsafeFirst8(np.w8[pi*np.panelSize:]), c, ldc, t)
+	case q8KindC16:
+		q8GemmC16x8(m, k, a, lda, &np.w8[pi*np.panelSize], c, ldc, t)
+	default:
+		q8GemmMlalx8(m, k, a, lda, unsafeFirst16(np.w16[pi*np.panelSize:]), c, ldc, t)
 	}
 }
 

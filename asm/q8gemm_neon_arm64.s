@@ -3,15 +3,16 @@
 //go:build !purego
 
 // int8 GEMM tiles for QConv2D and QGemm on arm64, requantisation fused:
-// MR×8 int8 outputs from int8 A rows and packed weights.
+// m rows × 8 int8 outputs of one weight panel per call, in tiles of MR rows
+// (8 for Mlal and Dot, 2 for C16) and one tile of the 1..MR−1 rows left.
 //
 // Go signatures (q8gemm_neon_arm64.go):
 //
-//	func q8GemmMlal<MR>x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)  MR = 1..8
-//	func q8GemmDot<MR>x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)  MR = 1..8
-//	func q8GemmC16<MR>x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)    MR = 1, 2; k ≥ 16
+//	func q8GemmMlalx8(m int, k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+//	func q8GemmDotx8c4(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+//	func q8GemmC16x8(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)    k ≥ 16
 //
-// compute, for i < MR, j < 8 (R = rq, channel j; strides in bytes):
+// compute, for i < m, j < 8 (R = rq, channel j; strides in bytes):
 //
 //	acc := R.bias[j] + Σ_{kk<k} a[i*lda+kk]·W[kk][j]      (int32, wrapping)
 //	c[i*ldc+j] = clamp(R.zo + rescale(R.mode, acc, R.mult[j], R.shift[j]), R.lo, R.hi)
@@ -30,8 +31,9 @@
 // q8TileRequant (Go struct, offsets): bias *int32 0, mult *int32 8,
 // shift *int32 16 (8 values each), zo 24, lo 28, hi 32, mode 36 (int32).
 //
-// Registers: R0 k, R9 R10 R11 R12 R13 R14 R15 R19 = A rows 0..7, R3 = w,
-// R5 = rq, R7/R8 = c pointer/stride.
+// Registers: R22 rows left, R23 = the tile's first A row, R24 = w, R25 =
+// the tile's first C row, R4 k, R2/R8 lda/ldc; per tile R0 k left, R9 R10
+// R11 R12 R13 R14 R15 R19 = A rows 0..7, R3 = w, R5 = rq, R7 = C row.
 // Accumulator tiles: Mlal and Dot: V16+2i = row i columns 0..3, V17+2i =
 // row i columns 4..7 (8×8 int32 in V16–V31), initialised from the bias.
 // C16: V16+8i+j = row i column j, four partial sums each (reduced with
@@ -61,2050 +63,62 @@
 
 #include "textflag.h"
 
-// func q8GemmMlal1x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal1x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	CMP $8, R0
-	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
+// func q8GemmMlalx8(m int, k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmMlalx8(SB), NOSPLIT, $0-64
+	MOVD m+0(FP), R22
+	MOVD k+8(FP), R4
+	MOVD a+16(FP), R23
+	MOVD lda+24(FP), R2
+	MOVD w+32(FP), R24
+	MOVD c+40(FP), R25
+	MOVD ldc+48(FP), R8
+	MOVD rq+56(FP), R5
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
 	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	CMP $2, R20
+	BNE prestore
+	VORR V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	ORR R1, R21, R21
+	CBNZ R21, prestore
+	MOVW $3, R20
+	B prestore
+presingle:
+	MOVD $31, R21
+	VDUP R21, V7.S4
 	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
 	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	RET
-
-// func q8GemmMlal2x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal2x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	ADD R2, R9, R10
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	CMP $8, R0
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	MOVW R20, 184(R5)
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	CMP $8, R22
 	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	VLD1.P 8(R10), [V1.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
-	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
-	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
-	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
-	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
-	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
-	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
-	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	MOVB.P 1(R10), R20
-	VMOV R20, V1.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
-	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
-	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
-	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12992 // xtn v18.2s, v12.2d
-	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
-	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
-	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12993 // xtn v19.2s, v12.2d
-	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
-	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
-	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	RET
-
-// func q8GemmMlal3x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal3x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	CMP $8, R0
-	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	VLD1.P 8(R10), [V1.B8]
-	VLD1.P 8(R11), [V2.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
-	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
-	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
-	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
-	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
-	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
-	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
-	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
-	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
-	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
-	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
-	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
-	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
-	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
-	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
-	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
-	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
-	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
-	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
-	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
-	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
-	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
-	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	MOVB.P 1(R10), R20
-	VMOV R20, V1.H[0]
-	MOVB.P 1(R11), R20
-	VMOV R20, V2.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
-	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
-	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
-	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
-	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
-	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12992 // xtn v18.2s, v12.2d
-	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
-	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
-	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12993 // xtn v19.2s, v12.2d
-	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
-	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12994 // xtn v20.2s, v12.2d
-	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
-	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
-	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12995 // xtn v21.2s, v12.2d
-	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
-	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
-	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
-	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
-	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	RET
-
-// func q8GemmMlal4x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal4x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	CMP $8, R0
-	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	VLD1.P 8(R10), [V1.B8]
-	VLD1.P 8(R11), [V2.B8]
-	VLD1.P 8(R12), [V3.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
-	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
-	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
-	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
-	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
-	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
-	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
-	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
-	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
-	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
-	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
-	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
-	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
-	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
-	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
-	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
-	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
-	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
-	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
-	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
-	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
-	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
-	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
-	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
-	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
-	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
-	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
-	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
-	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
-	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
-	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
-	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
-	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
-	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
-	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
-	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
-	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
-	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	MOVB.P 1(R10), R20
-	VMOV R20, V1.H[0]
-	MOVB.P 1(R11), R20
-	VMOV R20, V2.H[0]
-	MOVB.P 1(R12), R20
-	VMOV R20, V3.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
-	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
-	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
-	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
-	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
-	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
-	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
-	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12992 // xtn v18.2s, v12.2d
-	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
-	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
-	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12993 // xtn v19.2s, v12.2d
-	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
-	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12994 // xtn v20.2s, v12.2d
-	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
-	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
-	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12995 // xtn v21.2s, v12.2d
-	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
-	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
-	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12996 // xtn v22.2s, v12.2d
-	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
-	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
-	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12997 // xtn v23.2s, v12.2d
-	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
-	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
-	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
-	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
-	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
-	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
-	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
-	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	RET
-
-// func q8GemmMlal5x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal5x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	CMP $8, R0
-	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	VLD1.P 8(R10), [V1.B8]
-	VLD1.P 8(R11), [V2.B8]
-	VLD1.P 8(R12), [V3.B8]
-	VLD1.P 8(R13), [V4.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
-	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
-	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
-	WORD $0x0f08a484 // sxtl v4.8h, v4.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
-	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
-	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
-	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
-	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
-	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
-	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
-	WORD $0x0f542138 // smlal v24.4s, v9.4h, v4.h[1]
-	WORD $0x4f542139 // smlal2 v25.4s, v9.8h, v4.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
-	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
-	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
-	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
-	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
-	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
-	WORD $0x0f642158 // smlal v24.4s, v10.4h, v4.h[2]
-	WORD $0x4f642159 // smlal2 v25.4s, v10.8h, v4.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
-	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
-	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
-	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
-	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
-	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
-	WORD $0x0f742178 // smlal v24.4s, v11.4h, v4.h[3]
-	WORD $0x4f742179 // smlal2 v25.4s, v11.8h, v4.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
-	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
-	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
-	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
-	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
-	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
-	WORD $0x0f442998 // smlal v24.4s, v12.4h, v4.h[4]
-	WORD $0x4f442999 // smlal2 v25.4s, v12.8h, v4.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
-	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
-	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
-	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
-	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
-	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
-	WORD $0x0f5429b8 // smlal v24.4s, v13.4h, v4.h[5]
-	WORD $0x4f5429b9 // smlal2 v25.4s, v13.8h, v4.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
-	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
-	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
-	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
-	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
-	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
-	WORD $0x0f6429d8 // smlal v24.4s, v14.4h, v4.h[6]
-	WORD $0x4f6429d9 // smlal2 v25.4s, v14.8h, v4.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
-	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
-	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
-	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
-	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
-	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
-	WORD $0x0f7429f8 // smlal v24.4s, v15.4h, v4.h[7]
-	WORD $0x4f7429f9 // smlal2 v25.4s, v15.8h, v4.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	MOVB.P 1(R10), R20
-	VMOV R20, V1.H[0]
-	MOVB.P 1(R11), R20
-	VMOV R20, V2.H[0]
-	MOVB.P 1(R12), R20
-	VMOV R20, V3.H[0]
-	MOVB.P 1(R13), R20
-	VMOV R20, V4.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
-	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
-	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
-	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
-	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
-	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
-	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
-	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
-	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
-	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
-	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12992 // xtn v18.2s, v12.2d
-	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
-	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
-	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12993 // xtn v19.2s, v12.2d
-	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
-	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12994 // xtn v20.2s, v12.2d
-	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
-	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
-	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12995 // xtn v21.2s, v12.2d
-	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
-	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
-	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12996 // xtn v22.2s, v12.2d
-	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
-	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
-	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12997 // xtn v23.2s, v12.2d
-	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
-	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
-	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12998 // xtn v24.2s, v12.2d
-	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
-	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
-	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12999 // xtn v25.2s, v12.2d
-	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
-	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
-	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
-	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
-	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
-	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
-	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
-	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
-	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
-	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	RET
-
-// func q8GemmMlal6x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal6x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	ADD R2, R13, R14
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	CMP $8, R0
-	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	VLD1.P 8(R10), [V1.B8]
-	VLD1.P 8(R11), [V2.B8]
-	VLD1.P 8(R12), [V3.B8]
-	VLD1.P 8(R13), [V4.B8]
-	VLD1.P 8(R14), [V5.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
-	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
-	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
-	WORD $0x0f08a484 // sxtl v4.8h, v4.8b
-	WORD $0x0f08a4a5 // sxtl v5.8h, v5.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
-	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
-	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
-	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
-	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
-	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
-	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
-	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
-	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
-	WORD $0x0f542138 // smlal v24.4s, v9.4h, v4.h[1]
-	WORD $0x4f542139 // smlal2 v25.4s, v9.8h, v4.h[1]
-	WORD $0x0f55213a // smlal v26.4s, v9.4h, v5.h[1]
-	WORD $0x4f55213b // smlal2 v27.4s, v9.8h, v5.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
-	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
-	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
-	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
-	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
-	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
-	WORD $0x0f642158 // smlal v24.4s, v10.4h, v4.h[2]
-	WORD $0x4f642159 // smlal2 v25.4s, v10.8h, v4.h[2]
-	WORD $0x0f65215a // smlal v26.4s, v10.4h, v5.h[2]
-	WORD $0x4f65215b // smlal2 v27.4s, v10.8h, v5.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
-	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
-	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
-	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
-	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
-	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
-	WORD $0x0f742178 // smlal v24.4s, v11.4h, v4.h[3]
-	WORD $0x4f742179 // smlal2 v25.4s, v11.8h, v4.h[3]
-	WORD $0x0f75217a // smlal v26.4s, v11.4h, v5.h[3]
-	WORD $0x4f75217b // smlal2 v27.4s, v11.8h, v5.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
-	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
-	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
-	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
-	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
-	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
-	WORD $0x0f442998 // smlal v24.4s, v12.4h, v4.h[4]
-	WORD $0x4f442999 // smlal2 v25.4s, v12.8h, v4.h[4]
-	WORD $0x0f45299a // smlal v26.4s, v12.4h, v5.h[4]
-	WORD $0x4f45299b // smlal2 v27.4s, v12.8h, v5.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
-	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
-	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
-	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
-	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
-	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
-	WORD $0x0f5429b8 // smlal v24.4s, v13.4h, v4.h[5]
-	WORD $0x4f5429b9 // smlal2 v25.4s, v13.8h, v4.h[5]
-	WORD $0x0f5529ba // smlal v26.4s, v13.4h, v5.h[5]
-	WORD $0x4f5529bb // smlal2 v27.4s, v13.8h, v5.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
-	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
-	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
-	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
-	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
-	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
-	WORD $0x0f6429d8 // smlal v24.4s, v14.4h, v4.h[6]
-	WORD $0x4f6429d9 // smlal2 v25.4s, v14.8h, v4.h[6]
-	WORD $0x0f6529da // smlal v26.4s, v14.4h, v5.h[6]
-	WORD $0x4f6529db // smlal2 v27.4s, v14.8h, v5.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
-	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
-	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
-	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
-	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
-	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
-	WORD $0x0f7429f8 // smlal v24.4s, v15.4h, v4.h[7]
-	WORD $0x4f7429f9 // smlal2 v25.4s, v15.8h, v4.h[7]
-	WORD $0x0f7529fa // smlal v26.4s, v15.4h, v5.h[7]
-	WORD $0x4f7529fb // smlal2 v27.4s, v15.8h, v5.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	MOVB.P 1(R10), R20
-	VMOV R20, V1.H[0]
-	MOVB.P 1(R11), R20
-	VMOV R20, V2.H[0]
-	MOVB.P 1(R12), R20
-	VMOV R20, V3.H[0]
-	MOVB.P 1(R13), R20
-	VMOV R20, V4.H[0]
-	MOVB.P 1(R14), R20
-	VMOV R20, V5.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
-	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
-	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
-	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
-	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
-	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
-	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
-	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
-	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
-	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
-	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
-	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
-	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
-	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
-	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12992 // xtn v18.2s, v12.2d
-	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
-	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
-	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12993 // xtn v19.2s, v12.2d
-	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
-	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12994 // xtn v20.2s, v12.2d
-	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
-	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
-	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12995 // xtn v21.2s, v12.2d
-	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
-	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
-	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12996 // xtn v22.2s, v12.2d
-	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
-	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
-	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12997 // xtn v23.2s, v12.2d
-	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
-	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
-	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12998 // xtn v24.2s, v12.2d
-	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
-	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
-	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12999 // xtn v25.2s, v12.2d
-	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
-	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
-	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea1299a // xtn v26.2s, v12.2d
-	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
-	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
-	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea1299b // xtn v27.2s, v12.2d
-	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
-	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
-	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
-	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
-	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
-	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
-	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
-	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
-	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
-	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
-	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
-	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
-	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
-	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	RET
-
-// func q8GemmMlal7x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal7x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	ADD R2, R13, R14
-	ADD R2, R14, R15
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	MOVD (R5), R6
-	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
-	CMP $8, R0
-	BLT tail
-loop8:
-	VLD1.P 8(R9), [V0.B8]
-	VLD1.P 8(R10), [V1.B8]
-	VLD1.P 8(R11), [V2.B8]
-	VLD1.P 8(R12), [V3.B8]
-	VLD1.P 8(R13), [V4.B8]
-	VLD1.P 8(R14), [V5.B8]
-	VLD1.P 8(R15), [V6.B8]
-	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
-	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
-	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
-	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
-	WORD $0x0f08a484 // sxtl v4.8h, v4.8b
-	WORD $0x0f08a4a5 // sxtl v5.8h, v5.8b
-	WORD $0x0f08a4c6 // sxtl v6.8h, v6.8b
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
-	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
-	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
-	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
-	WORD $0x0f46211c // smlal v28.4s, v8.4h, v6.h[0]
-	WORD $0x4f46211d // smlal2 v29.4s, v8.8h, v6.h[0]
-	VLD1.P 16(R3), [V9.H8]
-	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
-	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
-	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
-	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
-	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
-	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
-	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
-	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
-	WORD $0x0f542138 // smlal v24.4s, v9.4h, v4.h[1]
-	WORD $0x4f542139 // smlal2 v25.4s, v9.8h, v4.h[1]
-	WORD $0x0f55213a // smlal v26.4s, v9.4h, v5.h[1]
-	WORD $0x4f55213b // smlal2 v27.4s, v9.8h, v5.h[1]
-	WORD $0x0f56213c // smlal v28.4s, v9.4h, v6.h[1]
-	WORD $0x4f56213d // smlal2 v29.4s, v9.8h, v6.h[1]
-	VLD1.P 16(R3), [V10.H8]
-	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
-	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
-	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
-	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
-	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
-	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
-	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
-	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
-	WORD $0x0f642158 // smlal v24.4s, v10.4h, v4.h[2]
-	WORD $0x4f642159 // smlal2 v25.4s, v10.8h, v4.h[2]
-	WORD $0x0f65215a // smlal v26.4s, v10.4h, v5.h[2]
-	WORD $0x4f65215b // smlal2 v27.4s, v10.8h, v5.h[2]
-	WORD $0x0f66215c // smlal v28.4s, v10.4h, v6.h[2]
-	WORD $0x4f66215d // smlal2 v29.4s, v10.8h, v6.h[2]
-	VLD1.P 16(R3), [V11.H8]
-	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
-	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
-	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
-	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
-	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
-	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
-	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
-	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
-	WORD $0x0f742178 // smlal v24.4s, v11.4h, v4.h[3]
-	WORD $0x4f742179 // smlal2 v25.4s, v11.8h, v4.h[3]
-	WORD $0x0f75217a // smlal v26.4s, v11.4h, v5.h[3]
-	WORD $0x4f75217b // smlal2 v27.4s, v11.8h, v5.h[3]
-	WORD $0x0f76217c // smlal v28.4s, v11.4h, v6.h[3]
-	WORD $0x4f76217d // smlal2 v29.4s, v11.8h, v6.h[3]
-	VLD1.P 16(R3), [V12.H8]
-	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
-	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
-	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
-	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
-	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
-	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
-	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
-	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
-	WORD $0x0f442998 // smlal v24.4s, v12.4h, v4.h[4]
-	WORD $0x4f442999 // smlal2 v25.4s, v12.8h, v4.h[4]
-	WORD $0x0f45299a // smlal v26.4s, v12.4h, v5.h[4]
-	WORD $0x4f45299b // smlal2 v27.4s, v12.8h, v5.h[4]
-	WORD $0x0f46299c // smlal v28.4s, v12.4h, v6.h[4]
-	WORD $0x4f46299d // smlal2 v29.4s, v12.8h, v6.h[4]
-	VLD1.P 16(R3), [V13.H8]
-	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
-	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
-	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
-	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
-	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
-	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
-	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
-	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
-	WORD $0x0f5429b8 // smlal v24.4s, v13.4h, v4.h[5]
-	WORD $0x4f5429b9 // smlal2 v25.4s, v13.8h, v4.h[5]
-	WORD $0x0f5529ba // smlal v26.4s, v13.4h, v5.h[5]
-	WORD $0x4f5529bb // smlal2 v27.4s, v13.8h, v5.h[5]
-	WORD $0x0f5629bc // smlal v28.4s, v13.4h, v6.h[5]
-	WORD $0x4f5629bd // smlal2 v29.4s, v13.8h, v6.h[5]
-	VLD1.P 16(R3), [V14.H8]
-	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
-	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
-	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
-	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
-	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
-	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
-	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
-	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
-	WORD $0x0f6429d8 // smlal v24.4s, v14.4h, v4.h[6]
-	WORD $0x4f6429d9 // smlal2 v25.4s, v14.8h, v4.h[6]
-	WORD $0x0f6529da // smlal v26.4s, v14.4h, v5.h[6]
-	WORD $0x4f6529db // smlal2 v27.4s, v14.8h, v5.h[6]
-	WORD $0x0f6629dc // smlal v28.4s, v14.4h, v6.h[6]
-	WORD $0x4f6629dd // smlal2 v29.4s, v14.8h, v6.h[6]
-	VLD1.P 16(R3), [V15.H8]
-	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
-	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
-	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
-	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
-	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
-	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
-	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
-	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
-	WORD $0x0f7429f8 // smlal v24.4s, v15.4h, v4.h[7]
-	WORD $0x4f7429f9 // smlal2 v25.4s, v15.8h, v4.h[7]
-	WORD $0x0f7529fa // smlal v26.4s, v15.4h, v5.h[7]
-	WORD $0x4f7529fb // smlal2 v27.4s, v15.8h, v5.h[7]
-	WORD $0x0f7629fc // smlal v28.4s, v15.4h, v6.h[7]
-	WORD $0x4f7629fd // smlal2 v29.4s, v15.8h, v6.h[7]
-	SUB $8, R0, R0
-	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
-	MOVB.P 1(R9), R20
-	VMOV R20, V0.H[0]
-	MOVB.P 1(R10), R20
-	VMOV R20, V1.H[0]
-	MOVB.P 1(R11), R20
-	VMOV R20, V2.H[0]
-	MOVB.P 1(R12), R20
-	VMOV R20, V3.H[0]
-	MOVB.P 1(R13), R20
-	VMOV R20, V4.H[0]
-	MOVB.P 1(R14), R20
-	VMOV R20, V5.H[0]
-	MOVB.P 1(R15), R20
-	VMOV R20, V6.H[0]
-	VLD1.P 16(R3), [V8.H8]
-	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
-	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
-	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
-	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
-	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
-	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
-	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
-	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
-	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
-	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
-	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
-	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
-	WORD $0x0f46211c // smlal v28.4s, v8.4h, v6.h[0]
-	WORD $0x4f46211d // smlal2 v29.4s, v8.8h, v6.h[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
-	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
-	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
-	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
-	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
-	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
-	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
-	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
-	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
-	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
-	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
-	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
-	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
-	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
-	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
-	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
-	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
-	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12990 // xtn v16.2s, v12.2d
-	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
-	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
-	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12991 // xtn v17.2s, v12.2d
-	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
-	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12992 // xtn v18.2s, v12.2d
-	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
-	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
-	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12993 // xtn v19.2s, v12.2d
-	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
-	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12994 // xtn v20.2s, v12.2d
-	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
-	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
-	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12995 // xtn v21.2s, v12.2d
-	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
-	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
-	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12996 // xtn v22.2s, v12.2d
-	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
-	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
-	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12997 // xtn v23.2s, v12.2d
-	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
-	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
-	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea12998 // xtn v24.2s, v12.2d
-	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
-	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
-	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea12999 // xtn v25.2s, v12.2d
-	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
-	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
-	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea1299a // xtn v26.2s, v12.2d
-	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
-	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
-	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea1299b // xtn v27.2s, v12.2d
-	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
-	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
-	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
-	WORD $0x0ea1299c // xtn v28.2s, v12.2d
-	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
-	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
-	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
-	WORD $0x0ea1299d // xtn v29.2s, v12.2d
-	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
-	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
-	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
-	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
-	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
-	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
-	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
-	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
-	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
-	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
-	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
-	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
-	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
-	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
-	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
-	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
-	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
-	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
-	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
-	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
-	FMOVD F28, (R7)
-	RET
-
-// func q8GemmMlal8x8(k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmMlal8x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tiles:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	ADD R2, R11, R12
@@ -2112,27 +126,20 @@ TEXT ·q8GemmMlal8x8(SB), NOSPLIT, $0-56
 	ADD R2, R13, R14
 	ADD R2, R14, R15
 	ADD R2, R15, R19
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
-	VORR V16.B16, V16.B16, V30.B16
-	VORR V17.B16, V17.B16, V31.B16
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	VLD1 (R6), [V30.S4, V31.S4]
 	CMP $8, R0
-	BLT tail
-loop8:
+	BLT tail_8
+loop8_8:
 	VLD1.P 8(R9), [V0.B8]
 	VLD1.P 8(R10), [V1.B8]
 	VLD1.P 8(R11), [V2.B8]
@@ -2287,10 +294,10 @@ loop8:
 	WORD $0x4f7729ff // smlal2 v31.4s, v15.8h, v7.h[7]
 	SUB $8, R0, R0
 	CMP $8, R0
-	BGE loop8
-tail:
-	CBZ R0, requant
-loop1:
+	BGE loop8_8
+tail_8:
+	CBZ R0, requant_8
+loop1_8:
 	MOVB.P 1(R9), R20
 	VMOV R20, V0.H[0]
 	MOVB.P 1(R10), R20
@@ -2325,2465 +332,2340 @@ loop1:
 	WORD $0x0f47211e // smlal v30.4s, v8.4h, v7.h[0]
 	WORD $0x4f47211f // smlal2 v31.4s, v8.8h, v7.h[0]
 	SUB $1, R0, R0
-	CBNZ R0, loop1
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	CBNZ R0, loop1_8
+requant_8:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_8
+	CMP $1, R20
+	BEQ single_8
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	WORD $0x4ea447de // sshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea247de // sshl v30.4s, v30.4s, v2.4s
 	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
-	WORD $0x4ea547ff // sshl v31.4s, v31.4s, v5.4s
+	WORD $0x4ea347ff // sshl v31.4s, v31.4s, v3.4s
 	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_8
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
-	WORD $0x4e221fc7 // and v7.16b, v30.16b, v2.16b
+	WORD $0x4e241fc7 // and v7.16b, v30.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
-	WORD $0x4e231fe8 // and v8.16b, v31.16b, v3.16b
+	WORD $0x4e251fe8 // and v8.16b, v31.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
-	WORD $0x4ea257de // srshl v30.4s, v30.4s, v2.4s
-	WORD $0x4ea357ff // srshl v31.4s, v31.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_8:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_8
+upnoleft_8:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_8
+single_8:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
 	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
 	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299e // xtn v30.2s, v12.2d
 	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
 	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
 	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299f // xtn v31.2s, v12.2d
 	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_8:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
-	VADD V4.S4, V30.S4, V30.S4
-	VADD V4.S4, V31.S4, V31.S4
+	VADD V6.S4, V30.S4, V30.S4
+	VADD V6.S4, V31.S4, V31.S4
 	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
 	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
-	FMOVD F28, (R7)
-	ADD R8, R7, R7
-	VMOV V28.D[1], R20
-	MOVD R20, (R7)
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+	ADD R2<<3, R23, R23
+	ADD R8<<3, R25, R25
+	SUB $8, R22, R22
+	CMP $8, R22
+	BGE tiles
+tail:
+	CMP $1, R22
+	BEQ tile1
+	CMP $2, R22
+	BEQ tile2
+	CMP $3, R22
+	BEQ tile3
+	CMP $4, R22
+	BEQ tile4
+	CMP $5, R22
+	BEQ tile5
+	CMP $6, R22
+	BEQ tile6
+	CMP $7, R22
+	BEQ tile7
 	RET
-
-// func q8GemmDot1x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot1x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+tile1:
+	MOVD R23, R9
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	CMP $8, R0
+	BLT tail_1
+loop8_1:
+	VLD1.P 8(R9), [V0.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_1
+tail_1:
+	CBZ R0, requant_1
+loop1_1:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_1
+requant_1:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_1
+	CMP $1, R20
+	BEQ single_1
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_1
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_1:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+upnoleft_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+single_1:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_1:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
 	RET
-
-// func q8GemmDot2x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot2x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tile2:
+	MOVD R23, R9
 	ADD R2, R9, R10
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
-	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
-	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	MOVWU.P 4(R10), R20
-	VMOV R20, V1.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	MOVBU (R10), R20
-	CMP $2, R0
-	BLT rest1
-	MOVBU 1(R10), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest1
-	MOVBU 2(R10), R21
-	ORR R21<<16, R20, R20
-rest1:
-	VMOV R20, V1.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	VLD1 (R6), [V18.S4, V19.S4]
+	CMP $8, R0
+	BLT tail_2
+loop8_2:
+	VLD1.P 8(R9), [V0.B8]
+	VLD1.P 8(R10), [V1.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
+	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
+	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
+	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
+	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
+	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
+	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
+	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_2
+tail_2:
+	CBZ R0, requant_2
+loop1_2:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	MOVB.P 1(R10), R20
+	VMOV R20, V1.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_2
+requant_2:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_2
+	CMP $1, R20
+	BEQ single_2
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_2
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_2:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+upnoleft_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+single_2:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_2:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
 	RET
-
-// func q8GemmDot3x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot3x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tile3:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 16(R11), [V2.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
-	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
-	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
-	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
-	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	MOVWU.P 4(R10), R20
-	VMOV R20, V1.S[0]
-	MOVWU.P 4(R11), R20
-	VMOV R20, V2.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	MOVBU (R10), R20
-	CMP $2, R0
-	BLT rest1
-	MOVBU 1(R10), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest1
-	MOVBU 2(R10), R21
-	ORR R21<<16, R20, R20
-rest1:
-	VMOV R20, V1.S[0]
-	MOVBU (R11), R20
-	CMP $2, R0
-	BLT rest2
-	MOVBU 1(R11), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest2
-	MOVBU 2(R11), R21
-	ORR R21<<16, R20, R20
-rest2:
-	VMOV R20, V2.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	CMP $8, R0
+	BLT tail_3
+loop8_3:
+	VLD1.P 8(R9), [V0.B8]
+	VLD1.P 8(R10), [V1.B8]
+	VLD1.P 8(R11), [V2.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
+	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
+	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
+	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
+	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
+	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
+	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
+	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
+	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
+	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
+	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
+	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
+	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
+	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
+	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
+	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
+	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
+	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
+	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
+	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
+	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
+	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
+	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_3
+tail_3:
+	CBZ R0, requant_3
+loop1_3:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	MOVB.P 1(R10), R20
+	VMOV R20, V1.H[0]
+	MOVB.P 1(R11), R20
+	VMOV R20, V2.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_3
+requant_3:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_3
+	CMP $1, R20
+	BEQ single_3
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_3
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_3:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	B narrow_3
+upnoleft_3:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	B narrow_3
+single_3:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_3:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
 	RET
-
-// func q8GemmDot4x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot4x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tile4:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	ADD R2, R11, R12
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 16(R11), [V2.B16]
-	VLD1.P 16(R12), [V3.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
-	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
-	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
-	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
-	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
-	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
-	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
-	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
-	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
-	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
-	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	MOVWU.P 4(R10), R20
-	VMOV R20, V1.S[0]
-	MOVWU.P 4(R11), R20
-	VMOV R20, V2.S[0]
-	MOVWU.P 4(R12), R20
-	VMOV R20, V3.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	MOVBU (R10), R20
-	CMP $2, R0
-	BLT rest1
-	MOVBU 1(R10), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest1
-	MOVBU 2(R10), R21
-	ORR R21<<16, R20, R20
-rest1:
-	VMOV R20, V1.S[0]
-	MOVBU (R11), R20
-	CMP $2, R0
-	BLT rest2
-	MOVBU 1(R11), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest2
-	MOVBU 2(R11), R21
-	ORR R21<<16, R20, R20
-rest2:
-	VMOV R20, V2.S[0]
-	MOVBU (R12), R20
-	CMP $2, R0
-	BLT rest3
-	MOVBU 1(R12), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest3
-	MOVBU 2(R12), R21
-	ORR R21<<16, R20, R20
-rest3:
-	VMOV R20, V3.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	CMP $8, R0
+	BLT tail_4
+loop8_4:
+	VLD1.P 8(R9), [V0.B8]
+	VLD1.P 8(R10), [V1.B8]
+	VLD1.P 8(R11), [V2.B8]
+	VLD1.P 8(R12), [V3.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
+	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
+	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
+	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
+	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
+	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
+	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
+	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
+	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
+	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
+	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
+	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
+	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
+	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
+	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
+	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
+	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
+	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
+	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
+	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
+	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
+	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
+	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
+	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
+	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
+	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
+	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
+	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
+	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
+	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
+	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
+	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
+	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
+	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
+	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
+	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
+	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
+	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_4
+tail_4:
+	CBZ R0, requant_4
+loop1_4:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	MOVB.P 1(R10), R20
+	VMOV R20, V1.H[0]
+	MOVB.P 1(R11), R20
+	VMOV R20, V2.H[0]
+	MOVB.P 1(R12), R20
+	VMOV R20, V3.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_4
+requant_4:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_4
+	CMP $1, R20
+	BEQ single_4
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_4
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_4:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	B narrow_4
+upnoleft_4:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	B narrow_4
+single_4:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_4:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
 	RET
-
-// func q8GemmDot5x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot5x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tile5:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	ADD R2, R11, R12
 	ADD R2, R12, R13
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 16(R11), [V2.B16]
-	VLD1.P 16(R12), [V3.B16]
-	VLD1.P 16(R13), [V4.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
-	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
-	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
-	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
-	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
-	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
-	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
-	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
-	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
-	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
-	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
-	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
-	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
-	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
-	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
-	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
-	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	MOVWU.P 4(R10), R20
-	VMOV R20, V1.S[0]
-	MOVWU.P 4(R11), R20
-	VMOV R20, V2.S[0]
-	MOVWU.P 4(R12), R20
-	VMOV R20, V3.S[0]
-	MOVWU.P 4(R13), R20
-	VMOV R20, V4.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	MOVBU (R10), R20
-	CMP $2, R0
-	BLT rest1
-	MOVBU 1(R10), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest1
-	MOVBU 2(R10), R21
-	ORR R21<<16, R20, R20
-rest1:
-	VMOV R20, V1.S[0]
-	MOVBU (R11), R20
-	CMP $2, R0
-	BLT rest2
-	MOVBU 1(R11), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest2
-	MOVBU 2(R11), R21
-	ORR R21<<16, R20, R20
-rest2:
-	VMOV R20, V2.S[0]
-	MOVBU (R12), R20
-	CMP $2, R0
-	BLT rest3
-	MOVBU 1(R12), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest3
-	MOVBU 2(R12), R21
-	ORR R21<<16, R20, R20
-rest3:
-	VMOV R20, V3.S[0]
-	MOVBU (R13), R20
-	CMP $2, R0
-	BLT rest4
-	MOVBU 1(R13), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest4
-	MOVBU 2(R13), R21
-	ORR R21<<16, R20, R20
-rest4:
-	VMOV R20, V4.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	CMP $8, R0
+	BLT tail_5
+loop8_5:
+	VLD1.P 8(R9), [V0.B8]
+	VLD1.P 8(R10), [V1.B8]
+	VLD1.P 8(R11), [V2.B8]
+	VLD1.P 8(R12), [V3.B8]
+	VLD1.P 8(R13), [V4.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
+	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
+	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
+	WORD $0x0f08a484 // sxtl v4.8h, v4.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
+	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
+	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
+	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
+	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
+	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
+	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
+	WORD $0x0f542138 // smlal v24.4s, v9.4h, v4.h[1]
+	WORD $0x4f542139 // smlal2 v25.4s, v9.8h, v4.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
+	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
+	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
+	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
+	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
+	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
+	WORD $0x0f642158 // smlal v24.4s, v10.4h, v4.h[2]
+	WORD $0x4f642159 // smlal2 v25.4s, v10.8h, v4.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
+	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
+	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
+	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
+	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
+	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
+	WORD $0x0f742178 // smlal v24.4s, v11.4h, v4.h[3]
+	WORD $0x4f742179 // smlal2 v25.4s, v11.8h, v4.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
+	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
+	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
+	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
+	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
+	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
+	WORD $0x0f442998 // smlal v24.4s, v12.4h, v4.h[4]
+	WORD $0x4f442999 // smlal2 v25.4s, v12.8h, v4.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
+	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
+	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
+	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
+	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
+	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
+	WORD $0x0f5429b8 // smlal v24.4s, v13.4h, v4.h[5]
+	WORD $0x4f5429b9 // smlal2 v25.4s, v13.8h, v4.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
+	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
+	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
+	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
+	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
+	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
+	WORD $0x0f6429d8 // smlal v24.4s, v14.4h, v4.h[6]
+	WORD $0x4f6429d9 // smlal2 v25.4s, v14.8h, v4.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
+	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
+	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
+	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
+	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
+	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
+	WORD $0x0f7429f8 // smlal v24.4s, v15.4h, v4.h[7]
+	WORD $0x4f7429f9 // smlal2 v25.4s, v15.8h, v4.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_5
+tail_5:
+	CBZ R0, requant_5
+loop1_5:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	MOVB.P 1(R10), R20
+	VMOV R20, V1.H[0]
+	MOVB.P 1(R11), R20
+	VMOV R20, V2.H[0]
+	MOVB.P 1(R12), R20
+	VMOV R20, V3.H[0]
+	MOVB.P 1(R13), R20
+	VMOV R20, V4.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
+	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_5
+requant_5:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_5
+	CMP $1, R20
+	BEQ single_5
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_5
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_5:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	B narrow_5
+upnoleft_5:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	B narrow_5
+single_5:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_5:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
 	RET
-
-// func q8GemmDot6x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot6x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tile6:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	ADD R2, R11, R12
 	ADD R2, R12, R13
 	ADD R2, R13, R14
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 16(R11), [V2.B16]
-	VLD1.P 16(R12), [V3.B16]
-	VLD1.P 16(R13), [V4.B16]
-	VLD1.P 16(R14), [V5.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
-	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
-	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
-	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
-	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
-	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
-	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
-	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
-	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
-	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
-	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
-	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
-	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
-	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
-	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
-	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
-	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
-	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
-	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
-	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
-	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
-	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
-	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
-	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	MOVWU.P 4(R10), R20
-	VMOV R20, V1.S[0]
-	MOVWU.P 4(R11), R20
-	VMOV R20, V2.S[0]
-	MOVWU.P 4(R12), R20
-	VMOV R20, V3.S[0]
-	MOVWU.P 4(R13), R20
-	VMOV R20, V4.S[0]
-	MOVWU.P 4(R14), R20
-	VMOV R20, V5.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
-	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	MOVBU (R10), R20
-	CMP $2, R0
-	BLT rest1
-	MOVBU 1(R10), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest1
-	MOVBU 2(R10), R21
-	ORR R21<<16, R20, R20
-rest1:
-	VMOV R20, V1.S[0]
-	MOVBU (R11), R20
-	CMP $2, R0
-	BLT rest2
-	MOVBU 1(R11), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest2
-	MOVBU 2(R11), R21
-	ORR R21<<16, R20, R20
-rest2:
-	VMOV R20, V2.S[0]
-	MOVBU (R12), R20
-	CMP $2, R0
-	BLT rest3
-	MOVBU 1(R12), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest3
-	MOVBU 2(R12), R21
-	ORR R21<<16, R20, R20
-rest3:
-	VMOV R20, V3.S[0]
-	MOVBU (R13), R20
-	CMP $2, R0
-	BLT rest4
-	MOVBU 1(R13), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest4
-	MOVBU 2(R13), R21
-	ORR R21<<16, R20, R20
-rest4:
-	VMOV R20, V4.S[0]
-	MOVBU (R14), R20
-	CMP $2, R0
-	BLT rest5
-	MOVBU 1(R14), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest5
-	MOVBU 2(R14), R21
-	ORR R21<<16, R20, R20
-rest5:
-	VMOV R20, V5.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
-	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	CMP $8, R0
+	BLT tail_6
+loop8_6:
+	VLD1.P 8(R9), [V0.B8]
+	VLD1.P 8(R10), [V1.B8]
+	VLD1.P 8(R11), [V2.B8]
+	VLD1.P 8(R12), [V3.B8]
+	VLD1.P 8(R13), [V4.B8]
+	VLD1.P 8(R14), [V5.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
+	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
+	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
+	WORD $0x0f08a484 // sxtl v4.8h, v4.8b
+	WORD $0x0f08a4a5 // sxtl v5.8h, v5.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
+	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
+	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
+	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
+	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
+	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
+	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
+	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
+	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
+	WORD $0x0f542138 // smlal v24.4s, v9.4h, v4.h[1]
+	WORD $0x4f542139 // smlal2 v25.4s, v9.8h, v4.h[1]
+	WORD $0x0f55213a // smlal v26.4s, v9.4h, v5.h[1]
+	WORD $0x4f55213b // smlal2 v27.4s, v9.8h, v5.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
+	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
+	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
+	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
+	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
+	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
+	WORD $0x0f642158 // smlal v24.4s, v10.4h, v4.h[2]
+	WORD $0x4f642159 // smlal2 v25.4s, v10.8h, v4.h[2]
+	WORD $0x0f65215a // smlal v26.4s, v10.4h, v5.h[2]
+	WORD $0x4f65215b // smlal2 v27.4s, v10.8h, v5.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
+	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
+	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
+	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
+	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
+	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
+	WORD $0x0f742178 // smlal v24.4s, v11.4h, v4.h[3]
+	WORD $0x4f742179 // smlal2 v25.4s, v11.8h, v4.h[3]
+	WORD $0x0f75217a // smlal v26.4s, v11.4h, v5.h[3]
+	WORD $0x4f75217b // smlal2 v27.4s, v11.8h, v5.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
+	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
+	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
+	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
+	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
+	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
+	WORD $0x0f442998 // smlal v24.4s, v12.4h, v4.h[4]
+	WORD $0x4f442999 // smlal2 v25.4s, v12.8h, v4.h[4]
+	WORD $0x0f45299a // smlal v26.4s, v12.4h, v5.h[4]
+	WORD $0x4f45299b // smlal2 v27.4s, v12.8h, v5.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
+	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
+	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
+	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
+	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
+	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
+	WORD $0x0f5429b8 // smlal v24.4s, v13.4h, v4.h[5]
+	WORD $0x4f5429b9 // smlal2 v25.4s, v13.8h, v4.h[5]
+	WORD $0x0f5529ba // smlal v26.4s, v13.4h, v5.h[5]
+	WORD $0x4f5529bb // smlal2 v27.4s, v13.8h, v5.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
+	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
+	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
+	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
+	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
+	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
+	WORD $0x0f6429d8 // smlal v24.4s, v14.4h, v4.h[6]
+	WORD $0x4f6429d9 // smlal2 v25.4s, v14.8h, v4.h[6]
+	WORD $0x0f6529da // smlal v26.4s, v14.4h, v5.h[6]
+	WORD $0x4f6529db // smlal2 v27.4s, v14.8h, v5.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
+	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
+	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
+	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
+	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
+	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
+	WORD $0x0f7429f8 // smlal v24.4s, v15.4h, v4.h[7]
+	WORD $0x4f7429f9 // smlal2 v25.4s, v15.8h, v4.h[7]
+	WORD $0x0f7529fa // smlal v26.4s, v15.4h, v5.h[7]
+	WORD $0x4f7529fb // smlal2 v27.4s, v15.8h, v5.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_6
+tail_6:
+	CBZ R0, requant_6
+loop1_6:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	MOVB.P 1(R10), R20
+	VMOV R20, V1.H[0]
+	MOVB.P 1(R11), R20
+	VMOV R20, V2.H[0]
+	MOVB.P 1(R12), R20
+	VMOV R20, V3.H[0]
+	MOVB.P 1(R13), R20
+	VMOV R20, V4.H[0]
+	MOVB.P 1(R14), R20
+	VMOV R20, V5.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
+	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
+	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
+	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_6
+requant_6:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_6
+	CMP $1, R20
+	BEQ single_6
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_6
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_6:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	B narrow_6
+upnoleft_6:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	B narrow_6
+single_6:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_6:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
 	RET
-
-// func q8GemmDot7x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot7x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+tile7:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	ADD R2, R11, R12
 	ADD R2, R12, R13
 	ADD R2, R13, R14
 	ADD R2, R14, R15
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
+	MOVD R4, R0
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
-	CMP $16, R0
-	BLT groups
-loop16:
-	VLD1.P 16(R9), [V0.B16]
-	VLD1.P 16(R10), [V1.B16]
-	VLD1.P 16(R11), [V2.B16]
-	VLD1.P 16(R12), [V3.B16]
-	VLD1.P 16(R13), [V4.B16]
-	VLD1.P 16(R14), [V5.B16]
-	VLD1.P 16(R15), [V6.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
-	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
-	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
-	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
-	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
-	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
-	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
-	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
-	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
-	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
-	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
-	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
-	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
-	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
-	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
-	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
-	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
-	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
-	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
-	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
-	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
-	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
-	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
-	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
-	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
-	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
-	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
-	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
-	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
-	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
-	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
-	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
-	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
-	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
-	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
-	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
-	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
-	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
-	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
-	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
-	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
-	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
-	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
-	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
-	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
-	CMP $4, R0
-	BLT rest
-loop4:
-	MOVWU.P 4(R9), R20
-	VMOV R20, V0.S[0]
-	MOVWU.P 4(R10), R20
-	VMOV R20, V1.S[0]
-	MOVWU.P 4(R11), R20
-	VMOV R20, V2.S[0]
-	MOVWU.P 4(R12), R20
-	VMOV R20, V3.S[0]
-	MOVWU.P 4(R13), R20
-	VMOV R20, V4.S[0]
-	MOVWU.P 4(R14), R20
-	VMOV R20, V5.S[0]
-	MOVWU.P 4(R15), R20
-	VMOV R20, V6.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
-	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
-	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
-	MOVBU (R9), R20
-	CMP $2, R0
-	BLT rest0
-	MOVBU 1(R9), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest0
-	MOVBU 2(R9), R21
-	ORR R21<<16, R20, R20
-rest0:
-	VMOV R20, V0.S[0]
-	MOVBU (R10), R20
-	CMP $2, R0
-	BLT rest1
-	MOVBU 1(R10), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest1
-	MOVBU 2(R10), R21
-	ORR R21<<16, R20, R20
-rest1:
-	VMOV R20, V1.S[0]
-	MOVBU (R11), R20
-	CMP $2, R0
-	BLT rest2
-	MOVBU 1(R11), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest2
-	MOVBU 2(R11), R21
-	ORR R21<<16, R20, R20
-rest2:
-	VMOV R20, V2.S[0]
-	MOVBU (R12), R20
-	CMP $2, R0
-	BLT rest3
-	MOVBU 1(R12), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest3
-	MOVBU 2(R12), R21
-	ORR R21<<16, R20, R20
-rest3:
-	VMOV R20, V3.S[0]
-	MOVBU (R13), R20
-	CMP $2, R0
-	BLT rest4
-	MOVBU 1(R13), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest4
-	MOVBU 2(R13), R21
-	ORR R21<<16, R20, R20
-rest4:
-	VMOV R20, V4.S[0]
-	MOVBU (R14), R20
-	CMP $2, R0
-	BLT rest5
-	MOVBU 1(R14), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest5
-	MOVBU 2(R14), R21
-	ORR R21<<16, R20, R20
-rest5:
-	VMOV R20, V5.S[0]
-	MOVBU (R15), R20
-	CMP $2, R0
-	BLT rest6
-	MOVBU 1(R15), R21
-	ORR R21<<8, R20, R20
-	CMP $3, R0
-	BLT rest6
-	MOVBU 2(R15), R21
-	ORR R21<<16, R20, R20
-rest6:
-	VMOV R20, V6.S[0]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
-	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
-	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
-	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
-	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
-	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
-	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
-	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
-	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
-	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
-	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
-	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
-	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
-	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
-	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	CMP $8, R0
+	BLT tail_7
+loop8_7:
+	VLD1.P 8(R9), [V0.B8]
+	VLD1.P 8(R10), [V1.B8]
+	VLD1.P 8(R11), [V2.B8]
+	VLD1.P 8(R12), [V3.B8]
+	VLD1.P 8(R13), [V4.B8]
+	VLD1.P 8(R14), [V5.B8]
+	VLD1.P 8(R15), [V6.B8]
+	WORD $0x0f08a400 // sxtl v0.8h, v0.8b
+	WORD $0x0f08a421 // sxtl v1.8h, v1.8b
+	WORD $0x0f08a442 // sxtl v2.8h, v2.8b
+	WORD $0x0f08a463 // sxtl v3.8h, v3.8b
+	WORD $0x0f08a484 // sxtl v4.8h, v4.8b
+	WORD $0x0f08a4a5 // sxtl v5.8h, v5.8b
+	WORD $0x0f08a4c6 // sxtl v6.8h, v6.8b
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
+	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
+	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
+	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
+	WORD $0x0f46211c // smlal v28.4s, v8.4h, v6.h[0]
+	WORD $0x4f46211d // smlal2 v29.4s, v8.8h, v6.h[0]
+	VLD1.P 16(R3), [V9.H8]
+	WORD $0x0f502130 // smlal v16.4s, v9.4h, v0.h[1]
+	WORD $0x4f502131 // smlal2 v17.4s, v9.8h, v0.h[1]
+	WORD $0x0f512132 // smlal v18.4s, v9.4h, v1.h[1]
+	WORD $0x4f512133 // smlal2 v19.4s, v9.8h, v1.h[1]
+	WORD $0x0f522134 // smlal v20.4s, v9.4h, v2.h[1]
+	WORD $0x4f522135 // smlal2 v21.4s, v9.8h, v2.h[1]
+	WORD $0x0f532136 // smlal v22.4s, v9.4h, v3.h[1]
+	WORD $0x4f532137 // smlal2 v23.4s, v9.8h, v3.h[1]
+	WORD $0x0f542138 // smlal v24.4s, v9.4h, v4.h[1]
+	WORD $0x4f542139 // smlal2 v25.4s, v9.8h, v4.h[1]
+	WORD $0x0f55213a // smlal v26.4s, v9.4h, v5.h[1]
+	WORD $0x4f55213b // smlal2 v27.4s, v9.8h, v5.h[1]
+	WORD $0x0f56213c // smlal v28.4s, v9.4h, v6.h[1]
+	WORD $0x4f56213d // smlal2 v29.4s, v9.8h, v6.h[1]
+	VLD1.P 16(R3), [V10.H8]
+	WORD $0x0f602150 // smlal v16.4s, v10.4h, v0.h[2]
+	WORD $0x4f602151 // smlal2 v17.4s, v10.8h, v0.h[2]
+	WORD $0x0f612152 // smlal v18.4s, v10.4h, v1.h[2]
+	WORD $0x4f612153 // smlal2 v19.4s, v10.8h, v1.h[2]
+	WORD $0x0f622154 // smlal v20.4s, v10.4h, v2.h[2]
+	WORD $0x4f622155 // smlal2 v21.4s, v10.8h, v2.h[2]
+	WORD $0x0f632156 // smlal v22.4s, v10.4h, v3.h[2]
+	WORD $0x4f632157 // smlal2 v23.4s, v10.8h, v3.h[2]
+	WORD $0x0f642158 // smlal v24.4s, v10.4h, v4.h[2]
+	WORD $0x4f642159 // smlal2 v25.4s, v10.8h, v4.h[2]
+	WORD $0x0f65215a // smlal v26.4s, v10.4h, v5.h[2]
+	WORD $0x4f65215b // smlal2 v27.4s, v10.8h, v5.h[2]
+	WORD $0x0f66215c // smlal v28.4s, v10.4h, v6.h[2]
+	WORD $0x4f66215d // smlal2 v29.4s, v10.8h, v6.h[2]
+	VLD1.P 16(R3), [V11.H8]
+	WORD $0x0f702170 // smlal v16.4s, v11.4h, v0.h[3]
+	WORD $0x4f702171 // smlal2 v17.4s, v11.8h, v0.h[3]
+	WORD $0x0f712172 // smlal v18.4s, v11.4h, v1.h[3]
+	WORD $0x4f712173 // smlal2 v19.4s, v11.8h, v1.h[3]
+	WORD $0x0f722174 // smlal v20.4s, v11.4h, v2.h[3]
+	WORD $0x4f722175 // smlal2 v21.4s, v11.8h, v2.h[3]
+	WORD $0x0f732176 // smlal v22.4s, v11.4h, v3.h[3]
+	WORD $0x4f732177 // smlal2 v23.4s, v11.8h, v3.h[3]
+	WORD $0x0f742178 // smlal v24.4s, v11.4h, v4.h[3]
+	WORD $0x4f742179 // smlal2 v25.4s, v11.8h, v4.h[3]
+	WORD $0x0f75217a // smlal v26.4s, v11.4h, v5.h[3]
+	WORD $0x4f75217b // smlal2 v27.4s, v11.8h, v5.h[3]
+	WORD $0x0f76217c // smlal v28.4s, v11.4h, v6.h[3]
+	WORD $0x4f76217d // smlal2 v29.4s, v11.8h, v6.h[3]
+	VLD1.P 16(R3), [V12.H8]
+	WORD $0x0f402990 // smlal v16.4s, v12.4h, v0.h[4]
+	WORD $0x4f402991 // smlal2 v17.4s, v12.8h, v0.h[4]
+	WORD $0x0f412992 // smlal v18.4s, v12.4h, v1.h[4]
+	WORD $0x4f412993 // smlal2 v19.4s, v12.8h, v1.h[4]
+	WORD $0x0f422994 // smlal v20.4s, v12.4h, v2.h[4]
+	WORD $0x4f422995 // smlal2 v21.4s, v12.8h, v2.h[4]
+	WORD $0x0f432996 // smlal v22.4s, v12.4h, v3.h[4]
+	WORD $0x4f432997 // smlal2 v23.4s, v12.8h, v3.h[4]
+	WORD $0x0f442998 // smlal v24.4s, v12.4h, v4.h[4]
+	WORD $0x4f442999 // smlal2 v25.4s, v12.8h, v4.h[4]
+	WORD $0x0f45299a // smlal v26.4s, v12.4h, v5.h[4]
+	WORD $0x4f45299b // smlal2 v27.4s, v12.8h, v5.h[4]
+	WORD $0x0f46299c // smlal v28.4s, v12.4h, v6.h[4]
+	WORD $0x4f46299d // smlal2 v29.4s, v12.8h, v6.h[4]
+	VLD1.P 16(R3), [V13.H8]
+	WORD $0x0f5029b0 // smlal v16.4s, v13.4h, v0.h[5]
+	WORD $0x4f5029b1 // smlal2 v17.4s, v13.8h, v0.h[5]
+	WORD $0x0f5129b2 // smlal v18.4s, v13.4h, v1.h[5]
+	WORD $0x4f5129b3 // smlal2 v19.4s, v13.8h, v1.h[5]
+	WORD $0x0f5229b4 // smlal v20.4s, v13.4h, v2.h[5]
+	WORD $0x4f5229b5 // smlal2 v21.4s, v13.8h, v2.h[5]
+	WORD $0x0f5329b6 // smlal v22.4s, v13.4h, v3.h[5]
+	WORD $0x4f5329b7 // smlal2 v23.4s, v13.8h, v3.h[5]
+	WORD $0x0f5429b8 // smlal v24.4s, v13.4h, v4.h[5]
+	WORD $0x4f5429b9 // smlal2 v25.4s, v13.8h, v4.h[5]
+	WORD $0x0f5529ba // smlal v26.4s, v13.4h, v5.h[5]
+	WORD $0x4f5529bb // smlal2 v27.4s, v13.8h, v5.h[5]
+	WORD $0x0f5629bc // smlal v28.4s, v13.4h, v6.h[5]
+	WORD $0x4f5629bd // smlal2 v29.4s, v13.8h, v6.h[5]
+	VLD1.P 16(R3), [V14.H8]
+	WORD $0x0f6029d0 // smlal v16.4s, v14.4h, v0.h[6]
+	WORD $0x4f6029d1 // smlal2 v17.4s, v14.8h, v0.h[6]
+	WORD $0x0f6129d2 // smlal v18.4s, v14.4h, v1.h[6]
+	WORD $0x4f6129d3 // smlal2 v19.4s, v14.8h, v1.h[6]
+	WORD $0x0f6229d4 // smlal v20.4s, v14.4h, v2.h[6]
+	WORD $0x4f6229d5 // smlal2 v21.4s, v14.8h, v2.h[6]
+	WORD $0x0f6329d6 // smlal v22.4s, v14.4h, v3.h[6]
+	WORD $0x4f6329d7 // smlal2 v23.4s, v14.8h, v3.h[6]
+	WORD $0x0f6429d8 // smlal v24.4s, v14.4h, v4.h[6]
+	WORD $0x4f6429d9 // smlal2 v25.4s, v14.8h, v4.h[6]
+	WORD $0x0f6529da // smlal v26.4s, v14.4h, v5.h[6]
+	WORD $0x4f6529db // smlal2 v27.4s, v14.8h, v5.h[6]
+	WORD $0x0f6629dc // smlal v28.4s, v14.4h, v6.h[6]
+	WORD $0x4f6629dd // smlal2 v29.4s, v14.8h, v6.h[6]
+	VLD1.P 16(R3), [V15.H8]
+	WORD $0x0f7029f0 // smlal v16.4s, v15.4h, v0.h[7]
+	WORD $0x4f7029f1 // smlal2 v17.4s, v15.8h, v0.h[7]
+	WORD $0x0f7129f2 // smlal v18.4s, v15.4h, v1.h[7]
+	WORD $0x4f7129f3 // smlal2 v19.4s, v15.8h, v1.h[7]
+	WORD $0x0f7229f4 // smlal v20.4s, v15.4h, v2.h[7]
+	WORD $0x4f7229f5 // smlal2 v21.4s, v15.8h, v2.h[7]
+	WORD $0x0f7329f6 // smlal v22.4s, v15.4h, v3.h[7]
+	WORD $0x4f7329f7 // smlal2 v23.4s, v15.8h, v3.h[7]
+	WORD $0x0f7429f8 // smlal v24.4s, v15.4h, v4.h[7]
+	WORD $0x4f7429f9 // smlal2 v25.4s, v15.8h, v4.h[7]
+	WORD $0x0f7529fa // smlal v26.4s, v15.4h, v5.h[7]
+	WORD $0x4f7529fb // smlal2 v27.4s, v15.8h, v5.h[7]
+	WORD $0x0f7629fc // smlal v28.4s, v15.4h, v6.h[7]
+	WORD $0x4f7629fd // smlal2 v29.4s, v15.8h, v6.h[7]
+	SUB $8, R0, R0
+	CMP $8, R0
+	BGE loop8_7
+tail_7:
+	CBZ R0, requant_7
+loop1_7:
+	MOVB.P 1(R9), R20
+	VMOV R20, V0.H[0]
+	MOVB.P 1(R10), R20
+	VMOV R20, V1.H[0]
+	MOVB.P 1(R11), R20
+	VMOV R20, V2.H[0]
+	MOVB.P 1(R12), R20
+	VMOV R20, V3.H[0]
+	MOVB.P 1(R13), R20
+	VMOV R20, V4.H[0]
+	MOVB.P 1(R14), R20
+	VMOV R20, V5.H[0]
+	MOVB.P 1(R15), R20
+	VMOV R20, V6.H[0]
+	VLD1.P 16(R3), [V8.H8]
+	WORD $0x0f402110 // smlal v16.4s, v8.4h, v0.h[0]
+	WORD $0x4f402111 // smlal2 v17.4s, v8.8h, v0.h[0]
+	WORD $0x0f412112 // smlal v18.4s, v8.4h, v1.h[0]
+	WORD $0x4f412113 // smlal2 v19.4s, v8.8h, v1.h[0]
+	WORD $0x0f422114 // smlal v20.4s, v8.4h, v2.h[0]
+	WORD $0x4f422115 // smlal2 v21.4s, v8.8h, v2.h[0]
+	WORD $0x0f432116 // smlal v22.4s, v8.4h, v3.h[0]
+	WORD $0x4f432117 // smlal2 v23.4s, v8.8h, v3.h[0]
+	WORD $0x0f442118 // smlal v24.4s, v8.4h, v4.h[0]
+	WORD $0x4f442119 // smlal2 v25.4s, v8.8h, v4.h[0]
+	WORD $0x0f45211a // smlal v26.4s, v8.4h, v5.h[0]
+	WORD $0x4f45211b // smlal2 v27.4s, v8.8h, v5.h[0]
+	WORD $0x0f46211c // smlal v28.4s, v8.4h, v6.h[0]
+	WORD $0x4f46211d // smlal2 v29.4s, v8.8h, v6.h[0]
+	SUB $1, R0, R0
+	CBNZ R0, loop1_7
+requant_7:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_7
+	CMP $1, R20
+	BEQ single_7
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_7
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_7:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	B narrow_7
+upnoleft_7:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	B narrow_7
+single_7:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_7:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
-	FMOVD F28, (R7)
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
 	RET
 
-// func q8GemmDot8x8c4(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmDot8x8c4(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+// func q8GemmDotx8c4(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDotx8c4(SB), NOSPLIT, $0-64
+	MOVD m+0(FP), R22
+	MOVD k+8(FP), R4
+	MOVD a+16(FP), R23
+	MOVD lda+24(FP), R2
+	MOVD w+32(FP), R24
+	MOVD c+40(FP), R25
+	MOVD ldc+48(FP), R8
+	MOVD rq+56(FP), R5
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	CMP $2, R20
+	BNE prestore
+	VORR V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	ORR R1, R21, R21
+	CBNZ R21, prestore
+	MOVW $3, R20
+	B prestore
+presingle:
+	MOVD $31, R21
+	VDUP R21, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	MOVW R20, 184(R5)
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	CMP $8, R22
+	BLT tail
+tiles:
+	MOVD R23, R9
 	ADD R2, R9, R10
 	ADD R2, R10, R11
 	ADD R2, R11, R12
@@ -4791,27 +2673,19 @@ TEXT ·q8GemmDot8x8c4(SB), NOSPLIT, $0-56
 	ADD R2, R13, R14
 	ADD R2, R14, R15
 	ADD R2, R15, R19
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
+	MOVD R24, R3
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
-	VORR V16.B16, V16.B16, V18.B16
-	VORR V17.B16, V17.B16, V19.B16
-	VORR V16.B16, V16.B16, V20.B16
-	VORR V17.B16, V17.B16, V21.B16
-	VORR V16.B16, V16.B16, V22.B16
-	VORR V17.B16, V17.B16, V23.B16
-	VORR V16.B16, V16.B16, V24.B16
-	VORR V17.B16, V17.B16, V25.B16
-	VORR V16.B16, V16.B16, V26.B16
-	VORR V17.B16, V17.B16, V27.B16
-	VORR V16.B16, V16.B16, V28.B16
-	VORR V17.B16, V17.B16, V29.B16
-	VORR V16.B16, V16.B16, V30.B16
-	VORR V17.B16, V17.B16, V31.B16
-	CMP $16, R0
-	BLT groups
-loop16:
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	VLD1 (R6), [V30.S4, V31.S4]
+	SUBS $16, R4, R0
+	BLT groups_8
+loop16_8:
 	VLD1.P 16(R9), [V0.B16]
 	VLD1.P 16(R10), [V1.B16]
 	VLD1.P 16(R11), [V2.B16]
@@ -4820,7 +2694,7 @@ loop16:
 	VLD1.P 16(R14), [V5.B16]
 	VLD1.P 16(R15), [V6.B16]
 	VLD1.P 16(R19), [V7.B16]
-	VLD1.P 32(R3), [V8.B16, V9.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
 	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
 	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
@@ -4837,7 +2711,6 @@ loop16:
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
 	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
 	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
-	VLD1.P 32(R3), [V10.B16, V11.B16]
 	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
 	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
 	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
@@ -4854,7 +2727,7 @@ loop16:
 	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
 	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
 	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
-	VLD1.P 32(R3), [V12.B16, V13.B16]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
 	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
 	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
 	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
@@ -4871,7 +2744,6 @@ loop16:
 	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
 	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
 	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
-	VLD1.P 32(R3), [V14.B16, V15.B16]
 	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
 	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
 	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
@@ -4888,13 +2760,13 @@ loop16:
 	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
 	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
 	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
-	SUB $16, R0, R0
-	CMP $16, R0
-	BGE loop16
-groups:
+	SUBS $16, R0, R0
+	BGE loop16_8
+groups_8:
+	ADD $16, R0, R0
 	CMP $4, R0
-	BLT rest
-loop4:
+	BLT rest_8
+loop4_8:
 	MOVWU.P 4(R9), R20
 	VMOV R20, V0.S[0]
 	MOVWU.P 4(R10), R20
@@ -4930,96 +2802,96 @@ loop4:
 	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
 	SUB $4, R0, R0
 	CMP $4, R0
-	BGE loop4
-rest:
-	CBZ R0, requant
+	BGE loop4_8
+rest_8:
+	CBZ R0, requant_8
 	MOVBU (R9), R20
 	CMP $2, R0
-	BLT rest0
+	BLT rest0_8
 	MOVBU 1(R9), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest0
+	BLT rest0_8
 	MOVBU 2(R9), R21
 	ORR R21<<16, R20, R20
-rest0:
+rest0_8:
 	VMOV R20, V0.S[0]
 	MOVBU (R10), R20
 	CMP $2, R0
-	BLT rest1
+	BLT rest1_8
 	MOVBU 1(R10), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest1
+	BLT rest1_8
 	MOVBU 2(R10), R21
 	ORR R21<<16, R20, R20
-rest1:
+rest1_8:
 	VMOV R20, V1.S[0]
 	MOVBU (R11), R20
 	CMP $2, R0
-	BLT rest2
+	BLT rest2_8
 	MOVBU 1(R11), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest2
+	BLT rest2_8
 	MOVBU 2(R11), R21
 	ORR R21<<16, R20, R20
-rest2:
+rest2_8:
 	VMOV R20, V2.S[0]
 	MOVBU (R12), R20
 	CMP $2, R0
-	BLT rest3
+	BLT rest3_8
 	MOVBU 1(R12), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest3
+	BLT rest3_8
 	MOVBU 2(R12), R21
 	ORR R21<<16, R20, R20
-rest3:
+rest3_8:
 	VMOV R20, V3.S[0]
 	MOVBU (R13), R20
 	CMP $2, R0
-	BLT rest4
+	BLT rest4_8
 	MOVBU 1(R13), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest4
+	BLT rest4_8
 	MOVBU 2(R13), R21
 	ORR R21<<16, R20, R20
-rest4:
+rest4_8:
 	VMOV R20, V4.S[0]
 	MOVBU (R14), R20
 	CMP $2, R0
-	BLT rest5
+	BLT rest5_8
 	MOVBU 1(R14), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest5
+	BLT rest5_8
 	MOVBU 2(R14), R21
 	ORR R21<<16, R20, R20
-rest5:
+rest5_8:
 	VMOV R20, V5.S[0]
 	MOVBU (R15), R20
 	CMP $2, R0
-	BLT rest6
+	BLT rest6_8
 	MOVBU 1(R15), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest6
+	BLT rest6_8
 	MOVBU 2(R15), R21
 	ORR R21<<16, R20, R20
-rest6:
+rest6_8:
 	VMOV R20, V6.S[0]
 	MOVBU (R19), R20
 	CMP $2, R0
-	BLT rest7
+	BLT rest7_8
 	MOVBU 1(R19), R21
 	ORR R21<<8, R20, R20
 	CMP $3, R0
-	BLT rest7
+	BLT rest7_8
 	MOVBU 2(R19), R21
 	ORR R21<<16, R20, R20
-rest7:
+rest7_8:
 	VMOV R20, V7.S[0]
 	VLD1.P 32(R3), [V8.B16, V9.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
@@ -5038,609 +2910,2456 @@ rest7:
 	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
 	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
 	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+requant_8:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_8
+	CMP $1, R20
+	BEQ single_8
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
 	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
-	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
 	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
-	WORD $0x4ea446d6 // sshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
 	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
-	WORD $0x4ea546f7 // sshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
 	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
 	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
-	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
 	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
-	WORD $0x4ea4475a // sshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
 	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
-	WORD $0x4ea5477b // sshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
 	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
 	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
-	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
 	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
-	WORD $0x4ea447de // sshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea247de // sshl v30.4s, v30.4s, v2.4s
 	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
-	WORD $0x4ea547ff // sshl v31.4s, v31.4s, v5.4s
+	WORD $0x4ea347ff // sshl v31.4s, v31.4s, v3.4s
 	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_8
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-	WORD $0x4e221e87 // and v7.16b, v20.16b, v2.16b
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
-	WORD $0x4e231ea8 // and v8.16b, v21.16b, v3.16b
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
-	WORD $0x4e221ec7 // and v7.16b, v22.16b, v2.16b
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
-	WORD $0x4e231ee8 // and v8.16b, v23.16b, v3.16b
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
-	WORD $0x4e221f07 // and v7.16b, v24.16b, v2.16b
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
-	WORD $0x4e231f28 // and v8.16b, v25.16b, v3.16b
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
-	WORD $0x4e221f47 // and v7.16b, v26.16b, v2.16b
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
-	WORD $0x4e231f68 // and v8.16b, v27.16b, v3.16b
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
-	WORD $0x4e221f87 // and v7.16b, v28.16b, v2.16b
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
-	WORD $0x4e231fa8 // and v8.16b, v29.16b, v3.16b
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
-	WORD $0x4e221fc7 // and v7.16b, v30.16b, v2.16b
+	WORD $0x4e241fc7 // and v7.16b, v30.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
-	WORD $0x4e231fe8 // and v8.16b, v31.16b, v3.16b
+	WORD $0x4e251fe8 // and v8.16b, v31.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea356b5 // srshl v21.4s, v21.4s, v3.4s
-	WORD $0x4ea256d6 // srshl v22.4s, v22.4s, v2.4s
-	WORD $0x4ea356f7 // srshl v23.4s, v23.4s, v3.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea35739 // srshl v25.4s, v25.4s, v3.4s
-	WORD $0x4ea2575a // srshl v26.4s, v26.4s, v2.4s
-	WORD $0x4ea3577b // srshl v27.4s, v27.4s, v3.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	WORD $0x4ea357bd // srshl v29.4s, v29.4s, v3.4s
-	WORD $0x4ea257de // srshl v30.4s, v30.4s, v2.4s
-	WORD $0x4ea357ff // srshl v31.4s, v31.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_8:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_8
+upnoleft_8:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_8
+single_8:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
 	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
 	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12994 // xtn v20.2s, v12.2d
 	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
 	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
 	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12995 // xtn v21.2s, v12.2d
 	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
 	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
 	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12996 // xtn v22.2s, v12.2d
 	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
 	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
 	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12997 // xtn v23.2s, v12.2d
 	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
 	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
 	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12998 // xtn v24.2s, v12.2d
 	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
 	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
 	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12999 // xtn v25.2s, v12.2d
 	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
 	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
 	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299a // xtn v26.2s, v12.2d
 	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
 	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
 	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299b // xtn v27.2s, v12.2d
 	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
 	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
 	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299c // xtn v28.2s, v12.2d
 	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
 	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
 	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299d // xtn v29.2s, v12.2d
 	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
 	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
 	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea1299e // xtn v30.2s, v12.2d
 	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
 	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
 	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299f // xtn v31.2s, v12.2d
 	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_8:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V20.S4, V20.S4
-	VADD V4.S4, V21.S4, V21.S4
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
 	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
 	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
-	VADD V4.S4, V22.S4, V22.S4
-	VADD V4.S4, V23.S4, V23.S4
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
 	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
 	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
 	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
 	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
-	WORD $0x4e256694 // smax v20.16b, v20.16b, v5.16b
-	WORD $0x4e266e94 // smin v20.16b, v20.16b, v6.16b
-	FMOVD F20, (R7)
-	ADD R8, R7, R7
-	VMOV V20.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V24.S4, V24.S4
-	VADD V4.S4, V25.S4, V25.S4
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
 	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
 	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
-	VADD V4.S4, V26.S4, V26.S4
-	VADD V4.S4, V27.S4, V27.S4
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
 	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
 	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
 	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
 	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
-	WORD $0x4e256718 // smax v24.16b, v24.16b, v5.16b
-	WORD $0x4e266f18 // smin v24.16b, v24.16b, v6.16b
-	FMOVD F24, (R7)
-	ADD R8, R7, R7
-	VMOV V24.D[1], R20
-	MOVD R20, (R7)
-	ADD R8, R7, R7
-	VADD V4.S4, V28.S4, V28.S4
-	VADD V4.S4, V29.S4, V29.S4
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
 	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
 	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
-	VADD V4.S4, V30.S4, V30.S4
-	VADD V4.S4, V31.S4, V31.S4
+	VADD V6.S4, V30.S4, V30.S4
+	VADD V6.S4, V31.S4, V31.S4
 	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
 	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
-	WORD $0x4e25679c // smax v28.16b, v28.16b, v5.16b
-	WORD $0x4e266f9c // smin v28.16b, v28.16b, v6.16b
-	FMOVD F28, (R7)
-	ADD R8, R7, R7
-	VMOV V28.D[1], R20
-	MOVD R20, (R7)
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+	ADD R2<<3, R23, R23
+	ADD R8<<3, R25, R25
+	SUB $8, R22, R22
+	CMP $8, R22
+	BGE tiles
+tail:
+	CMP $1, R22
+	BEQ tile1
+	CMP $2, R22
+	BEQ tile2
+	CMP $3, R22
+	BEQ tile3
+	CMP $4, R22
+	BEQ tile4
+	CMP $5, R22
+	BEQ tile5
+	CMP $6, R22
+	BEQ tile6
+	CMP $7, R22
+	BEQ tile7
 	RET
-
-// func q8GemmC161x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmC161x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	ADD $15, R0, R1
-	LSR $4, R1, R1
-	LSL $4, R1, R6
-	SUB R0, R6, R6
-	CBZ R6, full
-	SUB $1, R1, R1
-full:
-	SUBS $4, R1, R1
-	BLT skip4
-loop4:
-	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
-	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
-	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
-	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
-	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
-	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
-	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
-	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
-	WORD $0x4e606990 // sadalp v16.4s, v12.8h
-	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
-	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
-	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
-	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
-	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
-	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
-	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
-	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
-	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
-	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
-	WORD $0x4e606994 // sadalp v20.4s, v12.8h
-	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
-	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
-	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
-	WORD $0x0e29c02d // smull v13.8h, v1.8b, v9.8b
-	WORD $0x0e2ac02e // smull v14.8h, v1.8b, v10.8b
-	WORD $0x0e2bc02f // smull v15.8h, v1.8b, v11.8b
-	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
-	WORD $0x4e29802d // smlal2 v13.8h, v1.16b, v9.16b
-	WORD $0x4e2a802e // smlal2 v14.8h, v1.16b, v10.16b
-	WORD $0x4e2b802f // smlal2 v15.8h, v1.16b, v11.16b
-	WORD $0x4e606990 // sadalp v16.4s, v12.8h
-	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
-	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
-	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
-	WORD $0x0e29c02d // smull v13.8h, v1.8b, v9.8b
-	WORD $0x0e2ac02e // smull v14.8h, v1.8b, v10.8b
-	WORD $0x0e2bc02f // smull v15.8h, v1.8b, v11.8b
-	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
-	WORD $0x4e29802d // smlal2 v13.8h, v1.16b, v9.16b
-	WORD $0x4e2a802e // smlal2 v14.8h, v1.16b, v10.16b
-	WORD $0x4e2b802f // smlal2 v15.8h, v1.16b, v11.16b
-	WORD $0x4e606994 // sadalp v20.4s, v12.8h
-	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
-	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
-	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
-	WORD $0x0e29c04d // smull v13.8h, v2.8b, v9.8b
-	WORD $0x0e2ac04e // smull v14.8h, v2.8b, v10.8b
-	WORD $0x0e2bc04f // smull v15.8h, v2.8b, v11.8b
-	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
-	WORD $0x4e29804d // smlal2 v13.8h, v2.16b, v9.16b
-	WORD $0x4e2a804e // smlal2 v14.8h, v2.16b, v10.16b
-	WORD $0x4e2b804f // smlal2 v15.8h, v2.16b, v11.16b
-	WORD $0x4e606990 // sadalp v16.4s, v12.8h
-	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
-	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
-	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
-	WORD $0x0e29c04d // smull v13.8h, v2.8b, v9.8b
-	WORD $0x0e2ac04e // smull v14.8h, v2.8b, v10.8b
-	WORD $0x0e2bc04f // smull v15.8h, v2.8b, v11.8b
-	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
-	WORD $0x4e29804d // smlal2 v13.8h, v2.16b, v9.16b
-	WORD $0x4e2a804e // smlal2 v14.8h, v2.16b, v10.16b
-	WORD $0x4e2b804f // smlal2 v15.8h, v2.16b, v11.16b
-	WORD $0x4e606994 // sadalp v20.4s, v12.8h
-	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
-	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
-	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
-	WORD $0x0e29c06d // smull v13.8h, v3.8b, v9.8b
-	WORD $0x0e2ac06e // smull v14.8h, v3.8b, v10.8b
-	WORD $0x0e2bc06f // smull v15.8h, v3.8b, v11.8b
-	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
-	WORD $0x4e29806d // smlal2 v13.8h, v3.16b, v9.16b
-	WORD $0x4e2a806e // smlal2 v14.8h, v3.16b, v10.16b
-	WORD $0x4e2b806f // smlal2 v15.8h, v3.16b, v11.16b
-	WORD $0x4e606990 // sadalp v16.4s, v12.8h
-	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
-	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
-	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
-	WORD $0x0e29c06d // smull v13.8h, v3.8b, v9.8b
-	WORD $0x0e2ac06e // smull v14.8h, v3.8b, v10.8b
-	WORD $0x0e2bc06f // smull v15.8h, v3.8b, v11.8b
-	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
-	WORD $0x4e29806d // smlal2 v13.8h, v3.16b, v9.16b
-	WORD $0x4e2a806e // smlal2 v14.8h, v3.16b, v10.16b
-	WORD $0x4e2b806f // smlal2 v15.8h, v3.16b, v11.16b
-	WORD $0x4e606994 // sadalp v20.4s, v12.8h
-	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
-	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
-	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
-	SUBS $4, R1, R1
-	BGE loop4
-skip4:
-	ADDS $4, R1, R1
-	BEQ last
-loop1:
+tile1:
+	MOVD R23, R9
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	SUBS $16, R4, R0
+	BLT groups_1
+loop16_1:
 	VLD1.P 16(R9), [V0.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
-	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
-	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
-	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
-	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
-	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
-	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
-	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
-	WORD $0x4e606990 // sadalp v16.4s, v12.8h
-	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
-	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
-	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
-	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
-	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
-	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
-	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
-	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
-	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
-	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
-	WORD $0x4e606994 // sadalp v20.4s, v12.8h
-	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
-	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
-	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
-	SUBS $1, R1, R1
-	BNE loop1
-last:
-	CBZ R6, reduce
-	SUB R6, R9, R9
-	VLD1 (R9), [V0.B16]
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
-	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
-	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
-	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
-	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
-	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
-	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
-	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
-	WORD $0x4e606990 // sadalp v16.4s, v12.8h
-	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
-	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
-	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
-	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
-	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
-	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
-	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
-	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
-	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
-	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
-	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
-	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
-	WORD $0x4e606994 // sadalp v20.4s, v12.8h
-	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
-	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
-	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
-reduce:
-	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
-	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
-	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
-	WORD $0x4eb7bed3 // addp v19.4s, v22.4s, v23.4s
-	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
-	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
-	MOVD (R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	VADD V0.S4, V16.S4, V16.S4
-	VADD V1.S4, V17.S4, V17.S4
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_1
+groups_1:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_1
+loop4_1:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_1
+rest_1:
+	CBZ R0, requant_1
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_1
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_1
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_1:
+	VMOV R20, V0.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+requant_1:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_1
+	CMP $1, R20
+	BEQ single_1
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_1
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_1:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+upnoleft_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+single_1:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_1:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	RET
+tile2:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	SUBS $16, R4, R0
+	BLT groups_2
+loop16_2:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_2
+groups_2:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_2
+loop4_2:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	MOVWU.P 4(R10), R20
+	VMOV R20, V1.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_2
+rest_2:
+	CBZ R0, requant_2
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_2
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_2
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_2:
+	VMOV R20, V0.S[0]
+	MOVBU (R10), R20
+	CMP $2, R0
+	BLT rest1_2
+	MOVBU 1(R10), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest1_2
+	MOVBU 2(R10), R21
+	ORR R21<<16, R20, R20
+rest1_2:
+	VMOV R20, V1.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+requant_2:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_2
+	CMP $1, R20
+	BEQ single_2
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	CBNZ R20, upward_2
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+upward_2:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+upnoleft_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+single_2:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+narrow_2:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	RET
+tile3:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	ADD R2, R10, R11
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	SUBS $16, R4, R0
+	BLT groups_3
+loop16_3:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 16(R11), [V2.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_3
+groups_3:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_3
+loop4_3:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	MOVWU.P 4(R10), R20
+	VMOV R20, V1.S[0]
+	MOVWU.P 4(R11), R20
+	VMOV R20, V2.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_3
+rest_3:
+	CBZ R0, requant_3
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_3
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_3
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_3:
+	VMOV R20, V0.S[0]
+	MOVBU (R10), R20
+	CMP $2, R0
+	BLT rest1_3
+	MOVBU 1(R10), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest1_3
+	MOVBU 2(R10), R21
+	ORR R21<<16, R20, R20
+rest1_3:
+	VMOV R20, V1.S[0]
+	MOVBU (R11), R20
+	CMP $2, R0
+	BLT rest2_3
+	MOVBU 1(R11), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest2_3
+	MOVBU 2(R11), R21
+	ORR R21<<16, R20, R20
+rest2_3:
+	VMOV R20, V2.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+requant_3:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_3
+	CMP $1, R20
+	BEQ single_3
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	CBNZ R20, upward_3
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+upward_3:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	B narrow_3
+upnoleft_3:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	B narrow_3
+single_3:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+narrow_3:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	RET
+tile4:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	ADD R2, R10, R11
+	ADD R2, R11, R12
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	SUBS $16, R4, R0
+	BLT groups_4
+loop16_4:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 16(R11), [V2.B16]
+	VLD1.P 16(R12), [V3.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_4
+groups_4:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_4
+loop4_4:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	MOVWU.P 4(R10), R20
+	VMOV R20, V1.S[0]
+	MOVWU.P 4(R11), R20
+	VMOV R20, V2.S[0]
+	MOVWU.P 4(R12), R20
+	VMOV R20, V3.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_4
+rest_4:
+	CBZ R0, requant_4
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_4
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_4
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_4:
+	VMOV R20, V0.S[0]
+	MOVBU (R10), R20
+	CMP $2, R0
+	BLT rest1_4
+	MOVBU 1(R10), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest1_4
+	MOVBU 2(R10), R21
+	ORR R21<<16, R20, R20
+rest1_4:
+	VMOV R20, V1.S[0]
+	MOVBU (R11), R20
+	CMP $2, R0
+	BLT rest2_4
+	MOVBU 1(R11), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest2_4
+	MOVBU 2(R11), R21
+	ORR R21<<16, R20, R20
+rest2_4:
+	VMOV R20, V2.S[0]
+	MOVBU (R12), R20
+	CMP $2, R0
+	BLT rest3_4
+	MOVBU 1(R12), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest3_4
+	MOVBU 2(R12), R21
+	ORR R21<<16, R20, R20
+rest3_4:
+	VMOV R20, V3.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+requant_4:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_4
+	CMP $1, R20
+	BEQ single_4
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	CBNZ R20, upward_4
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+upward_4:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	B narrow_4
+upnoleft_4:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	B narrow_4
+single_4:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+narrow_4:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	RET
+tile5:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	ADD R2, R10, R11
+	ADD R2, R11, R12
+	ADD R2, R12, R13
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	SUBS $16, R4, R0
+	BLT groups_5
+loop16_5:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 16(R11), [V2.B16]
+	VLD1.P 16(R12), [V3.B16]
+	VLD1.P 16(R13), [V4.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_5
+groups_5:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_5
+loop4_5:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	MOVWU.P 4(R10), R20
+	VMOV R20, V1.S[0]
+	MOVWU.P 4(R11), R20
+	VMOV R20, V2.S[0]
+	MOVWU.P 4(R12), R20
+	VMOV R20, V3.S[0]
+	MOVWU.P 4(R13), R20
+	VMOV R20, V4.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_5
+rest_5:
+	CBZ R0, requant_5
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_5
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_5
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_5:
+	VMOV R20, V0.S[0]
+	MOVBU (R10), R20
+	CMP $2, R0
+	BLT rest1_5
+	MOVBU 1(R10), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest1_5
+	MOVBU 2(R10), R21
+	ORR R21<<16, R20, R20
+rest1_5:
+	VMOV R20, V1.S[0]
+	MOVBU (R11), R20
+	CMP $2, R0
+	BLT rest2_5
+	MOVBU 1(R11), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest2_5
+	MOVBU 2(R11), R21
+	ORR R21<<16, R20, R20
+rest2_5:
+	VMOV R20, V2.S[0]
+	MOVBU (R12), R20
+	CMP $2, R0
+	BLT rest3_5
+	MOVBU 1(R12), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest3_5
+	MOVBU 2(R12), R21
+	ORR R21<<16, R20, R20
+rest3_5:
+	VMOV R20, V3.S[0]
+	MOVBU (R13), R20
+	CMP $2, R0
+	BLT rest4_5
+	MOVBU 1(R13), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest4_5
+	MOVBU 2(R13), R21
+	ORR R21<<16, R20, R20
+rest4_5:
+	VMOV R20, V4.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+requant_5:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_5
+	CMP $1, R20
+	BEQ single_5
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	CBNZ R20, upward_5
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+upward_5:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	B narrow_5
+upnoleft_5:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	B narrow_5
+single_5:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+narrow_5:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	RET
+tile6:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	ADD R2, R10, R11
+	ADD R2, R11, R12
+	ADD R2, R12, R13
+	ADD R2, R13, R14
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	SUBS $16, R4, R0
+	BLT groups_6
+loop16_6:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 16(R11), [V2.B16]
+	VLD1.P 16(R12), [V3.B16]
+	VLD1.P 16(R13), [V4.B16]
+	VLD1.P 16(R14), [V5.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_6
+groups_6:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_6
+loop4_6:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	MOVWU.P 4(R10), R20
+	VMOV R20, V1.S[0]
+	MOVWU.P 4(R11), R20
+	VMOV R20, V2.S[0]
+	MOVWU.P 4(R12), R20
+	VMOV R20, V3.S[0]
+	MOVWU.P 4(R13), R20
+	VMOV R20, V4.S[0]
+	MOVWU.P 4(R14), R20
+	VMOV R20, V5.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_6
+rest_6:
+	CBZ R0, requant_6
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_6
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_6
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_6:
+	VMOV R20, V0.S[0]
+	MOVBU (R10), R20
+	CMP $2, R0
+	BLT rest1_6
+	MOVBU 1(R10), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest1_6
+	MOVBU 2(R10), R21
+	ORR R21<<16, R20, R20
+rest1_6:
+	VMOV R20, V1.S[0]
+	MOVBU (R11), R20
+	CMP $2, R0
+	BLT rest2_6
+	MOVBU 1(R11), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest2_6
+	MOVBU 2(R11), R21
+	ORR R21<<16, R20, R20
+rest2_6:
+	VMOV R20, V2.S[0]
+	MOVBU (R12), R20
+	CMP $2, R0
+	BLT rest3_6
+	MOVBU 1(R12), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest3_6
+	MOVBU 2(R12), R21
+	ORR R21<<16, R20, R20
+rest3_6:
+	VMOV R20, V3.S[0]
+	MOVBU (R13), R20
+	CMP $2, R0
+	BLT rest4_6
+	MOVBU 1(R13), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest4_6
+	MOVBU 2(R13), R21
+	ORR R21<<16, R20, R20
+rest4_6:
+	VMOV R20, V4.S[0]
+	MOVBU (R14), R20
+	CMP $2, R0
+	BLT rest5_6
+	MOVBU 1(R14), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest5_6
+	MOVBU 2(R14), R21
+	ORR R21<<16, R20, R20
+rest5_6:
+	VMOV R20, V5.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+requant_6:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_6
+	CMP $1, R20
+	BEQ single_6
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	CBNZ R20, upward_6
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+upward_6:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	B narrow_6
+upnoleft_6:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	B narrow_6
+single_6:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+narrow_6:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	RET
+tile7:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	ADD R2, R10, R11
+	ADD R2, R11, R12
+	ADD R2, R12, R13
+	ADD R2, R13, R14
+	ADD R2, R14, R15
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	SUBS $16, R4, R0
+	BLT groups_7
+loop16_7:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 16(R11), [V2.B16]
+	VLD1.P 16(R12), [V3.B16]
+	VLD1.P 16(R13), [V4.B16]
+	VLD1.P 16(R14), [V5.B16]
+	VLD1.P 16(R15), [V6.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	SUBS $16, R0, R0
+	BGE loop16_7
+groups_7:
+	ADD $16, R0, R0
+	CMP $4, R0
+	BLT rest_7
+loop4_7:
+	MOVWU.P 4(R9), R20
+	VMOV R20, V0.S[0]
+	MOVWU.P 4(R10), R20
+	VMOV R20, V1.S[0]
+	MOVWU.P 4(R11), R20
+	VMOV R20, V2.S[0]
+	MOVWU.P 4(R12), R20
+	VMOV R20, V3.S[0]
+	MOVWU.P 4(R13), R20
+	VMOV R20, V4.S[0]
+	MOVWU.P 4(R14), R20
+	VMOV R20, V5.S[0]
+	MOVWU.P 4(R15), R20
+	VMOV R20, V6.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	SUB $4, R0, R0
+	CMP $4, R0
+	BGE loop4_7
+rest_7:
+	CBZ R0, requant_7
+	MOVBU (R9), R20
+	CMP $2, R0
+	BLT rest0_7
+	MOVBU 1(R9), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest0_7
+	MOVBU 2(R9), R21
+	ORR R21<<16, R20, R20
+rest0_7:
+	VMOV R20, V0.S[0]
+	MOVBU (R10), R20
+	CMP $2, R0
+	BLT rest1_7
+	MOVBU 1(R10), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest1_7
+	MOVBU 2(R10), R21
+	ORR R21<<16, R20, R20
+rest1_7:
+	VMOV R20, V1.S[0]
+	MOVBU (R11), R20
+	CMP $2, R0
+	BLT rest2_7
+	MOVBU 1(R11), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest2_7
+	MOVBU 2(R11), R21
+	ORR R21<<16, R20, R20
+rest2_7:
+	VMOV R20, V2.S[0]
+	MOVBU (R12), R20
+	CMP $2, R0
+	BLT rest3_7
+	MOVBU 1(R12), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest3_7
+	MOVBU 2(R12), R21
+	ORR R21<<16, R20, R20
+rest3_7:
+	VMOV R20, V3.S[0]
+	MOVBU (R13), R20
+	CMP $2, R0
+	BLT rest4_7
+	MOVBU 1(R13), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest4_7
+	MOVBU 2(R13), R21
+	ORR R21<<16, R20, R20
+rest4_7:
+	VMOV R20, V4.S[0]
+	MOVBU (R14), R20
+	CMP $2, R0
+	BLT rest5_7
+	MOVBU 1(R14), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest5_7
+	MOVBU 2(R14), R21
+	ORR R21<<16, R20, R20
+rest5_7:
+	VMOV R20, V5.S[0]
+	MOVBU (R15), R20
+	CMP $2, R0
+	BLT rest6_7
+	MOVBU 1(R15), R21
+	ORR R21<<8, R20, R20
+	CMP $3, R0
+	BLT rest6_7
+	MOVBU 2(R15), R21
+	ORR R21<<16, R20, R20
+rest6_7:
+	VMOV R20, V6.S[0]
+	VLD1.P 32(R3), [V8.B16, V9.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+requant_7:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_7
+	CMP $1, R20
+	BEQ single_7
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	CBNZ R20, upward_7
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
+upward_7:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	B narrow_7
+upnoleft_7:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	B narrow_7
+single_7:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
+	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea1299c // xtn v28.2s, v12.2d
+	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
+	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
+	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea1299d // xtn v29.2s, v12.2d
+	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
+narrow_7:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
 	RET
 
-// func q8GemmC162x8(k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
-TEXT ·q8GemmC162x8(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
+// func q8GemmC16x8(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmC16x8(SB), NOSPLIT, $0-64
+	MOVD m+0(FP), R22
+	MOVD k+8(FP), R4
+	MOVD a+16(FP), R23
+	MOVD lda+24(FP), R2
+	MOVD w+32(FP), R24
+	MOVD c+40(FP), R25
+	MOVD ldc+48(FP), R8
+	MOVD rq+56(FP), R5
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	CMP $2, R20
+	BNE prestore
+	VORR V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	ORR R1, R21, R21
+	CBNZ R21, prestore
+	MOVW $3, R20
+	B prestore
+presingle:
+	MOVD $31, R21
+	VDUP R21, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	MOVW R20, 184(R5)
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	ADD $15, R4, R12
+	LSR $4, R12, R12
+	LSL $4, R12, R11
+	SUB R4, R11, R11
+	CBZ R11, kfull
+	SUB $1, R12, R12
+kfull:
+	CMP $2, R22
+	BLT tail
+tiles:
+	MOVD R23, R9
 	ADD R2, R9, R10
-	MOVD w+24(FP), R3
-	MOVD rq+48(FP), R5
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
-	ADD $15, R0, R1
-	LSR $4, R1, R1
-	LSL $4, R1, R6
-	SUB R0, R6, R6
-	CBZ R6, full
-	SUB $1, R1, R1
-full:
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R12, R1
 	SUBS $4, R1, R1
-	BLT skip4
-loop4:
+	BLT skip4_2
+loop4_2:
 	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
@@ -5844,11 +5563,11 @@ loop4:
 	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
 	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
 	SUBS $4, R1, R1
-	BGE loop4
-skip4:
+	BGE loop4_2
+skip4_2:
 	ADDS $4, R1, R1
-	BEQ last
-loop1:
+	BEQ last_2
+loop1_2:
 	VLD1.P 16(R9), [V0.B16]
 	VLD1.P 16(R10), [V4.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
@@ -5902,12 +5621,12 @@ loop1:
 	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
 	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
 	SUBS $1, R1, R1
-	BNE loop1
-last:
-	CBZ R6, reduce
-	SUB R6, R9, R9
+	BNE loop1_2
+last_2:
+	CBZ R11, reduce_2
+	SUB R11, R9, R9
 	VLD1 (R9), [V0.B16]
-	SUB R6, R10, R10
+	SUB R11, R10, R10
 	VLD1 (R10), [V4.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
@@ -5959,7 +5678,7 @@ last:
 	WORD $0x4e6069be // sadalp v30.4s, v13.8h
 	WORD $0x4e6069d7 // sadalp v23.4s, v14.8h
 	WORD $0x4e6069ff // sadalp v31.4s, v15.8h
-reduce:
+reduce_2:
 	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
 	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
 	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
@@ -5972,108 +5691,342 @@ reduce:
 	WORD $0x4ebfbfd5 // addp v21.4s, v30.4s, v31.4s
 	WORD $0x4eb3be52 // addp v18.4s, v18.4s, v19.4s
 	WORD $0x4eb5be93 // addp v19.4s, v20.4s, v21.4s
-	MOVD (R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	VADD V0.S4, V16.S4, V16.S4
-	VADD V1.S4, V17.S4, V17.S4
-	VADD V0.S4, V18.S4, V18.S4
-	VADD V1.S4, V19.S4, V19.S4
-requant:
-	MOVD 8(R5), R6
-	VLD1 (R6), [V0.S4, V1.S4]
-	MOVD 16(R5), R6
-	VLD1 (R6), [V2.S4, V3.S4]
-	MOVW 36(R5), R6
-	CMP $1, R6
-	BEQ single
-	VEOR V6.B16, V6.B16, V6.B16
-	WORD $0x4ea66444 // smax v4.4s, v2.4s, v6.4s
-	WORD $0x4ea66c42 // smin v2.4s, v2.4s, v6.4s
-	WORD $0x4ea66465 // smax v5.4s, v3.4s, v6.4s
-	WORD $0x4ea66c63 // smin v3.4s, v3.4s, v6.4s
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+requant_2:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_2
+	CMP $1, R20
+	BEQ single_2
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
-	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
-	WORD $0x4ea44652 // sshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
 	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
-	WORD $0x4ea54673 // sshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
 	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
-	CBNZ R6, upward
-	WORD $0x4e221e07 // and v7.16b, v16.16b, v2.16b
+	CBNZ R20, upward_2
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
-	WORD $0x4e231e28 // and v8.16b, v17.16b, v3.16b
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
-	WORD $0x4e221e47 // and v7.16b, v18.16b, v2.16b
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
-	WORD $0x4e231e68 // and v8.16b, v19.16b, v3.16b
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
-upward:
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea35631 // srshl v17.4s, v17.4s, v3.4s
-	WORD $0x4ea25652 // srshl v18.4s, v18.4s, v2.4s
-	WORD $0x4ea35673 // srshl v19.4s, v19.4s, v3.4s
-	B narrow
-single:
-	MOVD $31, R6
-	VDUP R6, V7.S4
-	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
-	WORD $0x0f20a448 // sxtl v8.2d, v2.2s
-	WORD $0x4f20a449 // sxtl2 v9.2d, v2.4s
-	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
-	WORD $0x0f20a46a // sxtl v10.2d, v3.2s
-	WORD $0x4f20a46b // sxtl2 v11.2d, v3.4s
+upward_2:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+upnoleft_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	B narrow_2
+single_2:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12990 // xtn v16.2s, v12.2d
 	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
 	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
 	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12991 // xtn v17.2s, v12.2d
 	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
 	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
 	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
-	WORD $0x4ee8558c // srshl v12.2d, v12.2d, v8.2d
-	WORD $0x4ee955ad // srshl v13.2d, v13.2d, v9.2d
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
 	WORD $0x0ea12992 // xtn v18.2s, v12.2d
 	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
 	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
 	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
-	WORD $0x4eea558c // srshl v12.2d, v12.2d, v10.2d
-	WORD $0x4eeb55ad // srshl v13.2d, v13.2d, v11.2d
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea12993 // xtn v19.2s, v12.2d
 	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
-narrow:
-	MOVW 24(R5), R6
-	VDUP R6, V4.S4
-	MOVW 28(R5), R6
-	VDUP R6, V5.B16
-	MOVW 32(R5), R6
-	VDUP R6, V6.B16
-	MOVD c+32(FP), R7
-	MOVD ldc+40(FP), R8
-	VADD V4.S4, V16.S4, V16.S4
-	VADD V4.S4, V17.S4, V17.S4
+narrow_2:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
 	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
 	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
-	VADD V4.S4, V18.S4, V18.S4
-	VADD V4.S4, V19.S4, V19.S4
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
 	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
 	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
 	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
 	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
-	WORD $0x4e256610 // smax v16.16b, v16.16b, v5.16b
-	WORD $0x4e266e10 // smin v16.16b, v16.16b, v6.16b
-	FMOVD F16, (R7)
-	ADD R8, R7, R7
-	VMOV V16.D[1], R20
-	MOVD R20, (R7)
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	ADD R2<<1, R23, R23
+	ADD R8<<1, R25, R25
+	SUB $2, R22, R22
+	CMP $2, R22
+	BGE tiles
+tail:
+	CMP $1, R22
+	BEQ tile1
+	RET
+tile1:
+	MOVD R23, R9
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD R12, R1
+	SUBS $4, R1, R1
+	BLT skip4_1
+loop4_1:
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
+	WORD $0x0e29c02d // smull v13.8h, v1.8b, v9.8b
+	WORD $0x0e2ac02e // smull v14.8h, v1.8b, v10.8b
+	WORD $0x0e2bc02f // smull v15.8h, v1.8b, v11.8b
+	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
+	WORD $0x4e29802d // smlal2 v13.8h, v1.16b, v9.16b
+	WORD $0x4e2a802e // smlal2 v14.8h, v1.16b, v10.16b
+	WORD $0x4e2b802f // smlal2 v15.8h, v1.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c02c // smull v12.8h, v1.8b, v8.8b
+	WORD $0x0e29c02d // smull v13.8h, v1.8b, v9.8b
+	WORD $0x0e2ac02e // smull v14.8h, v1.8b, v10.8b
+	WORD $0x0e2bc02f // smull v15.8h, v1.8b, v11.8b
+	WORD $0x4e28802c // smlal2 v12.8h, v1.16b, v8.16b
+	WORD $0x4e29802d // smlal2 v13.8h, v1.16b, v9.16b
+	WORD $0x4e2a802e // smlal2 v14.8h, v1.16b, v10.16b
+	WORD $0x4e2b802f // smlal2 v15.8h, v1.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
+	WORD $0x0e29c04d // smull v13.8h, v2.8b, v9.8b
+	WORD $0x0e2ac04e // smull v14.8h, v2.8b, v10.8b
+	WORD $0x0e2bc04f // smull v15.8h, v2.8b, v11.8b
+	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
+	WORD $0x4e29804d // smlal2 v13.8h, v2.16b, v9.16b
+	WORD $0x4e2a804e // smlal2 v14.8h, v2.16b, v10.16b
+	WORD $0x4e2b804f // smlal2 v15.8h, v2.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c04c // smull v12.8h, v2.8b, v8.8b
+	WORD $0x0e29c04d // smull v13.8h, v2.8b, v9.8b
+	WORD $0x0e2ac04e // smull v14.8h, v2.8b, v10.8b
+	WORD $0x0e2bc04f // smull v15.8h, v2.8b, v11.8b
+	WORD $0x4e28804c // smlal2 v12.8h, v2.16b, v8.16b
+	WORD $0x4e29804d // smlal2 v13.8h, v2.16b, v9.16b
+	WORD $0x4e2a804e // smlal2 v14.8h, v2.16b, v10.16b
+	WORD $0x4e2b804f // smlal2 v15.8h, v2.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
+	WORD $0x0e29c06d // smull v13.8h, v3.8b, v9.8b
+	WORD $0x0e2ac06e // smull v14.8h, v3.8b, v10.8b
+	WORD $0x0e2bc06f // smull v15.8h, v3.8b, v11.8b
+	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
+	WORD $0x4e29806d // smlal2 v13.8h, v3.16b, v9.16b
+	WORD $0x4e2a806e // smlal2 v14.8h, v3.16b, v10.16b
+	WORD $0x4e2b806f // smlal2 v15.8h, v3.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c06c // smull v12.8h, v3.8b, v8.8b
+	WORD $0x0e29c06d // smull v13.8h, v3.8b, v9.8b
+	WORD $0x0e2ac06e // smull v14.8h, v3.8b, v10.8b
+	WORD $0x0e2bc06f // smull v15.8h, v3.8b, v11.8b
+	WORD $0x4e28806c // smlal2 v12.8h, v3.16b, v8.16b
+	WORD $0x4e29806d // smlal2 v13.8h, v3.16b, v9.16b
+	WORD $0x4e2a806e // smlal2 v14.8h, v3.16b, v10.16b
+	WORD $0x4e2b806f // smlal2 v15.8h, v3.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	SUBS $4, R1, R1
+	BGE loop4_1
+skip4_1:
+	ADDS $4, R1, R1
+	BEQ last_1
+loop1_1:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+	SUBS $1, R1, R1
+	BNE loop1_1
+last_1:
+	CBZ R11, reduce_1
+	SUB R11, R9, R9
+	VLD1 (R9), [V0.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606990 // sadalp v16.4s, v12.8h
+	WORD $0x4e6069b1 // sadalp v17.4s, v13.8h
+	WORD $0x4e6069d2 // sadalp v18.4s, v14.8h
+	WORD $0x4e6069f3 // sadalp v19.4s, v15.8h
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x0e28c00c // smull v12.8h, v0.8b, v8.8b
+	WORD $0x0e29c00d // smull v13.8h, v0.8b, v9.8b
+	WORD $0x0e2ac00e // smull v14.8h, v0.8b, v10.8b
+	WORD $0x0e2bc00f // smull v15.8h, v0.8b, v11.8b
+	WORD $0x4e28800c // smlal2 v12.8h, v0.16b, v8.16b
+	WORD $0x4e29800d // smlal2 v13.8h, v0.16b, v9.16b
+	WORD $0x4e2a800e // smlal2 v14.8h, v0.16b, v10.16b
+	WORD $0x4e2b800f // smlal2 v15.8h, v0.16b, v11.16b
+	WORD $0x4e606994 // sadalp v20.4s, v12.8h
+	WORD $0x4e6069b5 // sadalp v21.4s, v13.8h
+	WORD $0x4e6069d6 // sadalp v22.4s, v14.8h
+	WORD $0x4e6069f7 // sadalp v23.4s, v15.8h
+reduce_1:
+	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
+	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
+	WORD $0x4eb5be92 // addp v18.4s, v20.4s, v21.4s
+	WORD $0x4eb7bed3 // addp v19.4s, v22.4s, v23.4s
+	WORD $0x4eb1be10 // addp v16.4s, v16.4s, v17.4s
+	WORD $0x4eb3be51 // addp v17.4s, v18.4s, v19.4s
+requant_1:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 184(R5), R20
+	CMP $3, R20
+	BEQ upnoleft_1
+	CMP $1, R20
+	BEQ single_1
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	CBNZ R20, upward_1
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+upward_1:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+upnoleft_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	B narrow_1
+single_1:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+narrow_1:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
 	RET

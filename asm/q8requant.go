@@ -148,17 +148,73 @@ func (r *Requant) Apply(acc int32, c int) int8 {
 }
 
 func (r *Requant) check(what string, n int) {
+	if err := r.validate(n); err != "" {
+		panic(fmt.Sprintf("asm: %s: %s", what, err))
+	}
+}
+
+// validate returns why r cannot requantise n channels, or "".
+func (r *Requant) validate(n int) string {
 	if len(r.Mult) < n || len(r.Shift) < n {
-		panic(fmt.Sprintf("asm: %s: Requant has %d multipliers and %d shifts, need %d (use Requant.Expand for per-tensor)", what, len(r.Mult), len(r.Shift), n))
+		return fmt.Sprintf("Requant has %d multipliers and %d shifts, need %d (use Requant.Expand for per-tensor)", len(r.Mult), len(r.Shift), n)
 	}
 	if r.Min > r.Max || r.Min < -128 || r.Max > 127 || r.OutZero < -128 || r.OutZero > 127 {
-		panic(fmt.Sprintf("asm: %s: Requant clamp [%d, %d] or zero point %d outside int8", what, r.Min, r.Max, r.OutZero))
+		return fmt.Sprintf("Requant clamp [%d, %d] or zero point %d outside int8", r.Min, r.Max, r.OutZero)
+	}
+	// Branch-free scan: m < 0 sets the sign of any, s ∉ [−31, 31] makes
+	// uint32(s+31) > 62.
+	mult, shift := r.Mult[:n], r.Shift[:n]
+	var any int32
+	var top uint32
+	for c, m := range mult {
+		any |= m
+		top = max(top, uint32(shift[c]+31))
+	}
+	if any >= 0 && top <= 62 {
+		return ""
 	}
 	for c := 0; c < n; c++ {
 		if r.Shift[c] > 31 || r.Shift[c] < -31 || r.Mult[c] < 0 {
-			panic(fmt.Sprintf("asm: %s: Requant multiplier %d, shift %d of channel %d out of range (want m ≥ 0, −31 ≤ shift ≤ 31)", what, r.Mult[c], r.Shift[c], c))
+			return fmt.Sprintf("Requant multiplier %d, shift %d of channel %d out of range (want m ≥ 0, −31 ≤ shift ≤ 31)", r.Mult[c], r.Shift[c], c)
 		}
 	}
+	return ""
+}
+
+// requantKey identifies a Requant that passed validate for n channels:
+// its Mult and Shift slices (not their contents) and its scalars.
+type requantKey struct {
+	mult, shift *int32
+	n           int
+	zo, lo, hi  int32
+}
+
+// key returns r's requantKey for n channels; the zero key (never valid)
+// when n is 0.
+func (r *Requant) key(n int) requantKey {
+	if n == 0 || len(r.Mult) < n || len(r.Shift) < n {
+		return requantKey{}
+	}
+	return requantKey{&r.Mult[0], &r.Shift[0], n, r.OutZero, r.Min, r.Max}
+}
+
+// checkedKey validates r for n channels now (at prepare time) and returns
+// its key, or the zero key if it is not valid yet.
+func (r *Requant) checkedKey(n int) requantKey {
+	if r.validate(n) != "" {
+		return requantKey{}
+	}
+	return r.key(n)
+}
+
+// checkKeyed is check, skipped when r still has the slices and scalars that
+// passed validate when ok was taken (checkedKey). Contents changed in place
+// after that are not validated again.
+func (r *Requant) checkKeyed(what string, n int, ok requantKey) {
+	if ok.mult != nil && ok == r.key(n) {
+		return
+	}
+	r.check(what, n)
 }
 
 // rescale is the multiplier step of Requant for the given rounding.

@@ -41,6 +41,10 @@ func (a *Asm) P(format string, args ...any) { fmt.Fprintf(&a.b, format+"\n", arg
 // WriteString appends s verbatim.
 func (a *Asm) WriteString(s string) { a.b.WriteString(s) }
 
+// Words returns the map of WORD encodings a records into (shared with
+// another buffer built with New(a.Words())).
+func (a *Asm) Words() map[string]string { return a.words }
+
 // Bytes returns the text written so far.
 func (a *Asm) Bytes() []byte { return a.b.Bytes() }
 
