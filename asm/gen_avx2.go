@@ -759,7 +759,7 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string) {
 		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
 	} else {
 		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)\n", name)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $16-100\n", name)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $40-100\n", name)
 	}
 	p("MOVQ kb+0(FP), R13")
 	p("MOVQ a+8(FP), R10")
@@ -777,6 +777,13 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string) {
 		p("MOVQ c+64(FP), DI")
 		p("MOVQ DI, pc-16(SP)")
 		p("MOVQ ldc+72(FP), R9")
+		p("MOVQ $0x40000000, CX")
+		p("MOVQ CX, rnd-24(SP)")
+		// zo, lo, hi as locals for VPBROADCASTD (vet sizes FP operands).
+		for i, arg := range []string{"zo+88(FP)", "lo+92(FP)", "hi+96(FP)"} {
+			p("MOVL %s, CX", arg)
+			p("MOVL CX, %s-%d(SP)", arg[:2], 28+4*i)
+		}
 	}
 	p("TESTQ BX, BX")
 	p("JZ done")
@@ -816,51 +823,19 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string) {
 	p("JNZ loop")
 	label("reduce")
 	p("MOVQ DI, R11")
-	for i := 0; i < mr; i++ {
-		p("VPHADDD %s, %s, Y12", acc(i, 1), acc(i, 0))
-		p("VPHADDD %s, %s, Y13", acc(i, 3), acc(i, 2))
-		p("VPHADDD Y13, Y12, Y12")
-		p("VEXTRACTI128 $1, Y12, X13")
-		p("VPADDD X13, X12, X12")
-		if mode == "" {
+	if mode != "" {
+		q8ReduceRequant(p, label, mr, mode)
+	} else {
+		for i := 0; i < mr; i++ {
+			p("VPHADDD %s, %s, Y12", acc(i, 1), acc(i, 0))
+			p("VPHADDD %s, %s, Y13", acc(i, 3), acc(i, 2))
+			p("VPHADDD Y13, Y12, Y12")
+			p("VEXTRACTI128 $1, Y12, X13")
+			p("VPADDD X13, X12, X12")
 			p("VMOVDQU X12, (R11)")
-		} else {
-			if i == 0 {
-				for r, arg := range []string{"zo+88(FP)", "lo+92(FP)", "hi+96(FP)"} {
-					p("MOVL %s, CX", arg)
-					p("VMOVD CX, X%d", r)
-					p("VPBROADCASTD X%d, X%d", r, r)
-				}
-				p("MOVL $0x40000000, CX")
-				p("VMOVQ CX, X3")
-				p("VPBROADCASTQ X3, X3")
-				if mode == "Upward" {
-					p("VPCMPEQD X15, X15, X15")
-					p("VPSRLD $31, X15, X15")
-				}
+			if i < mr-1 {
+				p("ADDQ R9, R11")
 			}
-			q8Requant(p, mode)
-			// The last panel may store fewer than 4 columns.
-			p("CMPQ BX, $1")
-			p("JNE full%d", i)
-			p("MOVQ last+80(FP), CX")
-			p("CMPQ CX, $4")
-			p("JGE full%d", i)
-			p("VMOVD X12, SI")
-			p("MOVQ R11, DX")
-			label(fmt.Sprintf("bytes%d", i))
-			p("MOVB SI, (DX)")
-			p("SHRL $8, SI")
-			p("INCQ DX")
-			p("DECQ CX")
-			p("JNZ bytes%d", i)
-			p("JMP next%d", i)
-			label(fmt.Sprintf("full%d", i))
-			p("VMOVD X12, (R11)")
-			label(fmt.Sprintf("next%d", i))
-		}
-		if i < mr-1 {
-			p("ADDQ R9, R11")
 		}
 	}
 	if mode == "" {
@@ -881,6 +856,110 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string) {
 	label("done")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// q8ReduceRequant ends a fused row tile (accumulators Y0–Y4·mr−1, R11 =
+// its first output row, R9 = ldc): rows 0 and 1 are summed into the two
+// halves of Y12 (VPHADDD trees, VPERM2I128) and requantised together, row 2
+// in X8; the per-column parameters of the panel are loaded once into
+// Y4–Y7, Y9–Y11 (VBROADCASTI128: the same 4 columns in both halves) and the
+// constants into Y0–Y3, Y15, all free once the rows are summed.
+func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode string) {
+	acc := func(i, j int) int { return 4*i + j }
+	hsum := func(i int) { // row i's 4 sums, halves unsummed, into Y(4i)
+		a := acc(i, 0)
+		p("VPHADDD Y%d, Y%d, Y%d", a+1, a, a)
+		p("VPHADDD Y%d, Y%d, Y%d", a+3, a+2, a+2)
+		p("VPHADDD Y%d, Y%d, Y%d", a+2, a, a)
+	}
+	pair := mr >= 2
+	single := -1 // the row requantised alone in X8
+	switch mr {
+	case 1:
+		single = 0
+	case 3:
+		single = 2
+	}
+	if pair {
+		hsum(0)
+		hsum(1)
+		p("VPERM2I128 $0x20, Y4, Y0, Y12")
+		p("VPERM2I128 $0x31, Y4, Y0, Y13")
+		p("VPADDD Y13, Y12, Y12")
+	}
+	if single >= 0 {
+		hsum(single)
+		a := acc(single, 0)
+		p("VEXTRACTI128 $1, Y%d, X13", a)
+		p("VPADDD X13, X%d, X8", a)
+	}
+	p("VPBROADCASTD zo-28(SP), Y0")
+	p("VPBROADCASTD lo-32(SP), Y1")
+	p("VPBROADCASTD hi-36(SP), Y2")
+	p("VPBROADCASTQ rnd-24(SP), Y3")
+	if mode == "Upward" {
+		p("VPCMPEQD Y15, Y15, Y15")
+		p("VPSRLD $31, Y15, Y15")
+	}
+	// Parameter rows 0..5 (bias, multiplier, left shift, right shift,
+	// r − 1 or mask, half mask) in registers; the odd-lane multipliers
+	// shifted into the even lanes.
+	prmReg := map[[2]int]int{{0, 0}: 4, {1, 0}: 5, {1, 4}: 6, {2, 0}: 7, {3, 0}: 9, {4, 0}: 10, {5, 0}: 11}
+	for _, row := range []int{0, 1, 2, 3, 4, 5} {
+		if row == 5 && mode != "Double" {
+			continue
+		}
+		p("VBROADCASTI128 %s, Y%d", disp(256*row, "AX"), prmReg[[2]int{row, 0}])
+	}
+	p("VPSRLQ $32, Y5, Y6")
+	regs := func(v string, a int) requantRegs {
+		return requantRegs{v: v, acc: a, t1: 13, t2: 14, zo: 0, lo: 1, hi: 2, round: 3, one: 15,
+			prm: func(row, off int) string { return fmt.Sprintf("%s%d", v, prmReg[[2]int{row, off}]) }}
+	}
+	store := func(i int, x string) {
+		// The last panel may store fewer than 4 columns.
+		p("CMPQ BX, $1")
+		p("JNE full%d", i)
+		p("MOVQ last+80(FP), CX")
+		p("CMPQ CX, $4")
+		p("JGE full%d", i)
+		p("VMOVD %s, SI", x)
+		p("MOVQ R11, DX")
+		label(fmt.Sprintf("bytes%d", i))
+		p("MOVB SI, (DX)")
+		p("SHRL $8, SI")
+		p("INCQ DX")
+		p("DECQ CX")
+		p("JNZ bytes%d", i)
+		p("JMP next%d", i)
+		label(fmt.Sprintf("full%d", i))
+		p("VMOVD %s, (R11)", x)
+		label(fmt.Sprintf("next%d", i))
+	}
+	row := 0
+	next := func() {
+		row++
+		if row < mr {
+			p("ADDQ R9, R11")
+		}
+	}
+	if pair {
+		regs("Y", 12).emit(p, mode, true)
+		p("VPACKSSDW Y12, Y12, Y12")
+		p("VPACKSSWB Y12, Y12, Y12")
+		store(0, "X12")
+		next()
+		p("VEXTRACTI128 $1, Y12, X13")
+		store(1, "X13")
+		next()
+	}
+	if single >= 0 {
+		regs("X", 8).emit(p, mode, true)
+		p("VPACKSSDW X8, X8, X8")
+		p("VPACKSSWB X8, X8, X8")
+		store(single, "X8")
+		next()
+	}
 }
 
 // q8Requant requantises the 4 int32 of X12 into 4 int8 in its low dword

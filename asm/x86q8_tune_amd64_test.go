@@ -14,7 +14,8 @@ var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"256K/32", func() { q8TileBudgetAvx2, q8Avx2MinTile = 256<<10, 32 }},
+	{"old", func() { q8Avx2UseOld = true }},
+	{"new", func() { q8Avx2UseOld = false }},
 }
 
 func TestX86Q8AB(t *testing.T) {
