@@ -18,6 +18,10 @@ var x86q8Configs = []struct {
 	{"new", func() { q8Avx2UseOld = false }},
 }
 
+func init() {
+	zooConvs["k64"] = []zooConv{{56, 64, 256, 1, 1, 40, false}}
+}
+
 func TestX86Q8AB(t *testing.T) {
 	if os.Getenv("X86Q8_AB") == "" {
 		t.Skip("X86Q8_AB not set")
