@@ -62,10 +62,6 @@ func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, ps
 		case 2:
 			q8GemmAvx22x4c16Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		default:
-			if q8Avx2UseOld {
-				q8GemmAvx23x4c16UpwardOld(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
-				return
-			}
 			q8GemmAvx23x4c16Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		}
 		return

@@ -48,17 +48,27 @@
 // R12 = current panel, R14 = pstride in bytes, CX = blocks left, R13 = kb,
 // BX = panels left, DI = acc or c of the current panel (row tile), R9 = its
 // row stride in bytes, AX = prm of the current panel; the <Mode> forms keep
-// the row tiles left and the panel's c in locals ntl-8(SP), pc-16(SP). Accumulator tile: Y(4i + j) = row
-// i, column j, eight int32 partial sums (Y0–Y11 for 3 rows); Y12–Y14 the
-// sign-extended A blocks of rows 0..2, Y15 the VPMADDWD product. A panel
-// ends with a VPHADDD tree per row that sums the eight partial sums of each
-// column into 4 int32 (X12); the fused forms then keep zo, lo, hi, 2^30 and
-// the constant 1 in X0–X3, X15 (free once row 0 is reduced).
+// the row tiles left and the panel's c in locals ntl-8(SP), pc-16(SP), and
+// 2^30, zo, lo, hi in locals for broadcasts. Accumulator tile: Y(4i + j) =
+// row i, column j, eight int32 partial sums (Y0–Y11 for 3 rows). The 3-row
+// tile keeps weight columns 0 and 1 in Y13, Y14 (loaded once per k block
+// for the 3 rows; columns 2 and 3 are memory operands) and one
+// sign-extended A row at a time in Y12, Y15 the VPMADDWD product: 11 loads
+// per 12 VPMADDWD (15 with every weight a memory operand, which left Zen 3's
+// two 256-bit load ports the bound: −7 % CPU time on ResNet-50's int8
+// convolutions). The 1- and 2-row tiles (tails) keep the A rows in Y12–Y13.
+// The plain form ends a panel with a VPHADDD tree per row that sums the
+// eight partial sums of each column into 4 int32. The fused forms
+// (q8ReduceRequant) sum rows 0 and 1 into the two halves of Y12
+// (VPERM2I128) and requantise them in one YMM pass, row 2 alone in X8, with
+// the panel's parameters loaded once into registers (VBROADCASTI128) and
+// zo, lo, hi, 2^30 and the constant 1 in Y0–Y3, Y15.
 //
 // ISA: AVX2 (Haswell, Zen and later). Per 16-k block the 3×4 tile issues 3
-// VPMOVSXBW loads, 12 VPMADDWD (weights as memory operands) and 12 VPADDD
-// for 192 multiply-adds; tuned for Zen 3, whose two vector multiply pipes
-// bound it at ≈ 32 multiply-adds per cycle.
+// VPMOVSXBW loads, 2 weight loads, 12 VPMADDWD and 12 VPADDD for 192
+// multiply-adds; Zen 3's two vector multiply pipes bound it at ≈ 32
+// multiply-adds per cycle, its four vector pipes (27 vector µops per block)
+// at ≈ 28.
 
 #include "textflag.h"
 
