@@ -57,6 +57,7 @@
 // per 12 VPMADDWD (15 with every weight a memory operand, which left Zen 3's
 // two 256-bit load ports the bound: −7 % CPU time on ResNet-50's int8
 // convolutions). The 1- and 2-row tiles (tails) keep the A rows in Y12–Y13.
+// The k loop runs two 16-k blocks per iteration, then the odd one.
 // The plain form ends a panel with a VPHADDD tree per row that sums the
 // eight partial sums of each column into 4 int32. The fused forms
 // (q8ReduceRequant) sum rows 0 and 1 into the two halves of Y12
