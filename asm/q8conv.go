@@ -36,6 +36,9 @@ type QConv2D struct {
 	// valid then); Run skips the per-channel validation while Requant
 	// keeps those slices and scalars.
 	rqOK requantKey
+	// archTile records that Pack repacked the weights for arch tiles that
+	// size their own im2col tile (q8TilePixelsArch; amd64's avx2 path).
+	archTile bool
 }
 
 // q8TileBudget is the im2col tile size in bytes QConv2D.TilePixels aims for.
@@ -74,6 +77,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	}
 	p.arch = q8PackArch(p, g)
 	c.rqOK = c.Requant.checkedKey(c.OutC)
+	c.archTile = p.arch != nil && q8ArchTilePixels
 	return p
 }
 
@@ -90,10 +94,14 @@ func (c *QConv2D) ScratchBytes() int {
 // TilePixels is the preferred number of output pixels per Run call. The
 // runtime splits the OutH·OutW pixels into chunks of this size (the last one
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
-// least 8 chunks so a worker pool has something to share.
+// least 8 chunks so a worker pool has something to share. Arch tiles may
+// choose their own size (q8TilePixelsArch), so call it after Pack.
 func (c *QConv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	if c.archTile {
+		return q8TilePixelsArch(pixels, kg)
+	}
 	t := min(256, max(16, q8TileBudget/kg/8*8))
 	t = min(t, max(8, q8CeilDiv(q8CeilDiv(pixels, 8), 8)*8))
 	return max(1, min(t, pixels))

@@ -280,3 +280,34 @@ func q8GemmArch(g *QGemm, a []int8, lda int, p *QPacked, np *q8ArchPacked, c []i
 	}
 	q8GemmBlockArch(np, 0, g.M, a, lda, p.bias, &g.Requant, 0, c, ldc, n0, n1)
 }
+
+// q8ArchTilePixels: QConv2D.TilePixels asks q8TilePixelsArch on the avx2
+// path.
+const q8ArchTilePixels = true
+
+// q8TileBudgetAvx2 is the im2col tile (A) size in bytes q8TilePixelsArch
+// aims for: the fused tiles run every row tile against one panel before the
+// next, so A is re-read from L2 once per 4-column panel and must stay there.
+var q8TileBudgetAvx2 = 256 << 10
+
+// q8Avx2MinTile is the fewest pixels per chunk q8TilePixelsArch keeps when it
+// splits a small image into ≥ 8 chunks for a worker pool.
+var q8Avx2MinTile = 32
+
+// q8TilePixelsArch is QConv2D.TilePixels for the AVX2 tiles: every Run
+// streams the layer's whole packed weights (int16, up to 4.7 MB for
+// ResNet-50's 7×7 layers, from L3 or DRAM), so tiles are made large enough
+// that the weights' traffic stays small next to the arithmetic (≥ 32 pixels
+// where the image has them, against 8 for TilePixels's generic rule), with
+// up to q8TileBudgetAvx2 bytes of im2col A. At least 8 chunks where that
+// leaves ≥ 32 pixels each, and the last chunk balanced; the balanced size is
+// a multiple of 3, the tile's rows, so only the last chunk ends in a short
+// row tile.
+func q8TilePixelsArch(pixels, kg int) int {
+	t := min(256, max(16, q8TileBudgetAvx2/kg/8*8))
+	t = min(t, max(q8Avx2MinTile, q8CeilDiv(q8CeilDiv(pixels, 8), 8)*8))
+	if t >= pixels {
+		return max(1, pixels)
+	}
+	return min(t, q8CeilDiv(q8CeilDiv(pixels, q8CeilDiv(pixels, t)), q8Avx2MR)*q8Avx2MR)
+}
