@@ -27,6 +27,11 @@ type QDepthwiseConv2D struct {
 	OutStride                                        int // ≥ C·Mult
 	InZero                                           int32
 	Requant                                          Requant
+
+	// rqOK is the key of the Requant Pack validated (zero if it was not
+	// valid then): Run, called once per row range, skips the per-channel
+	// validation while Requant keeps those slices and scalars.
+	rqOK requantKey
 }
 
 // Pack packs ONNX-layout weights [C·Mult][1][KH][KW] minus their zero points
@@ -62,6 +67,7 @@ func (d *QDepthwiseConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked 
 		}
 		p.dwFold[o] = p.bias[o] - d.InZero*sum
 	}
+	d.rqOK = d.Requant.checkedKey(cm)
 	return p
 }
 
@@ -78,7 +84,7 @@ func (d *QDepthwiseConv2D) Run(in []int8, p *QPacked, out []int8, r0, r1 int) {
 	if d.OutStride < cm || d.InZero < -128 || d.InZero > 127 {
 		panic(fmt.Sprintf("asm: QDepthwiseConv2D.Run: OutStride %d < %d or InZero %d outside int8", d.OutStride, cm, d.InZero))
 	}
-	d.Requant.check("QDepthwiseConv2D", cm)
+	d.Requant.checkKeyed("QDepthwiseConv2D", cm, d.rqOK)
 	if q8DWConvArch(d, in, p, out, r0, r1) {
 		return
 	}
