@@ -3,7 +3,8 @@
 // gen_q8add writes the SIMD bodies of QAdd.Run (same-shape int8 ADD, the
 // whole 16-element blocks of TFLite's optimized AddElementwise):
 //
-//	q8add_neon_arm64.s  qs8_vadd_requant_x16__neon
+//	q8add_neon_arm64.s  qs8_vadd_requant_x16__neon, and
+//	                    qs8_vcvt_f32_x16__neon (QuantizeF32's blocks)
 //	q8add_avx2_amd64.s  qs8_vadd_requant_x16__avx2
 //	testdata/q8add_words.golden  the arm64 WORD encodings
 //
@@ -155,7 +156,60 @@ func neonFile(words map[string]string) []byte {
 	a.P("\tSUBS $16, R3, R3")
 	a.P("\tBNE loop")
 	a.P("\tRET")
+	a.P("")
+	quantizeNeon(a)
 	return a.Bytes()
+}
+
+// quantizeNeon writes qs8_vcvt_f32_x16__neon, QuantizeF32's whole blocks:
+//
+//	func q8QuantizeNeon16(in *float32, out *int8, n int, rs, zero int32)
+//
+// out[i] = sat8(sat32(RoundToEven(in[i]·rs)) + zero) for n (a positive
+// multiple of 16) elements, rs the float32 bits of the reciprocal scale:
+// FMUL, FMAXNM with −Inf (NaN becomes −Inf, hence −128, as in the Go
+// body), FCVTNS (round to nearest even, saturating to int32), SQADD of the
+// zero point, SQXTN twice. Registers: R0 in, R1 out, R2 n; V28 rs, V29
+// −Inf, V30 zero (4S).
+func quantizeNeon(a *a64.Asm) {
+	a.P(`// qs8_vcvt_f32_x16__neon: the whole 16-element blocks of QuantizeF32
+// (see gen_q8add.go's quantizeNeon).
+//
+//	func q8QuantizeNeon16(in *float32, out *int8, n int, rs, zero int32)`)
+	a.P("TEXT ·q8QuantizeNeon16(SB), NOSPLIT, $0-32")
+	a.P("\tMOVD in+0(FP), R0")
+	a.P("\tMOVD out+8(FP), R1")
+	a.P("\tMOVD n+16(FP), R2")
+	a.P("\tMOVW rs+24(FP), R3")
+	a.P("\tVDUP R3, V28.S4")
+	a.P("\tMOVW $0xff800000, R3")
+	a.P("\tVDUP R3, V29.S4")
+	a.P("\tMOVW zero+28(FP), R3")
+	a.P("\tVDUP R3, V30.S4")
+	a.P("qloop:")
+	a.P("\tVLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	for i := 0; i < 4; i++ {
+		a.Fmul4s(i, i, 28)
+	}
+	for i := 0; i < 4; i++ {
+		a.Fmaxnm4s(i, i, 29)
+	}
+	for i := 0; i < 4; i++ {
+		a.Fcvtns4s(i, i)
+	}
+	for i := 0; i < 4; i++ {
+		a.Sqadd4s(i, i, 30)
+	}
+	a.Sqxtn(false, 1, 4, 0)
+	a.Sqxtn(true, 1, 4, 1)
+	a.Sqxtn(false, 1, 5, 2)
+	a.Sqxtn(true, 1, 5, 3)
+	a.Sqxtn(false, 0, 6, 4)
+	a.Sqxtn(true, 0, 6, 5)
+	a.P("\tVST1.P [V6.B16], 16(R1)")
+	a.P("\tSUBS $16, R2, R2")
+	a.P("\tBNE qloop")
+	a.P("\tRET")
 }
 
 // ---- amd64 ----

@@ -131,3 +131,46 @@ loop:
 	SUBS $16, R3, R3
 	BNE loop
 	RET
+
+// qs8_vcvt_f32_x16__neon: the whole 16-element blocks of QuantizeF32
+// (see gen_q8add.go's quantizeNeon).
+//
+//	func q8QuantizeNeon16(in *float32, out *int8, n int, rs, zero int32)
+TEXT ·q8QuantizeNeon16(SB), NOSPLIT, $0-32
+	MOVD in+0(FP), R0
+	MOVD out+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVW rs+24(FP), R3
+	VDUP R3, V28.S4
+	MOVW $0xff800000, R3
+	VDUP R3, V29.S4
+	MOVW zero+28(FP), R3
+	VDUP R3, V30.S4
+qloop:
+	VLD1.P 64(R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	WORD $0x6e3cdc00 // fmul v0.4s, v0.4s, v28.4s
+	WORD $0x6e3cdc21 // fmul v1.4s, v1.4s, v28.4s
+	WORD $0x6e3cdc42 // fmul v2.4s, v2.4s, v28.4s
+	WORD $0x6e3cdc63 // fmul v3.4s, v3.4s, v28.4s
+	WORD $0x4e3dc400 // fmaxnm v0.4s, v0.4s, v29.4s
+	WORD $0x4e3dc421 // fmaxnm v1.4s, v1.4s, v29.4s
+	WORD $0x4e3dc442 // fmaxnm v2.4s, v2.4s, v29.4s
+	WORD $0x4e3dc463 // fmaxnm v3.4s, v3.4s, v29.4s
+	WORD $0x4e21a800 // fcvtns v0.4s, v0.4s
+	WORD $0x4e21a821 // fcvtns v1.4s, v1.4s
+	WORD $0x4e21a842 // fcvtns v2.4s, v2.4s
+	WORD $0x4e21a863 // fcvtns v3.4s, v3.4s
+	WORD $0x4ebe0c00 // sqadd v0.4s, v0.4s, v30.4s
+	WORD $0x4ebe0c21 // sqadd v1.4s, v1.4s, v30.4s
+	WORD $0x4ebe0c42 // sqadd v2.4s, v2.4s, v30.4s
+	WORD $0x4ebe0c63 // sqadd v3.4s, v3.4s, v30.4s
+	WORD $0x0e614804 // sqxtn v4.4h, v0.4s
+	WORD $0x4e614824 // sqxtn2 v4.8h, v1.4s
+	WORD $0x0e614845 // sqxtn v5.4h, v2.4s
+	WORD $0x4e614865 // sqxtn2 v5.8h, v3.4s
+	WORD $0x0e214886 // sqxtn v6.8b, v4.8h
+	WORD $0x4e2148a6 // sqxtn2 v6.16b, v5.8h
+	VST1.P [V6.B16], 16(R1)
+	SUBS $16, R2, R2
+	BNE qloop
+	RET

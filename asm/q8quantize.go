@@ -98,7 +98,9 @@ func QuantizeF32(in []float32, out []int8, scale float32, zero int32) {
 	// to −128. (Three compares instead of quantizeRounded's six and an
 	// int64 detour: this loop quantises every float input.)
 	lo, hi := float64(-128-zero), float64(127-zero)
-	for i, x := range in[:nb] {
+	done := q8QuantizeArch(in, out, nb, rs, zero)
+	for i, x := range in[done:nb] {
+		i += done
 		q := math.RoundToEven(float64(x * rs))
 		if !(q >= lo) {
 			q = lo

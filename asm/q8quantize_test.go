@@ -32,20 +32,26 @@ func TestQ8QuantizeTies(t *testing.T) {
 	require.Equal(t, []int8{-128, 127, -128, 127, -128, 5, 5, 5, -128, 127}, o2)
 }
 
-// TestQ8QuantizeRandom compares QuantizeF32 with a float64 model of each
-// path: the block with float32 arithmetic and half-even rounding, the tail
-// with float64 division and half-away rounding.
+// TestQ8QuantizeRandom compares QuantizeF32 (on the selected path: the
+// NEON body takes whole blocks of 16) with a float64 model of each part:
+// the block with float32 arithmetic and half-even rounding, the tail with
+// float64 division and half-away rounding; NaN gives −128, infinities and
+// huge values saturate.
 func TestQ8QuantizeRandom(t *testing.T) {
 	r := q8Seeded(t, 41)
 	for it := 0; it < 500; it++ {
 		scale := float32(math.Exp2(r.Float64()*12 - 10))
 		zero := q8Zero(r)
-		n := r.IntN(40)
+		n := r.IntN(70)
 		in := make([]float32, n)
+		specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 3e38, -3e38, 0}
 		for i := range in {
 			in[i] = float32((r.Float64()*300 - 150) * float64(scale))
-			if r.IntN(4) == 0 {
+			switch r.IntN(16) {
+			case 0, 1, 2, 3:
 				in[i] = float32(float64(r.IntN(300)-150)+0.5) * scale // ties
+			case 4:
+				in[i] = specials[r.IntN(len(specials))]
 			}
 		}
 		out := make([]int8, n)
@@ -58,7 +64,11 @@ func TestQ8QuantizeRandom(t *testing.T) {
 			} else {
 				q = math.Round(float64(x) / float64(scale))
 			}
-			require.Equal(t, int8(math.Min(math.Max(q+float64(zero), -128), 127)), out[i], "element %d of %d: %v / %v", i, n, x, scale)
+			want := int8(-128) // NaN
+			if !math.IsNaN(q) {
+				want = int8(math.Min(math.Max(q+float64(zero), -128), 127))
+			}
+			require.Equal(t, want, out[i], "element %d of %d: %v / %v", i, n, x, scale)
 		}
 	}
 }

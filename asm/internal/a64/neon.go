@@ -102,6 +102,19 @@ func (a *Asm) Fmax4s(d, n, m int) { a.sameT("fmax", "4s", 0, 0, 0b11110, d, n, m
 // Fmin4s emits fmin Vd.4S, Vn.4S, Vm.4S.
 func (a *Asm) Fmin4s(d, n, m int) { a.sameT("fmin", "4s", 0, 2, 0b11110, d, n, m) }
 
+// Fmul4s emits fmul Vd.4S, Vn.4S, Vm.4S.
+func (a *Asm) Fmul4s(d, n, m int) { a.sameT("fmul", "4s", 1, 0, 0b11011, d, n, m) }
+
+// Fmaxnm4s emits fmaxnm Vd.4S, Vn.4S, Vm.4S: the maximum, a NaN operand
+// losing to a number.
+func (a *Asm) Fmaxnm4s(d, n, m int) { a.sameT("fmaxnm", "4s", 0, 0, 0b11000, d, n, m) }
+
+// Fcvtns4s emits fcvtns Vd.4S, Vn.4S: float32 to int32, rounding to
+// nearest with ties to even, saturating (NaN gives 0).
+func (a *Asm) Fcvtns4s(d, n int) {
+	a.Word(0x4e21a800|Reg(n)<<5|Reg(d), fmt.Sprintf("fcvtns v%d.4s, v%d.4s", d, n))
+}
+
 // ---- three different ----
 
 // Diff3 emits an Advanced SIMD "three different" instruction on the low
