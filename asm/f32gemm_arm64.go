@@ -7,57 +7,67 @@ package asm
 // the semantics.
 
 //go:noescape
-func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
 
 //go:noescape
-func f32GemmNeon2x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon3x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon4x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon2x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon5x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon3x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon6x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon4x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon5x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon6x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
-// f32GemmNeon calls the r-row kernel. A direct call per case, not a call
-// through a table of func values: the compiler cannot see that a func value
-// does not keep its pointer arguments, so the caller's stack tiles would
-// move to the heap (one allocation per call).
-func f32GemmNeon(r, kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
+//go:noescape
+func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+
+//go:noescape
+func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+
+// f32GemmNeon calls the r-row kernel on A in place. A direct call per
+// case, not a call through a table of func values: the compiler cannot see
+// that a func value does not keep its pointer arguments, so the caller's
+// stack tiles would move to the heap (one allocation per call).
+func f32GemmNeon(r int, kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32) {
 	switch r {
 	case 1:
-		f32GemmNeon1x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon1x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 2:
-		f32GemmNeon2x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon2x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 3:
-		f32GemmNeon3x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon3x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 4:
-		f32GemmNeon4x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon4x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 5:
-		f32GemmNeon5x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon5x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 6:
-		f32GemmNeon6x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon6x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 7:
-		f32GemmNeon7x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon7x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	default:
-		f32GemmNeon8x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon8x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	}
 }
 
 const (
 	f32NeonMR = 8
 	f32NeonNR = 8 // two packed 4-column panels
+
+	// Kernel mode bits: read init (else start from 0); clamp.
+	f32NeonInit  = 1
+	f32NeonClamp = 2
 )
 
 // f32GemmArch runs Gemm.RunF32 on the NEON body when the neon path is
@@ -116,10 +126,14 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	return true
 }
 
-// f32GemmBlockNEON is f32GemmBlock with the 8×8 NEON tile: the same k, column
-// and row blocking, each tile reading two packed panels. The clamp is fused
-// into the kernel's store on the last k block. Tiles narrower than 8 columns
-// go through a stack buffer so nothing past column n is written.
+// f32GemmBlockNEON is f32GemmBlock with the NEON kernels: the same k and
+// column blocking. Each 8-row group of A is packed once per k and column
+// block (f32PackA8Neon, into a 16 KB stack buffer) and one call of
+// f32GemmNeonP8x8 runs all the block's 8-column tiles on it; a last group of
+// fewer rows reads A in place (f32GemmNeon<r>x8). Bias / partial-sum init
+// and the clamp (on the last k block) are fused into the kernels. A last
+// tile narrower than 8 columns goes through a stack buffer so nothing past
+// column n is written.
 func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
@@ -129,63 +143,110 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		return
 	}
 	kc := k
-	if m > f32NeonMR && k > f32GemmKC {
+	if m >= f32NeonMR && k > f32GemmKC {
+		// Bounds the packed A group (and keeps each row group's A in L1).
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
+	var ap [f32NeonMR * f32GemmKC]float32
 	var tmp [f32NeonMR * f32NeonNR]float32
-	var zero [f32NeonNR]float32
-	none := NoClamp()
+	clamped := clamp != NoClamp()
+	nfull := n / f32NeonNR * f32NeonNR
+	pstride := k * f32GemmNR // floats from one packed panel to the next
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
 		first, last := k0 == 0, k0+kb == k
-		cl := none
-		if last {
-			cl = clamp
+		mode := 0
+		if !first || bias != nil {
+			mode |= f32NeonInit
 		}
-		nc := max(f32NeonNR, f32GemmBBlock/kb/f32NeonNR*f32NeonNR)
+		if last && clamped {
+			mode |= f32NeonClamp
+		}
+		nc := n // one row group: B streams once whatever the order
+		if m > f32NeonMR {
+			nc = max(f32NeonNR, f32GemmBBlock/kb/f32NeonNR*f32NeonNR)
+		}
 		for jb := 0; jb < n; jb += nc {
+			je := min(n, jb+nc)
+			jf := min(je, nfull) // end of the block's full tiles
 			for i0 := 0; i0 < m; i0 += f32NeonMR {
 				r := min(f32NeonMR, m-i0)
-				ap := &a[i0*lda+k0]
-				// The kernel reads r rows of kb floats at stride lda.
+				// The kernels read r rows of kb floats at stride lda.
 				_ = a[(i0+r-1)*lda+k0+kb-1]
-				for j0 := jb; j0 < min(n, jb+nc); j0 += f32NeonNR {
-					nv := min(f32NeonNR, n-j0)
+				packed := r == f32NeonMR
+				if packed {
+					f32PackA8(kb, a[i0*lda+k0:], lda, ap[:])
+				}
+				if jf > jb {
+					nt := (jf - jb) / f32NeonNR
+					q := jb / f32GemmNR
+					_ = b[(q+2*nt)*pstride-1]
+					bp := &b[q*pstride+k0*f32GemmNR]
+					var init *float32
+					istride := 0
+					switch {
+					case !first:
+						init, istride = &c[i0*ldc+jb], ldc
+					case bias != nil:
+						_ = bias[jf-1]
+						init = &bias[jb]
+					}
+					_ = c[(i0+r-1)*ldc+jf-1]
+					cp := &c[i0*ldc+jb]
+					if packed {
+						f32GemmNeonP8x8(kb, &ap[0], 0, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max)
+					} else {
+						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max)
+					}
+				}
+				if je > jf {
+					// The last 1..7 columns, through tmp.
+					j0, nv := jf, je-jf
 					q := j0 / f32GemmNR
-					bstride := k * f32GemmNR
+					bstride := pstride
 					if nv <= f32GemmNR {
 						bstride = 0
 					}
-					_ = b[(q*k+k0+kb)*f32GemmNR-1+bstride]
-					bp := &b[(q*k+k0)*f32GemmNR]
-					if nv == f32NeonNR {
-						init, istride := &zero[0], 0
-						switch {
-						case !first:
-							init, istride = &c[i0*ldc+j0], ldc
-						case bias != nil:
-							init = &bias[j0]
-						}
-						_ = c[(i0+r-1)*ldc+j0+nv-1]
-						f32GemmNeon(r, kb, ap, lda, bp, bstride, init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
-						continue
-					}
-					for i := 0; i < r; i++ {
-						t := tmp[i*f32NeonNR : (i+1)*f32NeonNR]
-						clear(t)
-						switch {
-						case !first:
-							copy(t, c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
-						case bias != nil:
-							copy(t, bias[j0:j0+nv])
+					_ = b[(q+1)*pstride-1+bstride]
+					bp := &b[q*pstride+k0*f32GemmNR]
+					if mode&f32NeonInit != 0 {
+						for i := 0; i < r; i++ {
+							t := tmp[i*f32NeonNR : i*f32NeonNR+nv]
+							if first {
+								copy(t, bias[j0:j0+nv])
+							} else {
+								copy(t, c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
+							}
 						}
 					}
-					f32GemmNeon(r, kb, ap, lda, bp, bstride, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, cl.Min, cl.Max)
+					if packed {
+						f32GemmNeonP8x8(kb, &ap[0], 0, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max)
+					} else {
+						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max)
+					}
 					for i := 0; i < r; i++ {
 						copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*f32NeonNR:i*f32NeonNR+nv])
 					}
 				}
 			}
+		}
+	}
+}
+
+// f32PackA8 packs 8 rows of kb floats of a (row stride lda) into ap in the
+// layout f32GemmNeonP8x8 reads: the whole 4-k groups in assembly, the last
+// kb%4 k as [k][8 rows].
+func f32PackA8(kb int, a []float32, lda int, ap []float32) {
+	k4 := kb / 4 * 4
+	_ = a[(f32NeonMR-1)*lda+kb-1]
+	_ = ap[f32NeonMR*kb-1]
+	if k4 > 0 {
+		f32PackA8Neon(kb/4, &a[0], lda, &ap[0])
+	}
+	for kk := k4; kk < kb; kk++ {
+		dst := ap[f32NeonMR*kk : f32NeonMR*kk+f32NeonMR]
+		for i := range dst {
+			dst[i] = a[i*lda+kk]
 		}
 	}
 }
