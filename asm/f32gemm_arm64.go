@@ -65,6 +65,12 @@ const (
 	f32NeonMR = 8
 	f32NeonNR = 8 // two packed 4-column panels
 
+	// f32NeonBBlock bounds the floats of B (kb × column block, 256 KB)
+	// that one pass over the row groups streams from L2: twice the generic
+	// f32GemmBBlock, since every row group of a column block repacks its A
+	// (≤ 16 KB) and larger blocks repack less often.
+	f32NeonBBlock = 64 << 10
+
 	// Kernel mode bits: read init (else start from 0); clamp.
 	f32NeonInit  = 1
 	f32NeonClamp = 2
@@ -114,7 +120,7 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 			a, lda = in[p0*c.InC+gi*cg:], c.InC
 		} else {
 			a = scratch[:m*kg]
-			c.im2col(in, a, gi, p0, p1)
+			im2colNEON(c, in, a, gi, p0, p1)
 		}
 		var bg []float32
 		if bias != nil {
@@ -124,6 +130,55 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 			out[p0*c.OutStride+gi*og:], c.OutStride, c.Clamp)
 	}
 	return true
+}
+
+// im2colNEON is Conv2D.im2col with the kernel-row runs of one group (no
+// horizontal dilation) copied by an inline loop: a small-channel first
+// layer (3×3×3) has 9-float runs, where copy's memmove call dominated.
+func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
+	if c.groups() != 1 || c.DilW != 1 {
+		c.im2col(in, dst, gi, p0, p1)
+		return
+	}
+	kg := c.KH * c.KW * c.InC
+	run := c.KW * c.InC
+	oy, ox := p0/c.OutW, p0%c.OutW
+	for r := 0; r < p1-p0; r++ {
+		row := dst[r*kg : (r+1)*kg]
+		iy0 := oy*c.StrideH - c.PadT
+		ix0 := ox*c.StrideW - c.PadL
+		k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
+		k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
+		lo, hi := k0*c.InC, k1*c.InC
+		for kh := 0; kh < c.KH; kh++ {
+			seg := row[kh*run : (kh+1)*run]
+			iy := iy0 + kh*c.DilH
+			if iy < 0 || iy >= c.InH || hi == lo {
+				clear(seg)
+				continue
+			}
+			base := (iy*c.InW+ix0)*c.InC + lo
+			src := in[base : base+hi-lo]
+			if len(src) > 32 {
+				copy(seg[lo:hi], src)
+			} else {
+				d := seg[lo:hi]
+				d = d[:len(src)]
+				for i, v := range src {
+					d[i] = v
+				}
+			}
+			for i := range seg[:lo] {
+				seg[i] = 0
+			}
+			for i := hi; i < len(seg); i++ {
+				seg[i] = 0
+			}
+		}
+		if ox++; ox == c.OutW {
+			ox, oy = 0, oy+1
+		}
+	}
 }
 
 // f32GemmBlockNEON is f32GemmBlock with the NEON kernels: the same k and
@@ -164,7 +219,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		}
 		nc := n // one row group: B streams once whatever the order
 		if m > f32NeonMR {
-			nc = max(f32NeonNR, f32GemmBBlock/kb/f32NeonNR*f32NeonNR)
+			nc = max(f32NeonNR, f32NeonBBlock/kb/f32NeonNR*f32NeonNR)
 		}
 		for jb := 0; jb < n; jb += nc {
 			je := min(n, jb+nc)
@@ -243,10 +298,14 @@ func f32PackA8(kb int, a []float32, lda int, ap []float32) {
 	if k4 > 0 {
 		f32PackA8Neon(kb/4, &a[0], lda, &ap[0])
 	}
-	for kk := k4; kk < kb; kk++ {
-		dst := ap[f32NeonMR*kk : f32NeonMR*kk+f32NeonMR]
-		for i := range dst {
-			dst[i] = a[i*lda+kk]
+	if k4 == kb {
+		return
+	}
+	tail := ap[f32NeonMR*k4 : f32NeonMR*kb]
+	for i := 0; i < f32NeonMR; i++ {
+		row := a[i*lda+k4 : i*lda+kb]
+		for t, v := range row {
+			tail[t*f32NeonMR+i] = v
 		}
 	}
 }
