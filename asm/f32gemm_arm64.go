@@ -132,16 +132,17 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	return true
 }
 
-// im2colNEON is Conv2D.im2col with the kernel-row runs of one group (no
-// horizontal dilation) copied by an inline loop: a small-channel first
-// layer (3×3×3) has 9-float runs, where copy's memmove call dominated.
+// im2colNEON is Conv2D.im2col, with the short kernel-row runs of one group
+// (no horizontal dilation, KW·InC ≤ 32 floats: a 3×3×3 first layer has
+// 9-float runs) copied and cleared by inline loops: copy's memmove call
+// and the spills around it cost more than the copy.
 func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
-	if c.groups() != 1 || c.DilW != 1 {
+	run := c.KW * c.InC
+	if c.groups() != 1 || c.DilW != 1 || run > 32 {
 		c.im2col(in, dst, gi, p0, p1)
 		return
 	}
-	kg := c.KH * c.KW * c.InC
-	run := c.KW * c.InC
+	kg := c.KH * run
 	oy, ox := p0/c.OutW, p0%c.OutW
 	for r := 0; r < p1-p0; r++ {
 		row := dst[r*kg : (r+1)*kg]
@@ -154,19 +155,17 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 			seg := row[kh*run : (kh+1)*run]
 			iy := iy0 + kh*c.DilH
 			if iy < 0 || iy >= c.InH || hi == lo {
-				clear(seg)
+				for i := range seg {
+					seg[i] = 0
+				}
 				continue
 			}
 			base := (iy*c.InW+ix0)*c.InC + lo
 			src := in[base : base+hi-lo]
-			if len(src) > 32 {
-				copy(seg[lo:hi], src)
-			} else {
-				d := seg[lo:hi]
-				d = d[:len(src)]
-				for i, v := range src {
-					d[i] = v
-				}
+			d := seg[lo:hi]
+			d = d[:len(src)]
+			for i, v := range src {
+				d[i] = v
 			}
 			for i := range seg[:lo] {
 				seg[i] = 0
