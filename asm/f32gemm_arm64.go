@@ -7,6 +7,9 @@ package asm
 // the semantics.
 
 //go:noescape
+func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+
+//go:noescape
 func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
 
 //go:noescape
@@ -132,22 +135,36 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	return true
 }
 
-// im2colNEON is Conv2D.im2col, with the short kernel-row runs of one group
-// (no horizontal dilation, KW·InC ≤ 32 floats: a 3×3×3 first layer has
-// 9-float runs) copied and cleared by inline loops: copy's memmove call
-// and the spills around it cost more than the copy.
+// im2colNEON is Conv2D.im2col for one group without horizontal dilation:
+// the runs of output pixels whose taps are all inside the input go to
+// f32Im2colNeon (a kernel row's KW taps are one contiguous run of KW·InC
+// floats), the border pixels through inline Go loops (copy's memmove call
+// and the spills around it cost more than a 9-float run of a 3×3×3 first
+// layer).
 func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
-	run := c.KW * c.InC
-	if c.groups() != 1 || c.DilW != 1 || run > 32 {
+	if c.groups() != 1 || c.DilW != 1 {
 		c.im2col(in, dst, gi, p0, p1)
 		return
 	}
+	run := c.KW * c.InC
 	kg := c.KH * run
 	oy, ox := p0/c.OutW, p0%c.OutW
-	for r := 0; r < p1-p0; r++ {
-		row := dst[r*kg : (r+1)*kg]
+	for r := 0; r < p1-p0; {
 		iy0 := oy*c.StrideH - c.PadT
 		ix0 := ox*c.StrideW - c.PadL
+		if iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH && ix0 >= 0 && ix0+c.KW <= c.InW {
+			n := min(p1-p0-r, c.OutW-ox, (c.InW-c.KW-ix0)/c.StrideW+1)
+			src := in[(iy0*c.InW+ix0)*c.InC:]
+			_ = src[((c.KH-1)*c.DilH*c.InW+(n-1)*c.StrideW)*c.InC+run-1]
+			_ = dst[(r+n)*kg-1]
+			f32Im2colNeon(n, c.KH, &src[0], c.StrideW*c.InC, c.DilH*c.InW*c.InC, run, &dst[r*kg])
+			r, ox = r+n, ox+n
+			if ox == c.OutW {
+				ox, oy = 0, oy+1
+			}
+			continue
+		}
+		row := dst[r*kg : (r+1)*kg]
 		k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
 		k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
 		lo, hi := k0*c.InC, k1*c.InC
@@ -174,6 +191,7 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 				seg[i] = 0
 			}
 		}
+		r++
 		if ox++; ox == c.OutW {
 			ox, oy = 0, oy+1
 		}

@@ -10,6 +10,10 @@
 //	func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 //	func f32GemmNeon<MR>x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)  MR = 1..8
 //	func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
+//	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+//
+// (f32Im2colNeon copies the im2col rows of n interior output pixels of a
+// one-group convolution without horizontal dilation, see gen_neon.go.)
 //
 // A kernel call runs nt tiles of MR rows × 8 columns, tile t computing, for
 // i < MR, j < 8 (strides in elements):
@@ -79,6 +83,54 @@ loop:
 	VST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
 	SUBS $1, R0, R0
 	BNE loop
+done:
+	RET
+
+// func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+TEXT ·f32Im2colNeon(SB), NOSPLIT, $0-56
+	MOVD n+0(FP), R0
+	MOVD kh+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD sstep+24(FP), R3
+	LSL $2, R3, R3
+	MOVD rstride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD run+40(FP), R5
+	MOVD dst+48(FP), R6
+	LSR $3, R5, R7
+	AND $3, R5, R8
+	CBZ R0, done
+pixel:
+	MOVD R2, R9
+	MOVD R1, R10
+krow:
+	MOVD R9, R11
+	CBZ R7, c4
+	MOVD R7, R12
+c8:
+	VLD1.P 32(R11), [V0.S4, V1.S4]
+	VST1.P [V0.S4, V1.S4], 32(R6)
+	SUBS $1, R12, R12
+	BNE c8
+c4:
+	TBZ $2, R5, c1
+	VLD1.P 16(R11), [V0.S4]
+	VST1.P [V0.S4], 16(R6)
+c1:
+	CBZ R8, next
+	MOVD R8, R12
+c1loop:
+	FMOVS.P 4(R11), F0
+	FMOVS.P F0, 4(R6)
+	SUBS $1, R12, R12
+	BNE c1loop
+next:
+	ADD R4, R9, R9
+	SUBS $1, R10, R10
+	BNE krow
+	ADD R3, R2, R2
+	SUBS $1, R0, R0
+	BNE pixel
 done:
 	RET
 

@@ -70,6 +70,10 @@ func f32File(words map[string]string) []byte {
 //	func f32GemmNeonP8x8(` + f32Args + `)
 //	func f32GemmNeon<MR>x8(` + f32Args + `)  MR = 1..8
 //	func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
+//	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+//
+// (f32Im2colNeon copies the im2col rows of n interior output pixels of a
+// one-group convolution without horizontal dilation, see gen_neon.go.)
 //
 // A kernel call runs nt tiles of MR rows × 8 columns, tile t computing, for
 // i < MR, j < 8 (strides in elements):
@@ -111,6 +115,7 @@ func f32File(words map[string]string) []byte {
 
 #include "textflag.h"`)
 	f32PackA(a)
+	f32Im2col(a)
 	f32Kernel(a, maxMR, true)
 	for mr := 1; mr <= maxMR; mr++ {
 		f32Kernel(a, mr, false)
@@ -143,6 +148,62 @@ func f32PackA(a *a64.Asm) {
 	a.P("\tBNE loop")
 	a.P("done:")
 	a.P("\tRET")
+}
+
+// f32Im2col writes f32Im2colNeon: for n output pixels whose taps are all
+// inside the input, the KH kernel-row runs of run floats each, copied to
+// dst one after the other (one im2col row per pixel: dst is contiguous).
+// Pixel p, kernel row r reads src + p·sstep + r·rstride (bytes after the
+// scaling): 8 floats per LD1/ST1 pair, then 4, then single floats.
+func f32Im2col(a *a64.Asm) {
+	a.P("")
+	a.P("// func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)")
+	a.P("TEXT ·f32Im2colNeon(SB), NOSPLIT, $0-56")
+	a.P("	MOVD n+0(FP), R0")
+	a.P("	MOVD kh+8(FP), R1")
+	a.P("	MOVD src+16(FP), R2")
+	a.P("	MOVD sstep+24(FP), R3")
+	a.P("	LSL $2, R3, R3")
+	a.P("	MOVD rstride+32(FP), R4")
+	a.P("	LSL $2, R4, R4")
+	a.P("	MOVD run+40(FP), R5")
+	a.P("	MOVD dst+48(FP), R6")
+	a.P("	LSR $3, R5, R7") // 8-float chunks
+	a.P("	AND $3, R5, R8") // single floats
+	a.P("	CBZ R0, done")
+	a.P("pixel:")
+	a.P("	MOVD R2, R9")
+	a.P("	MOVD R1, R10")
+	a.P("krow:")
+	a.P("	MOVD R9, R11")
+	a.P("	CBZ R7, c4")
+	a.P("	MOVD R7, R12")
+	a.P("c8:")
+	a.P("	VLD1.P 32(R11), [V0.S4, V1.S4]")
+	a.P("	VST1.P [V0.S4, V1.S4], 32(R6)")
+	a.P("	SUBS $1, R12, R12")
+	a.P("	BNE c8")
+	a.P("c4:")
+	a.P("	TBZ $2, R5, c1")
+	a.P("	VLD1.P 16(R11), [V0.S4]")
+	a.P("	VST1.P [V0.S4], 16(R6)")
+	a.P("c1:")
+	a.P("	CBZ R8, next")
+	a.P("	MOVD R8, R12")
+	a.P("c1loop:")
+	a.P("	FMOVS.P 4(R11), F0")
+	a.P("	FMOVS.P F0, 4(R6)")
+	a.P("	SUBS $1, R12, R12")
+	a.P("	BNE c1loop")
+	a.P("next:")
+	a.P("	ADD R4, R9, R9")
+	a.P("	SUBS $1, R10, R10")
+	a.P("	BNE krow")
+	a.P("	ADD R3, R2, R2")
+	a.P("	SUBS $1, R0, R0")
+	a.P("	BNE pixel")
+	a.P("done:")
+	a.P("	RET")
 }
 
 // f32Group4 emits 4 k steps: the A and B loads and 16·mr FMLAs.
