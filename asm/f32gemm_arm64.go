@@ -10,7 +10,7 @@ package asm
 func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 
 //go:noescape
-func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
+func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
 
 //go:noescape
 func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
@@ -247,7 +247,8 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 				_ = a[(i0+r-1)*lda+k0+kb-1]
 				packed := r == f32NeonMR
 				if packed {
-					f32PackA8(kb, a[i0*lda+k0:], lda, ap[:])
+					// f32PackA8Neon packs 8 rows of kb floats (checked above).
+					f32PackA8Neon(kb, &a[i0*lda+k0], lda, &ap[0])
 				}
 				if jf > jb {
 					nt := (jf - jb) / f32NeonNR
@@ -301,28 +302,6 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 					}
 				}
 			}
-		}
-	}
-}
-
-// f32PackA8 packs 8 rows of kb floats of a (row stride lda) into ap in the
-// layout f32GemmNeonP8x8 reads: the whole 4-k groups in assembly, the last
-// kb%4 k as [k][8 rows].
-func f32PackA8(kb int, a []float32, lda int, ap []float32) {
-	k4 := kb / 4 * 4
-	_ = a[(f32NeonMR-1)*lda+kb-1]
-	_ = ap[f32NeonMR*kb-1]
-	if k4 > 0 {
-		f32PackA8Neon(kb/4, &a[0], lda, &ap[0])
-	}
-	if k4 == kb {
-		return
-	}
-	tail := ap[f32NeonMR*k4 : f32NeonMR*kb]
-	for i := 0; i < f32NeonMR; i++ {
-		row := a[i*lda+k4 : i*lda+kb]
-		for t, v := range row {
-			tail[t*f32NeonMR+i] = v
 		}
 	}
 }

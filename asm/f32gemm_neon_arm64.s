@@ -9,7 +9,7 @@
 //
 //	func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 //	func f32GemmNeon<MR>x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)  MR = 1..8
-//	func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
+//	func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
 //	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
 // (f32Im2colNeon copies the im2col rows of n interior output pixels of a
@@ -55,9 +55,9 @@
 
 #include "textflag.h"
 
-// func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
+// func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
 TEXT ·f32PackA8Neon(SB), NOSPLIT, $0-32
-	MOVD kc4+0(FP), R0
+	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R9
 	MOVD lda+16(FP), R2
 	LSL $2, R2, R2
@@ -69,7 +69,9 @@ TEXT ·f32PackA8Neon(SB), NOSPLIT, $0-32
 	ADD R2, R14, R15
 	ADD R2, R15, R19
 	MOVD dst+24(FP), R1
-	CBZ R0, done
+	AND $3, R0, R3
+	LSR $2, R0, R0
+	CBZ R0, tail
 loop:
 	VLD1.P 16(R9), [V0.S4]
 	VLD1.P 16(R10), [V1.S4]
@@ -83,6 +85,20 @@ loop:
 	VST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
 	SUBS $1, R0, R0
 	BNE loop
+tail:
+	CBZ R3, done
+tail1:
+	VLD1.P 4(R9), V0.S[0]
+	VLD1.P 4(R10), V0.S[1]
+	VLD1.P 4(R11), V0.S[2]
+	VLD1.P 4(R12), V0.S[3]
+	VLD1.P 4(R13), V1.S[0]
+	VLD1.P 4(R14), V1.S[1]
+	VLD1.P 4(R15), V1.S[2]
+	VLD1.P 4(R19), V1.S[3]
+	VST1.P [V0.S4, V1.S4], 32(R1)
+	SUBS $1, R3, R3
+	BNE tail1
 done:
 	RET
 

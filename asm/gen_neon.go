@@ -69,7 +69,7 @@ func f32File(words map[string]string) []byte {
 //
 //	func f32GemmNeonP8x8(` + f32Args + `)
 //	func f32GemmNeon<MR>x8(` + f32Args + `)  MR = 1..8
-//	func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)
+//	func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
 //	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
 // (f32Im2colNeon copies the im2col rows of n interior output pixels of a
@@ -123,13 +123,13 @@ func f32File(words map[string]string) []byte {
 	return a.Bytes()
 }
 
-// f32PackA writes f32PackA8Neon: kc4 groups of 4 k of 8 rows, each as two
-// ST4 of four rows (see the header).
+// f32PackA writes f32PackA8Neon: kc/4 groups of 4 k of 8 rows, each as
+// two ST4 of four rows, then the last kc%4 k as [k][8 rows] (lane loads).
 func f32PackA(a *a64.Asm) {
 	a.P("")
-	a.P("// func f32PackA8Neon(kc4 int, a *float32, lda int, dst *float32)")
+	a.P("// func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)")
 	a.P("TEXT ·f32PackA8Neon(SB), NOSPLIT, $0-32")
-	a.P("\tMOVD kc4+0(FP), R0")
+	a.P("\tMOVD kc+0(FP), R0")
 	a.P("\tMOVD a+8(FP), R9")
 	a.P("\tMOVD lda+16(FP), R2")
 	a.P("\tLSL $2, R2, R2")
@@ -137,7 +137,9 @@ func f32PackA(a *a64.Asm) {
 		a.P("\tADD R2, %s, %s", rowReg[i-1], rowReg[i])
 	}
 	a.P("\tMOVD dst+24(FP), R1")
-	a.P("\tCBZ R0, done")
+	a.P("\tAND $3, R0, R3")
+	a.P("\tLSR $2, R0, R0")
+	a.P("\tCBZ R0, tail")
 	a.P("loop:")
 	for i := 0; i < maxMR; i++ {
 		a.P("\tVLD1.P 16(%s), [V%d.S4]", rowReg[i], i)
@@ -146,6 +148,15 @@ func f32PackA(a *a64.Asm) {
 	a.P("\tVST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)")
 	a.P("\tSUBS $1, R0, R0")
 	a.P("\tBNE loop")
+	a.P("tail:")
+	a.P("\tCBZ R3, done")
+	a.P("tail1:")
+	for i := 0; i < maxMR; i++ {
+		a.P("\tVLD1.P 4(%s), V%d.S[%d]", rowReg[i], i/4, i%4)
+	}
+	a.P("\tVST1.P [V0.S4, V1.S4], 32(R1)")
+	a.P("\tSUBS $1, R3, R3")
+	a.P("\tBNE tail1")
 	a.P("done:")
 	a.P("\tRET")
 }
