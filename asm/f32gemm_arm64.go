@@ -10,10 +10,7 @@ package asm
 func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 
 //go:noescape
-func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
-
-//go:noescape
-func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
 
 //go:noescape
 func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
@@ -199,10 +196,11 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 }
 
 // f32GemmBlockNEON is f32GemmBlock with the NEON kernels: the same k and
-// column blocking. Each 8-row group of A is packed once per k and column
-// block (f32PackA8Neon, into a 16 KB stack buffer) and one call of
-// f32GemmNeonP8x8 runs all the block's 8-column tiles on it; a last group of
-// fewer rows reads A in place (f32GemmNeon<r>x8). Bias / partial-sum init
+// column blocking. f32GemmNeonP8x8 packs each 8-row group of A once per k
+// and column block (into a 16 KB stack buffer) and runs all the block's
+// 8-column tiles on it; one call covers every 8-row group when the block
+// has no narrow tile. A last group of fewer rows reads A in place
+// (f32GemmNeon<r>x8). Bias / partial-sum init
 // and the clamp (on the last k block) are fused into the kernels. A last
 // tile narrower than 8 columns goes through a stack buffer so nothing past
 // column n is written.
@@ -241,15 +239,34 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		for jb := 0; jb < n; jb += nc {
 			je := min(n, jb+nc)
 			jf := min(je, nfull) // end of the block's full tiles
-			for i0 := 0; i0 < m; i0 += f32NeonMR {
+			ng := 0
+			if je == jf {
+				// No narrow tile in this block: every 8-row group in one call.
+				ng = m / f32NeonMR
+			}
+			if ng > 0 {
+				nt := (jf - jb) / f32NeonNR
+				q := jb / f32GemmNR
+				_ = a[(ng*f32NeonMR-1)*lda+k0+kb-1]
+				_ = b[(q+2*nt)*pstride-1]
+				var init *float32
+				istride := 0
+				switch {
+				case !first:
+					init, istride = &c[jb], ldc
+				case bias != nil:
+					_ = bias[jf-1]
+					init = &bias[jb]
+				}
+				_ = c[(ng*f32NeonMR-1)*ldc+jf-1]
+				f32GemmNeonP8x8(kb, &a[k0], lda, &b[q*pstride+k0*f32GemmNR], pstride, 2*pstride, nt, init, istride,
+					&c[jb], ldc, mode, clamp.Min, clamp.Max, ng, &ap[0])
+			}
+			for i0 := ng * f32NeonMR; i0 < m; i0 += f32NeonMR {
 				r := min(f32NeonMR, m-i0)
 				// The kernels read r rows of kb floats at stride lda.
 				_ = a[(i0+r-1)*lda+k0+kb-1]
 				packed := r == f32NeonMR
-				if packed {
-					// f32PackA8Neon packs 8 rows of kb floats (checked above).
-					f32PackA8Neon(kb, &a[i0*lda+k0], lda, &ap[0])
-				}
 				if jf > jb {
 					nt := (jf - jb) / f32NeonNR
 					q := jb / f32GemmNR
@@ -267,7 +284,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 					_ = c[(i0+r-1)*ldc+jf-1]
 					cp := &c[i0*ldc+jb]
 					if packed {
-						f32GemmNeonP8x8(kb, &ap[0], 0, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max)
+						f32GemmNeonP8x8(kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max, 1, &ap[0])
 					} else {
 						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max)
 					}
@@ -293,7 +310,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 						}
 					}
 					if packed {
-						f32GemmNeonP8x8(kb, &ap[0], 0, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max)
+						f32GemmNeonP8x8(kb, &a[i0*lda+k0], lda, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max, 1, &ap[0])
 					} else {
 						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max)
 					}

@@ -7,9 +7,8 @@
 //
 // Go signatures (f32gemm_arm64.go):
 //
-//	func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+//	func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
 //	func f32GemmNeon<MR>x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)  MR = 1..8
-//	func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
 //	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
 // (f32Im2colNeon copies the im2col rows of n interior output pixels of a
@@ -32,7 +31,9 @@
 // loaded four k steps per LD1 (four registers).
 //
 // A: f32GemmNeon<MR>x8 reads MR rows in place, a[i*lda + k]. f32GemmNeonP8x8
-// reads 8 rows packed by f32PackA8Neon (lda unused): for each group of 4 k,
+// runs ng groups of 8 rows (A, init and c advance by 8 rows per group);
+// it packs each group into ap (8·kc floats), then
+// runs the nt tiles on the packed rows: for each group of 4 k,
 // 32 floats [k0..3][rows 0..3] then [k0..3][rows 4..7] (two ST4 of four
 // rows' 4-k vectors), then the last kc%! (MISSING)k as [k][rows 0..7]; one LD1 of
 // four registers brings 4 k of four rows, so the 16-k main loop is
@@ -54,53 +55,6 @@
 // A72's single 128-bit FMLA issue.
 
 #include "textflag.h"
-
-// func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
-TEXT ·f32PackA8Neon(SB), NOSPLIT, $0-32
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	ADD R2, R13, R14
-	ADD R2, R14, R15
-	ADD R2, R15, R19
-	MOVD dst+24(FP), R1
-	AND $3, R0, R3
-	LSR $2, R0, R0
-	CBZ R0, tail
-loop:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R11), [V2.S4]
-	VLD1.P 16(R12), [V3.S4]
-	VLD1.P 16(R13), [V4.S4]
-	VLD1.P 16(R14), [V5.S4]
-	VLD1.P 16(R15), [V6.S4]
-	VLD1.P 16(R19), [V7.S4]
-	VST4.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
-	VST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
-	SUBS $1, R0, R0
-	BNE loop
-tail:
-	CBZ R3, done
-tail1:
-	VLD1.P 4(R9), V0.S[0]
-	VLD1.P 4(R10), V0.S[1]
-	VLD1.P 4(R11), V0.S[2]
-	VLD1.P 4(R12), V0.S[3]
-	VLD1.P 4(R13), V1.S[0]
-	VLD1.P 4(R14), V1.S[1]
-	VLD1.P 4(R15), V1.S[2]
-	VLD1.P 4(R19), V1.S[3]
-	VST1.P [V0.S4, V1.S4], 32(R1)
-	SUBS $1, R3, R3
-	BNE tail1
-done:
-	RET
 
 // func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 TEXT ·f32Im2colNeon(SB), NOSPLIT, $0-56
@@ -150,9 +104,9 @@ next:
 done:
 	RET
 
-// func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
-TEXT ·f32GemmNeonP8x8(SB), NOSPLIT, $0-104
-	MOVD a+8(FP), R2
+// func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
+TEXT ·f32GemmNeonP8x8(SB), NOSPLIT, $0-120
+	MOVD ap+112(FP), R2
 	MOVD lda+16(FP), R20
 	LSL $2, R20, R20
 	MOVD b+24(FP), R21
@@ -168,6 +122,52 @@ TEXT ·f32GemmNeonP8x8(SB), NOSPLIT, $0-104
 	MOVD ldc+80(FP), R8
 	LSL $2, R8, R8
 	MOVD mode+88(FP), R25
+group:
+	MOVD R2, R1
+	MOVD kc+0(FP), R0
+	MOVD a+8(FP), R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	ADD R20, R12, R13
+	ADD R20, R13, R14
+	ADD R20, R14, R15
+	ADD R20, R15, R19
+	AND $3, R0, R3
+	LSR $2, R0, R0
+	CBZ R0, ptail
+ploop:
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 16(R12), [V3.S4]
+	VLD1.P 16(R13), [V4.S4]
+	VLD1.P 16(R14), [V5.S4]
+	VLD1.P 16(R15), [V6.S4]
+	VLD1.P 16(R19), [V7.S4]
+	VST4.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
+	VST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
+	SUBS $1, R0, R0
+	BNE ploop
+ptail:
+	CBZ R3, pdone
+ptail1:
+	VLD1.P 4(R9), V0.S[0]
+	VLD1.P 4(R10), V0.S[1]
+	VLD1.P 4(R11), V0.S[2]
+	VLD1.P 4(R12), V0.S[3]
+	VLD1.P 4(R13), V1.S[0]
+	VLD1.P 4(R14), V1.S[1]
+	VLD1.P 4(R15), V1.S[2]
+	VLD1.P 4(R19), V1.S[3]
+	VST1.P [V0.S4, V1.S4], 32(R1)
+	SUBS $1, R3, R3
+	BNE ptail1
+pdone:
+	MOVD b+24(FP), R21
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD c+72(FP), R7
 tile:
 	MOVD kc+0(FP), R0
 	MOVD R21, R3
@@ -763,6 +763,21 @@ store:
 	ADD $32, R7, R7
 	SUBS $1, R24, R24
 	BNE tile
+	MOVD ng+104(FP), R1
+	SUBS $1, R1, R1
+	BEQ done
+	MOVD R1, ng+104(FP)
+	MOVD a+8(FP), R1
+	ADD R20<<3, R1, R1
+	MOVD R1, a+8(FP)
+	MOVD init+56(FP), R1
+	ADD R6<<3, R1, R1
+	MOVD R1, init+56(FP)
+	MOVD c+72(FP), R1
+	ADD R8<<3, R1, R1
+	MOVD R1, c+72(FP)
+	B group
+done:
 	RET
 
 // func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)

@@ -67,9 +67,8 @@ func f32File(words map[string]string) []byte {
 //
 // Go signatures (f32gemm_arm64.go):
 //
-//	func f32GemmNeonP8x8(` + f32Args + `)
+//	func f32GemmNeonP8x8(` + f32Args + `, ng int, ap *float32)
 //	func f32GemmNeon<MR>x8(` + f32Args + `)  MR = 1..8
-//	func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)
 //	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
 // (f32Im2colNeon copies the im2col rows of n interior output pixels of a
@@ -92,7 +91,9 @@ func f32File(words map[string]string) []byte {
 // loaded four k steps per LD1 (four registers).
 //
 // A: f32GemmNeon<MR>x8 reads MR rows in place, a[i*lda + k]. f32GemmNeonP8x8
-// reads 8 rows packed by f32PackA8Neon (lda unused): for each group of 4 k,
+// runs ng groups of 8 rows (A, init and c advance by 8 rows per group);
+// it packs each group into ap (8·kc floats), then
+// runs the nt tiles on the packed rows: for each group of 4 k,
 // 32 floats [k0..3][rows 0..3] then [k0..3][rows 4..7] (two ST4 of four
 // rows' 4-k vectors), then the last kc%4 k as [k][rows 0..7]; one LD1 of
 // four registers brings 4 k of four rows, so the 16-k main loop is
@@ -114,7 +115,6 @@ func f32File(words map[string]string) []byte {
 // A72's single 128-bit FMLA issue.
 
 #include "textflag.h"`)
-	f32PackA(a)
 	f32Im2col(a)
 	f32Kernel(a, maxMR, true)
 	for mr := 1; mr <= maxMR; mr++ {
@@ -123,42 +123,35 @@ func f32File(words map[string]string) []byte {
 	return a.Bytes()
 }
 
-// f32PackA writes f32PackA8Neon: kc/4 groups of 4 k of 8 rows, each as
-// two ST4 of four rows, then the last kc%4 k as [k][8 rows] (lane loads).
-func f32PackA(a *a64.Asm) {
-	a.P("")
-	a.P("// func f32PackA8Neon(kc int, a *float32, lda int, dst *float32)")
-	a.P("TEXT ·f32PackA8Neon(SB), NOSPLIT, $0-32")
+// f32PackBody packs kc (from the args) × 8 rows from a (args, row stride
+// R20 bytes) to R1. Uses R0, R3, R9–R15, R19, V0–V7; labels get prefix p.
+func f32PackBody(a *a64.Asm, p string) {
 	a.P("\tMOVD kc+0(FP), R0")
 	a.P("\tMOVD a+8(FP), R9")
-	a.P("\tMOVD lda+16(FP), R2")
-	a.P("\tLSL $2, R2, R2")
 	for i := 1; i < maxMR; i++ {
-		a.P("\tADD R2, %s, %s", rowReg[i-1], rowReg[i])
+		a.P("\tADD R20, %s, %s", rowReg[i-1], rowReg[i])
 	}
-	a.P("\tMOVD dst+24(FP), R1")
 	a.P("\tAND $3, R0, R3")
 	a.P("\tLSR $2, R0, R0")
-	a.P("\tCBZ R0, tail")
-	a.P("loop:")
+	a.P("\tCBZ R0, %stail", p)
+	a.P("%sloop:", p)
 	for i := 0; i < maxMR; i++ {
 		a.P("\tVLD1.P 16(%s), [V%d.S4]", rowReg[i], i)
 	}
 	a.P("\tVST4.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)")
 	a.P("\tVST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)")
 	a.P("\tSUBS $1, R0, R0")
-	a.P("\tBNE loop")
-	a.P("tail:")
-	a.P("\tCBZ R3, done")
-	a.P("tail1:")
+	a.P("\tBNE %sloop", p)
+	a.P("%stail:", p)
+	a.P("\tCBZ R3, %sdone", p)
+	a.P("%stail1:", p)
 	for i := 0; i < maxMR; i++ {
 		a.P("\tVLD1.P 4(%s), V%d.S[%d]", rowReg[i], i/4, i%4)
 	}
 	a.P("\tVST1.P [V0.S4, V1.S4], 32(R1)")
 	a.P("\tSUBS $1, R3, R3")
-	a.P("\tBNE tail1")
-	a.P("done:")
-	a.P("\tRET")
+	a.P("\tBNE %stail1", p)
+	a.P("%sdone:", p)
 }
 
 // f32Im2col writes f32Im2colNeon: for n output pixels whose taps are all
@@ -254,9 +247,15 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 		name = "f32GemmNeonP8x8"
 	}
 	a.P("")
-	a.P("// func %s(%s)", name, f32Args)
-	a.P("TEXT ·%s(SB), NOSPLIT, $0-104", name)
-	a.P("\tMOVD a+8(FP), R2")
+	if packed {
+		a.P("// func %s(%s, ng int, ap *float32)", name, f32Args)
+		a.P("TEXT ·%s(SB), NOSPLIT, $0-120", name)
+		a.P("\tMOVD ap+112(FP), R2")
+	} else {
+		a.P("// func %s(%s)", name, f32Args)
+		a.P("TEXT ·%s(SB), NOSPLIT, $0-104", name)
+		a.P("\tMOVD a+8(FP), R2")
+	}
 	a.P("\tMOVD lda+16(FP), R20")
 	a.P("\tLSL $2, R20, R20")
 	a.P("\tMOVD b+24(FP), R21")
@@ -272,6 +271,15 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	a.P("\tMOVD ldc+80(FP), R8")
 	a.P("\tLSL $2, R8, R8")
 	a.P("\tMOVD mode+88(FP), R25")
+	if packed {
+		a.P("group:")
+		a.P("\tMOVD R2, R1")
+		f32PackBody(a, "p")
+		a.P("\tMOVD b+24(FP), R21")
+		a.P("\tMOVD nt+48(FP), R24")
+		a.P("\tMOVD init+56(FP), R5")
+		a.P("\tMOVD c+72(FP), R7")
+	}
 	a.P("tile:")
 	a.P("\tMOVD kc+0(FP), R0")
 	a.P("\tMOVD R21, R3")
@@ -362,6 +370,21 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	a.P("\tADD $32, R7, R7")
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile")
+	if packed {
+		// Next row group: 8 rows further in A, init and c (the argument
+		// slots hold the group's pointers).
+		a.P("\tMOVD ng+104(FP), R1")
+		a.P("\tSUBS $1, R1, R1")
+		a.P("\tBEQ done")
+		a.P("\tMOVD R1, ng+104(FP)")
+		for _, f := range []struct{ arg, stride string }{{"a+8", "R20"}, {"init+56", "R6"}, {"c+72", "R8"}} {
+			a.P("\tMOVD %s(FP), R1", f.arg)
+			a.P("\tADD %s<<3, R1, R1", f.stride)
+			a.P("\tMOVD R1, %s(FP)", f.arg)
+		}
+		a.P("\tB group")
+		a.P("done:")
+	}
 	a.P("\tRET")
 }
 
