@@ -71,9 +71,17 @@ const (
 	// (≤ 16 KB) and larger blocks repack less often.
 	f32NeonBBlock = 64 << 10
 
-	// Kernel mode bits: read init (else start from 0); clamp.
-	f32NeonInit  = 1
-	f32NeonClamp = 2
+	// Kernel mode bits: read init (else start from 0); clamp; (P8x8) A
+	// groups already packed; one ap slot per group.
+	f32NeonInit   = 1
+	f32NeonClamp  = 2
+	f32NeonPacked = 4
+	f32NeonSlots  = 8
+
+	// f32NeonAPGroups is the number of packed 8 × f32GemmKC A groups the
+	// driver keeps (64 KB on the stack): a block of up to 32 rows (a
+	// 14×14 layer's pixel tile) is packed once for all its column blocks.
+	f32NeonAPGroups = 4
 )
 
 // f32GemmArch runs Gemm.RunF32 on the NEON body when the neon path is
@@ -196,10 +204,10 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 }
 
 // f32GemmBlockNEON is f32GemmBlock with the NEON kernels: the same k and
-// column blocking. f32GemmNeonP8x8 packs each 8-row group of A once per k
-// and column block (into a 16 KB stack buffer) and runs all the block's
-// 8-column tiles on it; one call covers every 8-row group when the block
-// has no narrow tile. A last group of fewer rows reads A in place
+// column blocking. f32GemmNeonP8x8 packs each 8-row group of A (into a
+// 64 KB stack buffer: once per k block when up to 4 groups, else once per
+// k and column block) and runs all the block's 8-column tiles on it; one
+// call covers every 8-row group when the block has no narrow tile. A last group of fewer rows reads A in place
 // (f32GemmNeon<r>x8). Bias / partial-sum init
 // and the clamp (on the last k block) are fused into the kernels. A last
 // tile narrower than 8 columns goes through a stack buffer so nothing past
@@ -217,7 +225,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		// Bounds the packed A group (and keeps each row group's A in L1).
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
-	var ap [f32NeonMR * f32GemmKC]float32
+	var ap [f32NeonAPGroups * f32NeonMR * f32GemmKC]float32
 	var tmp [f32NeonMR * f32NeonNR]float32
 	clamped := clamp != NoClamp()
 	nfull := n / f32NeonNR * f32NeonNR
@@ -245,6 +253,14 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 				ng = m / f32NeonMR
 			}
 			if ng > 0 {
+				gmode := mode
+				if ng*f32NeonMR*kb <= len(ap) && nc < n {
+					// Each group keeps its packed slot across the column blocks.
+					gmode |= f32NeonSlots
+					if jb > 0 {
+						gmode |= f32NeonPacked
+					}
+				}
 				nt := (jf - jb) / f32NeonNR
 				q := jb / f32GemmNR
 				_ = a[(ng*f32NeonMR-1)*lda+k0+kb-1]
@@ -260,7 +276,7 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 				}
 				_ = c[(ng*f32NeonMR-1)*ldc+jf-1]
 				f32GemmNeonP8x8(kb, &a[k0], lda, &b[q*pstride+k0*f32GemmNR], pstride, 2*pstride, nt, init, istride,
-					&c[jb], ldc, mode, clamp.Min, clamp.Max, ng, &ap[0])
+					&c[jb], ldc, gmode, clamp.Min, clamp.Max, ng, &ap[0])
 			}
 			for i0 := ng * f32NeonMR; i0 < m; i0 += f32NeonMR {
 				r := min(f32NeonMR, m-i0)

@@ -21,7 +21,9 @@
 //
 // accumulating each element in k order with fused multiply-adds (FMLA).
 // mode bit 0 clear: init is not read and the sums start from 0; bit 1
-// clear: no clamp (lo, hi are ignored). init may alias c (a k block
+// clear: no clamp (lo, hi are ignored). P8x8 only: bit 3 set, group g
+// packs into ap + 8·kc·g (else every group reuses ap); bit 2 set, the
+// groups are already packed there (by a call on another column block). init may alias c (a k block
 // continuing partial sums) or be a bias row with istride 0.
 //
 // B (Gemm.PackF32): panels of 4 columns, k-major, panel[q][k][j] =
@@ -123,6 +125,7 @@ TEXT ·f32GemmNeonP8x8(SB), NOSPLIT, $0-120
 	LSL $2, R8, R8
 	MOVD mode+88(FP), R25
 group:
+	TBNZ $2, R25, packed
 	MOVD R2, R1
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R9
@@ -164,6 +167,7 @@ ptail1:
 	SUBS $1, R3, R3
 	BNE ptail1
 pdone:
+packed:
 	MOVD b+24(FP), R21
 	MOVD nt+48(FP), R24
 	MOVD init+56(FP), R5
@@ -776,6 +780,9 @@ store:
 	MOVD c+72(FP), R1
 	ADD R8<<3, R1, R1
 	MOVD R1, c+72(FP)
+	TBZ $3, R25, group
+	MOVD kc+0(FP), R1
+	ADD R1<<5, R2, R2
 	B group
 done:
 	RET

@@ -81,7 +81,9 @@ func f32File(words map[string]string) []byte {
 //
 // accumulating each element in k order with fused multiply-adds (FMLA).
 // mode bit 0 clear: init is not read and the sums start from 0; bit 1
-// clear: no clamp (lo, hi are ignored). init may alias c (a k block
+// clear: no clamp (lo, hi are ignored). P8x8 only: bit 3 set, group g
+// packs into ap + 8·kc·g (else every group reuses ap); bit 2 set, the
+// groups are already packed there (by a call on another column block). init may alias c (a k block
 // continuing partial sums) or be a bias row with istride 0.
 //
 // B (Gemm.PackF32): panels of 4 columns, k-major, panel[q][k][j] =
@@ -273,8 +275,10 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	a.P("\tMOVD mode+88(FP), R25")
 	if packed {
 		a.P("group:")
+		a.P("\tTBNZ $2, R25, packed")
 		a.P("\tMOVD R2, R1")
 		f32PackBody(a, "p")
+		a.P("packed:")
 		a.P("\tMOVD b+24(FP), R21")
 		a.P("\tMOVD nt+48(FP), R24")
 		a.P("\tMOVD init+56(FP), R5")
@@ -382,6 +386,9 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 			a.P("\tADD %s<<3, R1, R1", f.stride)
 			a.P("\tMOVD R1, %s(FP)", f.arg)
 		}
+		a.P("\tTBZ $3, R25, group")
+		a.P("\tMOVD kc+0(FP), R1")
+		a.P("\tADD R1<<5, R2, R2")
 		a.P("\tB group")
 		a.P("done:")
 	}
