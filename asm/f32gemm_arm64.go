@@ -212,6 +212,9 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 // and the clamp (on the last k block) are fused into the kernels. A last
 // tile narrower than 8 columns goes through a stack buffer so nothing past
 // column n is written.
+//
+// The buffer is 64 KB only for blocks that use the slots (Go zeroes a
+// stack array on every call: 64 KB is ≈ 3k instructions).
 func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
@@ -225,7 +228,20 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		// Bounds the packed A group (and keeps each row group's A in L1).
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
-	var ap [f32NeonAPGroups * f32NeonMR * f32GemmKC]float32
+	if m > f32NeonMR && m/f32NeonMR*f32NeonMR*kc <= f32NeonAPGroups*f32NeonMR*f32GemmKC &&
+		f32NeonBBlock/kc/f32NeonNR*f32NeonNR < n {
+		var ap [f32NeonAPGroups * f32NeonMR * f32GemmKC]float32
+		f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		return
+	}
+	var ap [f32NeonMR * f32GemmKC]float32
+	f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+}
+
+// f32GemmBlockNEONBuf is f32GemmBlockNEON with the packing buffer ap (one
+// or f32NeonAPGroups groups of 8 × f32GemmKC floats) and k block kc.
+func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+	_ = ap[f32NeonMR*f32GemmKC-1]
 	var tmp [f32NeonMR * f32NeonNR]float32
 	clamped := clamp != NoClamp()
 	nfull := n / f32NeonNR * f32NeonNR

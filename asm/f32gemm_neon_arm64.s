@@ -40,7 +40,8 @@
 // rows' 4-k vectors), then the last kc%! (MISSING)k as [k][rows 0..7]; one LD1 of
 // four registers brings 4 k of four rows, so the 16-k main loop is
 // 16 LD1 + 256 FMLA + 2 = 274 instructions per 1024 MACs (3.74 MACs per
-// instruction). The column loop is in the kernel, so the packed A block
+// instruction). f32GemmNeon<MR>x8 with MR ≤ 4 runs 8 k per iteration (an
+// LD1 of two registers per row). The column loop is in the kernel, so the packed A block
 // (≤ 16 KB) stays in L1 while the panels stream past it.
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
@@ -818,9 +819,34 @@ zero:
 	VEOR V16.B16, V16.B16, V16.B16
 	VEOR V17.B16, V17.B16, V17.B16
 kloop:
-	SUBS $4, R0, R0
-	BLT k1
-loop4:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
 	VLD1.P 16(R9), [V0.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
 	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
@@ -832,8 +858,6 @@ loop4:
 	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
 	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
 	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	SUBS $4, R0, R0
-	BGE loop4
 k1:
 	ANDS $3, R0, R0
 	BEQ kdone
@@ -898,9 +922,51 @@ zero:
 	VEOR V18.B16, V18.B16, V18.B16
 	VEOR V19.B16, V19.B16, V19.B16
 kloop:
-	SUBS $4, R0, R0
-	BLT k1
-loop4:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 32(R10), [V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f821112 // fmla v18.4s, v8.4s, v2.s[0]
+	WORD $0x4f821193 // fmla v19.4s, v12.4s, v2.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f821952 // fmla v18.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d3 // fmla v19.4s, v14.4s, v2.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa21972 // fmla v18.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f3 // fmla v19.4s, v15.4s, v2.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4f831312 // fmla v18.4s, v24.4s, v3.s[0]
+	WORD $0x4f831393 // fmla v19.4s, v28.4s, v3.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4fa31332 // fmla v18.4s, v25.4s, v3.s[1]
+	WORD $0x4fa313b3 // fmla v19.4s, v29.4s, v3.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4f831b52 // fmla v18.4s, v26.4s, v3.s[2]
+	WORD $0x4f831bd3 // fmla v19.4s, v30.4s, v3.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	WORD $0x4fa31b72 // fmla v18.4s, v27.4s, v3.s[3]
+	WORD $0x4fa31bf3 // fmla v19.4s, v31.4s, v3.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
 	VLD1.P 16(R9), [V0.S4]
 	VLD1.P 16(R10), [V1.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
@@ -921,8 +987,6 @@ loop4:
 	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
 	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
 	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	SUBS $4, R0, R0
-	BGE loop4
 k1:
 	ANDS $3, R0, R0
 	BEQ kdone
@@ -999,9 +1063,68 @@ zero:
 	VEOR V20.B16, V20.B16, V20.B16
 	VEOR V21.B16, V21.B16, V21.B16
 kloop:
-	SUBS $4, R0, R0
-	BLT k1
-loop4:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 32(R10), [V2.S4, V3.S4]
+	VLD1.P 32(R11), [V4.S4, V5.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f821112 // fmla v18.4s, v8.4s, v2.s[0]
+	WORD $0x4f821193 // fmla v19.4s, v12.4s, v2.s[0]
+	WORD $0x4f841114 // fmla v20.4s, v8.4s, v4.s[0]
+	WORD $0x4f841195 // fmla v21.4s, v12.4s, v4.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4fa41134 // fmla v20.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b5 // fmla v21.4s, v13.4s, v4.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f821952 // fmla v18.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d3 // fmla v19.4s, v14.4s, v2.s[2]
+	WORD $0x4f841954 // fmla v20.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d5 // fmla v21.4s, v14.4s, v4.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa21972 // fmla v18.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f3 // fmla v19.4s, v15.4s, v2.s[3]
+	WORD $0x4fa41974 // fmla v20.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f5 // fmla v21.4s, v15.4s, v4.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4f831312 // fmla v18.4s, v24.4s, v3.s[0]
+	WORD $0x4f831393 // fmla v19.4s, v28.4s, v3.s[0]
+	WORD $0x4f851314 // fmla v20.4s, v24.4s, v5.s[0]
+	WORD $0x4f851395 // fmla v21.4s, v28.4s, v5.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4fa31332 // fmla v18.4s, v25.4s, v3.s[1]
+	WORD $0x4fa313b3 // fmla v19.4s, v29.4s, v3.s[1]
+	WORD $0x4fa51334 // fmla v20.4s, v25.4s, v5.s[1]
+	WORD $0x4fa513b5 // fmla v21.4s, v29.4s, v5.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4f831b52 // fmla v18.4s, v26.4s, v3.s[2]
+	WORD $0x4f831bd3 // fmla v19.4s, v30.4s, v3.s[2]
+	WORD $0x4f851b54 // fmla v20.4s, v26.4s, v5.s[2]
+	WORD $0x4f851bd5 // fmla v21.4s, v30.4s, v5.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	WORD $0x4fa31b72 // fmla v18.4s, v27.4s, v3.s[3]
+	WORD $0x4fa31bf3 // fmla v19.4s, v31.4s, v3.s[3]
+	WORD $0x4fa51b74 // fmla v20.4s, v27.4s, v5.s[3]
+	WORD $0x4fa51bf5 // fmla v21.4s, v31.4s, v5.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
 	VLD1.P 16(R9), [V0.S4]
 	VLD1.P 16(R10), [V1.S4]
 	VLD1.P 16(R11), [V2.S4]
@@ -1031,8 +1154,6 @@ loop4:
 	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
 	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
 	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	SUBS $4, R0, R0
-	BGE loop4
 k1:
 	ANDS $3, R0, R0
 	BEQ kdone
@@ -1121,9 +1242,85 @@ zero:
 	VEOR V22.B16, V22.B16, V22.B16
 	VEOR V23.B16, V23.B16, V23.B16
 kloop:
-	SUBS $4, R0, R0
-	BLT k1
-loop4:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 32(R10), [V2.S4, V3.S4]
+	VLD1.P 32(R11), [V4.S4, V5.S4]
+	VLD1.P 32(R12), [V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f821112 // fmla v18.4s, v8.4s, v2.s[0]
+	WORD $0x4f821193 // fmla v19.4s, v12.4s, v2.s[0]
+	WORD $0x4f841114 // fmla v20.4s, v8.4s, v4.s[0]
+	WORD $0x4f841195 // fmla v21.4s, v12.4s, v4.s[0]
+	WORD $0x4f861116 // fmla v22.4s, v8.4s, v6.s[0]
+	WORD $0x4f861197 // fmla v23.4s, v12.4s, v6.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4fa41134 // fmla v20.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b5 // fmla v21.4s, v13.4s, v4.s[1]
+	WORD $0x4fa61136 // fmla v22.4s, v9.4s, v6.s[1]
+	WORD $0x4fa611b7 // fmla v23.4s, v13.4s, v6.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f821952 // fmla v18.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d3 // fmla v19.4s, v14.4s, v2.s[2]
+	WORD $0x4f841954 // fmla v20.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d5 // fmla v21.4s, v14.4s, v4.s[2]
+	WORD $0x4f861956 // fmla v22.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619d7 // fmla v23.4s, v14.4s, v6.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa21972 // fmla v18.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f3 // fmla v19.4s, v15.4s, v2.s[3]
+	WORD $0x4fa41974 // fmla v20.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f5 // fmla v21.4s, v15.4s, v4.s[3]
+	WORD $0x4fa61976 // fmla v22.4s, v11.4s, v6.s[3]
+	WORD $0x4fa619f7 // fmla v23.4s, v15.4s, v6.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4f831312 // fmla v18.4s, v24.4s, v3.s[0]
+	WORD $0x4f831393 // fmla v19.4s, v28.4s, v3.s[0]
+	WORD $0x4f851314 // fmla v20.4s, v24.4s, v5.s[0]
+	WORD $0x4f851395 // fmla v21.4s, v28.4s, v5.s[0]
+	WORD $0x4f871316 // fmla v22.4s, v24.4s, v7.s[0]
+	WORD $0x4f871397 // fmla v23.4s, v28.4s, v7.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4fa31332 // fmla v18.4s, v25.4s, v3.s[1]
+	WORD $0x4fa313b3 // fmla v19.4s, v29.4s, v3.s[1]
+	WORD $0x4fa51334 // fmla v20.4s, v25.4s, v5.s[1]
+	WORD $0x4fa513b5 // fmla v21.4s, v29.4s, v5.s[1]
+	WORD $0x4fa71336 // fmla v22.4s, v25.4s, v7.s[1]
+	WORD $0x4fa713b7 // fmla v23.4s, v29.4s, v7.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4f831b52 // fmla v18.4s, v26.4s, v3.s[2]
+	WORD $0x4f831bd3 // fmla v19.4s, v30.4s, v3.s[2]
+	WORD $0x4f851b54 // fmla v20.4s, v26.4s, v5.s[2]
+	WORD $0x4f851bd5 // fmla v21.4s, v30.4s, v5.s[2]
+	WORD $0x4f871b56 // fmla v22.4s, v26.4s, v7.s[2]
+	WORD $0x4f871bd7 // fmla v23.4s, v30.4s, v7.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	WORD $0x4fa31b72 // fmla v18.4s, v27.4s, v3.s[3]
+	WORD $0x4fa31bf3 // fmla v19.4s, v31.4s, v3.s[3]
+	WORD $0x4fa51b74 // fmla v20.4s, v27.4s, v5.s[3]
+	WORD $0x4fa51bf5 // fmla v21.4s, v31.4s, v5.s[3]
+	WORD $0x4fa71b76 // fmla v22.4s, v27.4s, v7.s[3]
+	WORD $0x4fa71bf7 // fmla v23.4s, v31.4s, v7.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
 	VLD1.P 16(R9), [V0.S4]
 	VLD1.P 16(R10), [V1.S4]
 	VLD1.P 16(R11), [V2.S4]
@@ -1162,8 +1359,6 @@ loop4:
 	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
 	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
 	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
-	SUBS $4, R0, R0
-	BGE loop4
 k1:
 	ANDS $3, R0, R0
 	BEQ kdone

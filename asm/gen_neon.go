@@ -100,7 +100,8 @@ func f32File(words map[string]string) []byte {
 // rows' 4-k vectors), then the last kc%4 k as [k][rows 0..7]; one LD1 of
 // four registers brings 4 k of four rows, so the 16-k main loop is
 // 16 LD1 + 256 FMLA + 2 = 274 instructions per 1024 MACs (3.74 MACs per
-// instruction). The column loop is in the kernel, so the packed A block
+// instruction). f32GemmNeon<MR>x8 with MR ≤ 4 runs 8 k per iteration (an
+// LD1 of two registers per row). The column loop is in the kernel, so the packed A block
 // (≤ 16 KB) stays in L1 while the panels stream past it.
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
@@ -323,6 +324,34 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 		a.P("k4:")
 		a.P("\tTBZ $2, R0, k1")
 		f32Group4(a, mr, true)
+	} else if mr <= 4 {
+		// 8 k per iteration: an LD1 of two registers brings 8 k of a row
+		// (V2i, V2i+1); B k 4..7 go to V24–V31, free with ≤ 8 accumulators.
+		a.P("\tSUBS $8, R0, R0")
+		a.P("\tBLT k4")
+		a.P("loop8:")
+		for i := 0; i < mr; i++ {
+			a.P("\tVLD1.P 32(%s), [V%d.S4, V%d.S4]", rowReg[i], 2*i, 2*i+1)
+		}
+		a.P("\tVLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]")
+		a.P("\tVLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]")
+		a.P("\tVLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]")
+		a.P("\tVLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]")
+		for u := 0; u < 8; u++ {
+			b0, b1 := 8+u, 12+u
+			if u >= 4 {
+				b0, b1 = 24+u-4, 28+u-4
+			}
+			for i := 0; i < mr; i++ {
+				a.FmlaLane(16+2*i, b0, 2*i+u/4, u%4)
+				a.FmlaLane(17+2*i, b1, 2*i+u/4, u%4)
+			}
+		}
+		a.P("\tSUBS $8, R0, R0")
+		a.P("\tBGE loop8")
+		a.P("k4:")
+		a.P("\tTBZ $2, R0, k1")
+		f32Group4(a, mr, false)
 	} else {
 		a.P("\tSUBS $4, R0, R0")
 		a.P("\tBLT k1")
