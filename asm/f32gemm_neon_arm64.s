@@ -46,8 +46,8 @@
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
 // init pointer/stride, R7/R8 c pointer/stride (bytes), R9..R15 R19 A rows
-// 0..7 (P8x8: R9 packed A), R20 lda (bytes), R21 tile B base, R22 bstride,
-// R23 tstride (bytes), R24 tiles left, R25 mode.
+// 0..7 (P8x8: R9 packed A, R10 kc%!,(MISSING) R11 kc), R20 lda (bytes), R21 tile
+// B base, R22 bstride, R23 tstride (bytes), R24 tiles left, R25 mode.
 // Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns
 // 4..7 (8×8 float32 in V16–V31). V8–V11 hold 4 k of panel 0, V12–V15 of
 // panel 1; V0–V7 the A vectors (unpacked: 4 k of row i in Vi; packed: Vu
@@ -173,8 +173,9 @@ packed:
 	MOVD nt+48(FP), R24
 	MOVD init+56(FP), R5
 	MOVD c+72(FP), R7
+	MOVD kc+0(FP), R11
+	AND $15, R11, R10
 tile:
-	MOVD kc+0(FP), R0
 	MOVD R21, R3
 	ADD R22, R21, R4
 	MOVD R2, R9
@@ -188,26 +189,8 @@ tile:
 	VLD1.P (R1)(R6), [V26.S4, V27.S4]
 	VLD1.P (R1)(R6), [V28.S4, V29.S4]
 	VLD1.P (R1)(R6), [V30.S4, V31.S4]
-	B kloop
-zero:
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
 kloop:
-	SUBS $16, R0, R0
+	SUBS $16, R11, R0
 	BLT k8
 loop16:
 	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -484,6 +467,7 @@ loop16:
 	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
 	SUBS $16, R0, R0
 	BGE loop16
+	CBZ R10, kdone
 k8:
 	TBZ $3, R0, k4
 	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -787,6 +771,24 @@ store:
 	B group
 done:
 	RET
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	B kloop
 
 // func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 TEXT ·f32GemmNeon1x8(SB), NOSPLIT, $0-104

@@ -106,8 +106,8 @@ func f32File(words map[string]string) []byte {
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
 // init pointer/stride, R7/R8 c pointer/stride (bytes), R9..R15 R19 A rows
-// 0..7 (P8x8: R9 packed A), R20 lda (bytes), R21 tile B base, R22 bstride,
-// R23 tstride (bytes), R24 tiles left, R25 mode.
+// 0..7 (P8x8: R9 packed A, R10 kc%16, R11 kc), R20 lda (bytes), R21 tile
+// B base, R22 bstride, R23 tstride (bytes), R24 tiles left, R25 mode.
 // Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns
 // 4..7 (8×8 float32 in V16–V31). V8–V11 hold 4 k of panel 0, V12–V15 of
 // panel 1; V0–V7 the A vectors (unpacked: 4 k of row i in Vi; packed: Vu
@@ -284,9 +284,13 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 		a.P("\tMOVD nt+48(FP), R24")
 		a.P("\tMOVD init+56(FP), R5")
 		a.P("\tMOVD c+72(FP), R7")
+		a.P("\tMOVD kc+0(FP), R11")
+		a.P("\tAND $15, R11, R10")
 	}
 	a.P("tile:")
-	a.P("\tMOVD kc+0(FP), R0")
+	if !packed {
+		a.P("\tMOVD kc+0(FP), R0")
+	}
 	a.P("\tMOVD R21, R3")
 	a.P("\tADD R22, R21, R4")
 	a.P("\tMOVD R2, R9")
@@ -300,15 +304,14 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	for i := 0; i < mr; i++ {
 		a.P("\tVLD1.P (R1)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
 	}
-	a.P("\tB kloop")
-	a.P("zero:")
-	for i := 0; i < 2*mr; i++ {
-		a.P("\tVEOR V%d.B16, V%d.B16, V%d.B16", 16+i, 16+i, 16+i)
+	if !packed {
+		a.P("\tB kloop")
+		f32Zero(a, mr)
 	}
 	a.P("kloop:")
 	if packed {
-		// 16 k per iteration; R0 = k left − 16.
-		a.P("\tSUBS $16, R0, R0")
+		// 16 k per iteration; R0 = k left − 16; R11 = kc, R10 = kc % 16.
+		a.P("\tSUBS $16, R11, R0")
 		a.P("\tBLT k8")
 		a.P("loop16:")
 		for g := 0; g < 4; g++ {
@@ -316,6 +319,7 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 		}
 		a.P("\tSUBS $16, R0, R0")
 		a.P("\tBGE loop16")
+		a.P("\tCBZ R10, kdone")
 		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
 		a.P("k8:")
 		a.P("\tTBZ $3, R0, k4")
@@ -422,6 +426,19 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 		a.P("done:")
 	}
 	a.P("\tRET")
+	if packed {
+		// Out of line: the sums start from 0 (mode bit 0 clear).
+		f32Zero(a, mr)
+		a.P("\tB kloop")
+	}
+}
+
+// f32Zero emits the label zero and clears the 2·mr accumulators.
+func f32Zero(a *a64.Asm, mr int) {
+	a.P("zero:")
+	for i := 0; i < 2*mr; i++ {
+		a.P("\tVEOR V%d.B16, V%d.B16, V%d.B16", 16+i, 16+i, 16+i)
+	}
 }
 
 // ---- int8 GEMM ----
