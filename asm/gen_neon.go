@@ -83,8 +83,9 @@ func f32File(words map[string]string) []byte {
 // mode bit 0 clear: init is not read and the sums start from 0; bit 1
 // clear: no clamp (lo, hi are ignored). P8x8 only: bit 3 set, group g
 // packs into ap + 8·kc·g (else every group reuses ap); bit 2 set, the
-// groups are already packed there (by a call on another column block). init may alias c (a k block
-// continuing partial sums) or be a bias row with istride 0.
+// groups are already packed there (by a call on another column block).
+// init may alias c (a k block continuing partial sums) or be a bias row
+// with istride 0.
 //
 // B (Gemm.PackF32): panels of 4 columns, k-major, panel[q][k][j] =
 // B[k][4q+j]. Tile t reads panel 0 (columns 0..3) at b + t*tstride and
@@ -94,19 +95,20 @@ func f32File(words map[string]string) []byte {
 //
 // A: f32GemmNeon<MR>x8 reads MR rows in place, a[i*lda + k]. f32GemmNeonP8x8
 // runs ng groups of 8 rows (A, init and c advance by 8 rows per group);
-// it packs each group into ap (8·kc floats), then
-// runs the nt tiles on the packed rows: for each group of 4 k,
+// it packs each group into ap (8·kc floats), then runs the nt tiles on
+// the packed rows. Packed layout: for each group of 4 k,
 // 32 floats [k0..3][rows 0..3] then [k0..3][rows 4..7] (two ST4 of four
-// rows' 4-k vectors), then the last kc%4 k as [k][rows 0..7]; one LD1 of
+// rows' 4-k vectors), then the last kc mod 4 k as [k][rows 0..7]; one LD1 of
 // four registers brings 4 k of four rows, so the 16-k main loop is
 // 16 LD1 + 256 FMLA + 2 = 274 instructions per 1024 MACs (3.74 MACs per
 // instruction). f32GemmNeon<MR>x8 with MR ≤ 4 runs 8 k per iteration (an
-// LD1 of two registers per row). The column loop is in the kernel, so the packed A block
-// (≤ 16 KB) stays in L1 while the panels stream past it.
+// LD1 of two registers per row). The column loop is in the kernel, so a
+// packed group (8·kc ≤ 4096 floats) stays in L1 while the panels stream
+// past it.
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
 // init pointer/stride, R7/R8 c pointer/stride (bytes), R9..R15 R19 A rows
-// 0..7 (P8x8: R9 packed A, R10 kc%16, R11 kc), R20 lda (bytes), R21 tile
+// 0..7 (P8x8: R9 packed A, R10 kc mod 16, R11 kc), R20 lda (bytes), R21 tile
 // B base, R22 bstride, R23 tstride (bytes), R24 tiles left, R25 mode.
 // Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns
 // 4..7 (8×8 float32 in V16–V31). V8–V11 hold 4 k of panel 0, V12–V15 of
