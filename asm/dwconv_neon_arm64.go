@@ -36,6 +36,7 @@ type dwNeonArgs struct {
 	nseg       int
 	zo, lo, hi int32   // int8 epilogue
 	flo, fhi   float32 // float clamp
+	pair       int32   // float: horizontal stride = dilation, runs go two pixels at a time
 }
 
 // dwNeonMaxSegs bounds the runs of one batch (≈ 3.5 KB on the stack).
@@ -135,6 +136,9 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 		bias = f32DWZeros[:c]
 	}
 	args := dwNeonArgs{wstride: 4 * c, ostep: 4 * d.OutStride, flo: d.Clamp.Min, fhi: d.Clamp.Max}
+	if g.sw == g.dw {
+		args.pair = 1
+	}
 	var b dwNeonBatch
 	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
 		g.fill(&pos, r1, &b)

@@ -7,57 +7,81 @@ package asm
 // the semantics.
 
 //go:noescape
-func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 
 //go:noescape
-func f32GemmNeon2x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
 
 //go:noescape
-func f32GemmNeon3x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon4x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon2x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon5x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon3x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon6x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon4x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon5x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
 //go:noescape
-func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
+func f32GemmNeon6x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
 
-// f32GemmNeon calls the r-row kernel. A direct call per case, not a call
-// through a table of func values: the compiler cannot see that a func value
-// does not keep its pointer arguments, so the caller's stack tiles would
-// move to the heap (one allocation per call).
-func f32GemmNeon(r, kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32) {
+//go:noescape
+func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+
+//go:noescape
+func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+
+// f32GemmNeon calls the r-row kernel on A in place. A direct call per
+// case, not a call through a table of func values: the compiler cannot see
+// that a func value does not keep its pointer arguments, so the caller's
+// stack tiles would move to the heap (one allocation per call).
+func f32GemmNeon(r int, kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32) {
 	switch r {
 	case 1:
-		f32GemmNeon1x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon1x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 2:
-		f32GemmNeon2x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon2x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 3:
-		f32GemmNeon3x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon3x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 4:
-		f32GemmNeon4x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon4x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 5:
-		f32GemmNeon5x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon5x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 6:
-		f32GemmNeon6x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon6x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	case 7:
-		f32GemmNeon7x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon7x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	default:
-		f32GemmNeon8x8(kc, a, lda, b, bstride, init, istride, c, ldc, lo, hi)
+		f32GemmNeon8x8(kc, a, lda, b, bstride, tstride, nt, init, istride, c, ldc, mode, lo, hi)
 	}
 }
 
 const (
 	f32NeonMR = 8
 	f32NeonNR = 8 // two packed 4-column panels
+
+	// f32NeonBBlock bounds the floats of B (kb × column block, 256 KB)
+	// that one pass over the row groups streams from L2: twice the generic
+	// f32GemmBBlock, since every row group of a column block repacks its A
+	// (≤ 16 KB) and larger blocks repack less often.
+	f32NeonBBlock = 64 << 10
+
+	// Kernel mode bits: read init (else start from 0); clamp; (P8x8) A
+	// groups already packed; one ap slot per group.
+	f32NeonInit   = 1
+	f32NeonClamp  = 2
+	f32NeonPacked = 4
+	f32NeonSlots  = 8
+
+	// f32NeonAPGroups is the number of packed 8 × f32GemmKC A groups the
+	// driver keeps (64 KB on the stack): a block of up to 32 rows (a
+	// 14×14 layer's pixel tile) is packed once for all its column blocks.
+	f32NeonAPGroups = 4
 )
 
 // f32GemmArch runs Gemm.RunF32 on the NEON body when the neon path is
@@ -104,7 +128,7 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 			a, lda = in[p0*c.InC+gi*cg:], c.InC
 		} else {
 			a = scratch[:m*kg]
-			c.im2col(in, a, gi, p0, p1)
+			im2colNEON(c, in, a, gi, p0, p1)
 		}
 		var bg []float32
 		if bias != nil {
@@ -116,10 +140,81 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	return true
 }
 
-// f32GemmBlockNEON is f32GemmBlock with the 8×8 NEON tile: the same k, column
-// and row blocking, each tile reading two packed panels. The clamp is fused
-// into the kernel's store on the last k block. Tiles narrower than 8 columns
-// go through a stack buffer so nothing past column n is written.
+// im2colNEON is Conv2D.im2col for one group without horizontal dilation:
+// the runs of output pixels whose taps are all inside the input go to
+// f32Im2colNeon (a kernel row's KW taps are one contiguous run of KW·InC
+// floats), the border pixels through inline Go loops (copy's memmove call
+// and the spills around it cost more than a 9-float run of a 3×3×3 first
+// layer).
+func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
+	if c.groups() != 1 || c.DilW != 1 {
+		c.im2col(in, dst, gi, p0, p1)
+		return
+	}
+	run := c.KW * c.InC
+	kg := c.KH * run
+	oy, ox := p0/c.OutW, p0%c.OutW
+	for r := 0; r < p1-p0; {
+		iy0 := oy*c.StrideH - c.PadT
+		ix0 := ox*c.StrideW - c.PadL
+		if iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH && ix0 >= 0 && ix0+c.KW <= c.InW {
+			n := min(p1-p0-r, c.OutW-ox, (c.InW-c.KW-ix0)/c.StrideW+1)
+			src := in[(iy0*c.InW+ix0)*c.InC:]
+			_ = src[((c.KH-1)*c.DilH*c.InW+(n-1)*c.StrideW)*c.InC+run-1]
+			_ = dst[(r+n)*kg-1]
+			f32Im2colNeon(n, c.KH, &src[0], c.StrideW*c.InC, c.DilH*c.InW*c.InC, run, &dst[r*kg])
+			r, ox = r+n, ox+n
+			if ox == c.OutW {
+				ox, oy = 0, oy+1
+			}
+			continue
+		}
+		row := dst[r*kg : (r+1)*kg]
+		k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
+		k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
+		lo, hi := k0*c.InC, k1*c.InC
+		for kh := 0; kh < c.KH; kh++ {
+			seg := row[kh*run : (kh+1)*run]
+			iy := iy0 + kh*c.DilH
+			if iy < 0 || iy >= c.InH || hi == lo {
+				for i := range seg {
+					seg[i] = 0
+				}
+				continue
+			}
+			base := (iy*c.InW+ix0)*c.InC + lo
+			src := in[base : base+hi-lo]
+			d := seg[lo:hi]
+			d = d[:len(src)]
+			for i, v := range src {
+				d[i] = v
+			}
+			for i := range seg[:lo] {
+				seg[i] = 0
+			}
+			for i := hi; i < len(seg); i++ {
+				seg[i] = 0
+			}
+		}
+		r++
+		if ox++; ox == c.OutW {
+			ox, oy = 0, oy+1
+		}
+	}
+}
+
+// f32GemmBlockNEON is f32GemmBlock with the NEON kernels: the same k and
+// column blocking. f32GemmNeonP8x8 packs each 8-row group of A (into a
+// 64 KB stack buffer: once per k block when up to 4 groups, else once per
+// k and column block) and runs all the block's 8-column tiles on it; one
+// call covers every 8-row group when the block has no narrow tile. A last group of fewer rows reads A in place
+// (f32GemmNeon<r>x8). Bias / partial-sum init
+// and the clamp (on the last k block) are fused into the kernels. A last
+// tile narrower than 8 columns goes through a stack buffer so nothing past
+// column n is written.
+//
+// The buffer is 64 KB only for blocks that use the slots (Go zeroes a
+// stack array on every call: 64 KB is ≈ 3k instructions).
 func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
 	if m <= 0 || n <= 0 {
 		return
@@ -129,58 +224,128 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		return
 	}
 	kc := k
-	if m > f32NeonMR && k > f32GemmKC {
+	if m >= f32NeonMR && k > f32GemmKC {
+		// Bounds the packed A group (and keeps each row group's A in L1).
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
+	if m > f32NeonMR && m/f32NeonMR*f32NeonMR*kc <= f32NeonAPGroups*f32NeonMR*f32GemmKC &&
+		f32NeonBBlock/kc/f32NeonNR*f32NeonNR < n {
+		var ap [f32NeonAPGroups * f32NeonMR * f32GemmKC]float32
+		f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		return
+	}
+	var ap [f32NeonMR * f32GemmKC]float32
+	f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+}
+
+// f32GemmBlockNEONBuf is f32GemmBlockNEON with the packing buffer ap (one
+// or f32NeonAPGroups groups of 8 × f32GemmKC floats) and k block kc.
+func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+	_ = ap[f32NeonMR*f32GemmKC-1]
 	var tmp [f32NeonMR * f32NeonNR]float32
-	var zero [f32NeonNR]float32
-	none := NoClamp()
+	clamped := clamp != NoClamp()
+	nfull := n / f32NeonNR * f32NeonNR
+	pstride := k * f32GemmNR // floats from one packed panel to the next
 	for k0 := 0; k0 < k; k0 += kc {
 		kb := min(kc, k-k0)
 		first, last := k0 == 0, k0+kb == k
-		cl := none
-		if last {
-			cl = clamp
+		mode := 0
+		if !first || bias != nil {
+			mode |= f32NeonInit
 		}
-		nc := max(f32NeonNR, f32GemmBBlock/kb/f32NeonNR*f32NeonNR)
+		if last && clamped {
+			mode |= f32NeonClamp
+		}
+		nc := n // one row group: B streams once whatever the order
+		if m > f32NeonMR {
+			nc = max(f32NeonNR, f32NeonBBlock/kb/f32NeonNR*f32NeonNR)
+		}
 		for jb := 0; jb < n; jb += nc {
-			for i0 := 0; i0 < m; i0 += f32NeonMR {
+			je := min(n, jb+nc)
+			jf := min(je, nfull) // end of the block's full tiles
+			ng := 0
+			if je == jf {
+				// No narrow tile in this block: every 8-row group in one call.
+				ng = m / f32NeonMR
+			}
+			if ng > 0 {
+				gmode := mode
+				if ng*f32NeonMR*kb <= len(ap) && nc < n {
+					// Each group keeps its packed slot across the column blocks.
+					gmode |= f32NeonSlots
+					if jb > 0 {
+						gmode |= f32NeonPacked
+					}
+				}
+				nt := (jf - jb) / f32NeonNR
+				q := jb / f32GemmNR
+				_ = a[(ng*f32NeonMR-1)*lda+k0+kb-1]
+				_ = b[(q+2*nt)*pstride-1]
+				var init *float32
+				istride := 0
+				switch {
+				case !first:
+					init, istride = &c[jb], ldc
+				case bias != nil:
+					_ = bias[jf-1]
+					init = &bias[jb]
+				}
+				_ = c[(ng*f32NeonMR-1)*ldc+jf-1]
+				f32GemmNeonP8x8(kb, &a[k0], lda, &b[q*pstride+k0*f32GemmNR], pstride, 2*pstride, nt, init, istride,
+					&c[jb], ldc, gmode, clamp.Min, clamp.Max, ng, &ap[0])
+			}
+			for i0 := ng * f32NeonMR; i0 < m; i0 += f32NeonMR {
 				r := min(f32NeonMR, m-i0)
-				ap := &a[i0*lda+k0]
-				// The kernel reads r rows of kb floats at stride lda.
+				// The kernels read r rows of kb floats at stride lda.
 				_ = a[(i0+r-1)*lda+k0+kb-1]
-				for j0 := jb; j0 < min(n, jb+nc); j0 += f32NeonNR {
-					nv := min(f32NeonNR, n-j0)
+				packed := r == f32NeonMR
+				if jf > jb {
+					nt := (jf - jb) / f32NeonNR
+					q := jb / f32GemmNR
+					_ = b[(q+2*nt)*pstride-1]
+					bp := &b[q*pstride+k0*f32GemmNR]
+					var init *float32
+					istride := 0
+					switch {
+					case !first:
+						init, istride = &c[i0*ldc+jb], ldc
+					case bias != nil:
+						_ = bias[jf-1]
+						init = &bias[jb]
+					}
+					_ = c[(i0+r-1)*ldc+jf-1]
+					cp := &c[i0*ldc+jb]
+					if packed {
+						f32GemmNeonP8x8(kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max, 1, &ap[0])
+					} else {
+						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max)
+					}
+				}
+				if je > jf {
+					// The last 1..7 columns, through tmp.
+					j0, nv := jf, je-jf
 					q := j0 / f32GemmNR
-					bstride := k * f32GemmNR
+					bstride := pstride
 					if nv <= f32GemmNR {
 						bstride = 0
 					}
-					_ = b[(q*k+k0+kb)*f32GemmNR-1+bstride]
-					bp := &b[(q*k+k0)*f32GemmNR]
-					if nv == f32NeonNR {
-						init, istride := &zero[0], 0
-						switch {
-						case !first:
-							init, istride = &c[i0*ldc+j0], ldc
-						case bias != nil:
-							init = &bias[j0]
-						}
-						_ = c[(i0+r-1)*ldc+j0+nv-1]
-						f32GemmNeon(r, kb, ap, lda, bp, bstride, init, istride, &c[i0*ldc+j0], ldc, cl.Min, cl.Max)
-						continue
-					}
-					for i := 0; i < r; i++ {
-						t := tmp[i*f32NeonNR : (i+1)*f32NeonNR]
-						clear(t)
-						switch {
-						case !first:
-							copy(t, c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
-						case bias != nil:
-							copy(t, bias[j0:j0+nv])
+					_ = b[(q+1)*pstride-1+bstride]
+					bp := &b[q*pstride+k0*f32GemmNR]
+					if mode&f32NeonInit != 0 {
+						for i := 0; i < r; i++ {
+							t := tmp[i*f32NeonNR : i*f32NeonNR+nv]
+							if first {
+								copy(t, bias[j0:j0+nv])
+							} else {
+								copy(t, c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv])
+							}
 						}
 					}
-					f32GemmNeon(r, kb, ap, lda, bp, bstride, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, cl.Min, cl.Max)
+					if packed {
+						f32GemmNeonP8x8(kb, &a[i0*lda+k0], lda, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max, 1, &ap[0])
+					} else {
+						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, bstride, 0, 1, &tmp[0], f32NeonNR, &tmp[0], f32NeonNR, mode, clamp.Min, clamp.Max)
+					}
 					for i := 0; i < r; i++ {
 						copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nv], tmp[i*f32NeonNR:i*f32NeonNR+nv])
 					}

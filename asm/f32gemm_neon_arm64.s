@@ -2,946 +2,147 @@
 
 //go:build !purego
 
-// f32_gemm_minmax_<MR>x8__neonfma, MR = 1..8: the float32 GEMM micro-kernels
-// behind Gemm.RunF32 and Conv2D.RunF32 on arm64.
+// f32_gemm_minmax_8x8__neonfma: the float32 GEMM kernels behind Gemm.RunF32
+// and Conv2D.RunF32 on arm64.
 //
-// Go signature (f32gemm_arm64.go):
+// Go signatures (f32gemm_arm64.go):
 //
-//	func f32GemmNeon<MR>x8(kc int, a *float32, lda int, b *float32, bstride int,
-//		init *float32, istride int, c *float32, ldc int, lo, hi float32)
+//	func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
+//	func f32GemmNeon<MR>x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)  MR = 1..8
+//	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
-// computes, for i < MR, j < 8 (strides in elements):
+// (f32Im2colNeon copies the im2col rows of n interior output pixels of a
+// one-group convolution without horizontal dilation, see gen_neon.go.)
 //
-//	c[i*ldc+j] = min(max(init[i*istride+j] + Σ_{k<kc} a[i*lda+k]·B[k][j], lo), hi)
+// A kernel call runs nt tiles of MR rows × 8 columns, tile t computing, for
+// i < MR, j < 8 (strides in elements):
 //
-// accumulating each element in k order with fused multiply-adds (FMLA), the
-// order of the generic micro-kernels. init may alias c (a k block continuing
-// partial sums) or be a bias row with istride 0.
+//	c[t*8 + i*ldc+j] = min(max(init[t*8 + i*istride+j] + Σ_{k<kc} A[i][k]·B_t[k][j], lo), hi)
 //
-// Registers: R0 kc, R9 R10 R11 R12 R13 R14 R15 R19 = A rows 0..7,
-// R3 = B panel 0 (columns 0..3), R4 = B panel 1 (columns 4..7), R5/R6 init
-// pointer/stride, R7/R8 c pointer/stride (bytes).
-// Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns 4..7
-// (8×8 float32 in V16–V31). V0–V7 hold 4 k of A rows 0..7, V8–V15 the B
-// vectors of 4 k steps (even: panel 0, odd: panel 1).
+// accumulating each element in k order with fused multiply-adds (FMLA).
+// mode bit 0 clear: init is not read and the sums start from 0; bit 1
+// clear: no clamp (lo, hi are ignored). P8x8 only: bit 3 set, group g
+// packs into ap + 8·kc·g (else every group reuses ap); bit 2 set, the
+// groups are already packed there (by a call on another column block).
+// init may alias c (a k block continuing partial sums) or be a bias row
+// with istride 0.
 //
-// Packed B layout (Gemm.PackF32): panels of 4 columns, k-major,
-// panel[q][k][j] = B[k][4q+j]; the two panels of a tile are bstride floats
-// apart (0 repeats panel 0 for a 4-column tail, whose extra columns the
-// caller discards).
+// B (Gemm.PackF32): panels of 4 columns, k-major, panel[q][k][j] =
+// B[k][4q+j]. Tile t reads panel 0 (columns 0..3) at b + t*tstride and
+// panel 1 (columns 4..7) bstride floats after it (bstride 0 repeats panel 0
+// for a 4-column tail, whose extra columns the caller discards); both are
+// loaded four k steps per LD1 (four registers).
 //
-// ISA: ARMv8.0-A Advanced SIMD (FMLA by element). Tuned for Cortex-A72/A76:
-// 16 independent accumulators cover the 4-cycle FMLA latency on two pipes
-// (A76) and the A72's single 128-bit FMLA issue; the k loop is unrolled 4×
-// so that one 128-bit A load feeds 16 lane-indexed FMLAs.
+// A: f32GemmNeon<MR>x8 reads MR rows in place, a[i*lda + k]. f32GemmNeonP8x8
+// runs ng groups of 8 rows (A, init and c advance by 8 rows per group);
+// it packs each group into ap (8·kc floats), then runs the nt tiles on
+// the packed rows. Packed layout: for each group of 4 k,
+// 32 floats [k0..3][rows 0..3] then [k0..3][rows 4..7] (two ST4 of four
+// rows' 4-k vectors), then the last kc mod 4 k as [k][rows 0..7]; one LD1 of
+// four registers brings 4 k of four rows, so the 16-k main loop is
+// 16 LD1 + 256 FMLA + 2 = 274 instructions per 1024 MACs (3.74 MACs per
+// instruction). f32GemmNeon<MR>x8 with MR ≤ 4 runs 8 k per iteration (an
+// LD1 of two registers per row). The column loop is in the kernel, so a
+// packed group (8·kc ≤ 4096 floats) stays in L1 while the panels stream
+// past it.
+//
+// Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
+// init pointer/stride, R7/R8 c pointer/stride (bytes), R9..R15 R19 A rows
+// 0..7 (P8x8: R9 packed A, R10 kc mod 16, R11 kc), R20 lda (bytes), R21 tile
+// B base, R22 bstride, R23 tstride (bytes), R24 tiles left, R25 mode.
+// Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns
+// 4..7 (8×8 float32 in V16–V31). V8–V11 hold 4 k of panel 0, V12–V15 of
+// panel 1; V0–V7 the A vectors (unpacked: 4 k of row i in Vi; packed: Vu
+// rows 0..3 and V4+u rows 4..7 of k step u); V0/V1 the clamp at the end.
+//
+// ISA: ARMv8.0-A Advanced SIMD (FMLA by element). 16 independent
+// accumulators cover the 4-cycle FMLA latency on two pipes (A76) and the
+// A72's single 128-bit FMLA issue.
 
 #include "textflag.h"
 
-// func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon1x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
+// func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+TEXT ·f32Im2colNeon(SB), NOSPLIT, $0-56
+	MOVD n+0(FP), R0
+	MOVD kh+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD sstep+24(FP), R3
+	LSL $2, R3, R3
+	MOVD rstride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD run+40(FP), R5
+	MOVD dst+48(FP), R6
+	LSR $3, R5, R7
+	AND $3, R5, R8
 	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
+pixel:
+	MOVD R2, R9
+	MOVD R1, R10
+krow:
+	MOVD R9, R11
+	CBZ R7, c4
+	MOVD R7, R12
+c8:
+	VLD1.P 32(R11), [V0.S4, V1.S4]
+	VST1.P [V0.S4, V1.S4], 32(R6)
+	SUBS $1, R12, R12
+	BNE c8
+c4:
+	TBZ $2, R5, c1
+	VLD1.P 16(R11), [V0.S4]
+	VST1.P [V0.S4], 16(R6)
+c1:
+	CBZ R8, next
+	MOVD R8, R12
+c1loop:
+	FMOVS.P 4(R11), F0
+	FMOVS.P F0, 4(R6)
+	SUBS $1, R12, R12
+	BNE c1loop
+next:
+	ADD R4, R9, R9
+	SUBS $1, R10, R10
+	BNE krow
+	ADD R3, R2, R2
+	SUBS $1, R0, R0
+	BNE pixel
 done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
-	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
 	RET
 
-// func f32GemmNeon2x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon2x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
+// func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
+TEXT ·f32GemmNeonP8x8(SB), NOSPLIT, $0-120
+	MOVD ap+112(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
 	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
-	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
-	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
 	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	RET
-
-// func f32GemmNeon3x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon3x8(SB), NOSPLIT, $0-80
+	MOVD mode+88(FP), R25
+group:
+	TBNZ $2, R25, packed
+	MOVD R2, R1
 	MOVD kc+0(FP), R0
 	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V20.S4, V21.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R11), [V2.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	WORD $0x4fa21154 // fmla v20.4s, v10.4s, v2.s[1]
-	WORD $0x4fa21175 // fmla v21.4s, v11.4s, v2.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	WORD $0x4f821994 // fmla v20.4s, v12.4s, v2.s[2]
-	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	WORD $0x4fa219d4 // fmla v20.4s, v14.4s, v2.s[3]
-	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	FMOVS.P 4(R11), F2
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
-	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
-	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
-	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
-	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
-	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
-	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
-	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V20.S4, V21.S4], (R7)
-	RET
-
-// func f32GemmNeon4x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon4x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V20.S4, V21.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V22.S4, V23.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R11), [V2.S4]
-	VLD1.P 16(R12), [V3.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	WORD $0x4fa21154 // fmla v20.4s, v10.4s, v2.s[1]
-	WORD $0x4fa21175 // fmla v21.4s, v11.4s, v2.s[1]
-	WORD $0x4fa31156 // fmla v22.4s, v10.4s, v3.s[1]
-	WORD $0x4fa31177 // fmla v23.4s, v11.4s, v3.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	WORD $0x4f821994 // fmla v20.4s, v12.4s, v2.s[2]
-	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
-	WORD $0x4f831996 // fmla v22.4s, v12.4s, v3.s[2]
-	WORD $0x4f8319b7 // fmla v23.4s, v13.4s, v3.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	WORD $0x4fa219d4 // fmla v20.4s, v14.4s, v2.s[3]
-	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	WORD $0x4fa319d6 // fmla v22.4s, v14.4s, v3.s[3]
-	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	FMOVS.P 4(R11), F2
-	FMOVS.P 4(R12), F3
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
-	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
-	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
-	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
-	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
-	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
-	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
-	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
-	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
-	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
-	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
-	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V20.S4, V21.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V22.S4, V23.S4], (R7)
-	RET
-
-// func f32GemmNeon5x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon5x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V20.S4, V21.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V22.S4, V23.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V24.S4, V25.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R11), [V2.S4]
-	VLD1.P 16(R12), [V3.S4]
-	VLD1.P 16(R13), [V4.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	WORD $0x4fa21154 // fmla v20.4s, v10.4s, v2.s[1]
-	WORD $0x4fa21175 // fmla v21.4s, v11.4s, v2.s[1]
-	WORD $0x4fa31156 // fmla v22.4s, v10.4s, v3.s[1]
-	WORD $0x4fa31177 // fmla v23.4s, v11.4s, v3.s[1]
-	WORD $0x4fa41158 // fmla v24.4s, v10.4s, v4.s[1]
-	WORD $0x4fa41179 // fmla v25.4s, v11.4s, v4.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	WORD $0x4f821994 // fmla v20.4s, v12.4s, v2.s[2]
-	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
-	WORD $0x4f831996 // fmla v22.4s, v12.4s, v3.s[2]
-	WORD $0x4f8319b7 // fmla v23.4s, v13.4s, v3.s[2]
-	WORD $0x4f841998 // fmla v24.4s, v12.4s, v4.s[2]
-	WORD $0x4f8419b9 // fmla v25.4s, v13.4s, v4.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	WORD $0x4fa219d4 // fmla v20.4s, v14.4s, v2.s[3]
-	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	WORD $0x4fa319d6 // fmla v22.4s, v14.4s, v3.s[3]
-	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
-	WORD $0x4fa419d8 // fmla v24.4s, v14.4s, v4.s[3]
-	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	FMOVS.P 4(R11), F2
-	FMOVS.P 4(R12), F3
-	FMOVS.P 4(R13), F4
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
-	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
-	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
-	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
-	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
-	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
-	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
-	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
-	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
-	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
-	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
-	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
-	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
-	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
-	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
-	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V20.S4, V21.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V22.S4, V23.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V24.S4, V25.S4], (R7)
-	RET
-
-// func f32GemmNeon6x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon6x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	ADD R2, R13, R14
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V20.S4, V21.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V22.S4, V23.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V24.S4, V25.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V26.S4, V27.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R11), [V2.S4]
-	VLD1.P 16(R12), [V3.S4]
-	VLD1.P 16(R13), [V4.S4]
-	VLD1.P 16(R14), [V5.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
-	WORD $0x4f85113b // fmla v27.4s, v9.4s, v5.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	WORD $0x4fa21154 // fmla v20.4s, v10.4s, v2.s[1]
-	WORD $0x4fa21175 // fmla v21.4s, v11.4s, v2.s[1]
-	WORD $0x4fa31156 // fmla v22.4s, v10.4s, v3.s[1]
-	WORD $0x4fa31177 // fmla v23.4s, v11.4s, v3.s[1]
-	WORD $0x4fa41158 // fmla v24.4s, v10.4s, v4.s[1]
-	WORD $0x4fa41179 // fmla v25.4s, v11.4s, v4.s[1]
-	WORD $0x4fa5115a // fmla v26.4s, v10.4s, v5.s[1]
-	WORD $0x4fa5117b // fmla v27.4s, v11.4s, v5.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	WORD $0x4f821994 // fmla v20.4s, v12.4s, v2.s[2]
-	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
-	WORD $0x4f831996 // fmla v22.4s, v12.4s, v3.s[2]
-	WORD $0x4f8319b7 // fmla v23.4s, v13.4s, v3.s[2]
-	WORD $0x4f841998 // fmla v24.4s, v12.4s, v4.s[2]
-	WORD $0x4f8419b9 // fmla v25.4s, v13.4s, v4.s[2]
-	WORD $0x4f85199a // fmla v26.4s, v12.4s, v5.s[2]
-	WORD $0x4f8519bb // fmla v27.4s, v13.4s, v5.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	WORD $0x4fa219d4 // fmla v20.4s, v14.4s, v2.s[3]
-	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	WORD $0x4fa319d6 // fmla v22.4s, v14.4s, v3.s[3]
-	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
-	WORD $0x4fa419d8 // fmla v24.4s, v14.4s, v4.s[3]
-	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
-	WORD $0x4fa519da // fmla v26.4s, v14.4s, v5.s[3]
-	WORD $0x4fa519fb // fmla v27.4s, v15.4s, v5.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	FMOVS.P 4(R11), F2
-	FMOVS.P 4(R12), F3
-	FMOVS.P 4(R13), F4
-	FMOVS.P 4(R14), F5
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
-	WORD $0x4f85113b // fmla v27.4s, v9.4s, v5.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
-	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
-	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
-	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
-	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
-	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
-	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
-	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
-	WORD $0x4e20f75a // fmax v26.4s, v26.4s, v0.4s
-	WORD $0x4e20f77b // fmax v27.4s, v27.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
-	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
-	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
-	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
-	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
-	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
-	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
-	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
-	WORD $0x4ea1f75a // fmin v26.4s, v26.4s, v1.4s
-	WORD $0x4ea1f77b // fmin v27.4s, v27.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
-	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V20.S4, V21.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V22.S4, V23.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V24.S4, V25.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V26.S4, V27.S4], (R7)
-	RET
-
-// func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon7x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	ADD R2, R13, R14
-	ADD R2, R14, R15
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V20.S4, V21.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V22.S4, V23.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V24.S4, V25.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V26.S4, V27.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V28.S4, V29.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
-	VLD1.P 16(R9), [V0.S4]
-	VLD1.P 16(R10), [V1.S4]
-	VLD1.P 16(R11), [V2.S4]
-	VLD1.P 16(R12), [V3.S4]
-	VLD1.P 16(R13), [V4.S4]
-	VLD1.P 16(R14), [V5.S4]
-	VLD1.P 16(R15), [V6.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
-	WORD $0x4f85113b // fmla v27.4s, v9.4s, v5.s[0]
-	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
-	WORD $0x4f86113d // fmla v29.4s, v9.4s, v6.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	WORD $0x4fa21154 // fmla v20.4s, v10.4s, v2.s[1]
-	WORD $0x4fa21175 // fmla v21.4s, v11.4s, v2.s[1]
-	WORD $0x4fa31156 // fmla v22.4s, v10.4s, v3.s[1]
-	WORD $0x4fa31177 // fmla v23.4s, v11.4s, v3.s[1]
-	WORD $0x4fa41158 // fmla v24.4s, v10.4s, v4.s[1]
-	WORD $0x4fa41179 // fmla v25.4s, v11.4s, v4.s[1]
-	WORD $0x4fa5115a // fmla v26.4s, v10.4s, v5.s[1]
-	WORD $0x4fa5117b // fmla v27.4s, v11.4s, v5.s[1]
-	WORD $0x4fa6115c // fmla v28.4s, v10.4s, v6.s[1]
-	WORD $0x4fa6117d // fmla v29.4s, v11.4s, v6.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	WORD $0x4f821994 // fmla v20.4s, v12.4s, v2.s[2]
-	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
-	WORD $0x4f831996 // fmla v22.4s, v12.4s, v3.s[2]
-	WORD $0x4f8319b7 // fmla v23.4s, v13.4s, v3.s[2]
-	WORD $0x4f841998 // fmla v24.4s, v12.4s, v4.s[2]
-	WORD $0x4f8419b9 // fmla v25.4s, v13.4s, v4.s[2]
-	WORD $0x4f85199a // fmla v26.4s, v12.4s, v5.s[2]
-	WORD $0x4f8519bb // fmla v27.4s, v13.4s, v5.s[2]
-	WORD $0x4f86199c // fmla v28.4s, v12.4s, v6.s[2]
-	WORD $0x4f8619bd // fmla v29.4s, v13.4s, v6.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	WORD $0x4fa219d4 // fmla v20.4s, v14.4s, v2.s[3]
-	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	WORD $0x4fa319d6 // fmla v22.4s, v14.4s, v3.s[3]
-	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
-	WORD $0x4fa419d8 // fmla v24.4s, v14.4s, v4.s[3]
-	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
-	WORD $0x4fa519da // fmla v26.4s, v14.4s, v5.s[3]
-	WORD $0x4fa519fb // fmla v27.4s, v15.4s, v5.s[3]
-	WORD $0x4fa619dc // fmla v28.4s, v14.4s, v6.s[3]
-	WORD $0x4fa619fd // fmla v29.4s, v15.4s, v6.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	FMOVS.P 4(R11), F2
-	FMOVS.P 4(R12), F3
-	FMOVS.P 4(R13), F4
-	FMOVS.P 4(R14), F5
-	FMOVS.P 4(R15), F6
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
-	WORD $0x4f85113b // fmla v27.4s, v9.4s, v5.s[0]
-	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
-	WORD $0x4f86113d // fmla v29.4s, v9.4s, v6.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
-	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
-	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
-	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
-	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
-	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
-	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
-	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
-	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
-	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
-	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
-	WORD $0x4e20f75a // fmax v26.4s, v26.4s, v0.4s
-	WORD $0x4e20f77b // fmax v27.4s, v27.4s, v0.4s
-	WORD $0x4e20f79c // fmax v28.4s, v28.4s, v0.4s
-	WORD $0x4e20f7bd // fmax v29.4s, v29.4s, v0.4s
-	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
-	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
-	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
-	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
-	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
-	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
-	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
-	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
-	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
-	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
-	WORD $0x4ea1f75a // fmin v26.4s, v26.4s, v1.4s
-	WORD $0x4ea1f77b // fmin v27.4s, v27.4s, v1.4s
-	WORD $0x4ea1f79c // fmin v28.4s, v28.4s, v1.4s
-	WORD $0x4ea1f7bd // fmin v29.4s, v29.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
-	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V20.S4, V21.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V22.S4, V23.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V24.S4, V25.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V26.S4, V27.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V28.S4, V29.S4], (R7)
-	RET
-
-// func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride int, init *float32, istride int, c *float32, ldc int, lo, hi float32)
-TEXT ·f32GemmNeon8x8(SB), NOSPLIT, $0-80
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R9
-	MOVD lda+16(FP), R2
-	LSL $2, R2, R2
-	ADD R2, R9, R10
-	ADD R2, R10, R11
-	ADD R2, R11, R12
-	ADD R2, R12, R13
-	ADD R2, R13, R14
-	ADD R2, R14, R15
-	ADD R2, R15, R19
-	MOVD b+24(FP), R3
-	MOVD bstride+32(FP), R4
-	ADD R4<<2, R3, R4
-	MOVD init+40(FP), R5
-	MOVD istride+48(FP), R6
-	LSL $2, R6, R6
-	VLD1 (R5), [V16.S4, V17.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V18.S4, V19.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V20.S4, V21.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V22.S4, V23.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V24.S4, V25.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V26.S4, V27.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V28.S4, V29.S4]
-	ADD R6, R5, R5
-	VLD1 (R5), [V30.S4, V31.S4]
-	CMP $4, R0
-	BLT tail
-loop4:
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	ADD R20, R12, R13
+	ADD R20, R13, R14
+	ADD R20, R14, R15
+	ADD R20, R15, R19
+	AND $3, R0, R3
+	LSR $2, R0, R0
+	CBZ R0, ptail
+ploop:
 	VLD1.P 16(R9), [V0.S4]
 	VLD1.P 16(R10), [V1.S4]
 	VLD1.P 16(R11), [V2.S4]
@@ -950,117 +151,562 @@ loop4:
 	VLD1.P 16(R14), [V5.S4]
 	VLD1.P 16(R15), [V6.S4]
 	VLD1.P 16(R19), [V7.S4]
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
+	VST4.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
+	VST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)
+	SUBS $1, R0, R0
+	BNE ploop
+ptail:
+	CBZ R3, pdone
+ptail1:
+	VLD1.P 4(R9), V0.S[0]
+	VLD1.P 4(R10), V0.S[1]
+	VLD1.P 4(R11), V0.S[2]
+	VLD1.P 4(R12), V0.S[3]
+	VLD1.P 4(R13), V1.S[0]
+	VLD1.P 4(R14), V1.S[1]
+	VLD1.P 4(R15), V1.S[2]
+	VLD1.P 4(R19), V1.S[3]
+	VST1.P [V0.S4, V1.S4], 32(R1)
+	SUBS $1, R3, R3
+	BNE ptail1
+pdone:
+packed:
+	MOVD b+24(FP), R21
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD c+72(FP), R7
+	MOVD kc+0(FP), R11
+	AND $15, R11, R10
+tile:
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	VLD1.P (R1)(R6), [V22.S4, V23.S4]
+	VLD1.P (R1)(R6), [V24.S4, V25.S4]
+	VLD1.P (R1)(R6), [V26.S4, V27.S4]
+	VLD1.P (R1)(R6), [V28.S4, V29.S4]
+	VLD1.P (R1)(R6), [V30.S4, V31.S4]
+kloop:
+	SUBS $16, R11, R0
+	BLT k8
+loop16:
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
-	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
-	WORD $0x4f85113b // fmla v27.4s, v9.4s, v5.s[0]
-	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
-	WORD $0x4f86113d // fmla v29.4s, v9.4s, v6.s[0]
-	WORD $0x4f87111e // fmla v30.4s, v8.4s, v7.s[0]
-	WORD $0x4f87113f // fmla v31.4s, v9.4s, v7.s[0]
-	VLD1.P 16(R3), [V10.S4]
-	VLD1.P 16(R4), [V11.S4]
-	WORD $0x4fa01150 // fmla v16.4s, v10.4s, v0.s[1]
-	WORD $0x4fa01171 // fmla v17.4s, v11.4s, v0.s[1]
-	WORD $0x4fa11152 // fmla v18.4s, v10.4s, v1.s[1]
-	WORD $0x4fa11173 // fmla v19.4s, v11.4s, v1.s[1]
-	WORD $0x4fa21154 // fmla v20.4s, v10.4s, v2.s[1]
-	WORD $0x4fa21175 // fmla v21.4s, v11.4s, v2.s[1]
-	WORD $0x4fa31156 // fmla v22.4s, v10.4s, v3.s[1]
-	WORD $0x4fa31177 // fmla v23.4s, v11.4s, v3.s[1]
-	WORD $0x4fa41158 // fmla v24.4s, v10.4s, v4.s[1]
-	WORD $0x4fa41179 // fmla v25.4s, v11.4s, v4.s[1]
-	WORD $0x4fa5115a // fmla v26.4s, v10.4s, v5.s[1]
-	WORD $0x4fa5117b // fmla v27.4s, v11.4s, v5.s[1]
-	WORD $0x4fa6115c // fmla v28.4s, v10.4s, v6.s[1]
-	WORD $0x4fa6117d // fmla v29.4s, v11.4s, v6.s[1]
-	WORD $0x4fa7115e // fmla v30.4s, v10.4s, v7.s[1]
-	WORD $0x4fa7117f // fmla v31.4s, v11.4s, v7.s[1]
-	VLD1.P 16(R3), [V12.S4]
-	VLD1.P 16(R4), [V13.S4]
-	WORD $0x4f801990 // fmla v16.4s, v12.4s, v0.s[2]
-	WORD $0x4f8019b1 // fmla v17.4s, v13.4s, v0.s[2]
-	WORD $0x4f811992 // fmla v18.4s, v12.4s, v1.s[2]
-	WORD $0x4f8119b3 // fmla v19.4s, v13.4s, v1.s[2]
-	WORD $0x4f821994 // fmla v20.4s, v12.4s, v2.s[2]
-	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
-	WORD $0x4f831996 // fmla v22.4s, v12.4s, v3.s[2]
-	WORD $0x4f8319b7 // fmla v23.4s, v13.4s, v3.s[2]
-	WORD $0x4f841998 // fmla v24.4s, v12.4s, v4.s[2]
-	WORD $0x4f8419b9 // fmla v25.4s, v13.4s, v4.s[2]
-	WORD $0x4f85199a // fmla v26.4s, v12.4s, v5.s[2]
-	WORD $0x4f8519bb // fmla v27.4s, v13.4s, v5.s[2]
-	WORD $0x4f86199c // fmla v28.4s, v12.4s, v6.s[2]
-	WORD $0x4f8619bd // fmla v29.4s, v13.4s, v6.s[2]
-	WORD $0x4f87199e // fmla v30.4s, v12.4s, v7.s[2]
-	WORD $0x4f8719bf // fmla v31.4s, v13.4s, v7.s[2]
-	VLD1.P 16(R3), [V14.S4]
-	VLD1.P 16(R4), [V15.S4]
-	WORD $0x4fa019d0 // fmla v16.4s, v14.4s, v0.s[3]
-	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
-	WORD $0x4fa119d2 // fmla v18.4s, v14.4s, v1.s[3]
-	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
-	WORD $0x4fa219d4 // fmla v20.4s, v14.4s, v2.s[3]
-	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
-	WORD $0x4fa319d6 // fmla v22.4s, v14.4s, v3.s[3]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
 	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
-	WORD $0x4fa419d8 // fmla v24.4s, v14.4s, v4.s[3]
-	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
-	WORD $0x4fa519da // fmla v26.4s, v14.4s, v5.s[3]
-	WORD $0x4fa519fb // fmla v27.4s, v15.4s, v5.s[3]
-	WORD $0x4fa619dc // fmla v28.4s, v14.4s, v6.s[3]
-	WORD $0x4fa619fd // fmla v29.4s, v15.4s, v6.s[3]
-	WORD $0x4fa719de // fmla v30.4s, v14.4s, v7.s[3]
-	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
-	SUB $4, R0, R0
-	CMP $4, R0
-	BGE loop4
-tail:
-	CBZ R0, done
-loop1:
-	FMOVS.P 4(R9), F0
-	FMOVS.P 4(R10), F1
-	FMOVS.P 4(R11), F2
-	FMOVS.P 4(R12), F3
-	FMOVS.P 4(R13), F4
-	FMOVS.P 4(R14), F5
-	FMOVS.P 4(R15), F6
-	FMOVS.P 4(R19), F7
-	VLD1.P 16(R3), [V8.S4]
-	VLD1.P 16(R4), [V9.S4]
-	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
-	WORD $0x4f801131 // fmla v17.4s, v9.4s, v0.s[0]
-	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
-	WORD $0x4f811133 // fmla v19.4s, v9.4s, v1.s[0]
-	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
-	WORD $0x4f821135 // fmla v21.4s, v9.4s, v2.s[0]
-	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
-	WORD $0x4f831137 // fmla v23.4s, v9.4s, v3.s[0]
 	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
-	WORD $0x4f841139 // fmla v25.4s, v9.4s, v4.s[0]
-	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
-	WORD $0x4f85113b // fmla v27.4s, v9.4s, v5.s[0]
-	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
-	WORD $0x4f86113d // fmla v29.4s, v9.4s, v6.s[0]
-	WORD $0x4f87111e // fmla v30.4s, v8.4s, v7.s[0]
-	WORD $0x4f87113f // fmla v31.4s, v9.4s, v7.s[0]
-	SUB $1, R0, R0
-	CBNZ R0, loop1
-done:
-	FMOVS lo+72(FP), F0
-	FMOVS hi+76(FP), F1
-	WORD $0x4e040400 // dup v0.4s, v0.s[0]
-	WORD $0x4e040421 // dup v1.4s, v1.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+	SUBS $16, R0, R0
+	BGE loop16
+	CBZ R10, kdone
+k8:
+	TBZ $3, R0, k4
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+k4:
+	TBZ $2, R0, k1
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811130 // fmla v16.4s, v9.4s, v1.s[0]
+	WORD $0x4f8111b1 // fmla v17.4s, v13.4s, v1.s[0]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f811934 // fmla v20.4s, v9.4s, v1.s[2]
+	WORD $0x4f8119b5 // fmla v21.4s, v13.4s, v1.s[2]
+	WORD $0x4fa11936 // fmla v22.4s, v9.4s, v1.s[3]
+	WORD $0x4fa119b7 // fmla v23.4s, v13.4s, v1.s[3]
+	WORD $0x4f821150 // fmla v16.4s, v10.4s, v2.s[0]
+	WORD $0x4f8211d1 // fmla v17.4s, v14.4s, v2.s[0]
+	WORD $0x4fa21152 // fmla v18.4s, v10.4s, v2.s[1]
+	WORD $0x4fa211d3 // fmla v19.4s, v14.4s, v2.s[1]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa21956 // fmla v22.4s, v10.4s, v2.s[3]
+	WORD $0x4fa219d7 // fmla v23.4s, v14.4s, v2.s[3]
+	WORD $0x4f831170 // fmla v16.4s, v11.4s, v3.s[0]
+	WORD $0x4f8311f1 // fmla v17.4s, v15.4s, v3.s[0]
+	WORD $0x4fa31172 // fmla v18.4s, v11.4s, v3.s[1]
+	WORD $0x4fa311f3 // fmla v19.4s, v15.4s, v3.s[1]
+	WORD $0x4f831974 // fmla v20.4s, v11.4s, v3.s[2]
+	WORD $0x4f8319f5 // fmla v21.4s, v15.4s, v3.s[2]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa4111a // fmla v26.4s, v8.4s, v4.s[1]
+	WORD $0x4fa4119b // fmla v27.4s, v12.4s, v4.s[1]
+	WORD $0x4f84191c // fmla v28.4s, v8.4s, v4.s[2]
+	WORD $0x4f84199d // fmla v29.4s, v12.4s, v4.s[2]
+	WORD $0x4fa4191e // fmla v30.4s, v8.4s, v4.s[3]
+	WORD $0x4fa4199f // fmla v31.4s, v12.4s, v4.s[3]
+	WORD $0x4f851138 // fmla v24.4s, v9.4s, v5.s[0]
+	WORD $0x4f8511b9 // fmla v25.4s, v13.4s, v5.s[0]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f85193c // fmla v28.4s, v9.4s, v5.s[2]
+	WORD $0x4f8519bd // fmla v29.4s, v13.4s, v5.s[2]
+	WORD $0x4fa5193e // fmla v30.4s, v9.4s, v5.s[3]
+	WORD $0x4fa519bf // fmla v31.4s, v13.4s, v5.s[3]
+	WORD $0x4f861158 // fmla v24.4s, v10.4s, v6.s[0]
+	WORD $0x4f8611d9 // fmla v25.4s, v14.4s, v6.s[0]
+	WORD $0x4fa6115a // fmla v26.4s, v10.4s, v6.s[1]
+	WORD $0x4fa611db // fmla v27.4s, v14.4s, v6.s[1]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa6195e // fmla v30.4s, v10.4s, v6.s[3]
+	WORD $0x4fa619df // fmla v31.4s, v14.4s, v6.s[3]
+	WORD $0x4f871178 // fmla v24.4s, v11.4s, v7.s[0]
+	WORD $0x4f8711f9 // fmla v25.4s, v15.4s, v7.s[0]
+	WORD $0x4fa7117a // fmla v26.4s, v11.4s, v7.s[1]
+	WORD $0x4fa711fb // fmla v27.4s, v15.4s, v7.s[1]
+	WORD $0x4f87197c // fmla v28.4s, v11.4s, v7.s[2]
+	WORD $0x4f8719fd // fmla v29.4s, v15.4s, v7.s[2]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811118 // fmla v24.4s, v8.4s, v1.s[0]
+	WORD $0x4f811199 // fmla v25.4s, v12.4s, v1.s[0]
+	WORD $0x4fa1111a // fmla v26.4s, v8.4s, v1.s[1]
+	WORD $0x4fa1119b // fmla v27.4s, v12.4s, v1.s[1]
+	WORD $0x4f81191c // fmla v28.4s, v8.4s, v1.s[2]
+	WORD $0x4f81199d // fmla v29.4s, v12.4s, v1.s[2]
+	WORD $0x4fa1191e // fmla v30.4s, v8.4s, v1.s[3]
+	WORD $0x4fa1199f // fmla v31.4s, v12.4s, v1.s[3]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
 	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
 	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
 	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
@@ -1093,22 +739,1445 @@ done:
 	WORD $0x4ea1f7bd // fmin v29.4s, v29.4s, v1.4s
 	WORD $0x4ea1f7de // fmin v30.4s, v30.4s, v1.4s
 	WORD $0x4ea1f7ff // fmin v31.4s, v31.4s, v1.4s
-	MOVD c+56(FP), R7
-	MOVD ldc+64(FP), R8
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	VST1.P [V22.S4, V23.S4], (R1)(R8)
+	VST1.P [V24.S4, V25.S4], (R1)(R8)
+	VST1.P [V26.S4, V27.S4], (R1)(R8)
+	VST1.P [V28.S4, V29.S4], (R1)(R8)
+	VST1.P [V30.S4, V31.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	MOVD ng+104(FP), R1
+	SUBS $1, R1, R1
+	BEQ done
+	MOVD R1, ng+104(FP)
+	MOVD a+8(FP), R1
+	ADD R20<<3, R1, R1
+	MOVD R1, a+8(FP)
+	MOVD init+56(FP), R1
+	ADD R6<<3, R1, R1
+	MOVD R1, init+56(FP)
+	MOVD c+72(FP), R1
+	ADD R8<<3, R1, R1
+	MOVD R1, c+72(FP)
+	TBZ $3, R25, group
+	MOVD kc+0(FP), R1
+	ADD R1<<5, R2, R2
+	B group
+done:
+	RET
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	B kloop
+
+// func f32GemmNeon1x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon1x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
 	LSL $2, R8, R8
-	VST1 [V16.S4, V17.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V18.S4, V19.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V20.S4, V21.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V22.S4, V23.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V24.S4, V25.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V26.S4, V27.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V28.S4, V29.S4], (R7)
-	ADD R8, R7, R7
-	VST1 [V30.S4, V31.S4], (R7)
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+kloop:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon2x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon2x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+kloop:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 32(R10), [V2.S4, V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f821112 // fmla v18.4s, v8.4s, v2.s[0]
+	WORD $0x4f821193 // fmla v19.4s, v12.4s, v2.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f821952 // fmla v18.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d3 // fmla v19.4s, v14.4s, v2.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa21972 // fmla v18.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f3 // fmla v19.4s, v15.4s, v2.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4f831312 // fmla v18.4s, v24.4s, v3.s[0]
+	WORD $0x4f831393 // fmla v19.4s, v28.4s, v3.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4fa31332 // fmla v18.4s, v25.4s, v3.s[1]
+	WORD $0x4fa313b3 // fmla v19.4s, v29.4s, v3.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4f831b52 // fmla v18.4s, v26.4s, v3.s[2]
+	WORD $0x4f831bd3 // fmla v19.4s, v30.4s, v3.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	WORD $0x4fa31b72 // fmla v18.4s, v27.4s, v3.s[3]
+	WORD $0x4fa31bf3 // fmla v19.4s, v31.4s, v3.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon3x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon3x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+kloop:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 32(R10), [V2.S4, V3.S4]
+	VLD1.P 32(R11), [V4.S4, V5.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f821112 // fmla v18.4s, v8.4s, v2.s[0]
+	WORD $0x4f821193 // fmla v19.4s, v12.4s, v2.s[0]
+	WORD $0x4f841114 // fmla v20.4s, v8.4s, v4.s[0]
+	WORD $0x4f841195 // fmla v21.4s, v12.4s, v4.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4fa41134 // fmla v20.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b5 // fmla v21.4s, v13.4s, v4.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f821952 // fmla v18.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d3 // fmla v19.4s, v14.4s, v2.s[2]
+	WORD $0x4f841954 // fmla v20.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d5 // fmla v21.4s, v14.4s, v4.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa21972 // fmla v18.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f3 // fmla v19.4s, v15.4s, v2.s[3]
+	WORD $0x4fa41974 // fmla v20.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f5 // fmla v21.4s, v15.4s, v4.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4f831312 // fmla v18.4s, v24.4s, v3.s[0]
+	WORD $0x4f831393 // fmla v19.4s, v28.4s, v3.s[0]
+	WORD $0x4f851314 // fmla v20.4s, v24.4s, v5.s[0]
+	WORD $0x4f851395 // fmla v21.4s, v28.4s, v5.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4fa31332 // fmla v18.4s, v25.4s, v3.s[1]
+	WORD $0x4fa313b3 // fmla v19.4s, v29.4s, v3.s[1]
+	WORD $0x4fa51334 // fmla v20.4s, v25.4s, v5.s[1]
+	WORD $0x4fa513b5 // fmla v21.4s, v29.4s, v5.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4f831b52 // fmla v18.4s, v26.4s, v3.s[2]
+	WORD $0x4f831bd3 // fmla v19.4s, v30.4s, v3.s[2]
+	WORD $0x4f851b54 // fmla v20.4s, v26.4s, v5.s[2]
+	WORD $0x4f851bd5 // fmla v21.4s, v30.4s, v5.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	WORD $0x4fa31b72 // fmla v18.4s, v27.4s, v3.s[3]
+	WORD $0x4fa31bf3 // fmla v19.4s, v31.4s, v3.s[3]
+	WORD $0x4fa51b74 // fmla v20.4s, v27.4s, v5.s[3]
+	WORD $0x4fa51bf5 // fmla v21.4s, v31.4s, v5.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4fa21134 // fmla v20.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b5 // fmla v21.4s, v13.4s, v2.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	FMOVS.P 4(R11), F2
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
+	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
+	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon4x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon4x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	VLD1.P (R1)(R6), [V22.S4, V23.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+kloop:
+	SUBS $8, R0, R0
+	BLT k4
+loop8:
+	VLD1.P 32(R9), [V0.S4, V1.S4]
+	VLD1.P 32(R10), [V2.S4, V3.S4]
+	VLD1.P 32(R11), [V4.S4, V5.S4]
+	VLD1.P 32(R12), [V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f821112 // fmla v18.4s, v8.4s, v2.s[0]
+	WORD $0x4f821193 // fmla v19.4s, v12.4s, v2.s[0]
+	WORD $0x4f841114 // fmla v20.4s, v8.4s, v4.s[0]
+	WORD $0x4f841195 // fmla v21.4s, v12.4s, v4.s[0]
+	WORD $0x4f861116 // fmla v22.4s, v8.4s, v6.s[0]
+	WORD $0x4f861197 // fmla v23.4s, v12.4s, v6.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4fa41134 // fmla v20.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b5 // fmla v21.4s, v13.4s, v4.s[1]
+	WORD $0x4fa61136 // fmla v22.4s, v9.4s, v6.s[1]
+	WORD $0x4fa611b7 // fmla v23.4s, v13.4s, v6.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f821952 // fmla v18.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d3 // fmla v19.4s, v14.4s, v2.s[2]
+	WORD $0x4f841954 // fmla v20.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d5 // fmla v21.4s, v14.4s, v4.s[2]
+	WORD $0x4f861956 // fmla v22.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619d7 // fmla v23.4s, v14.4s, v6.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa21972 // fmla v18.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f3 // fmla v19.4s, v15.4s, v2.s[3]
+	WORD $0x4fa41974 // fmla v20.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f5 // fmla v21.4s, v15.4s, v4.s[3]
+	WORD $0x4fa61976 // fmla v22.4s, v11.4s, v6.s[3]
+	WORD $0x4fa619f7 // fmla v23.4s, v15.4s, v6.s[3]
+	WORD $0x4f811310 // fmla v16.4s, v24.4s, v1.s[0]
+	WORD $0x4f811391 // fmla v17.4s, v28.4s, v1.s[0]
+	WORD $0x4f831312 // fmla v18.4s, v24.4s, v3.s[0]
+	WORD $0x4f831393 // fmla v19.4s, v28.4s, v3.s[0]
+	WORD $0x4f851314 // fmla v20.4s, v24.4s, v5.s[0]
+	WORD $0x4f851395 // fmla v21.4s, v28.4s, v5.s[0]
+	WORD $0x4f871316 // fmla v22.4s, v24.4s, v7.s[0]
+	WORD $0x4f871397 // fmla v23.4s, v28.4s, v7.s[0]
+	WORD $0x4fa11330 // fmla v16.4s, v25.4s, v1.s[1]
+	WORD $0x4fa113b1 // fmla v17.4s, v29.4s, v1.s[1]
+	WORD $0x4fa31332 // fmla v18.4s, v25.4s, v3.s[1]
+	WORD $0x4fa313b3 // fmla v19.4s, v29.4s, v3.s[1]
+	WORD $0x4fa51334 // fmla v20.4s, v25.4s, v5.s[1]
+	WORD $0x4fa513b5 // fmla v21.4s, v29.4s, v5.s[1]
+	WORD $0x4fa71336 // fmla v22.4s, v25.4s, v7.s[1]
+	WORD $0x4fa713b7 // fmla v23.4s, v29.4s, v7.s[1]
+	WORD $0x4f811b50 // fmla v16.4s, v26.4s, v1.s[2]
+	WORD $0x4f811bd1 // fmla v17.4s, v30.4s, v1.s[2]
+	WORD $0x4f831b52 // fmla v18.4s, v26.4s, v3.s[2]
+	WORD $0x4f831bd3 // fmla v19.4s, v30.4s, v3.s[2]
+	WORD $0x4f851b54 // fmla v20.4s, v26.4s, v5.s[2]
+	WORD $0x4f851bd5 // fmla v21.4s, v30.4s, v5.s[2]
+	WORD $0x4f871b56 // fmla v22.4s, v26.4s, v7.s[2]
+	WORD $0x4f871bd7 // fmla v23.4s, v30.4s, v7.s[2]
+	WORD $0x4fa11b70 // fmla v16.4s, v27.4s, v1.s[3]
+	WORD $0x4fa11bf1 // fmla v17.4s, v31.4s, v1.s[3]
+	WORD $0x4fa31b72 // fmla v18.4s, v27.4s, v3.s[3]
+	WORD $0x4fa31bf3 // fmla v19.4s, v31.4s, v3.s[3]
+	WORD $0x4fa51b74 // fmla v20.4s, v27.4s, v5.s[3]
+	WORD $0x4fa51bf5 // fmla v21.4s, v31.4s, v5.s[3]
+	WORD $0x4fa71b76 // fmla v22.4s, v27.4s, v7.s[3]
+	WORD $0x4fa71bf7 // fmla v23.4s, v31.4s, v7.s[3]
+	SUBS $8, R0, R0
+	BGE loop8
+k4:
+	TBZ $2, R0, k1
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 16(R12), [V3.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4fa21134 // fmla v20.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b5 // fmla v21.4s, v13.4s, v2.s[1]
+	WORD $0x4fa31136 // fmla v22.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311b7 // fmla v23.4s, v13.4s, v3.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4f831956 // fmla v22.4s, v10.4s, v3.s[2]
+	WORD $0x4f8319d7 // fmla v23.4s, v14.4s, v3.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	FMOVS.P 4(R11), F2
+	FMOVS.P 4(R12), F3
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
+	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
+	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
+	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
+	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
+	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
+	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	VST1.P [V22.S4, V23.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon5x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon5x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	ADD R20, R12, R13
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	VLD1.P (R1)(R6), [V22.S4, V23.S4]
+	VLD1.P (R1)(R6), [V24.S4, V25.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+kloop:
+	SUBS $4, R0, R0
+	BLT k1
+loop4:
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 16(R12), [V3.S4]
+	VLD1.P 16(R13), [V4.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4fa21134 // fmla v20.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b5 // fmla v21.4s, v13.4s, v2.s[1]
+	WORD $0x4fa31136 // fmla v22.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311b7 // fmla v23.4s, v13.4s, v3.s[1]
+	WORD $0x4fa41138 // fmla v24.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b9 // fmla v25.4s, v13.4s, v4.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4f831956 // fmla v22.4s, v10.4s, v3.s[2]
+	WORD $0x4f8319d7 // fmla v23.4s, v14.4s, v3.s[2]
+	WORD $0x4f841958 // fmla v24.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d9 // fmla v25.4s, v14.4s, v4.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4fa41978 // fmla v24.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
+	SUBS $4, R0, R0
+	BGE loop4
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	FMOVS.P 4(R11), F2
+	FMOVS.P 4(R12), F3
+	FMOVS.P 4(R13), F4
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
+	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
+	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
+	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
+	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
+	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
+	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
+	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
+	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
+	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
+	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	VST1.P [V22.S4, V23.S4], (R1)(R8)
+	VST1.P [V24.S4, V25.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon6x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon6x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	ADD R20, R12, R13
+	ADD R20, R13, R14
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	VLD1.P (R1)(R6), [V22.S4, V23.S4]
+	VLD1.P (R1)(R6), [V24.S4, V25.S4]
+	VLD1.P (R1)(R6), [V26.S4, V27.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+kloop:
+	SUBS $4, R0, R0
+	BLT k1
+loop4:
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 16(R12), [V3.S4]
+	VLD1.P 16(R13), [V4.S4]
+	VLD1.P 16(R14), [V5.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
+	WORD $0x4f85119b // fmla v27.4s, v12.4s, v5.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4fa21134 // fmla v20.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b5 // fmla v21.4s, v13.4s, v2.s[1]
+	WORD $0x4fa31136 // fmla v22.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311b7 // fmla v23.4s, v13.4s, v3.s[1]
+	WORD $0x4fa41138 // fmla v24.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b9 // fmla v25.4s, v13.4s, v4.s[1]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4f831956 // fmla v22.4s, v10.4s, v3.s[2]
+	WORD $0x4f8319d7 // fmla v23.4s, v14.4s, v3.s[2]
+	WORD $0x4f841958 // fmla v24.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d9 // fmla v25.4s, v14.4s, v4.s[2]
+	WORD $0x4f85195a // fmla v26.4s, v10.4s, v5.s[2]
+	WORD $0x4f8519db // fmla v27.4s, v14.4s, v5.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4fa41978 // fmla v24.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
+	WORD $0x4fa5197a // fmla v26.4s, v11.4s, v5.s[3]
+	WORD $0x4fa519fb // fmla v27.4s, v15.4s, v5.s[3]
+	SUBS $4, R0, R0
+	BGE loop4
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	FMOVS.P 4(R11), F2
+	FMOVS.P 4(R12), F3
+	FMOVS.P 4(R13), F4
+	FMOVS.P 4(R14), F5
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
+	WORD $0x4f85119b // fmla v27.4s, v12.4s, v5.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
+	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
+	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
+	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
+	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
+	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
+	WORD $0x4e20f75a // fmax v26.4s, v26.4s, v0.4s
+	WORD $0x4e20f77b // fmax v27.4s, v27.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
+	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
+	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
+	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
+	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
+	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
+	WORD $0x4ea1f75a // fmin v26.4s, v26.4s, v1.4s
+	WORD $0x4ea1f77b // fmin v27.4s, v27.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	VST1.P [V22.S4, V23.S4], (R1)(R8)
+	VST1.P [V24.S4, V25.S4], (R1)(R8)
+	VST1.P [V26.S4, V27.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon7x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon7x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	ADD R20, R12, R13
+	ADD R20, R13, R14
+	ADD R20, R14, R15
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	VLD1.P (R1)(R6), [V22.S4, V23.S4]
+	VLD1.P (R1)(R6), [V24.S4, V25.S4]
+	VLD1.P (R1)(R6), [V26.S4, V27.S4]
+	VLD1.P (R1)(R6), [V28.S4, V29.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+kloop:
+	SUBS $4, R0, R0
+	BLT k1
+loop4:
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 16(R12), [V3.S4]
+	VLD1.P 16(R13), [V4.S4]
+	VLD1.P 16(R14), [V5.S4]
+	VLD1.P 16(R15), [V6.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
+	WORD $0x4f85119b // fmla v27.4s, v12.4s, v5.s[0]
+	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
+	WORD $0x4f86119d // fmla v29.4s, v12.4s, v6.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4fa21134 // fmla v20.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b5 // fmla v21.4s, v13.4s, v2.s[1]
+	WORD $0x4fa31136 // fmla v22.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311b7 // fmla v23.4s, v13.4s, v3.s[1]
+	WORD $0x4fa41138 // fmla v24.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b9 // fmla v25.4s, v13.4s, v4.s[1]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4fa6113c // fmla v28.4s, v9.4s, v6.s[1]
+	WORD $0x4fa611bd // fmla v29.4s, v13.4s, v6.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4f831956 // fmla v22.4s, v10.4s, v3.s[2]
+	WORD $0x4f8319d7 // fmla v23.4s, v14.4s, v3.s[2]
+	WORD $0x4f841958 // fmla v24.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d9 // fmla v25.4s, v14.4s, v4.s[2]
+	WORD $0x4f85195a // fmla v26.4s, v10.4s, v5.s[2]
+	WORD $0x4f8519db // fmla v27.4s, v14.4s, v5.s[2]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4fa41978 // fmla v24.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
+	WORD $0x4fa5197a // fmla v26.4s, v11.4s, v5.s[3]
+	WORD $0x4fa519fb // fmla v27.4s, v15.4s, v5.s[3]
+	WORD $0x4fa6197c // fmla v28.4s, v11.4s, v6.s[3]
+	WORD $0x4fa619fd // fmla v29.4s, v15.4s, v6.s[3]
+	SUBS $4, R0, R0
+	BGE loop4
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	FMOVS.P 4(R11), F2
+	FMOVS.P 4(R12), F3
+	FMOVS.P 4(R13), F4
+	FMOVS.P 4(R14), F5
+	FMOVS.P 4(R15), F6
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
+	WORD $0x4f85119b // fmla v27.4s, v12.4s, v5.s[0]
+	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
+	WORD $0x4f86119d // fmla v29.4s, v12.4s, v6.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
+	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
+	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
+	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
+	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
+	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
+	WORD $0x4e20f75a // fmax v26.4s, v26.4s, v0.4s
+	WORD $0x4e20f77b // fmax v27.4s, v27.4s, v0.4s
+	WORD $0x4e20f79c // fmax v28.4s, v28.4s, v0.4s
+	WORD $0x4e20f7bd // fmax v29.4s, v29.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
+	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
+	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
+	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
+	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
+	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
+	WORD $0x4ea1f75a // fmin v26.4s, v26.4s, v1.4s
+	WORD $0x4ea1f77b // fmin v27.4s, v27.4s, v1.4s
+	WORD $0x4ea1f79c // fmin v28.4s, v28.4s, v1.4s
+	WORD $0x4ea1f7bd // fmin v29.4s, v29.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	VST1.P [V22.S4, V23.S4], (R1)(R8)
+	VST1.P [V24.S4, V25.S4], (R1)(R8)
+	VST1.P [V26.S4, V27.S4], (R1)(R8)
+	VST1.P [V28.S4, V29.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
+	RET
+
+// func f32GemmNeon8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)
+TEXT ·f32GemmNeon8x8(SB), NOSPLIT, $0-104
+	MOVD a+8(FP), R2
+	MOVD lda+16(FP), R20
+	LSL $2, R20, R20
+	MOVD b+24(FP), R21
+	MOVD bstride+32(FP), R22
+	LSL $2, R22, R22
+	MOVD tstride+40(FP), R23
+	LSL $2, R23, R23
+	MOVD nt+48(FP), R24
+	MOVD init+56(FP), R5
+	MOVD istride+64(FP), R6
+	LSL $2, R6, R6
+	MOVD c+72(FP), R7
+	MOVD ldc+80(FP), R8
+	LSL $2, R8, R8
+	MOVD mode+88(FP), R25
+tile:
+	MOVD kc+0(FP), R0
+	MOVD R21, R3
+	ADD R22, R21, R4
+	MOVD R2, R9
+	ADD R20, R9, R10
+	ADD R20, R10, R11
+	ADD R20, R11, R12
+	ADD R20, R12, R13
+	ADD R20, R13, R14
+	ADD R20, R14, R15
+	ADD R20, R15, R19
+	TBZ $0, R25, zero
+	MOVD R5, R1
+	VLD1.P (R1)(R6), [V16.S4, V17.S4]
+	VLD1.P (R1)(R6), [V18.S4, V19.S4]
+	VLD1.P (R1)(R6), [V20.S4, V21.S4]
+	VLD1.P (R1)(R6), [V22.S4, V23.S4]
+	VLD1.P (R1)(R6), [V24.S4, V25.S4]
+	VLD1.P (R1)(R6), [V26.S4, V27.S4]
+	VLD1.P (R1)(R6), [V28.S4, V29.S4]
+	VLD1.P (R1)(R6), [V30.S4, V31.S4]
+	B kloop
+zero:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+kloop:
+	SUBS $4, R0, R0
+	BLT k1
+loop4:
+	VLD1.P 16(R9), [V0.S4]
+	VLD1.P 16(R10), [V1.S4]
+	VLD1.P 16(R11), [V2.S4]
+	VLD1.P 16(R12), [V3.S4]
+	VLD1.P 16(R13), [V4.S4]
+	VLD1.P 16(R14), [V5.S4]
+	VLD1.P 16(R15), [V6.S4]
+	VLD1.P 16(R19), [V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
+	WORD $0x4f85119b // fmla v27.4s, v12.4s, v5.s[0]
+	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
+	WORD $0x4f86119d // fmla v29.4s, v12.4s, v6.s[0]
+	WORD $0x4f87111e // fmla v30.4s, v8.4s, v7.s[0]
+	WORD $0x4f87119f // fmla v31.4s, v12.4s, v7.s[0]
+	WORD $0x4fa01130 // fmla v16.4s, v9.4s, v0.s[1]
+	WORD $0x4fa011b1 // fmla v17.4s, v13.4s, v0.s[1]
+	WORD $0x4fa11132 // fmla v18.4s, v9.4s, v1.s[1]
+	WORD $0x4fa111b3 // fmla v19.4s, v13.4s, v1.s[1]
+	WORD $0x4fa21134 // fmla v20.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b5 // fmla v21.4s, v13.4s, v2.s[1]
+	WORD $0x4fa31136 // fmla v22.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311b7 // fmla v23.4s, v13.4s, v3.s[1]
+	WORD $0x4fa41138 // fmla v24.4s, v9.4s, v4.s[1]
+	WORD $0x4fa411b9 // fmla v25.4s, v13.4s, v4.s[1]
+	WORD $0x4fa5113a // fmla v26.4s, v9.4s, v5.s[1]
+	WORD $0x4fa511bb // fmla v27.4s, v13.4s, v5.s[1]
+	WORD $0x4fa6113c // fmla v28.4s, v9.4s, v6.s[1]
+	WORD $0x4fa611bd // fmla v29.4s, v13.4s, v6.s[1]
+	WORD $0x4fa7113e // fmla v30.4s, v9.4s, v7.s[1]
+	WORD $0x4fa711bf // fmla v31.4s, v13.4s, v7.s[1]
+	WORD $0x4f801950 // fmla v16.4s, v10.4s, v0.s[2]
+	WORD $0x4f8019d1 // fmla v17.4s, v14.4s, v0.s[2]
+	WORD $0x4f811952 // fmla v18.4s, v10.4s, v1.s[2]
+	WORD $0x4f8119d3 // fmla v19.4s, v14.4s, v1.s[2]
+	WORD $0x4f821954 // fmla v20.4s, v10.4s, v2.s[2]
+	WORD $0x4f8219d5 // fmla v21.4s, v14.4s, v2.s[2]
+	WORD $0x4f831956 // fmla v22.4s, v10.4s, v3.s[2]
+	WORD $0x4f8319d7 // fmla v23.4s, v14.4s, v3.s[2]
+	WORD $0x4f841958 // fmla v24.4s, v10.4s, v4.s[2]
+	WORD $0x4f8419d9 // fmla v25.4s, v14.4s, v4.s[2]
+	WORD $0x4f85195a // fmla v26.4s, v10.4s, v5.s[2]
+	WORD $0x4f8519db // fmla v27.4s, v14.4s, v5.s[2]
+	WORD $0x4f86195c // fmla v28.4s, v10.4s, v6.s[2]
+	WORD $0x4f8619dd // fmla v29.4s, v14.4s, v6.s[2]
+	WORD $0x4f87195e // fmla v30.4s, v10.4s, v7.s[2]
+	WORD $0x4f8719df // fmla v31.4s, v14.4s, v7.s[2]
+	WORD $0x4fa01970 // fmla v16.4s, v11.4s, v0.s[3]
+	WORD $0x4fa019f1 // fmla v17.4s, v15.4s, v0.s[3]
+	WORD $0x4fa11972 // fmla v18.4s, v11.4s, v1.s[3]
+	WORD $0x4fa119f3 // fmla v19.4s, v15.4s, v1.s[3]
+	WORD $0x4fa21974 // fmla v20.4s, v11.4s, v2.s[3]
+	WORD $0x4fa219f5 // fmla v21.4s, v15.4s, v2.s[3]
+	WORD $0x4fa31976 // fmla v22.4s, v11.4s, v3.s[3]
+	WORD $0x4fa319f7 // fmla v23.4s, v15.4s, v3.s[3]
+	WORD $0x4fa41978 // fmla v24.4s, v11.4s, v4.s[3]
+	WORD $0x4fa419f9 // fmla v25.4s, v15.4s, v4.s[3]
+	WORD $0x4fa5197a // fmla v26.4s, v11.4s, v5.s[3]
+	WORD $0x4fa519fb // fmla v27.4s, v15.4s, v5.s[3]
+	WORD $0x4fa6197c // fmla v28.4s, v11.4s, v6.s[3]
+	WORD $0x4fa619fd // fmla v29.4s, v15.4s, v6.s[3]
+	WORD $0x4fa7197e // fmla v30.4s, v11.4s, v7.s[3]
+	WORD $0x4fa719ff // fmla v31.4s, v15.4s, v7.s[3]
+	SUBS $4, R0, R0
+	BGE loop4
+k1:
+	ANDS $3, R0, R0
+	BEQ kdone
+loop1:
+	FMOVS.P 4(R9), F0
+	FMOVS.P 4(R10), F1
+	FMOVS.P 4(R11), F2
+	FMOVS.P 4(R12), F3
+	FMOVS.P 4(R13), F4
+	FMOVS.P 4(R14), F5
+	FMOVS.P 4(R15), F6
+	FMOVS.P 4(R19), F7
+	VLD1.P 16(R3), [V8.S4]
+	VLD1.P 16(R4), [V12.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4f811112 // fmla v18.4s, v8.4s, v1.s[0]
+	WORD $0x4f811193 // fmla v19.4s, v12.4s, v1.s[0]
+	WORD $0x4f821114 // fmla v20.4s, v8.4s, v2.s[0]
+	WORD $0x4f821195 // fmla v21.4s, v12.4s, v2.s[0]
+	WORD $0x4f831116 // fmla v22.4s, v8.4s, v3.s[0]
+	WORD $0x4f831197 // fmla v23.4s, v12.4s, v3.s[0]
+	WORD $0x4f841118 // fmla v24.4s, v8.4s, v4.s[0]
+	WORD $0x4f841199 // fmla v25.4s, v12.4s, v4.s[0]
+	WORD $0x4f85111a // fmla v26.4s, v8.4s, v5.s[0]
+	WORD $0x4f85119b // fmla v27.4s, v12.4s, v5.s[0]
+	WORD $0x4f86111c // fmla v28.4s, v8.4s, v6.s[0]
+	WORD $0x4f86119d // fmla v29.4s, v12.4s, v6.s[0]
+	WORD $0x4f87111e // fmla v30.4s, v8.4s, v7.s[0]
+	WORD $0x4f87119f // fmla v31.4s, v12.4s, v7.s[0]
+	SUBS $1, R0, R0
+	BNE loop1
+kdone:
+	TBZ $1, R25, store
+	MOVD $lo+96(FP), R1
+	VLD2R (R1), [V0.S4, V1.S4]
+	WORD $0x4e20f610 // fmax v16.4s, v16.4s, v0.4s
+	WORD $0x4e20f631 // fmax v17.4s, v17.4s, v0.4s
+	WORD $0x4e20f652 // fmax v18.4s, v18.4s, v0.4s
+	WORD $0x4e20f673 // fmax v19.4s, v19.4s, v0.4s
+	WORD $0x4e20f694 // fmax v20.4s, v20.4s, v0.4s
+	WORD $0x4e20f6b5 // fmax v21.4s, v21.4s, v0.4s
+	WORD $0x4e20f6d6 // fmax v22.4s, v22.4s, v0.4s
+	WORD $0x4e20f6f7 // fmax v23.4s, v23.4s, v0.4s
+	WORD $0x4e20f718 // fmax v24.4s, v24.4s, v0.4s
+	WORD $0x4e20f739 // fmax v25.4s, v25.4s, v0.4s
+	WORD $0x4e20f75a // fmax v26.4s, v26.4s, v0.4s
+	WORD $0x4e20f77b // fmax v27.4s, v27.4s, v0.4s
+	WORD $0x4e20f79c // fmax v28.4s, v28.4s, v0.4s
+	WORD $0x4e20f7bd // fmax v29.4s, v29.4s, v0.4s
+	WORD $0x4e20f7de // fmax v30.4s, v30.4s, v0.4s
+	WORD $0x4e20f7ff // fmax v31.4s, v31.4s, v0.4s
+	WORD $0x4ea1f610 // fmin v16.4s, v16.4s, v1.4s
+	WORD $0x4ea1f631 // fmin v17.4s, v17.4s, v1.4s
+	WORD $0x4ea1f652 // fmin v18.4s, v18.4s, v1.4s
+	WORD $0x4ea1f673 // fmin v19.4s, v19.4s, v1.4s
+	WORD $0x4ea1f694 // fmin v20.4s, v20.4s, v1.4s
+	WORD $0x4ea1f6b5 // fmin v21.4s, v21.4s, v1.4s
+	WORD $0x4ea1f6d6 // fmin v22.4s, v22.4s, v1.4s
+	WORD $0x4ea1f6f7 // fmin v23.4s, v23.4s, v1.4s
+	WORD $0x4ea1f718 // fmin v24.4s, v24.4s, v1.4s
+	WORD $0x4ea1f739 // fmin v25.4s, v25.4s, v1.4s
+	WORD $0x4ea1f75a // fmin v26.4s, v26.4s, v1.4s
+	WORD $0x4ea1f77b // fmin v27.4s, v27.4s, v1.4s
+	WORD $0x4ea1f79c // fmin v28.4s, v28.4s, v1.4s
+	WORD $0x4ea1f7bd // fmin v29.4s, v29.4s, v1.4s
+	WORD $0x4ea1f7de // fmin v30.4s, v30.4s, v1.4s
+	WORD $0x4ea1f7ff // fmin v31.4s, v31.4s, v1.4s
+store:
+	MOVD R7, R1
+	VST1.P [V16.S4, V17.S4], (R1)(R8)
+	VST1.P [V18.S4, V19.S4], (R1)(R8)
+	VST1.P [V20.S4, V21.S4], (R1)(R8)
+	VST1.P [V22.S4, V23.S4], (R1)(R8)
+	VST1.P [V24.S4, V25.S4], (R1)(R8)
+	VST1.P [V26.S4, V27.S4], (R1)(R8)
+	VST1.P [V28.S4, V29.S4], (R1)(R8)
+	VST1.P [V30.S4, V31.S4], (R1)(R8)
+	ADD R23, R21, R21
+	ADD $32, R5, R5
+	ADD $32, R7, R7
+	SUBS $1, R24, R24
+	BNE tile
 	RET

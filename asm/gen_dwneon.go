@@ -119,7 +119,14 @@ func f32DWFile(words map[string]string) []byte {
 	a.P(argsDoc, "dwconv_neon_arm64.go", "f32DWConv3x3Neon8")
 	a.P(`//
 // V0–V17 weights (tap t in V2t, V2t+1: channels 0..3, 4..7), V18 V19 the
-// accumulators, V20–V23 inputs, V24 V25 the clamp.
+// accumulators (V26 V27 of the second pixel of a pair), V20–V23 (and
+// V28–V31) inputs, V24 V25 the clamp.
+//
+// With the pair flag (args offset 92, set when the horizontal stride
+// equals the horizontal dilation) a run's pixels go four at a time (then
+// two, then one): pixel p+1's taps 0 and 1 are pixel p's taps 1 and 2, so
+// four pixels are 18 input loads, 72 FMLA, 4 bias loads, 16 clamp, 4
+// stores (29 instructions per pixel with the loop, against 35).
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A72/A76: the weights stay
 // in registers for the whole call, so a pixel is 9 input loads, 18 FMLA,
@@ -140,7 +147,7 @@ func f32DWFile(words map[string]string) []byte {
 	a.P("\tVDUP R1, V24.S4")
 	a.P("\tMOVW 88(R0), R1")
 	a.P("\tVDUP R1, V25.S4")
-	segmentLoop(a, func() {
+	f32SegmentLoop(a, func() {
 		a.P("\tVLD1 (R3), [V18.S4, V19.S4]")
 		for t := 0; t < 9; t++ {
 			x := 20 + 2*(t%2)
@@ -155,6 +162,110 @@ func f32DWFile(words map[string]string) []byte {
 		a.P("\tVST1.P [V18.S4, V19.S4], (R24)(R7)")
 	})
 	return a.Bytes()
+}
+
+// f32SegmentLoop is segmentLoop with a four-pixel loop and a two-pixel
+// step first when the args' pair flag (offset 92) is set: the horizontal
+// stride equals the horizontal dilation, so pixel p+1's taps 0 and 1 are
+// pixel p's taps 1 and 2, and a kernel row of P pixels takes P+2 loads
+// instead of 3P. Registers R1, R2, R25: P times the steps of kernel rows
+// 0..2.
+func f32SegmentLoop(a *a64.Asm, pixel func()) {
+	a.P("\tMOVD 40(R0), R4")
+	a.P("\tMOVD 48(R0), R7")
+	a.P("\tMOVD 56(R0), R5")
+	a.P("\tMOVD 64(R0), R6")
+	a.P("seg:")
+	a.P("\tCBZ R6, done")
+	for i := 0; i+1 < len(tapReg); i += 2 {
+		a.P("\tLDP %d(R5), (%s, %s)", 8*i, tapReg[i], tapReg[i+1])
+	}
+	a.P("\tMOVD 64(R5), %s", tapReg[8])
+	for _, r := range tapReg {
+		a.P("\tADD R4, %s, %s", r, r)
+	}
+	a.P("\tLDP 72(R5), (R20, R21)")
+	a.P("\tLDP 88(R5), (R22, R23)")
+	a.P("\tMOVD 104(R5), R24")
+	a.P("\tADD R4, R24, R24")
+	a.P("\tADD $112, R5, R5")
+	a.P("\tSUB $1, R6, R6")
+	a.P("\tMOVWU 92(R0), R1")
+	a.P("\tCBZ R1, single")
+	for i, r := range step2 {
+		a.P("\tLSL $2, %s, %s", stepReg[i], r)
+	}
+	a.P("\tSUBS $4, R23, R23")
+	a.P("\tBLT rest")
+	a.P("quad:")
+	f32DWGroup(a, 4)
+	a.P("\tSUBS $4, R23, R23")
+	a.P("\tBGE quad")
+	a.P("rest:")
+	a.P("\tADDS $4, R23, R23")
+	a.P("\tBEQ seg")
+	a.P("\tCMP $2, R23")
+	a.P("\tBLT pix")
+	for _, r := range step2 {
+		a.P("\tLSR $1, %s, %s", r, r)
+	}
+	f32DWGroup(a, 2)
+	a.P("\tSUBS $2, R23, R23")
+	a.P("\tBEQ seg")
+	a.P("single:")
+	a.P("\tCBZ R23, seg")
+	a.P("pix:")
+	pixel()
+	a.P("\tSUBS $1, R23, R23")
+	a.P("\tBNE pix")
+	a.P("\tB seg")
+	a.P("done:")
+	a.P("\tRET")
+}
+
+// step2 holds P times the steps of kernel rows 0..2 in f32SegmentLoop.
+var step2 = []string{"R1", "R2", "R25"}
+
+// f32DWGroup emits P = 2 or 4 consecutive pixels of a run whose horizontal
+// stride equals its dilation: per kernel row, P+2 input loads (position j
+// is tap j−p of pixel p), each feeding the FMLAs of up to three pixels in
+// tap order, so every accumulator sums exactly as the one-pixel loop.
+// Accumulators V18 V19, V26 V27, V28 V29, V30 V31; inputs V20–V23.
+func f32DWGroup(a *a64.Asm, P int) {
+	acc := []int{18, 26, 28, 30}[:P]
+	for _, v := range acc {
+		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4]", v, v+1)
+	}
+	n := 0
+	for kh := 0; kh < 3; kh++ {
+		for j := 0; j < P+2; j++ {
+			ptr, inc := tapReg[3*kh+2], stepReg[kh]
+			if j < 2 {
+				ptr, inc = tapReg[3*kh+j], step2[kh]
+			}
+			x := 20 + 2*(n%2)
+			n++
+			a.P("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", ptr, inc, x, x+1)
+			for p := 0; p < P; p++ {
+				if kw := j - p; kw >= 0 && kw < 3 {
+					w := 2 * (3*kh + kw)
+					a.P("\tVFMLA V%d.S4, V%d.S4, V%d.S4", w, x, acc[p])
+					a.P("\tVFMLA V%d.S4, V%d.S4, V%d.S4", w+1, x+1, acc[p]+1)
+				}
+			}
+		}
+	}
+	for _, v := range acc {
+		a.Fmax4s(v, v, 24)
+		a.Fmax4s(v+1, v+1, 24)
+	}
+	for _, v := range acc {
+		a.Fmin4s(v, v, 25)
+		a.Fmin4s(v+1, v+1, 25)
+	}
+	for _, v := range acc {
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R24)(R7)", v, v+1)
+	}
 }
 
 // ---- int8 ----

@@ -108,3 +108,34 @@ func q8ArchCompare(t *testing.T, dot bool) {
 		}
 	}
 }
+
+// TestF32NeonColumnBlocks runs the float NEON GEMM on shapes whose B does
+// not fit one column block (f32NeonBBlock), so that the packed A groups are
+// reused across column blocks (≤ f32NeonAPGroups groups) or repacked, with
+// and without a narrow last tile and k blocks, against the generic body.
+func TestF32NeonColumnBlocks(t *testing.T) {
+	if level < pathLevel(PathNEON) {
+		t.Skip("no NEON")
+	}
+	saved := Selected()
+	defer Select(saved)
+	r := seeded(t, 91)
+	for _, s := range [][3]int{{32, 512, 512}, {24, 300, 600}, {17, 264, 1030}, {40, 520, 520}, {8, 1024, 1024}, {33, 136, 1500}} {
+		m, n, k := s[0], s[1], s[2]
+		g := &Gemm{M: m, N: n, K: k, Clamp: relu6}
+		a := inputGuarded(randSlice(r, m*k))
+		packed := g.PackF32(randSlice(r, k*n), false)
+		bias := randSlice(r, n)
+		var outs [2][]float32
+		for pi, p := range []string{PathGeneric, PathNEON} {
+			require.NoError(t, Select(p))
+			c := newGuarded(m*n, sentinel)
+			g.RunF32(a.data(), k, packed, bias, c.data(), n, nil, 0, n)
+			c.checkGuards(t)
+			outs[pi] = c.data()
+		}
+		for i, w := range outs[0] {
+			require.InDelta(t, w, outs[1][i], 1e-5*math.Max(1, math.Abs(float64(w))), "%v: element %d", s, i)
+		}
+	}
+}
