@@ -24,17 +24,7 @@ func q8MaxPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool {
 		for ox := 0; ox < p.OutW; ox++ {
 			q := oy*p.OutW + ox
 			o := out[q*p.OutStride : q*p.OutStride+c]
-			iy0, ix0, dh, dw, kh0, kh1, kw0, kw1 := p.window(oy, ox)
-			n := 0
-			for kh := kh0; kh < kh1; kh++ {
-				row := (iy0 + kh*dh) * p.InW
-				for kw := kw0; kw < kw1; kw++ {
-					off := (row + ix0 + kw*dw) * c
-					x := in[off : off+c]
-					taps[n], offs[n] = unsafe.Pointer(&x[0]), off
-					n++
-				}
-			}
+			n := p.tapList(in, oy, ox, taps[:], offs[:])
 			if n == 0 {
 				fillInt8(o, min(max(-128, lo), hi))
 				continue
@@ -106,17 +96,7 @@ func q8AvgPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool {
 		for ox := 0; ox < p.OutW; ox++ {
 			q := oy*p.OutW + ox
 			o := out[q*p.OutStride : q*p.OutStride+c]
-			iy0, ix0, dh, dw, kh0, kh1, kw0, kw1 := p.window(oy, ox)
-			n := 0
-			for kh := kh0; kh < kh1; kh++ {
-				row := (iy0 + kh*dh) * p.InW
-				for kw := kw0; kw < kw1; kw++ {
-					off := (row + ix0 + kw*dw) * c
-					x := in[off : off+c]
-					taps[n], offs[n] = unsafe.Pointer(&x[0]), off
-					n++
-				}
-			}
+			n := p.tapList(in, oy, ox, taps[:], offs[:])
 			if n == 0 {
 				fillInt8(o, int8(min(max(0, p.ActMin), p.ActMax)))
 				continue
@@ -142,4 +122,23 @@ func q8AvgPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool {
 		}
 	}
 	return true
+}
+
+// tapList stores the address and byte offset in in of each valid window
+// tap of output pixel (oy, ox) in taps and offs (long enough for KH·KW) and
+// returns their number.
+func (p *QPool2D) tapList(in []int8, oy, ox int, taps []unsafe.Pointer, offs []int) int {
+	c := p.C
+	iy0, ix0, dh, dw, kh0, kh1, kw0, kw1 := p.window(oy, ox)
+	n := 0
+	for kh := kh0; kh < kh1; kh++ {
+		row := (iy0 + kh*dh) * p.InW
+		for kw := kw0; kw < kw1; kw++ {
+			off := (row + ix0 + kw*dw) * c
+			x := in[off : off+c]
+			taps[n], offs[n] = unsafe.Pointer(&x[0]), off
+			n++
+		}
+	}
+	return n
 }
