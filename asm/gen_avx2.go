@@ -15,7 +15,7 @@
 // Run with: go generate ./asm/  (or: go run gen_avx2.go)
 //
 // Go's amd64 assembler knows every AVX2/FMA instruction used here, so no
-// WORD encodings are needed; TestAVX2GeneratedUpToDate regenerates and diffs.
+// WORD encodings are needed; TestGeneratedFilesUpToDate regenerates and diffs.
 package main
 
 import (

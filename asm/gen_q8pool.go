@@ -12,7 +12,7 @@
 //
 // Its NEON encoders are those of package asm/internal/a64, shared with the
 // other arm64 generators; TestWordEncodings checks the WORDs against the
-// golden list and llvm-mc, TestQ8PoolGeneratedUpToDate the output against
+// golden list and llvm-mc, TestGeneratedFilesUpToDate the output against
 // this program.
 package main
 

@@ -3,12 +3,9 @@
 package asm
 
 import (
-	"bytes"
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -322,23 +319,4 @@ func f32ArchNoAlloc(t *testing.T, path string) {
 	scratch := make([]float32, cv.ScratchF32())
 	cb, tile := randSlice(r, cv.OutC), cv.TilePixels()
 	require.Zero(t, testing.AllocsPerRun(10, func() { cv.RunF32(x, cp, cb, out, scratch, 0, tile) }), "Conv2D on %s", path)
-}
-
-// TestAVX2GeneratedUpToDate regenerates the amd64 assembly with
-// gen_avx2.go and compares it with the committed file.
-func TestAVX2GeneratedUpToDate(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil || runtime.GOARCH != runtimeHostArch() {
-		t.Skip("go tool not available (cross-compiled test binary)")
-	}
-	dir := t.TempDir()
-	out, err := exec.Command(goTool, "run", "gen_avx2.go", "-dir", dir).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "f32add_avx2_amd64.s", "q8gemm_avx2_amd64.s", "q8dwconv_avx2_amd64.s"} {
-		want, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(t, err)
-		got, err := os.ReadFile(name)
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(want, got), "%s is stale: run go generate ./asm/", name)
-	}
 }

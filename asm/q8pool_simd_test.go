@@ -1,11 +1,6 @@
 package asm
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,26 +92,6 @@ func TestQ8PoolSIMDAllocs(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(10, func() { p.Avg(x, out, 0, 5) }))
 	m := NewQMeanKeepDims(81, 40, 0.1, 0, 0.05, 1)
 	require.Zero(t, testing.AllocsPerRun(10, func() { m.Run(x, out, 0, 40) }))
-}
-
-// TestQ8PoolGeneratedUpToDate regenerates the int8 pooling assembly with
-// gen_q8pool.go and compares it with the committed files.
-func TestQ8PoolGeneratedUpToDate(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil || runtime.GOARCH != runtimeHostArch() {
-		t.Skip("go tool not available (cross-compiled test binary)")
-	}
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "testdata"), 0o755))
-	out, err := exec.Command(goTool, "run", "gen_q8pool.go", "-dir", dir).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"q8pool_neon_arm64.s", "q8pool_avx2_amd64.s", "testdata/q8pool_words.golden"} {
-		want, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(t, err)
-		got, err := os.ReadFile(name)
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(want, got), "%s is stale: run go generate ./asm/", name)
-	}
 }
 
 // BenchmarkQ8Pool runs ResNet-50's 3×3 s2 max pool, an Inception-style

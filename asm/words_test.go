@@ -105,27 +105,6 @@ func TestWordEncodings(t *testing.T) {
 	t.Logf("%d WORD encodings verified with %s", len(mns), mc)
 }
 
-// TestNeonGeneratedUpToDate regenerates the arm64 assembly with gen_neon.go
-// and compares it with the committed files.
-func TestNeonGeneratedUpToDate(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil || runtime.GOARCH != runtimeHostArch() {
-		t.Skip("go tool not available (cross-compiled test binary)")
-	}
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "testdata"), 0o755))
-	cmd := exec.Command(goTool, "run", "gen_neon.go", "-dir", dir)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	for _, name := range []string{"f32gemm_neon_arm64.s", "q8gemm_neon_arm64.s", "testdata/neon_words.golden"} {
-		want, err := os.ReadFile(filepath.Join(dir, name))
-		require.NoError(t, err)
-		got, err := os.ReadFile(name)
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(want, got), "%s is stale: run go generate ./asm/", name)
-	}
-}
-
 // runtimeHostArch is the architecture of the go tool in GOROOT, or "" when
 // it cannot be run (a cross-compiled test binary under qemu).
 func runtimeHostArch() string {
