@@ -7,6 +7,10 @@ package runtime
 type copyPlan struct {
 	shape, ds, ss []int
 	empty         bool
+	// planes is C when the copy interleaves C contiguous planes of
+	// shape[1] elements into pixels of C (an NCHW input to NHWC), which
+	// runs pixel by pixel instead of as C strided passes.
+	planes int
 }
 
 func newCopyPlan(shape, dstStr, srcStr []int) *copyPlan {
@@ -17,7 +21,29 @@ func newCopyPlan(shape, dstStr, srcStr []int) *copyPlan {
 		}
 	}
 	p.shape, p.ds, p.ss = simplifyDims(shape, dstStr, srcStr)
+	if sh := p.shape; len(sh) == 2 && sh[0] <= 4 && p.ds[0] == 1 && p.ds[1] == sh[0] && p.ss[0] == sh[1] && p.ss[1] == 1 {
+		p.planes = sh[0]
+	}
 	return p
+}
+
+// interleave writes out[q·c + k] = in[k·hw + q]: c planes of hw elements
+// into hw pixels of c, with c = 3 (RGB) unrolled.
+func interleave[T any](dst, src []T, c, hw int) {
+	if c == 3 {
+		r, g, b := src[:hw], src[hw:2*hw], src[2*hw:3*hw]
+		dst = dst[:3*hw]
+		for q := range r {
+			d := dst[3*q : 3*q+3 : 3*q+3]
+			d[0], d[1], d[2] = r[q], g[q], b[q]
+		}
+		return
+	}
+	for q := 0; q < hw; q++ {
+		for k := 0; k < c; k++ {
+			dst[q*c+k] = src[k*hw+q]
+		}
+	}
 }
 
 // f32 copies float32 elements.
@@ -27,6 +53,10 @@ func (p *copyPlan) f32(dst, src []float32) {
 	}
 	if len(p.shape) == 0 {
 		dst[0] = src[0]
+		return
+	}
+	if p.planes > 0 {
+		interleave(dst, src, p.planes, p.shape[1])
 		return
 	}
 	copyRec(dst, p.ds, src, p.ss, p.shape, 0, 0, 0)
@@ -63,6 +93,10 @@ func (p *copyPlan) bytes(dst, src []byte, es int) {
 	}
 	if len(p.shape) == 0 {
 		copy(dst[:es], src[:es])
+		return
+	}
+	if es == 1 && p.planes > 0 {
+		interleave(dst, src, p.planes, p.shape[1])
 		return
 	}
 	if es == 1 {
