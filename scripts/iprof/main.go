@@ -1,7 +1,7 @@
 // Command iprof turns the block counts written by the iprof QEMU plugin
 // (scripts/qemu/iprof.c) into instructions per function of an arm64 ELF binary.
 //
-//	iprof [-top N] [-per D] BINARY A.out [B.out]
+//	iprof [-top N] [-per D] [-focus S] BINARY A.out [B.out]
 //
 // With two profiles it prints B − A per function, divided by D (the
 // difference in iterations between the two runs), which cancels start-up
@@ -27,6 +27,7 @@ type sym struct {
 func main() {
 	top := flag.Int("top", 40, "functions to print")
 	per := flag.Float64("per", 1, "divide counts by this (iterations between the two profiles)")
+	focus := flag.String("focus", "github.com/edgeinfer/edgeinfer/", "also print the subtotal of functions whose names contain this")
 	flag.Parse()
 	if flag.NArg() < 2 || flag.NArg() > 3 {
 		fmt.Fprintln(os.Stderr, "usage: iprof [-top N] [-per D] BINARY A.out [B.out]")
@@ -55,14 +56,22 @@ func main() {
 		n    float64
 	}
 	var rows []row
-	var total float64
+	var total, sub float64
 	for k, v := range a {
 		n := v / *per
 		rows = append(rows, row{k, n})
 		total += n
+		if *focus != "" && strings.Contains(k, *focus) {
+			sub += n
+		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].n > rows[j].n })
 	fmt.Printf("%14.0f  100.0%%  total\n", total)
+	if *focus != "" {
+		// The total also holds the Go runtime's background threads (GC,
+		// sysmon), which differ between the two runs by up to a few M.
+		fmt.Printf("%14.0f  %5.1f%%  functions matching %q\n", sub, 100*sub/total, *focus)
+	}
 	for i, r := range rows {
 		if i == *top {
 			break
