@@ -72,14 +72,7 @@ func BenchmarkZooConvCPU(b *testing.B) {
 		b.Run(model, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			type layer struct {
-				zc      zooConv
-				run     func()
-				macs    float64
-				cpu     float64
-				summary string
-			}
-			var ls []*layer
+			var ls []*zooLayer
 			var total float64
 			for _, zc := range zooConvs[model] {
 				oh := (zc.h+2*(zc.k/2)-zc.k)/zc.s + 1
@@ -88,7 +81,7 @@ func BenchmarkZooConvCPU(b *testing.B) {
 					x[i] = float32(i%7-3) / 7
 				}
 				out := make([]float32, oh*oh*zc.o)
-				l := &layer{zc: zc, macs: float64(oh * oh * zc.o * zc.k * zc.k)}
+				l := &zooLayer{zc: zc, macs: float64(oh * oh * zc.o * zc.k * zc.k)}
 				if zc.dw {
 					d := &DepthwiseConv2D{InH: zc.h, InW: zc.h, C: zc.c, Mult: 1, OutH: oh, OutW: oh, KH: zc.k, KW: zc.k,
 						StrideH: zc.s, StrideW: zc.s, DilH: 1, DilW: 1, PadT: zc.k / 2, PadL: zc.k / 2, OutStride: zc.o, Clamp: Clamp{0, 6}}
@@ -117,31 +110,7 @@ func BenchmarkZooConvCPU(b *testing.B) {
 				total += l.macs
 				ls = append(ls, l)
 			}
-			for _, l := range ls {
-				l.run() // warm up
-			}
-			b.ResetTimer()
-			var cpu float64
-			for i := 0; i < b.N; i++ {
-				for _, l := range ls {
-					t0 := threadCPUms()
-					for j := 0; j < l.zc.n; j++ {
-						l.run()
-					}
-					d := threadCPUms() - t0
-					l.cpu += d
-					cpu += d
-				}
-			}
-			b.ReportMetric(cpu/float64(b.N), "cpu-ms/op")
-			b.ReportMetric(total/(cpu*1e6/float64(b.N)), "MACs/cpu-ns")
-			if b.N < 2 {
-				return
-			}
-			for _, l := range ls {
-				ms := l.cpu / float64(b.N)
-				b.Logf("%-32s %8.2f cpu-ms %6.2f MACs/ns", fmt.Sprintf("%+v", l.zc), ms, l.macs/(ms*1e6))
-			}
+			zooLayerCPU(b, ls, total)
 		})
 	}
 }
@@ -172,4 +141,44 @@ func BenchmarkF32Avx2Tile6x16(b *testing.B) {
 	}
 	ms := threadCPUms() - t0
 	b.ReportMetric(float64(b.N)*6*16*kc/(ms*1e6), "MACs/cpu-ns")
+}
+
+// zooLayer is one conv layer shape of a zoo model in the per-layer CPU
+// benchmarks: run computes it once, macs counts all zc.n occurrences.
+type zooLayer struct {
+	zc   zooConv
+	run  func()
+	macs float64
+	cpu  float64
+}
+
+// zooLayerCPU warms every layer up, then times b.N passes over the model's
+// layers (each run zc.n times) on thread CPU time, reports cpu-ms/op and
+// MACs/cpu-ns for total MACs, and logs each layer's share with -v.
+func zooLayerCPU(b *testing.B, ls []*zooLayer, total float64) {
+	for _, l := range ls {
+		l.run() // warm up
+	}
+	b.ResetTimer()
+	var cpu float64
+	for i := 0; i < b.N; i++ {
+		for _, l := range ls {
+			t0 := threadCPUms()
+			for j := 0; j < l.zc.n; j++ {
+				l.run()
+			}
+			d := threadCPUms() - t0
+			l.cpu += d
+			cpu += d
+		}
+	}
+	b.ReportMetric(cpu/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(total/(cpu*1e6/float64(b.N)), "MACs/cpu-ns")
+	if b.N < 2 {
+		return
+	}
+	for _, l := range ls {
+		ms := l.cpu / float64(b.N)
+		b.Logf("%-32s %8.2f cpu-ms %6.2f MACs/ns", fmt.Sprintf("%+v", l.zc), ms, l.macs/(ms*1e6))
+	}
 }

@@ -3,7 +3,6 @@
 package asm
 
 import (
-	"fmt"
 	"runtime"
 	"testing"
 )
@@ -17,13 +16,7 @@ func BenchmarkQ8ZooConvCPU(b *testing.B) {
 		b.Run(model, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			type layer struct {
-				zc   zooConv
-				run  func()
-				macs float64
-				cpu  float64
-			}
-			var ls []*layer
+			var ls []*zooLayer
 			var total float64
 			r := q8Seeded(b, 1)
 			for _, zc := range zooConvs[model] {
@@ -40,7 +33,7 @@ func BenchmarkQ8ZooConvCPU(b *testing.B) {
 				out := make([]int8, oh*oh*zc.o)
 				scratch := make([]byte, cv.ScratchBytes())
 				tile, pixels := cv.TilePixels(), oh*oh
-				l := &layer{zc: zc, macs: float64(oh*oh*zc.o*zc.k*zc.k*zc.c) * float64(zc.n)}
+				l := &zooLayer{zc: zc, macs: float64(oh*oh*zc.o*zc.k*zc.k*zc.c) * float64(zc.n)}
 				l.run = func() {
 					for p0 := 0; p0 < pixels; p0 += tile {
 						cv.Run(x, p, out, scratch, p0, min(p0+tile, pixels))
@@ -49,31 +42,7 @@ func BenchmarkQ8ZooConvCPU(b *testing.B) {
 				total += l.macs
 				ls = append(ls, l)
 			}
-			for _, l := range ls {
-				l.run() // warm up
-			}
-			b.ResetTimer()
-			var cpu float64
-			for i := 0; i < b.N; i++ {
-				for _, l := range ls {
-					t0 := threadCPUms()
-					for j := 0; j < l.zc.n; j++ {
-						l.run()
-					}
-					d := threadCPUms() - t0
-					l.cpu += d
-					cpu += d
-				}
-			}
-			b.ReportMetric(cpu/float64(b.N), "cpu-ms/op")
-			b.ReportMetric(total/(cpu*1e6/float64(b.N)), "MACs/cpu-ns")
-			if b.N < 2 {
-				return
-			}
-			for _, l := range ls {
-				ms := l.cpu / float64(b.N)
-				b.Logf("%-32s %8.2f cpu-ms %6.2f MACs/ns", fmt.Sprintf("%+v", l.zc), ms, l.macs/(ms*1e6))
-			}
+			zooLayerCPU(b, ls, total)
 		})
 	}
 }
