@@ -80,18 +80,7 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	if len(out) < ((r1-1)*d.OutW+d.OutW-1)*d.OutStride+c {
 		return false
 	}
-	right := true
-	for _, s := range d.Requant.Shift[:c] {
-		right = right && s < 0
-	}
-	// Variant: bit 0 RoundUpward, bit 1 every shift negative.
-	variant := 0
-	if d.Requant.Rounding == RoundUpward {
-		variant |= 1
-	}
-	if right {
-		variant |= 2
-	}
+	variant := q8DWVariant(d)
 	g := dwNeonGeom{inH: d.InH, inW: d.InW, outW: d.OutW, sh: max(1, d.StrideH), sw: max(1, d.StrideW),
 		dh: max(1, d.DilH), dw: max(1, d.DilW), padT: d.PadT, padL: d.PadL, pix: c, ostep: d.OutStride,
 		in: unsafe.Pointer(&in[0]), pad: unsafe.Pointer(&ext[9*c]), out: unsafe.Pointer(&out[0])}
@@ -119,4 +108,22 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 		}
 	}
 	return true
+}
+
+// q8DWVariant is the requantisation variant of the NEON depthwise bodies
+// for d: bit 0 RoundUpward (else RoundDouble), bit 1 every channel's shift
+// negative (a right shift only).
+func q8DWVariant(d *QDepthwiseConv2D) int {
+	right := true
+	for _, s := range d.Requant.Shift[:d.C] {
+		right = right && s < 0
+	}
+	variant := 0
+	if d.Requant.Rounding == RoundUpward {
+		variant |= 1
+	}
+	if right {
+		variant |= 2
+	}
+	return variant
 }

@@ -152,19 +152,8 @@ func q8DWKxKConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0,
 	if len(out) < ((r1-1)*d.OutW+d.OutW-1)*d.OutStride+c {
 		return false
 	}
-	right := true
-	for _, s := range d.Requant.Shift[:c] {
-		right = right && s < 0
-	}
-	// Variant: bit 0 RoundUpward, bit 1 every shift negative, bit 2 the
-	// 8-channel body.
-	variant := 0
-	if d.Requant.Rounding == RoundUpward {
-		variant |= 1
-	}
-	if right {
-		variant |= 2
-	}
+	// Variant: q8DWVariant's bits, and bit 2 the 8-channel body.
+	variant := q8DWVariant(d)
 	if bw == 8 {
 		variant |= 4
 	}
