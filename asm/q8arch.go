@@ -5,3 +5,12 @@ package asm
 // paths and Run calls q8ConvArch / q8GemmArch, so Kernels marks the arm64
 // qgemm bodies active.
 const q8ArchWired = true
+
+// unsafeFirst16 is &s[0], or nil for an empty s (the arm64 and AVX2 int8
+// tiles take weight panels as pointers).
+func unsafeFirst16(s []int16) *int16 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}

@@ -247,13 +247,6 @@ func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias []int32, ch, n i
 	}
 }
 
-func unsafeFirst16(s []int16) *int16 {
-	if len(s) == 0 {
-		return nil
-	}
-	return &s[0]
-}
-
 // q8ConvArch is q8ConvGeneric on the AVX2 tiles (np from q8PackArch of p
 // with c.Groups groups). The im2col tile is the whole scratch buffer, so the
 // tiles may read its tail past the last row.

@@ -247,13 +247,6 @@ func unsafeFirst8(s []int8) *int8 {
 	return &s[0]
 }
 
-func unsafeFirst16(s []int16) *int16 {
-	if len(s) == 0 {
-		return nil
-	}
-	return &s[0]
-}
-
 // q8ConvArch is q8ConvGeneric on the arm64 tiles (np from q8PackArch of p
 // with c.Groups groups).
 func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8, scratch []int8, p0, p1 int) {
