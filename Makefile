@@ -75,20 +75,24 @@ ORT_RUNS   ?= 20
 ORT_THREADS ?= 1,2
 # int8 rows: each name=model.onnx is quantised once (ORT_CALIB ImageNet
 # sample photos, torchvision preprocessing) into $(ORT_DIR)/NAME.eim and its
-# QDQ export NAME_qdq.onnx; ORT runs the export, edgeinfer the .eim.
+# QDQ exports NAME_TYPES.onnx, one per ORT_QDQ_TYPES (quantize --qdq-types;
+# u8s8 is ORT's fastest form on x86-64, the only one it fuses fully that
+# its VNNI kernels take); ORT runs each export, edgeinfer the .eim.
 ORT_INT8   ?= mobilenet_v2=$(abspath $(SHARED))/fixtures/mobilenet_v2/model.onnx resnet50=$(abspath $(ORT_BIG))/resnet50/model.onnx
+ORT_QDQ_TYPES ?= u8s8
 ORT_CALIB  ?= 20
 ORT_DIR    ?= $(BIN)/ort
 bench-ort: build
 	cd bench && test -d node_modules/onnxruntime-node || ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 	@mkdir -p $(ORT_DIR); int8=; for m in $(ORT_INT8); do name=$${m%%=*}; src=$${m#*=}; \
 		[ -f "$$src" ] || { echo "skip int8 $$name: $$src not found"; continue; }; \
-		eim=$(abspath $(ORT_DIR))/$$name.eim; qdq=$(abspath $(ORT_DIR))/$${name}_qdq.onnx; \
-		if [ ! -f "$$eim" ] || [ "$$src" -nt "$$eim" ]; then \
+		eim=$(abspath $(ORT_DIR))/$$name.eim; \
+		for ty in $(ORT_QDQ_TYPES); do qdq=$(abspath $(ORT_DIR))/$${name}_$$ty.onnx; \
+		if [ ! -f "$$qdq" ] || [ "$$src" -nt "$$qdq" ]; then \
 			$(GO) run ./cmd/quantize --model "$$src" --calib $(SHARED)/images/imagenet_sample --calib-count $(ORT_CALIB) \
 				--resize-shorter 256 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --eval-count 4 \
-				-o "$$eim" --emit-qdq "$$qdq" >"$$eim.log" 2>&1 || { cat "$$eim.log"; exit 1; }; fi; \
-		int8="$$int8,$${name}_int8=$$qdq@$$eim"; done; \
+				-o "$$eim" --emit-qdq "$$qdq" --qdq-types $$ty >"$$eim.log" 2>&1 || { cat "$$eim.log"; exit 1; }; fi; \
+		int8="$$int8,$${name}_int8_$$ty=$$qdq@$$eim"; done; done; \
 	cd bench && node ort.js --edgeinfer $(abspath $(BIN))/edgeinfer --models "$(ORT_MODELS)$$int8" --runs $(ORT_RUNS) --threads $(ORT_THREADS)
 
 # Debian's PyTorch, torchvision and ONNX, which the generator was written for.

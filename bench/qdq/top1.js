@@ -1,7 +1,7 @@
 // top1.js runs an ONNX model with ONNX Runtime (onnxruntime-node) on a
 // stack of inputs and writes the top-1 class of each.
 //
-//   node top1.js MODEL.onnx INPUTS.npy OUT.json [--opt all|disabled] [--threads N] [--outputs RAW.f32]
+//   node top1.js MODEL.onnx INPUTS.npy OUT.json [--opt all|disabled] [--threads N] [--outputs RAW.f32] [--optimized OPT.onnx]
 //
 // INPUTS.npy is a little-endian float32 array [N, ...] whose trailing
 // dimensions hold exactly one input of the model's only input (batch 1);
@@ -12,6 +12,8 @@
 // --opt disabled runs every QuantizeLinear and DequantizeLinear as written
 // (float arithmetic on quantised values, no fusion). --outputs also writes
 // every sample's first output, concatenated, as raw little-endian float32.
+// --optimized writes the graph ONNX Runtime runs after its optimisations
+// (to check which QDQ groups it fused into int8 kernels).
 'use strict';
 
 const fs = require('fs');
@@ -49,24 +51,29 @@ async function main() {
   let opt = 'all';
   let threads = 1;
   let rawOut = '';
+  let optimized = '';
   const pos = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--opt') opt = args[++i];
     else if (args[i] === '--threads') threads = Number(args[++i]);
     else if (args[i] === '--outputs') rawOut = args[++i];
+    else if (args[i] === '--optimized') optimized = args[++i];
     else pos.push(args[i]);
   }
   if (pos.length !== 3 || !['all', 'disabled', 'basic', 'extended'].includes(opt) || !(threads >= 1)) {
-    console.error('usage: node top1.js MODEL.onnx INPUTS.npy OUT.json [--opt all|disabled] [--threads N] [--outputs RAW.f32]');
+    console.error('usage: node top1.js MODEL.onnx INPUTS.npy OUT.json [--opt all|disabled] [--threads N] [--outputs RAW.f32] [--optimized OPT.onnx]');
     process.exit(2);
   }
   const [model, inputs, out] = pos;
-  const session = await ort.InferenceSession.create(model, {
+  const options = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: opt,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-  });
+    logSeverityLevel: 3, // no warning about hardware-specific optimised models
+  };
+  if (optimized) options.optimizedModelFilePath = optimized;
+  const session = await ort.InferenceSession.create(model, options);
   if (session.inputNames.length !== 1) throw new Error(`${model}: ${session.inputNames.length} inputs, want 1`);
   const x = readNpy(inputs);
   const count = x.dims[0];

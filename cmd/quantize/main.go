@@ -22,6 +22,8 @@ import (
 	"os"
 	rtdebug "runtime/debug"
 	"strings"
+
+	"github.com/edgeinfer/edgeinfer/quant/ptq"
 )
 
 func main() {
@@ -74,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 // config is the parsed command line.
 type config struct {
 	model, out, calibDir, calibNpy, labels, reportJSON string
-	emitQDQ                                            string
+	emitQDQ, qdqTypes                                  string
 	cpuProfile                                         string // hidden --cpuprofile
 	calibCount, synthetic, threads, evalCount          int
 	method                                             string
@@ -116,6 +118,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.float, "float", false, "write the optimised float model instead (no calibration)")
 	fs.StringVar(&c.reportJSON, "report-json", "", "also write the report as JSON to `file`")
 	fs.StringVar(&c.emitQDQ, "emit-qdq", "", "also (or, without -o, only) write the quantised model as a standard ONNX QDQ `file` (.onnx) for ONNX Runtime and other runtimes")
+	fs.StringVar(&c.qdqTypes, "qdq-types", "u8u8", "integer `types` of the --emit-qdq model's activations and weights, the same quantisation either way: u8u8 (ONNX Runtime fuses it fully and its u8u8 kernels are exact on every x86-64), u8s8 (ORT's fastest on x86-64, but without VNNI its kernels saturate with full-range weights unless --reduce-range) or s8s8 (TFLite-style int8; ORT on x86-64 leaves parts of branching models in float)")
 	fs.IntVar(&c.evalCount, "eval-count", 32, "run the report's float-vs-int8 evaluation on `N` of the calibration samples, spread evenly (0: all)")
 	fs.IntVar(&c.threads, "threads", 0, "calibration workers (0: one per CPU)")
 	c.img.register(fs)
@@ -142,6 +145,9 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 		return bad("no calibration data: pass --calib DIR, --calib-npy DIR or --synthetic N (or --float)")
 	case c.calibCount < 0 || c.synthetic < 0 || c.threads < 0 || c.evalCount < 0:
 		return bad("--calib-count, --synthetic, --eval-count and --threads must not be negative")
+	}
+	if _, err := ptq.ParseQDQTypes(c.qdqTypes); err != nil {
+		return bad("--qdq-types: %v", err)
 	}
 	if err := c.img.check(); err != nil {
 		return bad("%v", err)

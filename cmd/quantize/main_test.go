@@ -45,6 +45,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--model", "zoo:lenet5"}, exitUsage, "no output"},
 		{[]string{"--model", "zoo:lenet5", "-o", out}, exitUsage, "no calibration data"},
 		{[]string{"--model", "zoo:lenet5", "-o", out, "--synthetic", "2", "--method", "kl"}, exitUsage, "unknown calibration method"},
+		{[]string{"--model", "zoo:lenet5", "--emit-qdq", out + ".onnx", "--synthetic", "2", "--qdq-types", "s8u8"}, exitUsage, "--qdq-types: unknown QDQ types \"s8u8\""},
 		{[]string{"--model", "zoo:lenet5", "-o", out, "--synthetic", "2", "--std", "0"}, exitUsage, "standard deviation of 0"},
 		{[]string{"--model", "zoo:lenet5", "-o", out, "--synthetic", "2", "extra"}, exitUsage, "unexpected argument"},
 		{[]string{"--model", "nope.xyz", "-o", out, "--synthetic", "2"}, exitError, "unknown format"},

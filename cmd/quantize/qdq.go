@@ -12,8 +12,8 @@ import (
 // writeQDQ writes the quantised graph as an ONNX QDQ model (ptq.QDQ) with
 // the command's metadata (source model, calibration, output SQNR) in
 // metadata_props, and returns the opset it imports.
-func writeQDQ(path string, qg *ir.Graph, meta map[string]string) (int, error) {
-	og, err := ptq.QDQ(qg)
+func writeQDQ(path string, qg *ir.Graph, opts ptq.QDQOptions, meta map[string]string) (int, error) {
+	og, err := ptq.QDQ(qg, opts)
 	if err != nil {
 		return 0, err
 	}

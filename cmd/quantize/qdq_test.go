@@ -65,7 +65,8 @@ func TestReduceRange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			eim, qdq := filepath.Join(dir, "m.eim"), filepath.Join(dir, "m.onnx")
-			args := append([]string{"--model", "zoo:lenet5", "--synthetic", "4", "-o", eim, "--emit-qdq", qdq}, tc.args...)
+			// u8s8: the export's weights stay int8, as in the .eim.
+			args := append([]string{"--model", "zoo:lenet5", "--synthetic", "4", "-o", eim, "--emit-qdq", qdq, "--qdq-types", "u8s8"}, tc.args...)
 			code, stdout, stderr := runCmd(args...)
 			require.Equal(t, exitOK, code, stderr)
 			if tc.meta != "" {

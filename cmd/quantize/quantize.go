@@ -417,7 +417,11 @@ func quantize(c *config, stdout, stderr io.Writer) error {
 	}
 	qdqOpset := 0
 	if c.emitQDQ != "" {
-		if qdqOpset, err = writeQDQ(c.emitQDQ, qg, meta); err != nil {
+		types, err := ptq.ParseQDQTypes(c.qdqTypes)
+		if err != nil {
+			return err // checked with the flags
+		}
+		if qdqOpset, err = writeQDQ(c.emitQDQ, qg, types, meta); err != nil {
 			return err
 		}
 	}

@@ -32,12 +32,18 @@ const QDQOpset = 13
 //     scalar scale.
 //   - biases: int32 initializers read by a DequantizeLinear with scale
 //     s_in·s_w[c] per channel (axis 0) and zero point 0.
-//   - fused activations (the runtime's ei_clamp_min/max attributes) become
-//     a Relu, or a Clip with constant bounds, between the op and its
-//     QuantizeLinear; the QuantizeLinear's range already lies inside the
-//     clamp, so a fusing runtime drops them.
+//   - fused activations (the runtime's ei_clamp_min/max attributes) are
+//     left out where the output's QuantizeLinear saturates at the clamp's
+//     bounds anyway (clampRedundant: the usual case, a ReLU/ReLU6 output
+//     calibrated to [0, max ≤ 6]), as ONNX Runtime's own quantiser
+//     writes them, so that its QDQ fusion sees Conv → QuantizeLinear;
+//     otherwise they become a Relu, or a Clip with constant bounds,
+//     between the op and its QuantizeLinear.
 //   - float islands, the graph input's QuantizeLinear and the outputs'
 //     DequantizeLinear are written as they are.
+//
+// opts choose uint8 for activations and weights (see QDQOptions), with
+// every integer and zero point moved up by 128.
 //
 // The opset is max(13, qg's), or 14 when the graph has a HardSwish. Nodes
 // written for an older opset are upgraded where the operator's signature
@@ -46,8 +52,8 @@ const QDQOpset = 13
 // last axis only); an older-opset node that cannot be expressed is an
 // error. Intermediate value types and shapes are not written (runtimes
 // infer them). qg is not modified; the result shares its tensors.
-func QDQ(qg *ir.Graph) (*ir.Graph, error) {
-	x := &qdqExporter{qg: qg, og: ir.New(qg.Name), taken: map[string]bool{}, scales: map[string][2]string{}}
+func QDQ(qg *ir.Graph, opts QDQOptions) (*ir.Graph, error) {
+	x := &qdqExporter{qg: qg, og: ir.New(qg.Name), opts: opts, taken: map[string]bool{}, scales: map[string][2]string{}}
 	og := x.og
 	og.Format = "onnx"
 	og.Opset = max(QDQOpset, qg.Opset)
@@ -65,6 +71,7 @@ func QDQ(qg *ir.Graph) (*ir.Graph, error) {
 	}
 	og.Metadata["producer_name"] = "edgeinfer"
 	og.Metadata["quantization_format"] = "QDQ"
+	og.Metadata["qdq_types"] = opts.String()
 	for name := range qg.Initializers {
 		x.taken[name] = true
 	}
@@ -92,6 +99,50 @@ func QDQ(qg *ir.Graph) (*ir.Graph, error) {
 	return og, nil
 }
 
+// QDQOptions choose the integer types a QDQ export writes. Either way the
+// quantisation is the same: a uint8 integer and zero point are the int8
+// ones plus 128, which stand for the same real values.
+type QDQOptions struct {
+	// UnsignedActivations writes activations as uint8. ONNX Runtime on
+	// x86-64 fuses QDQ groups into its int8 kernels fully only with uint8
+	// activations: it converts int8 activations to uint8 where a
+	// QuantizeLinear has one reader and leaves the groups around tensors
+	// with several readers (ResNet's residual branches) in float.
+	UnsignedActivations bool
+	// UnsignedWeights writes Conv and Gemm weights as uint8 with zero
+	// point 128 on every channel. ONNX Runtime then runs its u8u8 kernels,
+	// which widen both operands to 16 bits and are exact, where its u8s8
+	// kernels on CPUs without VNNI multiply with VPMADDUBSW, whose int16
+	// pair sums saturate for full-range int8 weights (and the results then
+	// differ from the model's). u8s8 is ORT's fastest form on x86-64.
+	UnsignedWeights bool
+}
+
+// ParseQDQTypes reads the command line's name for QDQOptions: "s8s8",
+// "u8s8" or "u8u8" (activations, then weights).
+func ParseQDQTypes(s string) (QDQOptions, error) {
+	switch s {
+	case "s8s8":
+		return QDQOptions{}, nil
+	case "u8s8":
+		return QDQOptions{UnsignedActivations: true}, nil
+	case "u8u8":
+		return QDQOptions{UnsignedActivations: true, UnsignedWeights: true}, nil
+	}
+	return QDQOptions{}, fmt.Errorf("unknown QDQ types %q (want s8s8, u8s8 or u8u8)", s)
+}
+
+// String returns the options' name as ParseQDQTypes reads it.
+func (o QDQOptions) String() string {
+	t := func(unsigned bool) string {
+		if unsigned {
+			return "u8"
+		}
+		return "s8"
+	}
+	return t(o.UnsignedActivations) + t(o.UnsignedWeights)
+}
+
 func cloneInfo(vi *ir.ValueInfo) *ir.ValueInfo {
 	c := *vi
 	c.Shape = slices.Clone(vi.Shape) // nil (unknown rank) stays nil, [] (scalar) stays []
@@ -101,6 +152,7 @@ func cloneInfo(vi *ir.ValueInfo) *ir.ValueInfo {
 
 type qdqExporter struct {
 	qg, og *ir.Graph
+	opts   QDQOptions
 	taken  map[string]bool
 	// scales holds the scale and zero-point initializers written for an
 	// int8 value, shared by all its QuantizeLinear/DequantizeLinear nodes.
@@ -148,7 +200,7 @@ func (x *qdqExporter) activationParams(v string, q *ir.Quant) ([2]string, error)
 	}
 	p := [2]string{
 		x.addInit(v+"/scale", &ir.Tensor{DType: ir.Float32, Shape: []int{}, F32: []float32{q.Scale[0]}}),
-		x.addInit(v+"/zero_point", &ir.Tensor{DType: ir.Int8, Shape: []int{}, I8: []int8{int8(q.ZeroPoint[0])}}),
+		x.addInit(v+"/zero_point", x.int8Type(&ir.Tensor{DType: ir.Int8, Shape: []int{}, I8: []int8{int8(q.ZeroPoint[0])}}, x.opts.UnsignedActivations)),
 	}
 	x.scales[v] = p
 	return p, nil
@@ -175,7 +227,7 @@ func (x *qdqExporter) constantDQ(name string, t *ir.Tensor) (string, error) {
 	}
 	raw := *t
 	raw.Quant = nil
-	x.og.Initializers[name] = &raw
+	x.og.Initializers[name] = x.int8Type(&raw, x.opts.UnsignedWeights)
 	shape := []int{len(q.Scale)}
 	if len(q.Scale) == 1 {
 		shape = []int{}
@@ -200,7 +252,7 @@ func (x *qdqExporter) constantDQ(name string, t *ir.Tensor) (string, error) {
 	}
 	out := x.fresh(name + "/dq")
 	n := &ir.Node{Name: out, Op: "DequantizeLinear",
-		Inputs:  []string{name, x.addInit(name+"/scale", scale), x.addInit(name+"/zero_point", zp)},
+		Inputs:  []string{name, x.addInit(name+"/scale", scale), x.addInit(name+"/zero_point", x.int8Type(zp, x.opts.UnsignedWeights))},
 		Outputs: []string{out}}
 	if len(q.Scale) > 1 {
 		if len(t.Shape) == 0 || q.Axis < 0 || q.Axis >= len(t.Shape) || t.Shape[q.Axis] != len(q.Scale) {
@@ -217,7 +269,8 @@ func (x *qdqExporter) node(n *ir.Node) error {
 	if (n.Op == "QuantizeLinear" || n.Op == "DequantizeLinear") && (n.Domain == "" || n.Domain == "ai.onnx") {
 		// The graph input's quantisation, the outputs' dequantisation and
 		// the float islands' borders are QDQ nodes already.
-		for _, in := range n.Inputs[1:] {
+		out := cloneNode(n)
+		for i, in := range n.Inputs[1:] {
 			if in == "" {
 				continue
 			}
@@ -225,9 +278,14 @@ func (x *qdqExporter) node(n *ir.Node) error {
 			if t == nil || t.Len() != 1 {
 				return fmt.Errorf("operand %q is not a constant scalar", in)
 			}
+			if u := x.int8Type(t, x.opts.UnsignedActivations); u != t {
+				// A uint8 copy: the int8 original may have other readers.
+				out.Inputs[i+1] = x.addInit(in+"/u8", u)
+				continue
+			}
 			x.og.Initializers[in] = t
 		}
-		x.add(cloneNode(n))
+		x.add(out)
 		return nil
 	}
 	out := cloneNode(n)
@@ -290,6 +348,13 @@ func (x *qdqExporter) node(n *ir.Node) error {
 		return err
 	}
 	x.add(out)
+	if len(quantize) == 1 && quantize[0].float == out.Outputs[0] && clampRedundant(lo, hi, quantize[0].q) {
+		// The QuantizeLinear saturates where the clamp would: leave the
+		// activation out, as ONNX Runtime's quantiser does, since ORT
+		// does not fuse a Conv → Relu → QuantizeLinear group (nor an Add
+		// one) into its int8 kernels.
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	}
 	if lo > float32(math.Inf(-1)) || hi < float32(math.Inf(1)) {
 		pre := out.Outputs[0]
 		act := x.fresh(n.Outputs[0] + "/act")
@@ -316,6 +381,34 @@ func (x *qdqExporter) node(n *ir.Node) error {
 		x.add(&ir.Node{Name: x.fresh(r.int8 + "/q"), Op: "QuantizeLinear", Inputs: []string{r.float, p[0], p[1]}, Outputs: []string{r.int8}})
 	}
 	return nil
+}
+
+// int8Type returns t as the export writes it: t itself, or when unsigned
+// and t is int8, a uint8 copy holding t+128.
+func (x *qdqExporter) int8Type(t *ir.Tensor, unsigned bool) *ir.Tensor {
+	if !unsigned || t.DType != ir.Int8 {
+		return t
+	}
+	u := &ir.Tensor{DType: ir.Uint8, Shape: t.Shape, U8: make([]uint8, len(t.I8))}
+	for i, v := range t.I8 {
+		u.U8[i] = uint8(int(v) + 128)
+	}
+	return u
+}
+
+// clampRedundant reports whether quantising with q (per tensor, int8)
+// already does what clamping to [lo, hi] first would: with Q(x) =
+// saturate(round(x/scale) + zero point) as ONNX defines it, Q(lo) is −128
+// and Q(hi) is 127, so Q(clamp(x, lo, hi)) = Q(x) for every x.
+func clampRedundant(lo, hi float32, q *ir.Quant) bool {
+	if q == nil || len(q.Scale) != 1 || len(q.ZeroPoint) != 1 || q.Scale[0] <= 0 {
+		return false
+	}
+	quant := func(x float32) float64 {
+		return math.RoundToEven(float64(x/q.Scale[0])) + float64(q.ZeroPoint[0])
+	}
+	return (math.IsInf(float64(lo), -1) || quant(lo) <= math.MinInt8) &&
+		(math.IsInf(float64(hi), 1) || quant(hi) >= math.MaxInt8)
 }
 
 func cloneNode(n *ir.Node) *ir.Node {

@@ -3,6 +3,7 @@ package ptq_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,10 +65,12 @@ func stack(t *testing.T, path string, xs [][]float32, shape []int) {
 
 // ortTop1 runs model with ONNX Runtime on the stacked inputs and returns
 // the top-1 class of each.
-func ortTop1(t *testing.T, dir, model, inputs, opt string) []int {
+func ortTop1(t *testing.T, dir, model, inputs, opt string, fused bool) []int {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "top1_"+opt+".json")
-	cmd := exec.Command("node", filepath.Join(dir, "top1.js"), model, inputs, out, "--opt", opt)
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "top1_"+opt+".json")
+	optimized := filepath.Join(tmp, "optimized.onnx")
+	cmd := exec.Command("node", filepath.Join(dir, "top1.js"), model, inputs, out, "--opt", opt, "--optimized", optimized)
 	cmd.Dir = dir
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, "onnxruntime-node: %s", msg)
@@ -79,6 +82,23 @@ func ortTop1(t *testing.T, dir, model, inputs, opt string) []int {
 	}
 	require.NoError(t, json.Unmarshal(b, &res))
 	t.Logf("  ORT (opt=%s): %d inferences in %.1f s", opt, len(res.Top1), res.MS/1000)
+	if opt == "all" {
+		// With fused, the run must really use int8 kernels: no float
+		// Conv or Gemm may be left in the graph ORT runs.
+		g, err := onnx.Load(optimized)
+		require.NoError(t, err, "ORT's optimised graph")
+		ops := map[string]int{}
+		for _, n := range g.Nodes {
+			ops[n.Op]++
+		}
+		float := ops["Conv"] + ops["Gemm"] + ops["FusedConv"] + ops["FusedGemm"]
+		int8 := ops["QLinearConv"] + ops["QGemm"] + ops["MatMulInteger"] + ops["QLinearMatMul"]
+		t.Logf("  ORT's graph: %d int8 and %d float Conv/Gemm", int8, float)
+		if fused {
+			assert.Positive(t, int8, "int8 kernels in ORT's graph: %v", ops)
+			assert.Zero(t, float, "float Conv/Gemm left in ORT's graph: %v", ops)
+		}
+	}
 	return res.Top1
 }
 
@@ -115,12 +135,12 @@ func accuracy(pred, labels []int) float64 {
 }
 
 // exportQDQ quantises g with opts (whose Ranges name every value) and writes its QDQ export to dir.
-func exportQDQ(t *testing.T, g *ir.Graph, opts ptq.Options, dir, name string) (*ir.Graph, string) {
+func exportQDQ(t *testing.T, g *ir.Graph, opts ptq.Options, qo ptq.QDQOptions, dir, name string) (*ir.Graph, string) {
 	t.Helper()
 	opts.SkipEval = true
 	qg, _, err := ptq.Quantize(g, nil, opts)
 	require.NoError(t, err)
-	og, err := ptq.QDQ(qg)
+	og, err := ptq.QDQ(qg, qo)
 	require.NoError(t, err)
 	path := filepath.Join(dir, name+"_qdq.onnx")
 	require.NoError(t, onnx.Save(path, og))
@@ -139,16 +159,23 @@ func ortSaturates() bool {
 
 // checkAgreement is the acceptance check: ONNX Runtime running the
 // QDQ export agrees with the runtime's int8 engine on the top-1 class of
-// at least 99 % of the inputs. Two exports of one calibration are run:
+// at least 99 % of the inputs. Four exports of one calibration are run:
 //
-//   - the default one (8-bit weights): as written (every QuantizeLinear
+//   - u8s8 (8-bit weights, ORT's fastest form): as written (every QuantizeLinear
 //     and DequantizeLinear run, the ONNX semantics; opt=disabled) it must
 //     agree on 99 %. With ORT's QDQ fusion into int8 kernels (opt=all) it
 //     must agree on 99 % too, except where those kernels saturate
 //     (ortSaturates): there the figure is reported, with a 95 % floor;
-//   - the reduce-range one (ptq.Options.ReduceRange, 7-bit weights, what
-//     to use for ORT on such CPUs): 99 % with opt=all and opt=disabled,
-//     on every CPU.
+//   - the u8u8 one (the default: uint8 activations and weights, which ORT
+//     runs with its exact u8u8 kernels) and the u8s8 one with
+//     reduce-range (ptq.Options.ReduceRange, 7-bit weights), the two
+//     remedies for ORT on such CPUs: 99 % with opt=all and opt=disabled,
+//     on every CPU;
+//   - the s8s8 one: as the default one, but ORT on x86-64 fuses only parts
+//     of it (its int8 kernels want uint8 activations there).
+//
+// With opt=all, ORT's optimised graph must hold no float Conv or Gemm
+// (except for s8s8 on x86-64).
 //
 // Each export is compared with the int8 engine running the same quantised
 // model.
@@ -166,27 +193,34 @@ func checkAgreement(t *testing.T, g *ir.Graph, calib ptq.Calibrator, test [][]fl
 	inputs := filepath.Join(dir, "inputs.npy")
 	stack(t, inputs, test, shape)
 	for _, v := range []struct {
-		name        string
+		types       string
 		reduceRange bool
-	}{{"default", false}, {"reduce-range", true}} {
-		qg, model := exportQDQ(t, g, ptq.Options{Ranges: ranges[0], ReduceRange: v.reduceRange}, dir, v.name)
+	}{{"u8u8", false}, {"u8s8", false}, {"u8s8", true}, {"s8s8", false}} {
+		name := v.types
+		if v.reduceRange {
+			name += " reduce-range"
+		}
+		qo, err := ptq.ParseQDQTypes(v.types)
+		require.NoError(t, err)
+		qg, model := exportQDQ(t, g, ptq.Options{Ranges: ranges[0], ReduceRange: v.reduceRange}, qo, dir, strings.ReplaceAll(name, " ", "_"))
 		ours := engineTop1(t, qg, test)
 		byOpt := map[string][]int{}
 		for _, opt := range []string{"all", "disabled"} {
-			theirs := ortTop1(t, ort, model, inputs, opt)
+			// Only uint8 activations fuse fully in ORT on x86-64.
+			theirs := ortTop1(t, ort, model, inputs, opt, qo.UnsignedActivations || goruntime.GOARCH != "amd64")
 			require.Len(t, theirs, len(test))
 			byOpt[opt] = theirs
 			agree := agreement(ours, theirs)
 			t.Logf("%s: %s export, ORT (opt=%s) agrees with the int8 engine on %.2f %% of %d inputs (top-1: int8 engine %.2f %%, ORT %.2f %%)",
-				t.Name(), v.name, opt, 100*agree, len(test), 100*accuracy(ours, labels), 100*accuracy(theirs, labels))
+				t.Name(), name, opt, 100*agree, len(test), 100*accuracy(ours, labels), 100*accuracy(theirs, labels))
 			want := 0.99
-			if opt == "all" && !v.reduceRange && ortSaturates() {
+			if opt == "all" && !v.reduceRange && !qo.UnsignedWeights && ortSaturates() {
 				want = 0.95
 				t.Logf("  (x86-64 without VNNI: ORT's fused u8s8 kernels saturate with 8-bit weights; reported, floor %.0f %%)", 100*want)
 			}
-			assert.GreaterOrEqual(t, agree, want, "%s export, ORT opt=%s", v.name, opt)
+			assert.GreaterOrEqual(t, agree, want, "%s export, ORT opt=%s", name, opt)
 		}
-		t.Logf("  %s export: ORT opt=all agrees with ORT opt=disabled on %.2f %%", v.name, 100*agreement(byOpt["all"], byOpt["disabled"]))
+		t.Logf("  %s export: ORT opt=all agrees with ORT opt=disabled on %.2f %%", name, 100*agreement(byOpt["all"], byOpt["disabled"]))
 	}
 }
 
@@ -259,25 +293,32 @@ func checkONNX(t *testing.T, path string) {
 // reads its input, weights and bias through DequantizeLinear nodes whose
 // integers and scales are the quantised graph's (per output channel on
 // axis 0, bias scale s_in·s_w), fused activations are explicit, and every
-// int8 activation comes from a QuantizeLinear with an int8 zero point.
+// int8 activation comes from a QuantizeLinear with an int8 zero point (or
+// uint8 integers and zero points, each 128 higher, as QDQOptions choose).
 func TestQDQExport(t *testing.T) {
 	needInt8(t)
 	calib := ptq.Samples(fashionMNIST(t, "calib_500_images.npy")[:40])
 	for _, tc := range []struct {
 		model                  string
 		perTensor, reduceRange bool
+		types                  string
 	}{
-		{"models/trained/mobilenet_fmnist.onnx", false, false},
-		{"models/trained/lenet5_fmnist.onnx", true, false},
-		{"models/onnx/mnist-8.onnx", false, false},
-		{"models/trained/mobilenet_fmnist.onnx", false, true},
+		{"models/trained/mobilenet_fmnist.onnx", false, false, "s8s8"},
+		{"models/trained/lenet5_fmnist.onnx", true, false, "s8s8"},
+		{"models/onnx/mnist-8.onnx", false, false, "s8s8"},
+		{"models/trained/mobilenet_fmnist.onnx", false, true, "u8s8"},
+		{"models/trained/mobilenet_fmnist.onnx", false, false, "u8u8"},
+		{"models/trained/lenet5_fmnist.onnx", true, false, "u8u8"},
+		{"models/trained/resnet8_fmnist.onnx", false, false, "u8s8"},
 	} {
-		t.Run(filepath.Base(tc.model)+fmt.Sprintf("/per-tensor=%v/reduce-range=%v", tc.perTensor, tc.reduceRange), func(t *testing.T) {
+		t.Run(filepath.Base(tc.model)+fmt.Sprintf("/per-tensor=%v/reduce-range=%v/%s", tc.perTensor, tc.reduceRange, tc.types), func(t *testing.T) {
+			qo, err := ptq.ParseQDQTypes(tc.types)
+			require.NoError(t, err)
 			g, err := onnx.Load(shared.Path(t, tc.model))
 			require.NoError(t, err)
 			qg, _, err := ptq.Quantize(g, calib, ptq.Options{SkipEval: true, PerTensor: tc.perTensor, ReduceRange: tc.reduceRange})
 			require.NoError(t, err)
-			og, err := ptq.QDQ(qg)
+			og, err := ptq.QDQ(qg, qo)
 			require.NoError(t, err)
 			path := filepath.Join(t.TempDir(), "qdq.onnx")
 			require.NoError(t, onnx.Save(path, og))
@@ -302,13 +343,27 @@ func TestQDQExport(t *testing.T) {
 				require.Equal(t, 1, v.Len(), name)
 				return v
 			}
+			// ints returns the integers of a quantised tensor of the
+			// export as the int8 values they stand for (uint8 − 128).
+			ints := func(v *ir.Tensor, unsigned bool) []int8 {
+				if !unsigned {
+					require.Equal(t, ir.Int8, v.DType)
+					return v.I8
+				}
+				require.Equal(t, ir.Uint8, v.DType)
+				out := make([]int8, len(v.U8))
+				for i, u := range v.U8 {
+					out[i] = int8(int(u) - 128)
+				}
+				return out
+			}
 			dq := func(v string) *ir.Node {
 				p := prod[v]
 				require.NotNil(t, p, "producer of %q", v)
 				require.Equal(t, "DequantizeLinear", p.Op, "%q", v)
 				return p
 			}
-			linear, clamps := 0, 0
+			linear, clamps, dropped := 0, 0, 0
 			for _, qn := range qg.Nodes {
 				if qn.Op != "Conv" && qn.Op != "Gemm" {
 					continue
@@ -325,17 +380,16 @@ func TestQDQExport(t *testing.T) {
 				xdq := dq(n.Inputs[0])
 				xq := qg.ValueInfo[qn.Inputs[0]].Quant
 				assert.Equal(t, xq.Scale[0], scalar(xdq.Inputs[1]).F32[0])
-				assert.Equal(t, ir.Int8, scalar(xdq.Inputs[2]).DType)
-				assert.Equal(t, int8(xq.ZeroPoint[0]), scalar(xdq.Inputs[2]).I8[0])
+				assert.Equal(t, int8(xq.ZeroPoint[0]), ints(scalar(xdq.Inputs[2]), qo.UnsignedActivations)[0])
 				// Weights: the same int8 integers and scales.
 				wdq := dq(n.Inputs[1])
 				wq := qg.Initializers[qn.Inputs[1]]
 				w := back.Initializers[wdq.Inputs[0]]
 				require.NotNil(t, w)
-				assert.Equal(t, wq.I8, w.I8)
+				assert.Equal(t, wq.I8, ints(w, qo.UnsignedWeights))
 				assert.Equal(t, wq.Shape, w.Shape)
 				qmax := 0
-				for _, v := range w.I8 {
+				for _, v := range ints(w, qo.UnsignedWeights) {
 					qmax = max(qmax, int(v), -int(v))
 				}
 				if tc.reduceRange {
@@ -352,7 +406,7 @@ func TestQDQExport(t *testing.T) {
 					assert.Equal(t, []int{w.Shape[0]}, ws.Shape)
 					assert.Equal(t, int64(0), wdq.Int("axis", -1))
 				}
-				assert.Equal(t, make([]int8, len(wq.Quant.Scale)), back.Initializers[wdq.Inputs[2]].I8)
+				assert.Equal(t, make([]int8, len(wq.Quant.Scale)), ints(back.Initializers[wdq.Inputs[2]], qo.UnsignedWeights))
 				// Bias: int32 with scale s_in·s_w.
 				if len(qn.Inputs) > 2 && qn.Inputs[2] != "" {
 					bdq := dq(n.Inputs[2])
@@ -371,23 +425,40 @@ func TestQDQExport(t *testing.T) {
 				require.Equal(t, "QuantizeLinear", q.Op)
 				oq := qg.ValueInfo[out].Quant
 				assert.Equal(t, oq.Scale[0], scalar(q.Inputs[1]).F32[0])
-				assert.Equal(t, int8(oq.ZeroPoint[0]), scalar(q.Inputs[2]).I8[0])
+				assert.Equal(t, int8(oq.ZeroPoint[0]), ints(scalar(q.Inputs[2]), qo.UnsignedActivations)[0])
 				if qn.Has(ir.AttrClampMin) || qn.Has(ir.AttrClampMax) {
 					clamps++
-					act := prod[q.Inputs[0]]
-					require.Contains(t, []string{"Relu", "Clip"}, act.Op)
-					require.Equal(t, n.Outputs[0], act.Inputs[0])
+					if act := prod[q.Inputs[0]]; act != n {
+						require.Contains(t, []string{"Relu", "Clip"}, act.Op)
+						require.Equal(t, n.Outputs[0], act.Inputs[0])
+						continue
+					}
+					// Left out: the QuantizeLinear must saturate at the
+					// clamp's bounds, Q(lo) = −128 and Q(hi) = 127, with
+					// ONNX's Q(x) = round(x/scale) + zero point.
+					dropped++
+					qz := func(x float32) float64 {
+						return math.RoundToEven(float64(x/oq.Scale[0])) + float64(oq.ZeroPoint[0])
+					}
+					if lo := qn.Float(ir.AttrClampMin, float32(math.Inf(-1))); !math.IsInf(float64(lo), 0) {
+						assert.LessOrEqual(t, qz(lo), -128.0, "%s: clamp min %g", n.Name, lo)
+					}
+					if hi := qn.Float(ir.AttrClampMax, float32(math.Inf(1))); !math.IsInf(float64(hi), 0) {
+						assert.GreaterOrEqual(t, qz(hi), 127.0, "%s: clamp max %g", n.Name, hi)
+					}
 				} else {
 					require.Equal(t, n.Outputs[0], q.Inputs[0])
 				}
 			}
 			assert.Positive(t, linear)
 			assert.Positive(t, clamps)
+			assert.Positive(t, dropped, "ReLU clamps left to the QuantizeLinear")
 			if tc.reduceRange {
 				assert.Equal(t, "true", back.Metadata["quantization_reduce_range"])
 			} else {
 				assert.NotContains(t, back.Metadata, "quantization_reduce_range")
 			}
+			assert.Equal(t, tc.types, back.Metadata["qdq_types"])
 			checkONNX(t, path)
 		})
 	}
