@@ -32,10 +32,19 @@ func q8Seven(r *rand.Rand, n int, zw int32, edge int) []int8 {
 // zero points, A buffers that end at the last row so that the K tail runs
 // in Go), with activations −128 / 127 against weights −64 / 63 in a
 // fifth of the cases (VPMADDUBSW pair sums of ±2·255·64), and checks that
-// every one of them was packed for the c32 tiles.
+// every one of them with K > 16 was packed for the c32 tiles (K ≤ 16 for
+// the c16 ones).
 func q8Avx2UBCompare(t *testing.T, seed uint64) {
 	r := q8Seeded(t, seed)
 	cases := append([]q8ConvCase(nil), q8ConvTable...)
+	// 1×1 direct (A rows read in place) with K < 32 and K tails, grouped,
+	// and a 3×3 with K = 18.
+	cases = append(cases,
+		q8ConvCase{name: "1x1_k20", h: 5, w: 7, c: 20, o: 9, kh: 1, kw: 1},
+		q8ConvCase{name: "1x1_k31", h: 3, w: 5, c: 31, o: 13, kh: 1, kw: 1, extra: 2},
+		q8ConvCase{name: "1x1_k45_g2", h: 4, w: 3, c: 90, o: 10, kh: 1, kw: 1, group: 2},
+		q8ConvCase{name: "1x1_k70", h: 7, w: 7, c: 70, o: 70, kh: 1, kw: 1},
+		q8ConvCase{name: "3x3_k18", h: 6, w: 5, c: 2, o: 7, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1})
 	for i := 0; i < 60; i++ {
 		cases = append(cases, randomQ8ConvCase(r))
 	}
@@ -71,7 +80,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(c.KH*c.KW*cg))*80, mode)
 		p := c.Pack(w, []int32{z}, bias)
 		np := q8PackArchFor(p, c.Groups)
-		require.True(t, np.ub || p.k == 0, "case %d: 7-bit weights not packed for the c32 tiles", ci)
+		require.Equal(t, p.k > q8Avx2KR, np.ub, "case %d: K = %d, 7-bit weights packed c32 = %v", ci, p.k, np.ub)
 		pixels := c.OutH * c.OutW
 		xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
 		want := q8OutBuf(pixels, c.OutC, c.OutStride)
@@ -88,7 +97,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 		s2.checkGuards(t, "scratch")
 		require.Equal(t, x, xin.data(), "input modified")
 	}
-	for ki, k := range []int{1, 2, 7, 31, 32, 33, 63, 64, 65, 95, 100, 1000, 4099} {
+	for ki, k := range []int{1, 7, 16, 17, 20, 31, 32, 33, 63, 64, 65, 95, 100, 1000, 4099} {
 		for _, mn := range [][2]int{{1, 1}, {3, 4}, {2, 8}, {4, 5}, {9, 17}, {7, 70}, {16, 131}} {
 			m, n := mn[0], mn[1]
 			lda, ldc := k+r.IntN(3), n+r.IntN(3)
@@ -114,7 +123,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 			g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k+1))*80, Rounding((k+m)%3))
 			p := g.Pack(b, transB, zw, bias)
 			np := q8PackArchFor(p, 1)
-			require.True(t, np.ub, "QGemm %dx%dx%d: 7-bit weights not packed for the c32 tiles", m, n, k)
+			require.Equal(t, k > q8Avx2KR, np.ub, "QGemm %dx%dx%d: 7-bit weights packed c32 = %v", m, n, k, np.ub)
 			a := newQ8Buf(max(0, (m-1)*lda+k), func(int) int8 {
 				if edge == 1 {
 					return [2]int8{-128, 127}[r.IntN(2)]
