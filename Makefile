@@ -82,16 +82,23 @@ ORT_INT8   ?= mobilenet_v2=$(abspath $(SHARED))/fixtures/mobilenet_v2/model.onnx
 ORT_QDQ_TYPES ?= u8s8
 ORT_CALIB  ?= 20
 ORT_DIR    ?= $(BIN)/ort
+# Extra quantize flags for the int8 rows, e.g. ORT_QUANT_FLAGS=--reduce-range
+# (7-bit weights: the amd64 VPMADDUBSW tiles, and ORT's recommendation on
+# x86-64 without VNNI); with --reduce-range the rows and files are named
+# NAME_rr.
+ORT_QUANT_FLAGS ?=
+ORT_RR     := $(if $(findstring --reduce-range,$(ORT_QUANT_FLAGS)),_rr,)
 bench-ort: build
 	cd bench && test -d node_modules/onnxruntime-node || ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
 	@mkdir -p $(ORT_DIR); int8=; for m in $(ORT_INT8); do name=$${m%%=*}; src=$${m#*=}; \
 		[ -f "$$src" ] || { echo "skip int8 $$name: $$src not found"; continue; }; \
+		name=$${name}$(ORT_RR); \
 		eim=$(abspath $(ORT_DIR))/$$name.eim; \
 		for ty in $(ORT_QDQ_TYPES); do qdq=$(abspath $(ORT_DIR))/$${name}_$$ty.onnx; \
 		if [ ! -f "$$qdq" ] || [ "$$src" -nt "$$qdq" ]; then \
 			$(GO) run ./cmd/quantize --model "$$src" --calib $(SHARED)/images/imagenet_sample --calib-count $(ORT_CALIB) \
 				--resize-shorter 256 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225 --eval-count 4 \
-				-o "$$eim" --emit-qdq "$$qdq" --qdq-types $$ty >"$$eim.log" 2>&1 || { cat "$$eim.log"; exit 1; }; fi; \
+				-o "$$eim" --emit-qdq "$$qdq" --qdq-types $$ty $(ORT_QUANT_FLAGS) >"$$eim.log" 2>&1 || { cat "$$eim.log"; exit 1; }; fi; \
 		int8="$$int8,$${name}_int8_$$ty=$$qdq@$$eim"; done; done; \
 	cd bench && node ort.js --edgeinfer $(abspath $(BIN))/edgeinfer --models "$(ORT_MODELS)$$int8" --runs $(ORT_RUNS) --threads $(ORT_THREADS)
 

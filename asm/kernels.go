@@ -79,6 +79,10 @@ var kernelTable = []Kernel{
 	// int8 GEMM for QConv2D / QGemm (q8gemm_avx2_amd64.s): int16 weights,
 	// VPMOVSXBW + VPMADDWD, 1..2-row tails in the same file.
 	{Name: "qs8_qc8w_gemm_requant_3x4c16__avx2", Op: "qgemm", MR: 3, NR: 4, KR: 16, ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// The same for weight matrices whose (weight − zero point) all lie in
+	// [−64, 63] (quantize --reduce-range), chosen at Pack time: int8
+	// weights, A + 128 as uint8, VPMADDUBSW + VPMADDWD(ones).
+	{Name: "qs8_qc7w_gemm_requant_3x4c32__avx2_maddubs", Op: "qgemm", MR: 3, NR: 4, KR: 32, ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// int8 depthwise 3×3, Mult 1, C ≥ 16 (q8dwconv_avx2_amd64.s), RoundDouble
 	// and RoundUpward fused; other shapes and RoundSingle run the generic body.
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__avx2", Op: "qdwconv", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},

@@ -32,6 +32,13 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 		q8Avx2NoAlloc(t)
 	},
+	"qs8_qc7w_gemm_requant_3x4c32__avx2_maddubs": func(t *testing.T, k Kernel) {
+		for seed := uint64(81); seed <= 83; seed++ {
+			q8Avx2UBCompare(t, seed)
+		}
+		q8Avx2UBEdge(t)
+		q8Avx2UBNoAlloc(t)
+	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {
 			q8DWAvx2Compare(t, seed)
@@ -154,6 +161,7 @@ func q8Avx2NoAlloc(t *testing.T) {
 		x := q8Rand(r, c.InH*c.InW*c.InC, -128, 127)
 		p := c.Pack(q8Rand(r, c.OutC*c.InC/c.Groups*c.KH*c.KW, -128, 127), []int32{3}, make([]int32, c.OutC))
 		require.NotNil(t, p.arch, "QConv2D.Pack on avx2 did not repack")
+		require.False(t, p.arch.ub, "8-bit weights packed for the 7-bit c32 tiles")
 		out := make([]int8, c.OutH*c.OutW*c.OutStride)
 		scratch := make([]byte, c.ScratchBytes())
 		n := min(c.TilePixels(), c.OutH*c.OutW)

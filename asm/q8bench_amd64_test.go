@@ -10,6 +10,8 @@ import "testing"
 // tiles, requantisation included (RoundUpward, the runtime's CONV_2D /
 // FULLY_CONNECTED rounding, fused into the AVX2 tiles; RoundSingle through
 // the Go epilogue); MACs/op and cpu-GOPS (thread CPU time) are reported.
+// avx2-7bit runs weights in [−63, 63] (quantize --reduce-range) on the c32
+// VPMADDUBSW tiles and avx2-7bit-c16 the same weights on the c16 tiles.
 func BenchmarkQ8GemmTiles(b *testing.B) {
 	for _, s := range []struct {
 		name    string
@@ -41,6 +43,17 @@ func BenchmarkQ8GemmTiles(b *testing.B) {
 			if hwLevel >= pathLevel(PathAVX2) {
 				np := q8PackArchFor(p, 1)
 				run("avx2", func() { q8GemmArch(g, a, k, p, np, c, n, 0, n) })
+				w7 := make([]int8, k*n)
+				for i := range w7 {
+					w7[i] = int8(i%127 - 63)
+				}
+				p7 := g.Pack(w7, false, nil, bias)
+				ub, c16 := q8PackArchFor(p7, 1), q8PackArchAs(p7, 1, false)
+				if !ub.ub {
+					b.Fatal("7-bit weights not packed for the c32 tiles")
+				}
+				run("avx2-7bit", func() { q8GemmArch(g, a, k, p7, ub, c, n, 0, n) })
+				run("avx2-7bit-c16", func() { q8GemmArch(g, a, k, p7, c16, c, n, 0, n) })
 			}
 		}
 	}

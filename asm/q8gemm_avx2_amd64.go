@@ -39,9 +39,48 @@ func q8GemmAvx22x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels
 //go:noescape
 func q8GemmAvx23x4c16Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
+//go:noescape
+func q8GemmAvx21x4c32(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx22x4c32(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx23x4c32(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx21x4c32Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x4c32Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x4c32Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx21x4c32Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x4c32Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x4c32Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
 // q8Avx2Tile calls the tile of the given row count with a direct call (a
-// call through a func value would make acc escape).
-func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int) {
+// call through a func value would make acc escape): the c32 (VPMADDUBSW)
+// tile when w8 is set, else the c16 one on w.
+func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels int, acc *int32, ldacc int) {
+	if w8 != nil {
+		switch rows {
+		case 1:
+			q8GemmAvx21x4c32(kb, a, lda, w8, pstride, npanels, acc, ldacc)
+		case 2:
+			q8GemmAvx22x4c32(kb, a, lda, w8, pstride, npanels, acc, ldacc)
+		default:
+			q8GemmAvx23x4c32(kb, a, lda, w8, pstride, npanels, acc, ldacc)
+		}
+		return
+	}
 	switch rows {
 	case 1:
 		q8GemmAvx21x4c16(kb, a, lda, w, pstride, npanels, acc, ldacc)
@@ -53,8 +92,13 @@ func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, pstride, npanels int, 
 }
 
 // q8Avx2FusedTile calls the tile of the given row count with the
-// requantisation of mode (RoundUpward or RoundDouble) fused.
-func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+// requantisation of mode (RoundUpward or RoundDouble) fused: the c32 tile
+// when w8 is set, else the c16 one on w.
+func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if w8 != nil {
+		q8Avx2FusedTileUB(mode, rows, kb, a, lda, w8, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		return
+	}
 	if mode == RoundUpward {
 		switch rows {
 		case 1:
@@ -76,10 +120,34 @@ func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, ps
 	}
 }
 
+func q8Avx2FusedTileUB(mode Rounding, rows, kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if mode == RoundUpward {
+		switch rows {
+		case 1:
+			q8GemmAvx21x4c32Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmAvx22x4c32Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmAvx23x4c32Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
+	switch rows {
+	case 1:
+		q8GemmAvx21x4c32Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	case 2:
+		q8GemmAvx22x4c32Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	default:
+		q8GemmAvx23x4c32Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	}
+}
+
 const (
 	q8Avx2MR = 3  // rows of the register tile
 	q8Avx2NR = 4  // columns of a packed panel
-	q8Avx2KR = 16 // k block of one VPMOVSXBW
+	q8Avx2KR = 16 // k block of one VPMOVSXBW (c16 tiles)
+	// q8Avx2KRUB is the k block of one VPMADDUBSW (c32 tiles).
+	q8Avx2KRUB = 32
 	// q8Avx2NC is the column block of one pass over a row tile: the
 	// accumulators of MR rows × NC columns live in a stack array, and each
 	// row of them goes through the epilogue in one call. A multiple of 8
@@ -87,14 +155,25 @@ const (
 	q8Avx2NC = 64
 )
 
+// q8Avx2UB enables the c32 VPMADDUBSW tiles for weight matrices whose
+// (weight − zero point) values all lie in [−64, 63] (benchmarks turn it
+// off to time the c16 tiles on the same weights).
+var q8Avx2UB = true
+
 // q8ArchPacked is a QPacked GEMM weight matrix repacked for the AVX2 tiles
-// (layout in the q8gemm_avx2_amd64.s header): int16 panels of 4 columns,
-// the depth padded with zero weights to a multiple of 16.
+// (layouts in the q8gemm_avx2_amd64.s header): panels of 4 columns, either
+// int16 with the depth padded with zero weights to a multiple of 16 (w, the
+// c16 tiles, any weight), or for 7-bit weights int8 padded to a multiple of
+// 32 (w8, the c32 tiles) with corr, −128·Σ_k W[k][c] per column, which
+// undoes the tiles' a + 128.
 type q8ArchPacked struct {
 	w         []int16
-	k, kb     int // depth and 16-k blocks per panel
-	panels    int // 4-column panels per group
-	panelSize int // int16 elements of one panel: kb·64
+	w8        []int8
+	corr      []int32 // per group column (groups × panels·4), c32 only
+	ub        bool    // the c32 tiles (w8, corr)
+	k, kb, kr int     // depth, k blocks per panel and the k block
+	panels    int     // 4-column panels per group
+	panelSize int     // elements (int16 or int8) of one panel: kb·kr·4
 }
 
 // bytes is the memory the repacked weights occupy (0 for nil).
@@ -102,7 +181,7 @@ func (np *q8ArchPacked) bytes() int {
 	if np == nil {
 		return 0
 	}
-	return 2 * len(np.w)
+	return 2*len(np.w) + len(np.w8) + 4*len(np.corr)
 }
 
 // q8PackArch repacks p (groups GEMM groups of p.panels panels each) for the
@@ -114,16 +193,48 @@ func q8PackArch(p *QPacked, groups int) *q8ArchPacked {
 	return q8PackArchFor(p, groups)
 }
 
+// q8Fits7 reports whether every (weight − zero point) of p lies in
+// [−64, 63], where VPMADDUBSW's int16 pair sums (≤ 2·255·64) cannot
+// saturate.
+func q8Fits7(p *QPacked) bool {
+	for _, q := range p.w {
+		for _, s := range q {
+			lo, hi := lanes(s)
+			if lo < -64 || lo > 63 || hi < -64 || hi > 63 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// q8PackArchFor repacks p for the c32 tiles when its weights fit 7 bits
+// (and q8Avx2UB) and K > 16, else for the c16 tiles: for K ≤ 16 one c16
+// block (27 vector µops per 3×4 tile) beats one half-empty c32 block (39).
 func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
+	return q8PackArchAs(p, groups, q8Avx2UB && p.k > q8Avx2KR && q8Fits7(p))
+}
+
+// q8PackArchAs repacks p for the c32 tiles (ub) or the c16 ones.
+func q8PackArchAs(p *QPacked, groups int, ub bool) *q8ArchPacked {
 	k := p.k
-	kb := q8CeilDiv(k, q8Avx2KR)
-	np := &q8ArchPacked{k: k, kb: kb, panels: 2 * p.panels, panelSize: kb * q8Avx2KR * q8Avx2NR}
-	np.w = make([]int16, groups*np.panels*np.panelSize)
+	kr := q8Avx2KR
+	if ub {
+		kr = q8Avx2KRUB
+	}
+	kb := q8CeilDiv(k, kr)
+	np := &q8ArchPacked{k: k, kb: kb, kr: kr, ub: ub, panels: 2 * p.panels, panelSize: kb * kr * q8Avx2NR}
+	if ub {
+		np.w8 = make([]int8, groups*np.panels*np.panelSize)
+		np.corr = make([]int32, groups*np.panels*q8Avx2NR)
+	} else {
+		np.w = make([]int16, groups*np.panels*np.panelSize)
+	}
 	for gi := 0; gi < groups; gi++ {
 		for pi := 0; pi < p.panels; pi++ { // 8-column source panels
 			src := p.w[(gi*p.panels+pi)*k : (gi*p.panels+pi+1)*k]
 			for h := 0; h < 2; h++ {
-				dst := np.w[(gi*np.panels+2*pi+h)*np.panelSize:]
+				panel := gi*np.panels + 2*pi + h
 				for kk := 0; kk < k; kk++ {
 					for j := 0; j < q8Avx2NR; j++ {
 						lo, hi := lanes(src[kk][2*h+j/2])
@@ -131,7 +242,13 @@ func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
 						if j%2 == 1 {
 							v = hi
 						}
-						dst[((kk/q8Avx2KR)*q8Avx2NR+j)*q8Avx2KR+kk%q8Avx2KR] = int16(v)
+						at := panel*np.panelSize + ((kk/kr)*q8Avx2NR+j)*kr + kk%kr
+						if ub {
+							np.w8[at] = int8(v)
+							np.corr[panel*q8Avx2NR+j] -= 128 * v
+						} else {
+							np.w[at] = int16(v)
+						}
 					}
 				}
 			}
@@ -142,37 +259,50 @@ func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
 
 // at is the packed weight of row kk, column j of panel pi (group included).
 func (np *q8ArchPacked) at(pi, kk, j int) int32 {
-	return int32(np.w[pi*np.panelSize+((kk/q8Avx2KR)*q8Avx2NR+j)*q8Avx2KR+kk%q8Avx2KR])
+	at := pi*np.panelSize + ((kk/np.kr)*q8Avx2NR+j)*np.kr + kk%np.kr
+	if np.ub {
+		return int32(np.w8[at])
+	}
+	return int32(np.w[at])
 }
 
 // q8GemmBlockArch is q8GemmBlock on the AVX2 tiles: columns [j0, j1) (j0 a
 // multiple of 8) of rows [0, m) of group gi; bias and Requant channel ch0+j
 // serve column j. RoundUpward and RoundDouble are fused into the tiles
 // (with the per-column parameters of a 64-column block in a stack table);
-// RoundSingle goes through q8Epilogue. The tiles read A in blocks of 16
+// RoundSingle goes through q8Epilogue. The tiles read A in blocks of kr
 // bytes; a row tile whose last block would read past len(a) runs the whole
-// blocks in assembly, the last K mod 16 steps and the epilogue here.
+// blocks in assembly, the last K mod kr steps and the epilogue here. The
+// c32 tiles sum (a + 128)·w: the K tail here does the same, and corr joins
+// the bias (all int32 wrap-around, so the sum is the generic body's).
 func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int) {
 	var acc [q8Avx2MR * q8Avx2NC]int32
 	var prm [6*q8Avx2NC + 4]int32 // +4: the odd-lane multiplier load reads one past a row
-	k, kb := np.k, np.kb
+	k, kb, kr := np.k, np.kb, np.kr
 	fused := rq.Rounding == RoundUpward || rq.Rounding == RoundDouble
 	for jb := j0; jb < j1; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, j1-jb)
 		npan := q8CeilDiv(nj, q8Avx2NR)
 		last := nj - (npan-1)*q8Avx2NR
 		pi := gi*np.panels + jb/q8Avx2NR
-		w := np.w[pi*np.panelSize : (pi+npan)*np.panelSize]
-		wp := unsafeFirst16(w)
+		var wp *int16
+		var wp8 *int8
+		var corr []int32
+		if np.ub {
+			wp8 = &np.w8[pi*np.panelSize : (pi+npan)*np.panelSize][0]
+			corr = np.corr[pi*q8Avx2NR : pi*q8Avx2NR+nj]
+		} else {
+			wp = unsafeFirst16(np.w[pi*np.panelSize : (pi+npan)*np.panelSize])
+		}
 		if fused {
-			q8Avx2Params(&prm, rq, bias[jb:jb+nj], ch0+jb, npan*q8Avx2NR)
+			q8Avx2Params(&prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*q8Avx2NR)
 		}
 		i := 0
 		if fused {
-			// Whole 3-row tiles whose 16-byte blocks stay inside a run
+			// Whole 3-row tiles whose kr-byte blocks stay inside a run
 			// in one call, panels outermost.
 			tiles := m / q8Avx2MR
-			for tiles > 0 && k > 0 && (tiles*q8Avx2MR-1)*lda+kb*q8Avx2KR > len(a) {
+			for tiles > 0 && k > 0 && (tiles*q8Avx2MR-1)*lda+kb*kr > len(a) {
 				tiles--
 			}
 			if tiles > 0 {
@@ -181,7 +311,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 					ap = &a[0]
 				}
 				_ = c[(tiles*q8Avx2MR-1)*ldc+jb+nj-1] // the tiles write rows × nj bytes at stride ldc
-				q8Avx2FusedTile(rq.Rounding, q8Avx2MR, kb, ap, lda, wp, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
+				q8Avx2FusedTile(rq.Rounding, q8Avx2MR, kb, ap, lda, wp, wp8, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				i = tiles * q8Avx2MR
 			}
@@ -192,49 +322,61 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			if k > 0 {
 				ap = &a[i*lda]
 			}
-			safe := k == 0 || (i+rows-1)*lda+kb*q8Avx2KR <= len(a)
+			safe := k == 0 || (i+rows-1)*lda+kb*kr <= len(a)
 			if safe && fused {
 				_ = c[(i+rows-1)*ldc+jb+nj-1] // the tile writes rows × nj bytes at stride ldc
-				q8Avx2FusedTile(rq.Rounding, rows, kb, ap, lda, wp, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
+				q8Avx2FusedTile(rq.Rounding, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				continue
 			}
 			if safe {
-				q8Avx2Tile(rows, kb, ap, lda, wp, np.panelSize, npan, &acc[0], q8Avx2NC)
+				q8Avx2Tile(rows, kb, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
 			} else {
-				whole := k / q8Avx2KR
+				whole := k / kr
 				_ = a[(i+rows-1)*lda+k-1]
-				q8Avx2Tile(rows, whole, ap, lda, wp, np.panelSize, npan, &acc[0], q8Avx2NC)
+				q8Avx2Tile(rows, whole, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
+				flip := int32(0) // the c32 tiles' a + 128
+				if np.ub {
+					flip = 128
+				}
 				for r := 0; r < rows; r++ {
 					row := a[(i+r)*lda : (i+r)*lda+k]
 					for j := 0; j < nj; j++ {
 						s := acc[r*q8Avx2NC+j]
-						for kk := whole * q8Avx2KR; kk < k; kk++ {
-							s += int32(row[kk]) * np.at(pi+j/q8Avx2NR, kk, j%q8Avx2NR)
+						for kk := whole * kr; kk < k; kk++ {
+							s += (int32(row[kk]) + flip) * np.at(pi+j/q8Avx2NR, kk, j%q8Avx2NR)
 						}
 						acc[r*q8Avx2NC+j] = s
 					}
 				}
 			}
 			for r := 0; r < rows; r++ {
-				q8Epilogue(acc[r*q8Avx2NC:r*q8Avx2NC+nj], bias[jb:jb+nj], rq, ch0+jb, c[(i+r)*ldc+jb:(i+r)*ldc+jb+nj])
+				ar := acc[r*q8Avx2NC : r*q8Avx2NC+nj]
+				for j, v := range corr {
+					ar[j] += v
+				}
+				q8Epilogue(ar, bias[jb:jb+nj], rq, ch0+jb, c[(i+r)*ldc+jb:(i+r)*ldc+jb+nj])
 			}
 		}
 	}
 }
 
 // q8Avx2Params fills the fused tiles' parameter table (rows of q8Avx2NC
-// int32: bias, multiplier, left shift, right shift, then r − 1 for
-// RoundUpward or the rounding mask and half mask for RoundDouble) for the
-// columns of bias, channel ch serving bias[0]; columns up to n (a multiple of
-// 4) past len(bias) get neutral values (their outputs are not stored).
-func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias []int32, ch, n int) {
+// int32: bias (+ corr, the c32 tiles' correction, if not nil), multiplier,
+// left shift, right shift, then r − 1 for RoundUpward or the rounding mask
+// and half mask for RoundDouble) for the columns of bias, channel ch
+// serving bias[0]; columns up to n (a multiple of 4) past len(bias) get
+// neutral values (their outputs are not stored).
+func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, ch, n int) {
 	const nc = q8Avx2NC
 	up := rq.Rounding == RoundUpward
 	for j := 0; j < n; j++ {
 		var b, m, s int32
 		if j < len(bias) {
 			b, m, s = bias[j], rq.Mult[ch+j], rq.Shift[ch+j]
+			if corr != nil {
+				b += corr[j]
+			}
 		}
 		l, r := max(s, 0), max(-s, 0)
 		prm[j], prm[nc+j], prm[2*nc+j], prm[3*nc+j] = b, m, l, r

@@ -11,9 +11,21 @@ import (
 // (QConv2D, RoundUpward, the runtime's TilePixels chunks; the depthwise
 // layers of MobileNet v2 are left out): CPU time per op on one locked OS
 // thread, MACs per CPU nanosecond, and with -v the CPU time per layer shape.
+// The -7bit forms run weights in [−63, 63] (quantize --reduce-range) on
+// the c32 VPMADDUBSW tiles, -7bit-c16 the same weights on the c16 tiles.
 func BenchmarkQ8ZooConvCPU(b *testing.B) {
-	for _, model := range []string{"resnet50", "mobilenet_v2"} {
-		b.Run(model, func(b *testing.B) {
+	for _, name := range []string{"resnet50", "mobilenet_v2", "resnet50-7bit", "resnet50-7bit-c16"} {
+		model, wmax, ub := name, 127, true
+		switch name {
+		case "resnet50-7bit":
+			model, wmax = "resnet50", 63
+		case "resnet50-7bit-c16":
+			model, wmax, ub = "resnet50", 63, false
+		}
+		b.Run(name, func(b *testing.B) {
+			saved := q8Avx2UB
+			q8Avx2UB = ub
+			defer func() { q8Avx2UB = saved }()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			var ls []*zooLayer
@@ -29,7 +41,7 @@ func BenchmarkQ8ZooConvCPU(b *testing.B) {
 					InZero: -3}
 				cv.Requant = q8RandRequant(r, zc.o, 400, RoundUpward)
 				x := q8Rand(r, zc.h*zc.h*zc.c, -128, 127)
-				p := cv.Pack(q8Rand(r, zc.o*zc.c*zc.k*zc.k, -127, 127), nil, make([]int32, zc.o))
+				p := cv.Pack(q8Rand(r, zc.o*zc.c*zc.k*zc.k, -wmax, wmax), nil, make([]int32, zc.o))
 				out := make([]int8, oh*oh*zc.o)
 				scratch := make([]byte, cv.ScratchBytes())
 				tile, pixels := cv.TilePixels(), oh*oh

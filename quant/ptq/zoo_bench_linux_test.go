@@ -16,7 +16,9 @@ import (
 
 // BenchmarkZooInt8 quantises zoo graphs (He-init weights) with synthetic
 // calibration (4 uniform [0, 1) images, min/max observers) and times the
-// float and the int8 model at one thread on the selected kernel path
+// float model, the int8 model and the int8 model with 7-bit weights
+// (int8-rr, Options.ReduceRange, which the avx2 path runs on its
+// VPMADDUBSW tiles) at one thread on the selected kernel path
 // (EDGEINFER_KERNELS). Besides wall time it reports process CPU time per
 // inference (getrusage), which is what to compare on a shared machine.
 //
@@ -45,10 +47,14 @@ func BenchmarkZooInt8(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		rg, _, err := ptq.Quantize(g, calib, ptq.Options{SkipEval: true, Threads: 1, ReduceRange: true})
+		if err != nil {
+			b.Fatal(err)
+		}
 		for _, v := range []struct {
 			name string
 			g    *ir.Graph
-		}{{"float", g}, {"int8", qg}} {
+		}{{"float", g}, {"int8", qg}, {"int8-rr", rg}} {
 			b.Run(fmt.Sprintf("%s/%s/%s/threads=1", spec, v.name, asm.Selected()), func(b *testing.B) {
 				m, err := runtime.New(v.g, runtime.Options{Threads: 1})
 				if err != nil {
