@@ -9,6 +9,13 @@ package asm
 //go:noescape
 func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 
+// f32Im2colNeon12 is f32Im2colNeon for 8 < run ≤ 12 with one 12-float
+// move per kernel row, overwriting 12 − run floats past each pixel's rows
+// and reading as many past each source run (see gen_neon.go).
+//
+//go:noescape
+func f32Im2colNeon12(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+
 //go:noescape
 func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
 
@@ -162,7 +169,15 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 			src := in[(iy0*c.InW+ix0)*c.InC:]
 			_ = src[((c.KH-1)*c.DilH*c.InW+(n-1)*c.StrideW)*c.InC+run-1]
 			_ = dst[(r+n)*kg-1]
-			f32Im2colNeon(n, c.KH, &src[0], c.StrideW*c.InC, c.DilH*c.InW*c.InC, run, &dst[r*kg])
+			sstep, rstride := c.StrideW*c.InC, c.DilH*c.InW*c.InC
+			if m := n - 1; m > 0 && run > 8 && run <= 12 && sstep >= 12-run {
+				// m pixels with 12-float moves: their extra writes land in the
+				// next pixel's row, their extra reads inside its window.
+				f32Im2colNeon12(m, c.KH, &src[0], sstep, rstride, run, &dst[r*kg])
+				f32Im2colNeon(1, c.KH, &src[m*sstep], sstep, rstride, run, &dst[(r+m)*kg])
+			} else {
+				f32Im2colNeon(n, c.KH, &src[0], sstep, rstride, run, &dst[r*kg])
+			}
 			r, ox = r+n, ox+n
 			if ox == c.OutW {
 				ox, oy = 0, oy+1

@@ -74,6 +74,7 @@ func f32File(words map[string]string) []byte {
 //	func f32GemmNeonP8x8(` + f32Args + `, ng int, ap *float32)
 //	func f32GemmNeon<MR>x8(` + f32Args + `)  MR = 1..8
 //	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+//	func f32Im2colNeon12(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
 // (f32Im2colNeon copies the im2col rows of n interior output pixels of a
 // one-group convolution without horizontal dilation, see gen_neon.go.)
@@ -125,6 +126,7 @@ func f32File(words map[string]string) []byte {
 
 #include "textflag.h"`)
 	f32Im2col(a)
+	f32Im2col12(a)
 	f32Kernel(a, maxMR, true)
 	for mr := 1; mr <= maxMR; mr++ {
 		f32Kernel(a, mr, false)
@@ -281,6 +283,58 @@ func f32PackBody(a *a64.Asm, p string) {
 // dst one after the other (one im2col row per pixel: dst is contiguous).
 // Pixel p, kernel row r reads src + p·sstep + r·rstride (bytes after the
 // scaling): 8 floats per LD1/ST1 pair, then 4, then single floats.
+// f32Im2col12 writes f32Im2colNeon12, f32Im2colNeon for 8 < run ≤ 12
+// (the 3×3 RGB first layer: run 9) with one 12-float move per kernel row:
+// each move also writes 12 − run floats past the row, which the next row,
+// or the next pixel's first row, overwrites, and reads as many past the
+// source run. The caller leaves the last pixel to f32Im2colNeon and
+// ensures sstep ≥ 12 − run, so the extra reads stay inside the window of
+// a later pixel. 3 + 3 instructions per pixel of a 3-row kernel, plus 4
+// (the general loop: 56 for run 9).
+func f32Im2col12(a *a64.Asm) {
+	a.P("")
+	a.P("// func f32Im2colNeon12(n, kh int, src *float32, sstep, rstride, run int, dst *float32)")
+	a.P("TEXT ·f32Im2colNeon12(SB), NOSPLIT, $0-56")
+	a.P("	MOVD n+0(FP), R0")
+	a.P("	MOVD kh+8(FP), R1")
+	a.P("	MOVD src+16(FP), R2")
+	a.P("	MOVD sstep+24(FP), R3")
+	a.P("	LSL $2, R3, R3")
+	a.P("	MOVD rstride+32(FP), R4")
+	a.P("	LSL $2, R4, R4")
+	a.P("	MOVD run+40(FP), R5")
+	a.P("	LSL $2, R5, R5")
+	a.P("	MOVD dst+48(FP), R6")
+	a.P("	CBZ R0, done")
+	a.P("	CMP $3, R1")
+	a.P("	BNE pixel")
+	a.P("pixel3:")
+	a.P("	MOVD R2, R9")
+	a.P("	VLD1.P (R9)(R4), [V0.S4, V1.S4, V2.S4]")
+	a.P("	VLD1.P (R9)(R4), [V3.S4, V4.S4, V5.S4]")
+	a.P("	VLD1 (R9), [V6.S4, V7.S4, V8.S4]")
+	a.P("	VST1.P [V0.S4, V1.S4, V2.S4], (R6)(R5)")
+	a.P("	VST1.P [V3.S4, V4.S4, V5.S4], (R6)(R5)")
+	a.P("	VST1.P [V6.S4, V7.S4, V8.S4], (R6)(R5)")
+	a.P("	ADD R3, R2, R2")
+	a.P("	SUBS $1, R0, R0")
+	a.P("	BNE pixel3")
+	a.P("	RET")
+	a.P("pixel:")
+	a.P("	MOVD R2, R9")
+	a.P("	MOVD R1, R10")
+	a.P("krow:")
+	a.P("	VLD1.P (R9)(R4), [V0.S4, V1.S4, V2.S4]")
+	a.P("	VST1.P [V0.S4, V1.S4, V2.S4], (R6)(R5)")
+	a.P("	SUBS $1, R10, R10")
+	a.P("	BNE krow")
+	a.P("	ADD R3, R2, R2")
+	a.P("	SUBS $1, R0, R0")
+	a.P("	BNE pixel")
+	a.P("done:")
+	a.P("	RET")
+}
+
 func f32Im2col(a *a64.Asm) {
 	a.P("")
 	a.P("// func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)")
