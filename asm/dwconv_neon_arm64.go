@@ -36,7 +36,7 @@ type dwNeonArgs struct {
 	nseg       int
 	zo, lo, hi int32   // int8 epilogue
 	flo, fhi   float32 // float clamp
-	pair       int32   // float: horizontal stride = dilation (1) or twice it (2), runs go pixels at a time
+	pair       int32   // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
 	clast      int     // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
 }
 
