@@ -79,13 +79,14 @@ func (c *Conv2D) panelWidth() int {
 }
 
 // ScratchF32 is the number of scratch elements RunF32 needs for a range of
-// at most TilePixels() pixels: the im2col tile, or 0 for a 1×1 stride-1
-// unpadded convolution, which reads its input in place.
+// at most TilePixels() pixels: the im2col tile (none for a 1×1 stride-1
+// unpadded convolution, which reads its input in place), plus on arm64 the
+// NEON driver's packed A buffer (64 KB).
 func (c *Conv2D) ScratchF32() int {
 	if c.direct() {
-		return 0
+		return convScratchF32Arch()
 	}
-	return c.TilePixels() * c.KH * c.KW * (c.InC / c.groups())
+	return c.TilePixels()*c.KH*c.KW*(c.InC/c.groups()) + convScratchF32Arch()
 }
 
 // TilePixels is the preferred number of output pixels per RunF32 call. The

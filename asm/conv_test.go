@@ -60,6 +60,12 @@ var convTable = []convCase{
 	{name: "nobias", h: 5, w: 5, c: 4, o: 5, kh: 3, kw: 3, noBias: true, clamp: Clamp{-0.1, 0.2}},
 	{name: "o1", h: 5, w: 6, c: 9, o: 1, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1},
 	{name: "o4_c1", h: 8, w: 8, c: 1, o: 4, kh: 3, kw: 3},
+	// Kernel rows of 9..12 floats (arm64's 12-float im2col moves): the
+	// MobileNet stem, the largest run, a 5-row kernel, the minimum step.
+	{name: "3x3_rgb_s2_stem", h: 17, w: 17, c: 3, o: 16, kh: 3, kw: 3, sh: 2, sw: 2, pb: 1, pr: 1, clamp: relu6},
+	{name: "3x3_c4_run12", h: 7, w: 12, c: 4, o: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1},
+	{name: "5x5_c2_run10", h: 9, w: 11, c: 2, o: 5, kh: 5, kw: 5, pt: 2, pl: 2, pb: 2, pr: 2},
+	{name: "2x3_c5_run10_dil", h: 9, w: 8, c: 5, o: 6, kh: 3, kw: 2, dh: 2, pt: 1, pb: 1},
 }
 
 func (tc *convCase) normalise() {
@@ -156,6 +162,14 @@ func TestConv2DTable(t *testing.T) {
 		for i, tc := range convTable {
 			t.Run(k.Name+"/"+tc.String(), func(t *testing.T) { runConvCase(t, tc, k.MR, uint64(i)+1) })
 		}
+	}
+}
+
+// TestConv2DTableSelected runs the table on the selected path's own
+// tiling (NEON or AVX2 driver, im2col and kernels), not a pinned scalar one.
+func TestConv2DTableSelected(t *testing.T) {
+	for i, tc := range convTable {
+		t.Run(Selected()+"/"+tc.String(), func(t *testing.T) { runConvCase(t, tc, 0, uint64(i)+1) })
 	}
 }
 

@@ -36,7 +36,8 @@ type dwNeonArgs struct {
 	nseg       int
 	zo, lo, hi int32   // int8 epilogue
 	flo, fhi   float32 // float clamp
-	pair       int32   // float: horizontal stride = dilation, runs go two pixels at a time
+	pair       int32   // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
+	clast      int     // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
 }
 
 // dwNeonMaxSegs bounds the runs of one batch (≈ 3.5 KB on the stack).
@@ -116,7 +117,7 @@ var f32DWZeros [4096]float32
 // path is selected and the geometry is 3×3 with Mult 1 and 8 ≤ C ≤ 4096,
 // and reports whether it did. Channel blocks of 8 end with one overlapping
 // the previous block when C is not a multiple of 8 (the shared channels are
-// written twice with the same values).
+// written twice with the same values); the kernel loops over the blocks.
 func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 int) bool {
 	c := d.C
 	if level < pathLevel(PathNEON) || d.KH != 3 || d.KW != 3 || d.Mult != 1 || c < 8 || c > len(f32DWZeros) ||
@@ -135,19 +136,20 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 	if bias == nil {
 		bias = f32DWZeros[:c]
 	}
-	args := dwNeonArgs{wstride: 4 * c, ostep: 4 * d.OutStride, flo: d.Clamp.Min, fhi: d.Clamp.Max}
-	if g.sw == g.dw {
+	// One call per batch runs every channel block (w, bias at channel 0).
+	args := dwNeonArgs{w: unsafe.Pointer(&packed[0]), wstride: 4 * c, bias: unsafe.Pointer(&bias[0]),
+		ostep: 4 * d.OutStride, flo: d.Clamp.Min, fhi: d.Clamp.Max, clast: 4 * (c - 8)}
+	switch g.sw {
+	case g.dw:
 		args.pair = 1
+	case 2 * g.dw:
+		args.pair = 2
 	}
 	var b dwNeonBatch
 	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
 		g.fill(&pos, r1, &b)
 		args.segs, args.nseg = unsafe.Pointer(&b.segs[0]), b.n
-		for k := 0; k < c; k += 8 {
-			c0 := min(k, c-8)
-			args.w, args.bias, args.c0 = unsafe.Pointer(&packed[c0]), unsafe.Pointer(&bias[c0]), 4*c0
-			f32DWConv3x3Neon8(&args)
-		}
+		f32DWConv3x3Neon8(&args)
 	}
 	return true
 }

@@ -34,11 +34,18 @@
 // accumulators (V26 V27 of the second pixel of a pair), V20–V23 (and
 // V28–V31) inputs, V24 V25 the clamp.
 //
-// With the pair flag (args offset 92, set when the horizontal stride
-// equals the horizontal dilation) a run's pixels go four at a time (then
+// One call runs every block of 8 channels: c0 (offset 40) is the first
+// block's offset, 96 clast (int) the last one's (blocks are 32 bytes apart
+// and the last may overlap the one before it); w and bias point at
+// channel 0.
+//
+// With the pair flag (args offset 92) 1, set when the horizontal stride
+// equals the horizontal dilation, a run's pixels go four at a time (then
 // two, then one): pixel p+1's taps 0 and 1 are pixel p's taps 1 and 2, so
 // four pixels are 18 input loads, 72 FMLA, 4 bias loads, 16 clamp, 4
-// stores (29 instructions per pixel with the loop, against 35).
+// stores (29 instructions per pixel with the loop, against 35). With 2
+// (stride twice the dilation: MobileNet's stride-2 layers) pixel p+1's
+// tap 0 is pixel p's tap 2: four pixels are 27 loads (32 per pixel).
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A72/A76: the weights stay
 // in registers for the whole call, so a pixel is 9 input loads, 18 FMLA,
@@ -49,7 +56,14 @@
 // func f32DWConv3x3Neon8(a *dwNeonArgs)
 TEXT ·f32DWConv3x3Neon8(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 84(R0), R1
+	VDUP R1, V24.S4
+	MOVW 88(R0), R1
+	VDUP R1, V25.S4
+	MOVD 40(R0), R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.S4, V1.S4]
 	VLD1.P (R1)(R2), [V2.S4, V3.S4]
@@ -61,11 +75,7 @@ TEXT ·f32DWConv3x3Neon8(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V14.S4, V15.S4]
 	VLD1.P (R1)(R2), [V16.S4, V17.S4]
 	MOVD 16(R0), R3
-	MOVW 84(R0), R1
-	VDUP R1, V24.S4
-	MOVW 88(R0), R1
-	VDUP R1, V25.S4
-	MOVD 40(R0), R4
+	ADD R4, R3, R3
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -93,6 +103,7 @@ seg:
 	SUB $1, R6, R6
 	MOVWU 92(R0), R1
 	CBZ R1, single
+	TBNZ $1, R1, s2
 	LSL $2, R20, R1
 	LSL $2, R21, R2
 	LSL $2, R22, R25
@@ -285,6 +296,218 @@ rest:
 	VST1.P [V26.S4, V27.S4], (R24)(R7)
 	SUBS $2, R23, R23
 	BEQ seg
+	B single
+s2:
+	LSL $2, R20, R1
+	LSL $2, R21, R2
+	LSL $2, R22, R25
+	SUBS $4, R23, R23
+	BLT s2rest
+s2quad:
+	VLD1 (R3), [V18.S4, V19.S4]
+	VLD1 (R3), [V26.S4, V27.S4]
+	VLD1 (R3), [V28.S4, V29.S4]
+	VLD1 (R3), [V30.S4, V31.S4]
+	VLD1.P (R8)(R20), [V20.S4, V21.S4]
+	VFMLA V0.S4, V20.S4, V18.S4
+	VFMLA V1.S4, V21.S4, V19.S4
+	VLD1.P (R9)(R20), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V18.S4
+	VFMLA V3.S4, V23.S4, V19.S4
+	VLD1.P (R8)(R20), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V18.S4
+	VFMLA V5.S4, V21.S4, V19.S4
+	VFMLA V0.S4, V20.S4, V26.S4
+	VFMLA V1.S4, V21.S4, V27.S4
+	VLD1.P (R9)(R20), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V26.S4
+	VFMLA V3.S4, V23.S4, V27.S4
+	VLD1.P (R8)(R20), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V26.S4
+	VFMLA V5.S4, V21.S4, V27.S4
+	VFMLA V0.S4, V20.S4, V28.S4
+	VFMLA V1.S4, V21.S4, V29.S4
+	VLD1.P (R9)(R20), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V28.S4
+	VFMLA V3.S4, V23.S4, V29.S4
+	VLD1.P (R8)(R20), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V28.S4
+	VFMLA V5.S4, V21.S4, V29.S4
+	VFMLA V0.S4, V20.S4, V30.S4
+	VFMLA V1.S4, V21.S4, V31.S4
+	VLD1.P (R9)(R20), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V30.S4
+	VFMLA V3.S4, V23.S4, V31.S4
+	VLD1 (R8), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V30.S4
+	VFMLA V5.S4, V21.S4, V31.S4
+	ADD R1, R10, R10
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V6.S4, V22.S4, V18.S4
+	VFMLA V7.S4, V23.S4, V19.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V18.S4
+	VFMLA V9.S4, V21.S4, V19.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V18.S4
+	VFMLA V11.S4, V23.S4, V19.S4
+	VFMLA V6.S4, V22.S4, V26.S4
+	VFMLA V7.S4, V23.S4, V27.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V26.S4
+	VFMLA V9.S4, V21.S4, V27.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V26.S4
+	VFMLA V11.S4, V23.S4, V27.S4
+	VFMLA V6.S4, V22.S4, V28.S4
+	VFMLA V7.S4, V23.S4, V29.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V28.S4
+	VFMLA V9.S4, V21.S4, V29.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V28.S4
+	VFMLA V11.S4, V23.S4, V29.S4
+	VFMLA V6.S4, V22.S4, V30.S4
+	VFMLA V7.S4, V23.S4, V31.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V30.S4
+	VFMLA V9.S4, V21.S4, V31.S4
+	VLD1 (R11), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V30.S4
+	VFMLA V11.S4, V23.S4, V31.S4
+	ADD R2, R13, R13
+	VLD1.P (R14)(R22), [V20.S4, V21.S4]
+	VFMLA V12.S4, V20.S4, V18.S4
+	VFMLA V13.S4, V21.S4, V19.S4
+	VLD1.P (R15)(R22), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V18.S4
+	VFMLA V15.S4, V23.S4, V19.S4
+	VLD1.P (R14)(R22), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V18.S4
+	VFMLA V17.S4, V21.S4, V19.S4
+	VFMLA V12.S4, V20.S4, V26.S4
+	VFMLA V13.S4, V21.S4, V27.S4
+	VLD1.P (R15)(R22), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V26.S4
+	VFMLA V15.S4, V23.S4, V27.S4
+	VLD1.P (R14)(R22), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V26.S4
+	VFMLA V17.S4, V21.S4, V27.S4
+	VFMLA V12.S4, V20.S4, V28.S4
+	VFMLA V13.S4, V21.S4, V29.S4
+	VLD1.P (R15)(R22), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V28.S4
+	VFMLA V15.S4, V23.S4, V29.S4
+	VLD1.P (R14)(R22), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V28.S4
+	VFMLA V17.S4, V21.S4, V29.S4
+	VFMLA V12.S4, V20.S4, V30.S4
+	VFMLA V13.S4, V21.S4, V31.S4
+	VLD1.P (R15)(R22), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V30.S4
+	VFMLA V15.S4, V23.S4, V31.S4
+	VLD1 (R14), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V30.S4
+	VFMLA V17.S4, V21.S4, V31.S4
+	ADD R25, R19, R19
+	WORD $0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	WORD $0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	WORD $0x4e38f75a // fmax v26.4s, v26.4s, v24.4s
+	WORD $0x4e38f77b // fmax v27.4s, v27.4s, v24.4s
+	WORD $0x4e38f79c // fmax v28.4s, v28.4s, v24.4s
+	WORD $0x4e38f7bd // fmax v29.4s, v29.4s, v24.4s
+	WORD $0x4e38f7de // fmax v30.4s, v30.4s, v24.4s
+	WORD $0x4e38f7ff // fmax v31.4s, v31.4s, v24.4s
+	WORD $0x4eb9f652 // fmin v18.4s, v18.4s, v25.4s
+	WORD $0x4eb9f673 // fmin v19.4s, v19.4s, v25.4s
+	WORD $0x4eb9f75a // fmin v26.4s, v26.4s, v25.4s
+	WORD $0x4eb9f77b // fmin v27.4s, v27.4s, v25.4s
+	WORD $0x4eb9f79c // fmin v28.4s, v28.4s, v25.4s
+	WORD $0x4eb9f7bd // fmin v29.4s, v29.4s, v25.4s
+	WORD $0x4eb9f7de // fmin v30.4s, v30.4s, v25.4s
+	WORD $0x4eb9f7ff // fmin v31.4s, v31.4s, v25.4s
+	VST1.P [V18.S4, V19.S4], (R24)(R7)
+	VST1.P [V26.S4, V27.S4], (R24)(R7)
+	VST1.P [V28.S4, V29.S4], (R24)(R7)
+	VST1.P [V30.S4, V31.S4], (R24)(R7)
+	SUBS $4, R23, R23
+	BGE s2quad
+s2rest:
+	ADDS $4, R23, R23
+	BEQ seg
+	CMP $2, R23
+	BLT pix
+	LSR $1, R1, R1
+	LSR $1, R2, R2
+	LSR $1, R25, R25
+	VLD1 (R3), [V18.S4, V19.S4]
+	VLD1 (R3), [V26.S4, V27.S4]
+	VLD1.P (R8)(R20), [V20.S4, V21.S4]
+	VFMLA V0.S4, V20.S4, V18.S4
+	VFMLA V1.S4, V21.S4, V19.S4
+	VLD1.P (R9)(R20), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V18.S4
+	VFMLA V3.S4, V23.S4, V19.S4
+	VLD1.P (R8)(R20), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V18.S4
+	VFMLA V5.S4, V21.S4, V19.S4
+	VFMLA V0.S4, V20.S4, V26.S4
+	VFMLA V1.S4, V21.S4, V27.S4
+	VLD1.P (R9)(R20), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V26.S4
+	VFMLA V3.S4, V23.S4, V27.S4
+	VLD1 (R8), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V26.S4
+	VFMLA V5.S4, V21.S4, V27.S4
+	ADD R1, R10, R10
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V6.S4, V22.S4, V18.S4
+	VFMLA V7.S4, V23.S4, V19.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V18.S4
+	VFMLA V9.S4, V21.S4, V19.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V18.S4
+	VFMLA V11.S4, V23.S4, V19.S4
+	VFMLA V6.S4, V22.S4, V26.S4
+	VFMLA V7.S4, V23.S4, V27.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V26.S4
+	VFMLA V9.S4, V21.S4, V27.S4
+	VLD1 (R11), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V26.S4
+	VFMLA V11.S4, V23.S4, V27.S4
+	ADD R2, R13, R13
+	VLD1.P (R14)(R22), [V20.S4, V21.S4]
+	VFMLA V12.S4, V20.S4, V18.S4
+	VFMLA V13.S4, V21.S4, V19.S4
+	VLD1.P (R15)(R22), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V18.S4
+	VFMLA V15.S4, V23.S4, V19.S4
+	VLD1.P (R14)(R22), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V18.S4
+	VFMLA V17.S4, V21.S4, V19.S4
+	VFMLA V12.S4, V20.S4, V26.S4
+	VFMLA V13.S4, V21.S4, V27.S4
+	VLD1.P (R15)(R22), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V26.S4
+	VFMLA V15.S4, V23.S4, V27.S4
+	VLD1 (R14), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V26.S4
+	VFMLA V17.S4, V21.S4, V27.S4
+	ADD R25, R19, R19
+	WORD $0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	WORD $0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	WORD $0x4e38f75a // fmax v26.4s, v26.4s, v24.4s
+	WORD $0x4e38f77b // fmax v27.4s, v27.4s, v24.4s
+	WORD $0x4eb9f652 // fmin v18.4s, v18.4s, v25.4s
+	WORD $0x4eb9f673 // fmin v19.4s, v19.4s, v25.4s
+	WORD $0x4eb9f75a // fmin v26.4s, v26.4s, v25.4s
+	WORD $0x4eb9f77b // fmin v27.4s, v27.4s, v25.4s
+	VST1.P [V18.S4, V19.S4], (R24)(R7)
+	VST1.P [V26.S4, V27.S4], (R24)(R7)
+	SUBS $2, R23, R23
+	BEQ seg
 single:
 	CBZ R23, seg
 pix:
@@ -325,4 +548,12 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 96(R0), R1
+	CMP R1, R4
+	BGE ret
+	ADD $32, R4, R4
+	CMP R1, R4
+	CSEL GT, R1, R4, R4
+	B block
+ret:
 	RET

@@ -200,6 +200,14 @@ func f32DWNeonCompare(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, Select(saved)) })
 	r := seeded(t, 606)
 	cases := append([]dwNeonCase(nil), dwNeonTable...)
+	// Stride-2 runs of 4k+0..3 pixels (groups of 4, 2 and one) and
+	// stride 2 with dilation 2 (the pair path), several channel blocks.
+	cases = append(cases,
+		dwNeonCase{name: "s2_long_row", h: 5, w: 40, c: 24, s: 2, d: 1, pt: 1, pl: 1, pb: 1, pr: 1},
+		dwNeonCase{name: "s2_tf_same_w21", h: 6, w: 21, c: 13, s: 2, d: 1, pb: 1, pr: 1, extra: 2},
+		dwNeonCase{name: "s2_w19_c8", h: 4, w: 19, c: 8, s: 2, d: 1, pt: 1, pl: 1, pb: 1, pr: 1},
+		dwNeonCase{name: "s2_w17_c41", h: 3, w: 17, c: 41, s: 2, d: 1, pl: 1},
+		dwNeonCase{name: "s2_d2", h: 9, w: 22, c: 16, s: 2, d: 2, pt: 2, pl: 2, pb: 2, pr: 2})
 	for i := 0; i < 80; i++ {
 		cases = append(cases, randomDWNeonCase(r, 1))
 	}

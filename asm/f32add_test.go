@@ -3,6 +3,8 @@ package asm
 import (
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestAddClampF32 checks AddClampF32 against the scalar loop on random
@@ -44,6 +46,37 @@ func TestAddClampF32(t *testing.T) {
 func TestAddClampF32DoesNotAllocate(t *testing.T) {
 	a, b, dst := make([]float32, 100), make([]float32, 100), make([]float32, 100)
 	if n := testing.AllocsPerRun(10, func() { AddClampF32(dst, a, b, Clamp{0, 6}) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}
+
+// TestInterleaveRGBF32 checks InterleaveRGBF32 against the scalar loop on
+// random pixel counts (the SIMD body's 8-pixel blocks and the scalar
+// tail), with sentinels after dst's 3n floats.
+func TestInterleaveRGBF32(t *testing.T) {
+	r := seeded(t, 78)
+	for it := 0; it < 200; it++ {
+		n := r.IntN(100)
+		src := randSlice(r, 3*n+1)
+		dst := make([]float32, 3*n+5)
+		for i := range dst {
+			dst[i] = -7
+		}
+		InterleaveRGBF32(dst, src[:n], src[n:2*n], src[2*n:3*n])
+		for q := 0; q < n; q++ {
+			for k := 0; k < 3; k++ {
+				require.Equal(t, src[k*n+q], dst[3*q+k], "n=%d pixel %d channel %d", n, q, k)
+			}
+		}
+		for i := 3 * n; i < len(dst); i++ {
+			require.Equal(t, float32(-7), dst[i], "n=%d: sentinel %d overwritten", n, i)
+		}
+	}
+}
+
+func TestInterleaveRGBF32DoesNotAllocate(t *testing.T) {
+	src, dst := make([]float32, 300), make([]float32, 300)
+	if n := testing.AllocsPerRun(10, func() { InterleaveRGBF32(dst, src[:100], src[100:200], src[200:]) }); n != 0 {
 		t.Fatalf("%v allocations", n)
 	}
 }

@@ -333,3 +333,7 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 		}
 	}
 }
+
+// convScratchF32Arch: Conv2D.RunF32 needs no scratch here beyond the
+// im2col tile.
+func convScratchF32Arch() int { return 0 }

@@ -9,6 +9,13 @@ package asm
 //go:noescape
 func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 
+// f32Im2colNeon12 is f32Im2colNeon for 8 < run ≤ 12 with one 12-float
+// move per kernel row, overwriting 12 − run floats past each pixel's rows
+// and reading as many past each source run (see gen_neon.go).
+//
+//go:noescape
+func f32Im2colNeon12(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+
 //go:noescape
 func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
 
@@ -82,7 +89,15 @@ const (
 	// driver keeps (64 KB on the stack): a block of up to 32 rows (a
 	// 14×14 layer's pixel tile) is packed once for all its column blocks.
 	f32NeonAPGroups = 4
+
+	// f32NeonScratch is the packing buffer taken from a caller's scratch.
+	f32NeonScratch = f32NeonAPGroups * f32NeonMR * f32GemmKC
 )
+
+// convScratchF32Arch is what convF32Arch needs of Conv2D.RunF32's scratch
+// besides the im2col tile: the packed A groups (no stack array to zero
+// per call).
+func convScratchF32Arch() int { return f32NeonScratch }
 
 // f32GemmArch runs Gemm.RunF32 on the NEON body when the neon path is
 // selected and reports whether it did. A Gemm whose tile was pinned (mr, in
@@ -101,7 +116,7 @@ func f32GemmArch(g *Gemm, a []float32, lda int, packed, bias, c []float32, ldc i
 	mc := roundUp(ceilDiv(g.M, ceilDiv(g.M, f32GemmMC)), f32NeonMR)
 	for i0 := 0; i0 < g.M; i0 += mc {
 		m := min(mc, g.M-i0)
-		f32GemmBlockNEON(m, n1-n0, g.K, a[i0*lda:], lda, b, bias, c[i0*ldc+n0:], ldc, g.Clamp)
+		f32GemmBlockNEON(m, n1-n0, g.K, a[i0*lda:], lda, b, bias, c[i0*ldc+n0:], ldc, g.Clamp, nil)
 	}
 	return true
 }
@@ -121,6 +136,10 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	kg := c.KH * c.KW * cg
 	panels := ceilDiv(og, f32GemmNR)
 	direct := c.direct()
+	ap := scratch // the packing buffer, after the im2col tile
+	if !direct {
+		ap = scratch[m*kg:]
+	}
 	for gi := 0; gi < g; gi++ {
 		var a []float32
 		lda := kg
@@ -135,7 +154,7 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 			bg = bias[gi*og : gi*og+og]
 		}
 		f32GemmBlockNEON(m, og, kg, a, lda, packed[gi*panels*kg*f32GemmNR:], bg,
-			out[p0*c.OutStride+gi*og:], c.OutStride, c.Clamp)
+			out[p0*c.OutStride+gi*og:], c.OutStride, c.Clamp, ap)
 	}
 	return true
 }
@@ -162,7 +181,15 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 			src := in[(iy0*c.InW+ix0)*c.InC:]
 			_ = src[((c.KH-1)*c.DilH*c.InW+(n-1)*c.StrideW)*c.InC+run-1]
 			_ = dst[(r+n)*kg-1]
-			f32Im2colNeon(n, c.KH, &src[0], c.StrideW*c.InC, c.DilH*c.InW*c.InC, run, &dst[r*kg])
+			sstep, rstride := c.StrideW*c.InC, c.DilH*c.InW*c.InC
+			if m := n - 1; m > 0 && run > 8 && run <= 12 && sstep >= 12-run {
+				// m pixels with 12-float moves: their extra writes land in the
+				// next pixel's row, their extra reads inside its window.
+				f32Im2colNeon12(m, c.KH, &src[0], sstep, rstride, run, &dst[r*kg])
+				f32Im2colNeon(1, c.KH, &src[m*sstep], sstep, rstride, run, &dst[(r+m)*kg])
+			} else {
+				f32Im2colNeon(n, c.KH, &src[0], sstep, rstride, run, &dst[r*kg])
+			}
 			r, ox = r+n, ox+n
 			if ox == c.OutW {
 				ox, oy = 0, oy+1
@@ -213,9 +240,11 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 // tile narrower than 8 columns goes through a stack buffer so nothing past
 // column n is written.
 //
-// The buffer is 64 KB only for blocks that use the slots (Go zeroes a
-// stack array on every call: 64 KB is ≈ 3k instructions).
-func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+// The buffer is the caller's scratch when it holds f32NeonScratch floats
+// (Conv2D.ScratchF32 reserves them); else a stack array, 64 KB only for
+// blocks that use the slots (Go zeroes a stack array on every call: 64 KB
+// is ≈ 6k instructions, 16 KB ≈ 1.5k). Fewer than 8 rows pack nothing.
+func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp, scratch []float32) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -228,6 +257,10 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		// Bounds the packed A group (and keeps each row group's A in L1).
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
+	if m < f32NeonMR || len(scratch) >= f32NeonScratch {
+		f32GemmBlockNEONBuf(scratch[:min(len(scratch), f32NeonScratch)], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		return
+	}
 	if m > f32NeonMR && m/f32NeonMR*f32NeonMR*kc <= f32NeonAPGroups*f32NeonMR*f32GemmKC &&
 		f32NeonBBlock/kc/f32NeonNR*f32NeonNR < n {
 		var ap [f32NeonAPGroups * f32NeonMR * f32GemmKC]float32
@@ -239,9 +272,12 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 }
 
 // f32GemmBlockNEONBuf is f32GemmBlockNEON with the packing buffer ap (one
-// or f32NeonAPGroups groups of 8 × f32GemmKC floats) and k block kc.
+// or f32NeonAPGroups groups of 8 × f32GemmKC floats; any length when m < 8)
+// and k block kc.
 func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
-	_ = ap[f32NeonMR*f32GemmKC-1]
+	if m >= f32NeonMR {
+		_ = ap[f32NeonMR*f32GemmKC-1]
+	}
 	var tmp [f32NeonMR * f32NeonNR]float32
 	clamped := clamp != NoClamp()
 	nfull := n / f32NeonNR * f32NeonNR

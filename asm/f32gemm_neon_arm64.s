@@ -10,6 +10,7 @@
 //	func f32GemmNeonP8x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32, ng int, ap *float32)
 //	func f32GemmNeon<MR>x8(kc int, a *float32, lda int, b *float32, bstride, tstride, nt int, init *float32, istride int, c *float32, ldc int, mode int, lo, hi float32)  MR = 1..8
 //	func f32Im2colNeon(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+//	func f32Im2colNeon12(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
 //
 // (f32Im2colNeon copies the im2col rows of n interior output pixels of a
 // one-group convolution without horizontal dilation, see gen_neon.go.)
@@ -101,6 +102,47 @@ c1loop:
 	BNE c1loop
 next:
 	ADD R4, R9, R9
+	SUBS $1, R10, R10
+	BNE krow
+	ADD R3, R2, R2
+	SUBS $1, R0, R0
+	BNE pixel
+done:
+	RET
+
+// func f32Im2colNeon12(n, kh int, src *float32, sstep, rstride, run int, dst *float32)
+TEXT ·f32Im2colNeon12(SB), NOSPLIT, $0-56
+	MOVD n+0(FP), R0
+	MOVD kh+8(FP), R1
+	MOVD src+16(FP), R2
+	MOVD sstep+24(FP), R3
+	LSL $2, R3, R3
+	MOVD rstride+32(FP), R4
+	LSL $2, R4, R4
+	MOVD run+40(FP), R5
+	LSL $2, R5, R5
+	MOVD dst+48(FP), R6
+	CBZ R0, done
+	CMP $3, R1
+	BNE pixel
+pixel3:
+	MOVD R2, R9
+	VLD1.P (R9)(R4), [V0.S4, V1.S4, V2.S4]
+	VLD1.P (R9)(R4), [V3.S4, V4.S4, V5.S4]
+	VLD1 (R9), [V6.S4, V7.S4, V8.S4]
+	VST1.P [V0.S4, V1.S4, V2.S4], (R6)(R5)
+	VST1.P [V3.S4, V4.S4, V5.S4], (R6)(R5)
+	VST1.P [V6.S4, V7.S4, V8.S4], (R6)(R5)
+	ADD R3, R2, R2
+	SUBS $1, R0, R0
+	BNE pixel3
+	RET
+pixel:
+	MOVD R2, R9
+	MOVD R1, R10
+krow:
+	VLD1.P (R9)(R4), [V0.S4, V1.S4, V2.S4]
+	VST1.P [V0.S4, V1.S4, V2.S4], (R6)(R5)
 	SUBS $1, R10, R10
 	BNE krow
 	ADD R3, R2, R2

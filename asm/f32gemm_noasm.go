@@ -15,3 +15,7 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 // f32PackWide reports whether PackF32 writes 16-column panels: never without
 // the AVX2 body.
 func f32PackWide() bool { return false }
+
+// convScratchF32Arch: Conv2D.RunF32 needs no scratch here beyond the
+// im2col tile.
+func convScratchF32Arch() int { return 0 }

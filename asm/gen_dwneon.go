@@ -122,11 +122,18 @@ func f32DWFile(words map[string]string) []byte {
 // accumulators (V26 V27 of the second pixel of a pair), V20–V23 (and
 // V28–V31) inputs, V24 V25 the clamp.
 //
-// With the pair flag (args offset 92, set when the horizontal stride
-// equals the horizontal dilation) a run's pixels go four at a time (then
+// One call runs every block of 8 channels: c0 (offset 40) is the first
+// block's offset, 96 clast (int) the last one's (blocks are 32 bytes apart
+// and the last may overlap the one before it); w and bias point at
+// channel 0.
+//
+// With the pair flag (args offset 92) 1, set when the horizontal stride
+// equals the horizontal dilation, a run's pixels go four at a time (then
 // two, then one): pixel p+1's taps 0 and 1 are pixel p's taps 1 and 2, so
 // four pixels are 18 input loads, 72 FMLA, 4 bias loads, 16 clamp, 4
-// stores (29 instructions per pixel with the loop, against 35).
+// stores (29 instructions per pixel with the loop, against 35). With 2
+// (stride twice the dilation: MobileNet's stride-2 layers) pixel p+1's
+// tap 0 is pixel p's tap 2: four pixels are 27 loads (32 per pixel).
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A72/A76: the weights stay
 // in registers for the whole call, so a pixel is 9 input loads, 18 FMLA,
@@ -137,16 +144,20 @@ func f32DWFile(words map[string]string) []byte {
 	a.P("// func f32DWConv3x3Neon8(a *dwNeonArgs)")
 	a.P("TEXT ·f32DWConv3x3Neon8(SB), NOSPLIT, $0-8")
 	a.P("\tMOVD a+0(FP), R0")
+	a.P("\tMOVW 84(R0), R1")
+	a.P("\tVDUP R1, V24.S4")
+	a.P("\tMOVW 88(R0), R1")
+	a.P("\tVDUP R1, V25.S4")
+	a.P("\tMOVD 40(R0), R4")
+	a.P("block:")
 	a.P("\tMOVD 0(R0), R1")
+	a.P("\tADD R4, R1, R1")
 	a.P("\tMOVD 8(R0), R2")
 	for t := 0; t < 9; t++ {
 		a.P("\tVLD1.P (R1)(R2), [V%d.S4, V%d.S4]", 2*t, 2*t+1)
 	}
 	a.P("\tMOVD 16(R0), R3")
-	a.P("\tMOVW 84(R0), R1")
-	a.P("\tVDUP R1, V24.S4")
-	a.P("\tMOVW 88(R0), R1")
-	a.P("\tVDUP R1, V25.S4")
+	a.P("\tADD R4, R3, R3")
 	f32SegmentLoop(a, func() {
 		a.P("\tVLD1 (R3), [V18.S4, V19.S4]")
 		for t := 0; t < 9; t++ {
@@ -165,13 +176,15 @@ func f32DWFile(words map[string]string) []byte {
 }
 
 // f32SegmentLoop is segmentLoop with a four-pixel loop and a two-pixel
-// step first when the args' pair flag (offset 92) is set: the horizontal
-// stride equals the horizontal dilation, so pixel p+1's taps 0 and 1 are
-// pixel p's taps 1 and 2, and a kernel row of P pixels takes P+2 loads
-// instead of 3P. Registers R1, R2, R25: P times the steps of kernel rows
-// 0..2.
+// step first when the args' pair flag (offset 92) is set: 1, the
+// horizontal stride equals the horizontal dilation, so pixel p+1's taps 0
+// and 1 are pixel p's taps 1 and 2, and a kernel row of P pixels takes P+2
+// loads instead of 3P; 2, the stride is twice the dilation
+// (f32DWGroupS2: 2P+1 loads). Registers R1, R2, R25: P times the steps of
+// kernel rows 0..2. After the last segment it moves to the next channel
+// block (R4 += 32 bytes, at most the last block's offset) and runs the
+// segments again.
 func f32SegmentLoop(a *a64.Asm, pixel func()) {
-	a.P("\tMOVD 40(R0), R4")
 	a.P("\tMOVD 48(R0), R7")
 	a.P("\tMOVD 56(R0), R5")
 	a.P("\tMOVD 64(R0), R6")
@@ -192,6 +205,7 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tSUB $1, R6, R6")
 	a.P("\tMOVWU 92(R0), R1")
 	a.P("\tCBZ R1, single")
+	a.P("\tTBNZ $1, R1, s2")
 	for i, r := range step2 {
 		a.P("\tLSL $2, %s, %s", stepReg[i], r)
 	}
@@ -212,6 +226,29 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	f32DWGroup(a, 2)
 	a.P("\tSUBS $2, R23, R23")
 	a.P("\tBEQ seg")
+	a.P("\tB single")
+	// Stride twice the dilation: groups of 4, then 2 (f32DWGroupS2).
+	a.P("s2:")
+	for i, r := range step2 {
+		a.P("\tLSL $2, %s, %s", stepReg[i], r)
+	}
+	a.P("\tSUBS $4, R23, R23")
+	a.P("\tBLT s2rest")
+	a.P("s2quad:")
+	f32DWGroupS2(a, 4)
+	a.P("\tSUBS $4, R23, R23")
+	a.P("\tBGE s2quad")
+	a.P("s2rest:")
+	a.P("\tADDS $4, R23, R23")
+	a.P("\tBEQ seg")
+	a.P("\tCMP $2, R23")
+	a.P("\tBLT pix")
+	for _, r := range step2 {
+		a.P("\tLSR $1, %s, %s", r, r)
+	}
+	f32DWGroupS2(a, 2)
+	a.P("\tSUBS $2, R23, R23")
+	a.P("\tBEQ seg")
 	a.P("single:")
 	a.P("\tCBZ R23, seg")
 	a.P("pix:")
@@ -219,8 +256,67 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tSUBS $1, R23, R23")
 	a.P("\tBNE pix")
 	a.P("\tB seg")
+	// The segments are done for this block: the next 8 channels (the last
+	// block at clast, args offset 96, overlapping the one before it).
 	a.P("done:")
+	a.P("\tMOVD 96(R0), R1")
+	a.P("\tCMP R1, R4")
+	a.P("\tBGE ret")
+	a.P("\tADD $32, R4, R4")
+	a.P("\tCMP R1, R4")
+	a.P("\tCSEL GT, R1, R4, R4")
+	a.P("\tB block")
+	a.P("ret:")
 	a.P("\tRET")
+}
+
+// f32DWGroupS2 emits P = 2 or 4 consecutive pixels of a run whose
+// horizontal stride is twice its dilation: pixel p+1's tap 0 is pixel p's
+// tap 2, so a kernel row takes 2P+1 loads instead of 3P. Position j of a
+// row is tap j−2p of pixel p: even j < 2P through the tap 0 pointer, odd j
+// through tap 1 (each post-incremented by the pixel step), j = 2P at the
+// tap 0 pointer without increment (it is pixel P's tap 0); the tap 2
+// pointer moves by P steps. Each accumulator sums its taps in the
+// one-pixel loop's order.
+func f32DWGroupS2(a *a64.Asm, P int) {
+	acc := []int{18, 26, 28, 30}[:P]
+	for _, v := range acc {
+		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4]", v, v+1)
+	}
+	n := 0
+	for kh := 0; kh < 3; kh++ {
+		for j := 0; j <= 2*P; j++ {
+			x := 20 + 2*(n%2)
+			n++
+			switch {
+			case j == 2*P:
+				a.P("\tVLD1 (%s), [V%d.S4, V%d.S4]", tapReg[3*kh], x, x+1)
+			case j%2 == 0:
+				a.P("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", tapReg[3*kh], stepReg[kh], x, x+1)
+			default:
+				a.P("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", tapReg[3*kh+1], stepReg[kh], x, x+1)
+			}
+			for p := 0; p < P; p++ {
+				if kw := j - 2*p; kw >= 0 && kw < 3 {
+					w := 2 * (3*kh + kw)
+					a.P("\tVFMLA V%d.S4, V%d.S4, V%d.S4", w, x, acc[p])
+					a.P("\tVFMLA V%d.S4, V%d.S4, V%d.S4", w+1, x+1, acc[p]+1)
+				}
+			}
+		}
+		a.P("\tADD %s, %s, %s", step2[kh], tapReg[3*kh+2], tapReg[3*kh+2])
+	}
+	for _, v := range acc {
+		a.Fmax4s(v, v, 24)
+		a.Fmax4s(v+1, v+1, 24)
+	}
+	for _, v := range acc {
+		a.Fmin4s(v, v, 25)
+		a.Fmin4s(v+1, v+1, 25)
+	}
+	for _, v := range acc {
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R24)(R7)", v, v+1)
+	}
 }
 
 // step2 holds P times the steps of kernel rows 0..2 in f32SegmentLoop.

@@ -148,11 +148,13 @@ func maxIntoF32(o, x []float32) {
 	}
 }
 
-// addIntoF32 sets o[i] += x[i] for i < len(o).
+// addIntoF32 sets o[i] += x[i] for i < len(o). The leading blocks run on
+// AddClampF32's SIMD body (none on the generic path): the same float
+// additions, so the pools' results do not depend on the path.
 func addIntoF32(o, x []float32) {
 	x = x[:len(o)]
-	for i, v := range x {
-		o[i] += v
+	for i := addClampF32Arch(o, o, x, NoClamp()); i < len(o); i++ {
+		o[i] += x[i]
 	}
 }
 

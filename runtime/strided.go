@@ -1,5 +1,7 @@
 package runtime
 
+import "github.com/edgeinfer/edgeinfer/asm"
+
 // copyPlan copies a tensor of logical shape between two storages, each
 // addressed by its own logical strides. Layout conversions, transposes,
 // slices, concat and split all reduce to it. The plan is built at prepare
@@ -53,6 +55,12 @@ func (p *copyPlan) f32(dst, src []float32) {
 	}
 	if len(p.shape) == 0 {
 		dst[0] = src[0]
+		return
+	}
+	if p.planes == 3 {
+		// An RGB image (the models' input copy): the SIMD body.
+		hw := p.shape[1]
+		asm.InterleaveRGBF32(dst, src[:hw], src[hw:2*hw], src[2*hw:3*hw])
 		return
 	}
 	if p.planes > 0 {

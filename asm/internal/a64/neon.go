@@ -96,6 +96,9 @@ func (a *Asm) Smin4s(d, n, m int) { a.Same3("smin", 0, 2, 0b01101, d, n, m) }
 // Sqrdmulh4s emits sqrdmulh Vd.4S, Vn.4S, Vm.4S.
 func (a *Asm) Sqrdmulh4s(d, n, m int) { a.Same3("sqrdmulh", 1, 2, 0b10110, d, n, m) }
 
+// Fadd4s emits fadd Vd.4S, Vn.4S, Vm.4S.
+func (a *Asm) Fadd4s(d, n, m int) { a.sameT("fadd", "4s", 0, 0, 0b11010, d, n, m) }
+
 // Fmax4s emits fmax Vd.4S, Vn.4S, Vm.4S.
 func (a *Asm) Fmax4s(d, n, m int) { a.sameT("fmax", "4s", 0, 0, 0b11110, d, n, m) }
 

@@ -18,7 +18,7 @@ func TestEncodersLLVM(t *testing.T) {
 	a := New(words)
 	for _, f := range []func(d, n, m int){a.Add8h, a.Add4s, a.Sub4s, a.Addp4s, a.And16b, a.Orr16b,
 		a.Sqadd4s, a.Sshl4s, a.Srshl4s, a.Srshl2d, a.Smax16b, a.Smin16b, a.Smax4s, a.Smin4s,
-		a.Sqrdmulh4s, a.Fmax4s, a.Fmin4s} {
+		a.Sqrdmulh4s, a.Fadd4s, a.Fmax4s, a.Fmin4s} {
 		f(1, 2, 31)
 	}
 	for _, hi := range []bool{false, true} {
