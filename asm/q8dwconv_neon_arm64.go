@@ -86,6 +86,9 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 		in: unsafe.Pointer(&in[0]), pad: unsafe.Pointer(&ext[9*c]), out: unsafe.Pointer(&out[0])}
 	rq := &d.Requant
 	args := dwNeonArgs{wstride: c, ostep: d.OutStride, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
+	if g.sw == g.dw {
+		args.pair = 1 // the Right variants then go two pixels at a time
+	}
 	var b dwNeonBatch
 	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
 		g.fill(&pos, r1, &b)
@@ -112,11 +115,12 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 
 // q8DWVariant is the requantisation variant of the NEON depthwise bodies
 // for d: bit 0 RoundUpward (else RoundDouble), bit 1 every channel's shift
-// negative (a right shift only).
+// negative (a right shift only). The shifts' signs are those Pack recorded
+// while d.Requant keeps the slices Pack saw, else scanned now.
 func q8DWVariant(d *QDepthwiseConv2D) int {
-	right := true
-	for _, s := range d.Requant.Shift[:d.C] {
-		right = right && s < 0
+	right := d.rqRight
+	if d.rqOK.mult == nil || d.rqOK != d.Requant.key(d.C*d.Mult) {
+		right = allRightShifts(d.Requant.Shift[:d.C])
 	}
 	variant := 0
 	if d.Requant.Rounding == RoundUpward {
