@@ -133,13 +133,17 @@ func q8DWNeonCompare(t *testing.T) {
 			if variant == "right" && tc.s == tc.d && ow >= 4 {
 				ran[fmt.Sprintf("%v/pair", mode)]++ // an interior run of ≥ 2 pixels
 			}
+			if variant == "right" && d.Requant.Min == -128 && d.Requant.Max == 127 {
+				ran[fmt.Sprintf("%v/noclamp", mode)]++
+			}
 		}
 		require.Equal(t, want.data(), got.data(), "case %d %s %+v", ci, tc.name, *d)
 		got.checkGuards(t, "output")
 		xin.checkGuards(t, "input")
 		require.Equal(t, x, xin.data(), "input modified")
 	}
-	for _, v := range []string{"double/right", "double/left", "upward/right", "upward/left", "double/pair", "upward/pair"} {
+	for _, v := range []string{"double/right", "double/left", "upward/right", "upward/left", "double/pair", "upward/pair",
+		"double/noclamp", "upward/noclamp"} {
 		require.NotZero(t, ran[v], "variant %s never ran: %v", v, ran)
 	}
 }

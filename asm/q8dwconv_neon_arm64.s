@@ -31,6 +31,10 @@
 //	q8DWConv3x3Neon16DoubleRight  RoundDouble, every shift < 0 (no SSHL;
 //	                              fix-up is the sign of v)
 //	q8DWConv3x3Neon16UpwardRight  RoundUpward, every shift < 0
+//	q8DWConv3x3Neon16<…>RightNoClamp  the Right variants for the clamp
+//	                              [−128, 127] (no SMAX/SMIN): every
+//	                              depthwise layer of the zoo's int8
+//	                              MobileNets (ReLU6 with zero point −128)
 //
 // With a left shift the int32 v + zo wraps like the generic body (ADD,
 // then SQXTN ×2); saturating to int16 and int8 before the clamp to
@@ -78,7 +82,8 @@
 // instructions (3.06 MACs/instruction; 6 loads and 41 per pixel in a pair,
 // 3.26), one bias load, the requantisation, narrowing, clamp and store,
 // and 2 loop instructions: 73 in all for DoubleRight one at a time (1.97
-// MACs/instruction), 69 per pixel in pairs (2.09), 83 for Double.
+// MACs/instruction), 69 per pixel in pairs (2.09), 83 for Double; 2 fewer
+// without the clamp (71 and 67: 2.03 and 2.15 MACs/instruction).
 
 #include "textflag.h"
 
@@ -423,13 +428,15 @@ seg:
 	ADD R4, R24, R24
 	ADD $112, R5, R5
 	SUB $1, R6, R6
+	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
 	MOVWU 92(R0), R1
-	CBZ R1, single
+	CBZ R1, pix
 	LSL $1, R20, R1
 	LSL $1, R21, R2
 	LSL $1, R22, R25
-	SUBS $2, R23, R23
-	BLT rest
+	SUB $2, R23, R23
 two:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
@@ -569,12 +576,8 @@ two:
 	VST1.P [V15.B16], (R24)(R7)
 	SUBS $2, R23, R23
 	BGE two
-rest:
 	ADDS $2, R23, R23
 	BEQ seg
-	B pix
-single:
-	CBZ R23, seg
 pix:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1.P (R8)(R20), [V15.B16]
@@ -704,13 +707,15 @@ seg:
 	ADD R4, R24, R24
 	ADD $112, R5, R5
 	SUB $1, R6, R6
+	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
 	MOVWU 92(R0), R1
-	CBZ R1, single
+	CBZ R1, pix
 	LSL $1, R20, R1
 	LSL $1, R21, R2
 	LSL $1, R22, R25
-	SUBS $2, R23, R23
-	BLT rest
+	SUB $2, R23, R23
 two:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
@@ -842,12 +847,8 @@ two:
 	VST1.P [V15.B16], (R24)(R7)
 	SUBS $2, R23, R23
 	BGE two
-rest:
 	ADDS $2, R23, R23
 	BEQ seg
-	B pix
-single:
-	CBZ R23, seg
 pix:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1.P (R8)(R20), [V15.B16]
@@ -915,6 +916,532 @@ pix:
 	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
 	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
 	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	SUBS $1, R23, R23
+	BNE pix
+	B seg
+done:
+	RET
+
+// func q8DWConv3x3Neon16DoubleRightNoClamp(a *dwNeonArgs)
+TEXT ·q8DWConv3x3Neon16DoubleRightNoClamp(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 0(R0), R1
+	MOVD 8(R0), R2
+	VLD1.P (R1)(R2), [V0.B16]
+	VLD1.P (R1)(R2), [V1.B16]
+	VLD1.P (R1)(R2), [V2.B16]
+	VLD1.P (R1)(R2), [V3.B16]
+	VLD1.P (R1)(R2), [V4.B16]
+	VLD1.P (R1)(R2), [V5.B16]
+	VLD1.P (R1)(R2), [V6.B16]
+	VLD1.P (R1)(R2), [V7.B16]
+	VLD1.P (R1)(R2), [V8.B16]
+	MOVD 16(R0), R3
+	MOVD 24(R0), R1
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD 32(R0), R1
+	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVD 40(R0), R4
+	MOVD 48(R0), R7
+	MOVD 56(R0), R5
+	MOVD 64(R0), R6
+seg:
+	CBZ R6, done
+	LDP 0(R5), (R8, R9)
+	LDP 16(R5), (R10, R11)
+	LDP 32(R5), (R12, R13)
+	LDP 48(R5), (R14, R15)
+	MOVD 64(R5), R19
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	ADD R4, R15, R15
+	ADD R4, R19, R19
+	LDP 72(R5), (R20, R21)
+	LDP 88(R5), (R22, R23)
+	MOVD 104(R5), R24
+	ADD R4, R24, R24
+	ADD $112, R5, R5
+	SUB $1, R6, R6
+	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
+	MOVWU 92(R0), R1
+	CBZ R1, pix
+	LSL $1, R20, R1
+	LSL $1, R21, R2
+	LSL $1, R22, R25
+	SUB $2, R23, R23
+two:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R1), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e20c20d // smull v13.8h, v16.8b, v0.8b
+	WORD $0x4e20c20e // smull2 v14.8h, v16.16b, v0.16b
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e2181ed // smlal v13.8h, v15.8b, v1.8b
+	WORD $0x4e2181ee // smlal2 v14.8h, v15.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R12)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e24c20d // smull v13.8h, v16.8b, v4.8b
+	WORD $0x4e24c20e // smull2 v14.8h, v16.16b, v4.16b
+	VLD1.P (R13)(R21), [V15.B16]
+	WORD $0x0e2581ed // smlal v13.8h, v15.8b, v5.8b
+	WORD $0x4e2581ee // smlal2 v14.8h, v15.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R25), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e26c20d // smull v13.8h, v16.8b, v6.8b
+	WORD $0x4e26c20e // smull2 v14.8h, v16.16b, v6.16b
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e2781ed // smlal v13.8h, v15.8b, v7.8b
+	WORD $0x4e2781ee // smlal2 v14.8h, v15.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two
+	ADDS $2, R23, R23
+	BEQ seg
+pix:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1.P (R8)(R20), [V15.B16]
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	VLD1.P (R11)(R21), [V16.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R14)(R22), [V15.B16]
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	SUBS $1, R23, R23
+	BNE pix
+	B seg
+done:
+	RET
+
+// func q8DWConv3x3Neon16UpwardRightNoClamp(a *dwNeonArgs)
+TEXT ·q8DWConv3x3Neon16UpwardRightNoClamp(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 0(R0), R1
+	MOVD 8(R0), R2
+	VLD1.P (R1)(R2), [V0.B16]
+	VLD1.P (R1)(R2), [V1.B16]
+	VLD1.P (R1)(R2), [V2.B16]
+	VLD1.P (R1)(R2), [V3.B16]
+	VLD1.P (R1)(R2), [V4.B16]
+	VLD1.P (R1)(R2), [V5.B16]
+	VLD1.P (R1)(R2), [V6.B16]
+	VLD1.P (R1)(R2), [V7.B16]
+	VLD1.P (R1)(R2), [V8.B16]
+	MOVD 16(R0), R3
+	MOVD 24(R0), R1
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD 32(R0), R1
+	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVD 40(R0), R4
+	MOVD 48(R0), R7
+	MOVD 56(R0), R5
+	MOVD 64(R0), R6
+seg:
+	CBZ R6, done
+	LDP 0(R5), (R8, R9)
+	LDP 16(R5), (R10, R11)
+	LDP 32(R5), (R12, R13)
+	LDP 48(R5), (R14, R15)
+	MOVD 64(R5), R19
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	ADD R4, R15, R15
+	ADD R4, R19, R19
+	LDP 72(R5), (R20, R21)
+	LDP 88(R5), (R22, R23)
+	MOVD 104(R5), R24
+	ADD R4, R24, R24
+	ADD $112, R5, R5
+	SUB $1, R6, R6
+	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
+	MOVWU 92(R0), R1
+	CBZ R1, pix
+	LSL $1, R20, R1
+	LSL $1, R21, R2
+	LSL $1, R22, R25
+	SUB $2, R23, R23
+two:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R1), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e20c20d // smull v13.8h, v16.8b, v0.8b
+	WORD $0x4e20c20e // smull2 v14.8h, v16.16b, v0.16b
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e2181ed // smlal v13.8h, v15.8b, v1.8b
+	WORD $0x4e2181ee // smlal2 v14.8h, v15.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R12)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e24c20d // smull v13.8h, v16.8b, v4.8b
+	WORD $0x4e24c20e // smull2 v14.8h, v16.16b, v4.16b
+	VLD1.P (R13)(R21), [V15.B16]
+	WORD $0x0e2581ed // smlal v13.8h, v15.8b, v5.8b
+	WORD $0x4e2581ee // smlal2 v14.8h, v15.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R25), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e26c20d // smull v13.8h, v16.8b, v6.8b
+	WORD $0x4e26c20e // smull2 v14.8h, v16.16b, v6.16b
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e2781ed // smlal v13.8h, v15.8b, v7.8b
+	WORD $0x4e2781ee // smlal2 v14.8h, v15.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two
+	ADDS $2, R23, R23
+	BEQ seg
+pix:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1.P (R8)(R20), [V15.B16]
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	VLD1.P (R11)(R21), [V16.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R14)(R22), [V15.B16]
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
 	VST1.P [V13.B16], (R24)(R7)
 	SUBS $1, R23, R23
 	BNE pix
