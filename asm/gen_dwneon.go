@@ -71,11 +71,11 @@ const argsDoc = `// Go signature (%[1]s):
 // 0..2, R23 pixels left, R24 output.`
 
 // segmentLoop emits the loop over the runs of a call and over each run's
-// pixels. With pair non-nil, a run of two or more pixels goes two at a
+// pixels, for the channel offset c0 in R4; it branches to done after the
+// last run. With pair non-nil, a run of two or more pixels goes two at a
 // time (then one) when the args' pair flag (offset 92) is set, as in
 // f32SegmentLoop: R1, R2, R25 hold twice the steps of kernel rows 0..2.
 func segmentLoop(a *a64.Asm, pixel, pair func()) {
-	a.P("\tMOVD 40(R0), R4")
 	a.P("\tMOVD 48(R0), R7")
 	a.P("\tMOVD 56(R0), R5")
 	a.P("\tMOVD 64(R0), R6")
@@ -117,8 +117,6 @@ func segmentLoop(a *a64.Asm, pixel, pair func()) {
 	a.P("\tSUBS $1, R23, R23")
 	a.P("\tBNE pix")
 	a.P("\tB seg")
-	a.P("done:")
-	a.P("\tRET")
 }
 
 // ---- float32 ----
@@ -364,6 +362,11 @@ func q8DWFile(words map[string]string) []byte {
 //`)
 	a.P(argsDoc, "q8dwconv_neon_arm64.go", "q8DWConv3x3Neon16<Variant>")
 	a.P(`//
+// The int8 body runs every 16-channel block of C = wstride ≥ 16 channels
+// itself (c0 = 0, 16, …, the last block C − 16 overlapping the previous
+// one), so w, bias, mult and shift point at channel 0 and c0 in the args
+// is not read: one call per batch of runs, not per block.
+//
 // V0–V8 weights (int8 ×16 per tap), V9–V12 accumulators (channels 0..3,
 // 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then the
 // narrowed outputs), V15 V16 inputs, V17 zo (int32 ×4; int16 ×8 in the
@@ -530,27 +533,6 @@ func q8DWKernel(a *a64.Asm, v q8Variant) {
 	a.P("// func %s(a *dwNeonArgs)", v.name)
 	a.P("TEXT ·%s(SB), NOSPLIT, $0-8", v.name)
 	a.P("\tMOVD a+0(FP), R0")
-	a.P("\tMOVD 0(R0), R1")
-	a.P("\tMOVD 8(R0), R2")
-	for t := 0; t < 9; t++ {
-		a.P("\tVLD1.P (R1)(R2), [V%d.B16]", t)
-	}
-	a.P("\tMOVD 16(R0), R3")
-	a.P("\tMOVD 24(R0), R1")
-	a.P("\tVLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]")
-	a.P("\tMOVD 32(R0), R1")
-	if v.left {
-		a.P("\tVLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]")
-		a.P("\tVEOR V13.B16, V13.B16, V13.B16")
-		for i := 0; i < 4; i++ {
-			a.Smin4s(28+i, 24+i, 13)
-		}
-		for i := 0; i < 4; i++ {
-			a.Smax4s(24+i, 24+i, 13)
-		}
-	} else {
-		a.P("\tVLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]")
-	}
 	a.P("\tMOVW 72(R0), R1")
 	if v.left {
 		a.P("\tVDUP R1, V17.S4")
@@ -562,6 +544,34 @@ func q8DWKernel(a *a64.Asm, v q8Variant) {
 		a.P("\tVDUP R1, V18.B16")
 		a.P("\tMOVW 80(R0), R1")
 		a.P("\tVDUP R1, V19.B16")
+	}
+	// The blocks of 16 channels: c0 (R4) = 0, 16, …, the last one C − 16.
+	a.P("\tMOVD $0, R4")
+	a.P("block:")
+	a.P("\tMOVD 0(R0), R1")
+	a.P("\tADD R4, R1, R1")
+	a.P("\tMOVD 8(R0), R2")
+	for t := 0; t < 9; t++ {
+		a.P("\tVLD1.P (R1)(R2), [V%d.B16]", t)
+	}
+	a.P("\tMOVD 16(R0), R3")
+	a.P("\tADD R4<<2, R3, R3")
+	a.P("\tMOVD 24(R0), R1")
+	a.P("\tADD R4<<2, R1, R1")
+	a.P("\tVLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]")
+	a.P("\tMOVD 32(R0), R1")
+	a.P("\tADD R4<<2, R1, R1")
+	if v.left {
+		a.P("\tVLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]")
+		a.P("\tVEOR V13.B16, V13.B16, V13.B16")
+		for i := 0; i < 4; i++ {
+			a.Smin4s(28+i, 24+i, 13)
+		}
+		for i := 0; i < 4; i++ {
+			a.Smax4s(24+i, 24+i, 13)
+		}
+	} else {
+		a.P("\tVLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]")
 	}
 	pixel := func() {
 		a.P("\tVLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]")
@@ -585,4 +595,15 @@ func q8DWKernel(a *a64.Asm, v q8Variant) {
 		pair = func() { q8Pair(a, v) }
 	}
 	segmentLoop(a, pixel, pair)
+	a.P("done:")
+	a.P("\tMOVD 8(R0), R2")
+	a.P("\tSUB $16, R2, R1")
+	a.P("\tCMP R1, R4")
+	a.P("\tBGE ret")
+	a.P("\tADD $16, R4, R4")
+	a.P("\tCMP R1, R4")
+	a.P("\tCSEL LT, R4, R1, R4")
+	a.P("\tB block")
+	a.P("ret:")
+	a.P("\tRET")
 }

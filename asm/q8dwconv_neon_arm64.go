@@ -65,8 +65,9 @@ func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 // is selected, the geometry is 3×3 with Mult 1 and C ≥ 16, p carries the
 // int8 weights (q8DWPackArch) and the rounding is RoundDouble or
 // RoundUpward, and reports whether it did. Channel blocks of 16 end with one
-// overlapping the previous block when C is not a multiple of 16. Every
-// other geometry goes to the K×K body (q8DWKxKConvArch).
+// overlapping the previous block when C is not a multiple of 16; the body
+// loops over them, one call per batch of runs. Every other geometry goes to
+// the K×K body (q8DWKxKConvArch).
 func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1 int) bool {
 	c := d.C
 	if level >= pathLevel(PathNEON) && !q8DWNeonShape(d) {
@@ -98,29 +99,27 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	if g.sw == g.dw {
 		args.pair = 1 // the Right variants then go two pixels at a time
 	}
+	// The body runs every channel block itself (see its header).
+	args.w, args.bias = unsafe.Pointer(&ext[0]), unsafe.Pointer(&p.dwFold[0])
+	args.mult, args.shift = unsafe.Pointer(&rq.Mult[0]), unsafe.Pointer(&rq.Shift[0])
 	var b dwNeonBatch
 	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
 		g.fill(&pos, r1, &b)
 		args.segs, args.nseg = unsafe.Pointer(&b.segs[0]), b.n
-		for k := 0; k < c; k += 16 {
-			c0 := min(k, c-16)
-			args.w, args.bias, args.c0 = unsafe.Pointer(&ext[c0]), unsafe.Pointer(&p.dwFold[c0]), c0
-			args.mult, args.shift = unsafe.Pointer(&rq.Mult[c0]), unsafe.Pointer(&rq.Shift[c0])
-			// Direct calls keep args on the stack (a func value would not).
-			switch variant {
-			case 0:
-				q8DWConv3x3Neon16Double(&args)
-			case 1:
-				q8DWConv3x3Neon16Upward(&args)
-			case 2:
-				q8DWConv3x3Neon16DoubleRight(&args)
-			case 3:
-				q8DWConv3x3Neon16UpwardRight(&args)
-			case 6:
-				q8DWConv3x3Neon16DoubleRightNoClamp(&args)
-			default:
-				q8DWConv3x3Neon16UpwardRightNoClamp(&args)
-			}
+		// Direct calls keep args on the stack (a func value would not).
+		switch variant {
+		case 0:
+			q8DWConv3x3Neon16Double(&args)
+		case 1:
+			q8DWConv3x3Neon16Upward(&args)
+		case 2:
+			q8DWConv3x3Neon16DoubleRight(&args)
+		case 3:
+			q8DWConv3x3Neon16UpwardRight(&args)
+		case 6:
+			q8DWConv3x3Neon16DoubleRightNoClamp(&args)
+		default:
+			q8DWConv3x3Neon16UpwardRightNoClamp(&args)
 		}
 	}
 	return true

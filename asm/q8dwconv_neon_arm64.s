@@ -63,6 +63,11 @@
 // R7 ostep, R8–R15 R19 tap pointers 0..8, R20–R22 steps of kernel rows
 // 0..2, R23 pixels left, R24 output.
 //
+// The int8 body runs every 16-channel block of C = wstride ≥ 16 channels
+// itself (c0 = 0, 16, …, the last block C − 16 overlapping the previous
+// one), so w, bias, mult and shift point at channel 0 and c0 in the args
+// is not read: one call per batch of runs, not per block.
+//
 // V0–V8 weights (int8 ×16 per tap), V9–V12 accumulators (channels 0..3,
 // 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then the
 // narrowed outputs), V15 V16 inputs, V17 zo (int32 ×4; int16 ×8 in the
@@ -90,7 +95,16 @@
 // func q8DWConv3x3Neon16Double(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16Double(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.S4
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -102,9 +116,12 @@ TEXT ·q8DWConv3x3Neon16Double(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VEOR V13.B16, V13.B16, V13.B16
 	WORD $0x4ead6f1c // smin v28.4s, v24.4s, v13.4s
@@ -115,13 +132,6 @@ TEXT ·q8DWConv3x3Neon16Double(SB), NOSPLIT, $0-8
 	WORD $0x4ead6739 // smax v25.4s, v25.4s, v13.4s
 	WORD $0x4ead675a // smax v26.4s, v26.4s, v13.4s
 	WORD $0x4ead677b // smax v27.4s, v27.4s, v13.4s
-	MOVW 72(R0), R1
-	VDUP R1, V17.S4
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -234,12 +244,30 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16Upward(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16Upward(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.S4
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -251,9 +279,12 @@ TEXT ·q8DWConv3x3Neon16Upward(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VEOR V13.B16, V13.B16, V13.B16
 	WORD $0x4ead6f1c // smin v28.4s, v24.4s, v13.4s
@@ -264,13 +295,6 @@ TEXT ·q8DWConv3x3Neon16Upward(SB), NOSPLIT, $0-8
 	WORD $0x4ead6739 // smax v25.4s, v25.4s, v13.4s
 	WORD $0x4ead675a // smax v26.4s, v26.4s, v13.4s
 	WORD $0x4ead677b // smax v27.4s, v27.4s, v13.4s
-	MOVW 72(R0), R1
-	VDUP R1, V17.S4
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -375,12 +399,30 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16DoubleRight(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16DoubleRight(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -392,17 +434,13 @@ TEXT ·q8DWConv3x3Neon16DoubleRight(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
-	MOVW 72(R0), R1
-	VDUP R1, V17.H8
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -654,12 +692,30 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16UpwardRight(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16UpwardRight(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -671,17 +727,13 @@ TEXT ·q8DWConv3x3Neon16UpwardRight(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
-	MOVW 72(R0), R1
-	VDUP R1, V17.H8
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -921,12 +973,26 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16DoubleRightNoClamp(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16DoubleRightNoClamp(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -938,13 +1004,13 @@ TEXT ·q8DWConv3x3Neon16DoubleRightNoClamp(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
-	MOVW 72(R0), R1
-	VDUP R1, V17.H8
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -1190,12 +1256,26 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16UpwardRightNoClamp(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16UpwardRightNoClamp(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -1207,13 +1287,13 @@ TEXT ·q8DWConv3x3Neon16UpwardRightNoClamp(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
-	MOVW 72(R0), R1
-	VDUP R1, V17.H8
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -1447,4 +1527,13 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
