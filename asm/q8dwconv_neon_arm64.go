@@ -91,20 +91,73 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	if variant&2 != 0 && d.Requant.Min == -128 && d.Requant.Max == 127 {
 		variant |= 4 // the clamp is the int8 saturation
 	}
-	g := dwNeonGeom{inH: d.InH, inW: d.InW, outW: d.OutW, sh: max(1, d.StrideH), sw: max(1, d.StrideW),
-		dh: max(1, d.DilH), dw: max(1, d.DilW), padT: d.PadT, padL: d.PadL, pix: c, ostep: d.OutStride,
-		in: unsafe.Pointer(&in[0]), pad: unsafe.Pointer(&ext[9*c]), out: unsafe.Pointer(&out[0])}
 	rq := &d.Requant
 	args := dwNeonArgs{wstride: c, ostep: d.OutStride, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
-	if g.sw == g.dw {
+	inH, inW, outW, ostep := d.InH, d.InW, d.OutW, d.OutStride
+	sh, sw, dh, dw := max(1, d.StrideH), max(1, d.StrideW), max(1, d.DilH), max(1, d.DilW)
+	if sw == dw {
 		args.pair = 1 // the Right variants then go two pixels at a time
 	}
 	// The body runs every channel block itself (see its header).
 	args.w, args.bias = unsafe.Pointer(&ext[0]), unsafe.Pointer(&p.dwFold[0])
 	args.mult, args.shift = unsafe.Pointer(&rq.Mult[0]), unsafe.Pointer(&rq.Shift[0])
+	in0, pad, out0 := unsafe.Pointer(&in[0]), unsafe.Pointer(&ext[9*c]), unsafe.Pointer(&out[0])
+	// Columns [a, e) have every horizontal tap inside the input.
+	a := min(outW, ceilDiv(d.PadL, sw))
+	e := a
+	if last := inW - 1 - 2*dw + d.PadL; last >= 0 {
+		e = max(a, min(outW, last/sw+1))
+	}
+	// The runs are built here (as dwNeonGeom.fill does for the float body)
+	// rather than in a method taking *dwNeonBatch: stores of addresses into
+	// a local need no write barrier, and the interior run needs no per-tap
+	// bounds tests.
 	var b dwNeonBatch
-	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
-		g.fill(&pos, r1, &b)
+	for oy, ox := r0, 0; oy < r1; {
+		b.n = 0
+	fill:
+		for ; oy < r1; oy, ox = oy+1, 0 {
+			iy0 := oy*sh - d.PadT
+			var rows [3]unsafe.Pointer // input row of kernel row kh, nil in the padding
+			var step [3]int
+			for kh := range rows {
+				if iy := iy0 + kh*dh; uint(iy) < uint(inH) {
+					rows[kh], step[kh] = unsafe.Add(in0, iy*inW*c), sw*c
+				}
+			}
+			for ; ox < outW; ox++ {
+				if b.n == dwNeonMaxSegs {
+					break fill
+				}
+				s := &b.segs[b.n]
+				b.n++
+				n, ix0 := 1, ox*sw-d.PadL
+				if ox == a && e > a {
+					n = e - a
+					for kh, r := range rows {
+						x := s.x[3*kh : 3*kh+3]
+						if r == nil {
+							x[0], x[1], x[2] = pad, pad, pad
+							continue
+						}
+						q := unsafe.Add(r, ix0*c)
+						x[0], x[1], x[2] = q, unsafe.Add(q, dw*c), unsafe.Add(q, 2*dw*c)
+					}
+				} else {
+					for kh, r := range rows {
+						for kw := 0; kw < 3; kw++ {
+							q := pad
+							if ix := ix0 + kw*dw; r != nil && uint(ix) < uint(inW) {
+								q = unsafe.Add(r, ix*c)
+							}
+							s.x[3*kh+kw] = q
+						}
+					}
+				}
+				s.step, s.n, s.out = step, n, unsafe.Add(out0, (oy*outW+ox)*ostep)
+				ox += n - 1
+			}
+		}
 		args.segs, args.nseg = unsafe.Pointer(&b.segs[0]), b.n
 		// Direct calls keep args on the stack (a func value would not).
 		switch variant {
