@@ -151,7 +151,8 @@ func q8DWNeonCompare(t *testing.T) {
 // TestQ8DWNeonRequantExtremes drives the NEON epilogue with accumulators
 // across the whole int32 range (a bias of any value), every shift from −31
 // to 31 and multipliers up to 2^31 − 1, bit for bit against the generic
-// epilogue.
+// epilogue: the 3×3 body, and every fifth iteration the K×K one (5×5,
+// 16-channel blocks, or 8-channel ones for C < 16).
 func TestQ8DWNeonRequantExtremes(t *testing.T) {
 	if Select(PathNEON) != nil {
 		t.Skip("no NEON")
@@ -159,9 +160,12 @@ func TestQ8DWNeonRequantExtremes(t *testing.T) {
 	saved := Selected()
 	t.Cleanup(func() { require.NoError(t, Select(saved)) })
 	r := q8Seeded(t, 77)
-	for it := 0; it < 40; it++ {
-		c := 16 + r.IntN(40)
-		d := &QDepthwiseConv2D{InH: 3, InW: 3, C: c, Mult: 1, OutH: 3, OutW: 3, KH: 3, KW: 3, PadT: 1, PadL: 1, OutStride: c}
+	for it := 0; it < 80; it++ {
+		c, k := 16+r.IntN(40), 3
+		if it%5 == 4 {
+			c, k = 8+r.IntN(30), 5
+		}
+		d := &QDepthwiseConv2D{InH: 3, InW: 3, C: c, Mult: 1, OutH: 3, OutW: 3, KH: k, KW: k, PadT: k / 2, PadL: k / 2, OutStride: c}
 		d.InZero = q8Zero(r)
 		lo, hi := q8Clamp(r)
 		rq := Requant{OutZero: q8Zero(r), Min: lo, Max: hi, Rounding: []Rounding{RoundDouble, RoundUpward}[it%2]}
@@ -196,7 +200,7 @@ func TestQ8DWNeonRequantExtremes(t *testing.T) {
 			}
 		}
 		wl := []int{127, 1}[r.IntN(2)] // small weights keep the bias visible
-		p := d.Pack(q8Rand(r, 9*c, -wl, wl), nil, bias)
+		p := d.Pack(q8Rand(r, k*k*c, -wl, wl), nil, bias)
 		x := q8Rand(r, 9*c, -128, 127)
 		want, got := make([]int8, 9*c), make([]int8, 9*c)
 		q8DWConvGeneric(d, x, p, want, 0, 3)
