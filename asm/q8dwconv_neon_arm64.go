@@ -61,6 +61,18 @@ func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 	p.dwArch = ext
 }
 
+// q8NeonLevel is pathLevel(PathNEON), looked up once.
+var q8NeonLevel = pathLevel(PathNEON)
+
+// q8DWBatch collects the runs of one call. It is smaller than the float
+// body's dwNeonBatch because Go zeroes it on every Run (≈ 340 instructions
+// for 32 runs), and the runtime runs one to a few output rows (three runs
+// each for padding 1) per call.
+type q8DWBatch struct {
+	segs [12]dwNeonSeg
+	n    int
+}
+
 // q8DWConvArch runs QDepthwiseConv2D.Run on the NEON body when the neon path
 // is selected, the geometry is 3×3 with Mult 1 and C ≥ 16, p carries the
 // int8 weights (q8DWPackArch) and the rounding is RoundDouble or
@@ -70,10 +82,10 @@ func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
 // the K×K body (q8DWKxKConvArch).
 func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1 int) bool {
 	c := d.C
-	if level >= pathLevel(PathNEON) && !q8DWNeonShape(d) {
+	if level >= q8NeonLevel && !q8DWNeonShape(d) {
 		return q8DWKxKConvArch(d, in, p, out, r0, r1)
 	}
-	if level < pathLevel(PathNEON) || !q8DWNeonShape(d) || d.Requant.Rounding == RoundSingle ||
+	if level < q8NeonLevel || !q8DWNeonShape(d) || d.Requant.Rounding == RoundSingle ||
 		len(in) < d.InH*d.InW*c {
 		return false
 	}
@@ -112,7 +124,7 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	// rather than in a method taking *dwNeonBatch: stores of addresses into
 	// a local need no write barrier, and the interior run needs no per-tap
 	// bounds tests.
-	var b dwNeonBatch
+	var b q8DWBatch
 	for oy, ox := r0, 0; oy < r1; {
 		b.n = 0
 	fill:
@@ -126,7 +138,7 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 				}
 			}
 			for ; ox < outW; ox++ {
-				if b.n == dwNeonMaxSegs {
+				if b.n == len(b.segs) {
 					break fill
 				}
 				s := &b.segs[b.n]
