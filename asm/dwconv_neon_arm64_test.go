@@ -130,8 +130,8 @@ func q8DWNeonCompare(t *testing.T) {
 		}
 		if neon {
 			ran[fmt.Sprintf("%v/%s", mode, variant)]++
-			if variant == "right" && tc.s == tc.d && ow >= 4 {
-				ran[fmt.Sprintf("%v/pair", mode)]++ // an interior run of ≥ 2 pixels
+			if variant == "right" && (tc.s == tc.d || tc.s == 2*tc.d) && ow >= 4 {
+				ran[fmt.Sprintf("%v/pair%d", mode, tc.s/tc.d)]++ // an interior run of ≥ 2 pixels
 			}
 			if variant == "right" && d.Requant.Min == -128 && d.Requant.Max == 127 {
 				ran[fmt.Sprintf("%v/noclamp", mode)]++
@@ -142,7 +142,7 @@ func q8DWNeonCompare(t *testing.T) {
 		xin.checkGuards(t, "input")
 		require.Equal(t, x, xin.data(), "input modified")
 	}
-	for _, v := range []string{"double/right", "double/left", "upward/right", "upward/left", "double/pair", "upward/pair",
+	for _, v := range []string{"double/right", "double/left", "upward/right", "upward/left", "double/pair1", "upward/pair1", "double/pair2", "upward/pair2",
 		"double/noclamp", "upward/noclamp"} {
 		require.NotZero(t, ran[v], "variant %s never ran: %v", v, ran)
 	}

@@ -73,9 +73,10 @@ const argsDoc = `// Go signature (%[1]s):
 // segmentLoop emits the loop over the runs of a call and over each run's
 // pixels, for the channel offset c0 in R4; it branches to done after the
 // last run. With pair non-nil, a run of two or more pixels goes two at a
-// time (then one) when the args' pair flag (offset 92) is set, as in
-// f32SegmentLoop: R1, R2, R25 hold twice the steps of kernel rows 0..2.
-func segmentLoop(a *a64.Asm, pixel, pair func()) {
+// time (then one) when the args' pair field k (offset 92) is 1 or 2 (the
+// horizontal stride is k times the dilation): R1, R2, R25 hold twice the
+// steps of kernel rows 0..2.
+func segmentLoop(a *a64.Asm, pixel func(), pair func(k int)) {
 	a.P("\tMOVD 48(R0), R7")
 	a.P("\tMOVD 56(R0), R5")
 	a.P("\tMOVD 64(R0), R6")
@@ -101,14 +102,22 @@ func segmentLoop(a *a64.Asm, pixel, pair func()) {
 		a.P("\tBLT pix")
 		a.P("\tMOVWU 92(R0), R1")
 		a.P("\tCBZ R1, pix")
+		a.P("\tCMP $1, R1") // flags for the BNE below (LSL and SUB keep them)
 		for i, r := range step2 {
 			a.P("\tLSL $1, %s, %s", stepReg[i], r)
 		}
 		a.P("\tSUB $2, R23, R23")
-		a.P("two:")
-		pair()
-		a.P("\tSUBS $2, R23, R23")
-		a.P("\tBGE two")
+		a.P("\tBNE two2")
+		for k := 1; k <= 2; k++ {
+			a.P("two%d:", k)
+			pair(k)
+			a.P("\tSUBS $2, R23, R23")
+			a.P("\tBGE two%d", k)
+			if k == 1 {
+				a.P("\tB rest")
+			}
+		}
+		a.P("rest:")
 		a.P("\tADDS $2, R23, R23")
 		a.P("\tBEQ seg")
 	}
@@ -373,21 +382,22 @@ func q8DWFile(words map[string]string) []byte {
 // Right variants), V18 lo, V19 hi (int8), V20–V23 mult, V24–V27 l,
 // V28–V31 −r.
 //
-// The Right variants have no l, so with the pair flag (args offset 92,
-// set when the horizontal stride equals the horizontal dilation) a run's
-// pixels go two at a time with the second pixel's accumulators in
-// V24–V27: pixel p+1's taps 0 and 1 are pixel p's taps 1 and 2, so a
-// kernel row of two pixels is 4 input loads instead of 6, and the loop
-// counts once per two pixels.
+// The Right variants have no l, so with the pair field k (args offset 92:
+// 1 when the horizontal stride equals the horizontal dilation, 2 when it
+// is twice it) a run's pixels go two at a time with the second pixel's
+// accumulators in V24–V27: pixel p+1's taps 0 .. 2−k are pixel p's taps
+// k .. 2, so a kernel row of two pixels is 3 + k input loads instead of
+// 6, and the loop counts once per two pixels.
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A53/A72/A76: weights and
 // requantisation constants stay in registers for the whole call. A pixel
 // of 16 channels (144 MACs) is 9 input loads and 38 multiply/widen
-// instructions (3.06 MACs/instruction; 6 loads and 41 per pixel in a pair,
-// 3.26), one bias load, the requantisation, narrowing, clamp and store,
+// instructions (3.06 MACs/instruction; 6 loads and 38 per pixel in a pair
+// with k = 1, 3.27, and 7.5 and 38 with k = 2, 3.18), one bias load, the requantisation, narrowing, clamp and store,
 // and 2 loop instructions: 73 in all for DoubleRight one at a time (1.97
-// MACs/instruction), 69 per pixel in pairs (2.09), 83 for Double; 2 fewer
-// without the clamp (71 and 67: 2.03 and 2.15 MACs/instruction).
+// MACs/instruction), 69 / 70.5 per pixel in pairs with k = 1 / 2 (2.09 /
+// 2.04), 83 for Double; 2 fewer without the clamp (71, 67 and 68.5: 2.03,
+// 2.15 and 2.10 MACs/instruction).
 
 #include "textflag.h"`)
 	for _, v := range q8Variants {
@@ -452,14 +462,16 @@ func q8Requant(a *a64.Asm, v q8Variant, acc, t int) {
 	a.P("\tVST1.P [V%d.B16], (R24)(R7)", t)
 }
 
-// q8Pair emits two consecutive pixels of a run whose horizontal stride
-// equals its dilation (Right variants only). Per kernel row kh, input j of
-// 0..3 is tap j − p of pixel p; j = 0, 1 load through tap pointers 3kh and
-// 3kh+1 stepping two pixels, j = 2, 3 through tap pointer 3kh+2 stepping
-// one. Each pixel's taps go in pairs (0,1) (2,3) (4,5) (6,7) (8), the two
-// pixels alternating, which keeps at most two inputs live (V15, V16).
-// v is a Right variant.
-func q8Pair(a *a64.Asm, v q8Variant) {
+// q8Pair emits two consecutive pixels of a run whose horizontal stride is
+// k = 1 or 2 times its dilation (Right variants only). Per kernel row kh,
+// input position j = kw + p·k is tap kw of pixel p, loaded once: 3 + k
+// loads instead of 6. Position j loads through the tap pointer of the
+// first pixel that reads it (3kh + j − p·k); a pointer that loads two
+// positions steps one pixel after each, one that loads a single position
+// steps two pixels (R1, R2, R25). Each pixel's taps go in pairs (0,1)
+// (2,3) (4,5) (6,7) (8), the two pixels alternating, which keeps at most
+// two inputs live (V15, V16); the generator checks it.
+func q8Pair(a *a64.Asm, v q8Variant, k int) {
 	acc := [2]int{9, 24}
 	for _, r := range acc {
 		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", r, r+1, r+2, r+3)
@@ -475,8 +487,20 @@ func q8Pair(a *a64.Asm, v q8Variant) {
 			order = append(order, g)
 		}
 	}
-	// input j of kernel row kh for pixel p's tap t.
-	input := func(u use) int { return 4*(u.t/3) + u.t%3 + u.p }
+	row := 3 + k // input positions per kernel row
+	// input position (kernel row kh, j) of pixel p's tap t, as kh·row + j.
+	input := func(u use) int { return row*(u.t/3) + u.t%3 + u.p*k }
+	// owner[j]: the tap column whose pointer loads position j; count[kw]:
+	// how many positions pointer kw loads.
+	owner, count := make([]int, row), [3]int{}
+	for j := range owner {
+		kw := j
+		if kw > 2 {
+			kw = j - k
+		}
+		owner[j] = kw
+		count[kw]++
+	}
 	last := map[int]int{} // input → index of its last use
 	n := 0
 	for _, g := range order {
@@ -493,13 +517,14 @@ func q8Pair(a *a64.Asm, v q8Variant) {
 		for i, u := range g {
 			in := input(u)
 			if _, ok := reg[in]; !ok {
-				kh, j := in/4, in%4
-				if loaded[in] || len(free) == 0 || (j == 3 && !loaded[in-1]) {
-					log.Fatalf("q8Pair: cannot load input %d (kh %d, j %d)", in, kh, j)
+				kh, j := in/row, in%row
+				kw := owner[j]
+				if loaded[in] || len(free) == 0 || (j > 2 && !loaded[in-k]) {
+					log.Fatalf("q8Pair k=%d: cannot load input %d (kh %d, j %d)", k, in, kh, j)
 				}
-				ptr, inc := tapReg[3*kh+2], stepReg[kh]
-				if j < 2 {
-					ptr, inc = tapReg[3*kh+j], step2[kh]
+				ptr, inc := tapReg[3*kh+kw], stepReg[kh]
+				if count[kw] == 1 {
+					inc = step2[kh]
 				}
 				reg[in], free = free[0], free[1:]
 				loaded[in] = true
@@ -521,8 +546,8 @@ func q8Pair(a *a64.Asm, v q8Variant) {
 		}
 		q8Widen(a, acc[g[0].p])
 	}
-	if len(loaded) != 12 {
-		log.Fatalf("q8Pair: %d inputs loaded, want 12", len(loaded))
+	if len(loaded) != 3*row {
+		log.Fatalf("q8Pair k=%d: %d inputs loaded, want %d", k, len(loaded), 3*row)
 	}
 	q8Requant(a, v, acc[0], 13)
 	q8Requant(a, v, acc[1], 15)
@@ -590,9 +615,9 @@ func q8DWKernel(a *a64.Asm, v q8Variant) {
 		q8Widen(a, 9)
 		q8Requant(a, v, 9, 13)
 	}
-	var pair func()
+	var pair func(k int)
 	if !v.left {
-		pair = func() { q8Pair(a, v) }
+		pair = func(k int) { q8Pair(a, v, k) }
 	}
 	segmentLoop(a, pixel, pair)
 	a.P("done:")

@@ -107,8 +107,12 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	args := dwNeonArgs{wstride: c, ostep: d.OutStride, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
 	inH, inW, outW, ostep := d.InH, d.InW, d.OutW, d.OutStride
 	sh, sw, dh, dw := max(1, d.StrideH), max(1, d.StrideW), max(1, d.DilH), max(1, d.DilW)
+	// The Right variants go two pixels at a time when the horizontal stride
+	// is one or two times the dilation.
 	if sw == dw {
-		args.pair = 1 // the Right variants then go two pixels at a time
+		args.pair = 1
+	} else if sw == 2*dw {
+		args.pair = 2
 	}
 	// The body runs every channel block itself (see its header).
 	args.w, args.bias = unsafe.Pointer(&ext[0]), unsafe.Pointer(&p.dwFold[0])

@@ -74,21 +74,22 @@
 // Right variants), V18 lo, V19 hi (int8), V20–V23 mult, V24–V27 l,
 // V28–V31 −r.
 //
-// The Right variants have no l, so with the pair flag (args offset 92,
-// set when the horizontal stride equals the horizontal dilation) a run's
-// pixels go two at a time with the second pixel's accumulators in
-// V24–V27: pixel p+1's taps 0 and 1 are pixel p's taps 1 and 2, so a
-// kernel row of two pixels is 4 input loads instead of 6, and the loop
-// counts once per two pixels.
+// The Right variants have no l, so with the pair field k (args offset 92:
+// 1 when the horizontal stride equals the horizontal dilation, 2 when it
+// is twice it) a run's pixels go two at a time with the second pixel's
+// accumulators in V24–V27: pixel p+1's taps 0 .. 2−k are pixel p's taps
+// k .. 2, so a kernel row of two pixels is 3 + k input loads instead of
+// 6, and the loop counts once per two pixels.
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A53/A72/A76: weights and
 // requantisation constants stay in registers for the whole call. A pixel
 // of 16 channels (144 MACs) is 9 input loads and 38 multiply/widen
-// instructions (3.06 MACs/instruction; 6 loads and 41 per pixel in a pair,
-// 3.26), one bias load, the requantisation, narrowing, clamp and store,
+// instructions (3.06 MACs/instruction; 6 loads and 38 per pixel in a pair
+// with k = 1, 3.27, and 7.5 and 38 with k = 2, 3.18), one bias load, the requantisation, narrowing, clamp and store,
 // and 2 loop instructions: 73 in all for DoubleRight one at a time (1.97
-// MACs/instruction), 69 per pixel in pairs (2.09), 83 for Double; 2 fewer
-// without the clamp (71 and 67: 2.03 and 2.15 MACs/instruction).
+// MACs/instruction), 69 / 70.5 per pixel in pairs with k = 1 / 2 (2.09 /
+// 2.04), 83 for Double; 2 fewer without the clamp (71, 67 and 68.5: 2.03,
+// 2.15 and 2.10 MACs/instruction).
 
 #include "textflag.h"
 
@@ -471,11 +472,13 @@ seg:
 	BLT pix
 	MOVWU 92(R0), R1
 	CBZ R1, pix
+	CMP $1, R1
 	LSL $1, R20, R1
 	LSL $1, R21, R2
 	LSL $1, R22, R25
 	SUB $2, R23, R23
-two:
+	BNE two2
+two1:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R8)(R1), [V15.B16]
@@ -613,7 +616,151 @@ two:
 	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
 	VST1.P [V15.B16], (R24)(R7)
 	SUBS $2, R23, R23
-	BGE two
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
+	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	WORD $0x4e3265ef // smax v15.16b, v15.16b, v18.16b
+	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
 	ADDS $2, R23, R23
 	BEQ seg
 pix:
@@ -764,11 +911,13 @@ seg:
 	BLT pix
 	MOVWU 92(R0), R1
 	CBZ R1, pix
+	CMP $1, R1
 	LSL $1, R20, R1
 	LSL $1, R21, R2
 	LSL $1, R22, R25
 	SUB $2, R23, R23
-two:
+	BNE two2
+two1:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R8)(R1), [V15.B16]
@@ -898,7 +1047,143 @@ two:
 	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
 	VST1.P [V15.B16], (R24)(R7)
 	SUBS $2, R23, R23
-	BGE two
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
+	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	WORD $0x4e3265ef // smax v15.16b, v15.16b, v18.16b
+	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
 	ADDS $2, R23, R23
 	BEQ seg
 pix:
@@ -1041,11 +1326,13 @@ seg:
 	BLT pix
 	MOVWU 92(R0), R1
 	CBZ R1, pix
+	CMP $1, R1
 	LSL $1, R20, R1
 	LSL $1, R21, R2
 	LSL $1, R22, R25
 	SUB $2, R23, R23
-two:
+	BNE two2
+two1:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R8)(R1), [V15.B16]
@@ -1179,7 +1466,147 @@ two:
 	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
 	VST1.P [V15.B16], (R24)(R7)
 	SUBS $2, R23, R23
-	BGE two
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
 	ADDS $2, R23, R23
 	BEQ seg
 pix:
@@ -1324,11 +1751,13 @@ seg:
 	BLT pix
 	MOVWU 92(R0), R1
 	CBZ R1, pix
+	CMP $1, R1
 	LSL $1, R20, R1
 	LSL $1, R21, R2
 	LSL $1, R22, R25
 	SUB $2, R23, R23
-two:
+	BNE two2
+two1:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R8)(R1), [V15.B16]
@@ -1454,7 +1883,139 @@ two:
 	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
 	VST1.P [V15.B16], (R24)(R7)
 	SUBS $2, R23, R23
-	BGE two
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
 	ADDS $2, R23, R23
 	BEQ seg
 pix:
