@@ -42,6 +42,11 @@ var dwNeonTable = []dwNeonCase{
 	{name: "big_pad", h: 3, w: 3, c: 18, s: 1, d: 1, pt: 2, pl: 2, pb: 2, pr: 2},
 	{name: "wide_c", h: 3, w: 4, c: 300, s: 1, d: 1, pt: 1, pl: 1, pb: 1, pr: 1},
 	{name: "long_row", h: 3, w: 80, c: 16, s: 1, d: 1, pt: 1, pl: 1, pb: 1, pr: 1},
+	{name: "s2_dil2", h: 9, w: 11, c: 16, s: 2, d: 2, pt: 2, pl: 2, pb: 2, pr: 2},
+	{name: "odd_run_c33", h: 4, w: 7, c: 33, s: 1, d: 1, pt: 1, pl: 1, pb: 1, pr: 1},
+	{name: "two_px_c17", h: 3, w: 4, c: 17, s: 1, d: 1},
+	{name: "one_col", h: 5, w: 1, c: 16, s: 1, d: 1, pt: 1, pl: 1, pb: 1, pr: 1},
+	{name: "s1_dil2_c48", h: 6, w: 9, c: 48, s: 1, d: 2, pt: 2, pl: 2, pb: 2, pr: 2, extra: 5},
 }
 
 func randomDWNeonCase(r *rand.Rand, minC int) dwNeonCase {
@@ -125,13 +130,20 @@ func q8DWNeonCompare(t *testing.T) {
 		}
 		if neon {
 			ran[fmt.Sprintf("%v/%s", mode, variant)]++
+			if variant == "right" && (tc.s == tc.d || tc.s == 2*tc.d) && ow >= 4 {
+				ran[fmt.Sprintf("%v/pair%d", mode, tc.s/tc.d)]++ // an interior run of ≥ 2 pixels
+			}
+			if variant == "right" && d.Requant.Min == -128 && d.Requant.Max == 127 {
+				ran[fmt.Sprintf("%v/noclamp", mode)]++
+			}
 		}
 		require.Equal(t, want.data(), got.data(), "case %d %s %+v", ci, tc.name, *d)
 		got.checkGuards(t, "output")
 		xin.checkGuards(t, "input")
 		require.Equal(t, x, xin.data(), "input modified")
 	}
-	for _, v := range []string{"double/right", "double/left", "upward/right", "upward/left"} {
+	for _, v := range []string{"double/right", "double/left", "upward/right", "upward/left", "double/pair1", "upward/pair1", "double/pair2", "upward/pair2",
+		"double/noclamp", "upward/noclamp"} {
 		require.NotZero(t, ran[v], "variant %s never ran: %v", v, ran)
 	}
 }
@@ -139,7 +151,8 @@ func q8DWNeonCompare(t *testing.T) {
 // TestQ8DWNeonRequantExtremes drives the NEON epilogue with accumulators
 // across the whole int32 range (a bias of any value), every shift from −31
 // to 31 and multipliers up to 2^31 − 1, bit for bit against the generic
-// epilogue.
+// epilogue: the 3×3 body, and every fifth iteration the K×K one (5×5,
+// 16-channel blocks, or 8-channel ones for C < 16).
 func TestQ8DWNeonRequantExtremes(t *testing.T) {
 	if Select(PathNEON) != nil {
 		t.Skip("no NEON")
@@ -147,9 +160,12 @@ func TestQ8DWNeonRequantExtremes(t *testing.T) {
 	saved := Selected()
 	t.Cleanup(func() { require.NoError(t, Select(saved)) })
 	r := q8Seeded(t, 77)
-	for it := 0; it < 40; it++ {
-		c := 16 + r.IntN(40)
-		d := &QDepthwiseConv2D{InH: 3, InW: 3, C: c, Mult: 1, OutH: 3, OutW: 3, KH: 3, KW: 3, PadT: 1, PadL: 1, OutStride: c}
+	for it := 0; it < 80; it++ {
+		c, k := 16+r.IntN(40), 3
+		if it%5 == 4 {
+			c, k = 8+r.IntN(30), 5
+		}
+		d := &QDepthwiseConv2D{InH: 3, InW: 3, C: c, Mult: 1, OutH: 3, OutW: 3, KH: k, KW: k, PadT: k / 2, PadL: k / 2, OutStride: c}
 		d.InZero = q8Zero(r)
 		lo, hi := q8Clamp(r)
 		rq := Requant{OutZero: q8Zero(r), Min: lo, Max: hi, Rounding: []Rounding{RoundDouble, RoundUpward}[it%2]}
@@ -184,7 +200,7 @@ func TestQ8DWNeonRequantExtremes(t *testing.T) {
 			}
 		}
 		wl := []int{127, 1}[r.IntN(2)] // small weights keep the bias visible
-		p := d.Pack(q8Rand(r, 9*c, -wl, wl), nil, bias)
+		p := d.Pack(q8Rand(r, k*k*c, -wl, wl), nil, bias)
 		x := q8Rand(r, 9*c, -128, 127)
 		want, got := make([]int8, 9*c), make([]int8, 9*c)
 		q8DWConvGeneric(d, x, p, want, 0, 3)
@@ -264,4 +280,34 @@ func TestDWNeonNoAlloc(t *testing.T) {
 	fx, fp, fb, fo := randSlice(rand.New(rand.NewPCG(1, 2)), 9*9*40), f.PackF32(make([]float32, 9*40)), make([]float32, 40), make([]float32, 9*9*40)
 	require.True(t, dwconvF32Arch(f, fx, fp, fb, fo, 0, 9))
 	require.Zero(t, testing.AllocsPerRun(10, func() { f.RunF32(fx, fp, fb, fo, 0, 9) }), "DepthwiseConv2D")
+}
+
+// TestQ8DWNeonRequantReplaced checks that a Requant assigned after Pack
+// (new slices, now with left shifts) selects its own requantisation
+// variant rather than the one Pack recorded.
+func TestQ8DWNeonRequantReplaced(t *testing.T) {
+	if Select(PathNEON) != nil {
+		t.Skip("no NEON")
+	}
+	saved := Selected()
+	t.Cleanup(func() { require.NoError(t, Select(saved)) })
+	r := q8Seeded(t, 9)
+	c := 20
+	d := &QDepthwiseConv2D{InH: 5, InW: 6, C: c, Mult: 1, OutH: 5, OutW: 6, KH: 3, KW: 3, PadT: 1, PadL: 1, OutStride: c}
+	d.Requant = q8RandRequant(r, c, 450, RoundDouble)
+	p := d.Pack(q8Rand(r, 9*c, -127, 127), nil, nil)
+	require.Equal(t, 2, q8DWVariant(d), "every shift < 0")
+	rq := q8RandRequant(r, c, 450, RoundDouble)
+	for i := range rq.Shift {
+		if i%2 == 0 {
+			rq.Shift[i] = int32(r.IntN(3))
+		}
+	}
+	d.Requant = rq
+	require.Equal(t, 0, q8DWVariant(d), "left shifts after the new Requant")
+	x := q8Rand(r, 30*c, -128, 127)
+	want, got := make([]int8, 30*c), make([]int8, 30*c)
+	q8DWConvGeneric(d, x, p, want, 0, 5)
+	d.Run(x, p, got, 0, 5)
+	require.Equal(t, want, got)
 }

@@ -221,3 +221,21 @@ func TestDWKxKNoAlloc(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(10, func() { d.Run(x, p, out, 0, 9) }), "C %d", c)
 	}
 }
+
+// TestQ8DWKxKActive checks that Kernels lists the K×K body as active
+// exactly when the 3×3 body is: the neon path runs both.
+func TestQ8DWKxKActive(t *testing.T) {
+	saved := Selected()
+	t.Cleanup(func() { require.NoError(t, Select(saved)) })
+	for _, path := range Supported() {
+		require.NoError(t, Select(path))
+		active := map[string]bool{}
+		for _, k := range Kernels() {
+			active[k.Name] = k.Active
+		}
+		neon := pathLevel(path) >= pathLevel(PathNEON)
+		require.Equal(t, neon, active["qs8_qc8w_dwconv3x3_requant_c16__neon_mul8"], "path %s", path)
+		require.Equal(t, neon, active["qs8_qc8w_dwconv_kxk_requant_c16__neon_mul8"], "path %s", path)
+		require.Equal(t, !neon, active["qs8_qc8w_dwconv_requant__scalar"], "path %s", path)
+	}
+}

@@ -70,8 +70,13 @@ const argsDoc = `// Go signature (%[1]s):
 // R7 ostep, R8–R15 R19 tap pointers 0..8, R20–R22 steps of kernel rows
 // 0..2, R23 pixels left, R24 output.`
 
-func segmentLoop(a *a64.Asm, pixel func()) {
-	a.P("\tMOVD 40(R0), R4")
+// segmentLoop emits the loop over the runs of a call and over each run's
+// pixels, for the channel offset c0 in R4; it branches to done after the
+// last run. With pair non-nil, a run of two or more pixels goes two at a
+// time (then one) when the args' pair field k (offset 92) is 1 or 2 (the
+// horizontal stride is k times the dilation): R1, R2, R25 hold twice the
+// steps of kernel rows 0..2.
+func segmentLoop(a *a64.Asm, pixel func(), pair func(k int)) {
 	a.P("\tMOVD 48(R0), R7")
 	a.P("\tMOVD 56(R0), R5")
 	a.P("\tMOVD 64(R0), R6")
@@ -91,13 +96,36 @@ func segmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tADD $112, R5, R5")
 	a.P("\tSUB $1, R6, R6")
 	a.P("\tCBZ R23, seg")
+	if pair != nil {
+		// A border pixel (a run of one) goes straight to the pixel loop.
+		a.P("\tCMP $2, R23")
+		a.P("\tBLT pix")
+		a.P("\tMOVWU 92(R0), R1")
+		a.P("\tCBZ R1, pix")
+		a.P("\tCMP $1, R1") // flags for the BNE below (LSL and SUB keep them)
+		for i, r := range step2 {
+			a.P("\tLSL $1, %s, %s", stepReg[i], r)
+		}
+		a.P("\tSUB $2, R23, R23")
+		a.P("\tBNE two2")
+		for k := 1; k <= 2; k++ {
+			a.P("two%d:", k)
+			pair(k)
+			a.P("\tSUBS $2, R23, R23")
+			a.P("\tBGE two%d", k)
+			if k == 1 {
+				a.P("\tB rest")
+			}
+		}
+		a.P("rest:")
+		a.P("\tADDS $2, R23, R23")
+		a.P("\tBEQ seg")
+	}
 	a.P("pix:")
 	pixel()
 	a.P("\tSUBS $1, R23, R23")
 	a.P("\tBNE pix")
 	a.P("\tB seg")
-	a.P("done:")
-	a.P("\tRET")
 }
 
 // ---- float32 ----
@@ -376,13 +404,18 @@ type q8Variant struct {
 	// shift vector), "sign" (every channel has a right shift) or "" for
 	// RoundUpward.
 	fix string
+	// noClamp: the clamp is [−128, 127], which the int8 saturation
+	// already gives (no SMAX/SMIN).
+	noClamp bool
 }
 
 var q8Variants = []q8Variant{
-	{"q8DWConv3x3Neon16Double", true, "and"},
-	{"q8DWConv3x3Neon16Upward", true, ""},
-	{"q8DWConv3x3Neon16DoubleRight", false, "sign"},
-	{"q8DWConv3x3Neon16UpwardRight", false, ""},
+	{"q8DWConv3x3Neon16Double", true, "and", false},
+	{"q8DWConv3x3Neon16Upward", true, "", false},
+	{"q8DWConv3x3Neon16DoubleRight", false, "sign", false},
+	{"q8DWConv3x3Neon16UpwardRight", false, "", false},
+	{"q8DWConv3x3Neon16DoubleRightNoClamp", false, "sign", true},
+	{"q8DWConv3x3Neon16UpwardRightNoClamp", false, "", true},
 }
 
 func q8DWFile(words map[string]string) []byte {
@@ -398,41 +431,69 @@ func q8DWFile(words map[string]string) []byte {
 //
 //	acc[c] = bias[c] + Σ_{t<9} x_t[c]·w[t][c]          (int32, wrapping)
 //	v      = sqrdmulh(acc[c] << l[c], mult[c])             l = max(shift, 0)
-//	v      = srshl(sqadd(v, fixup), −r[c])                 r = max(−shift, 0)
+//	v      = srshl(v + fixup, −r[c])                       r = max(−shift, 0)
 //	out[c] = clamp(sat8(sat16(v + zo)), lo, hi)
 //
 // bias is QPacked.dwFold (InZero folded in), and padding taps read InZero,
 // so raw int8 inputs need no zero-point subtraction. Weights are int8 in
 // [−127, 127] (checked at pack time): two taps' products sum in int16
 // without overflow (SMULL + SMLAL), then widen into the int32 accumulators
-// (SADDW); this is exact, so the sums are the generic body's bits.
+// (SADDW); integer sums are exact in any order, so the sums are the
+// generic body's bits.
 //
 // The fix-up makes SRSHL (ties toward +∞) into gemmlowp's
-// RoundingDivideByPOT (ties away from zero): TFLite's
-// vqaddq(x, vshrq_n(vandq(x, −r), 31)), i.e. −1 for a negative x in a
-// channel with r > 0. Variants:
+// RoundingDivideByPOT (ties away from zero): −1 for a negative v in a
+// channel with r > 0, added with SSRA #31 of v (or of v AND −r when some
+// channel has r = 0). SQRDMULH never returns −2³¹ (its smallest result is
+// −2³¹ + 1), so the wrapping SSRA equals TFLite's saturating
+// vqaddq(v, vshrq_n(vandq(v, −r), 31)). Variants:
 //
 //	q8DWConv3x3Neon16Double       RoundDouble, any shifts
 //	q8DWConv3x3Neon16Upward       RoundUpward, any shifts
 //	q8DWConv3x3Neon16DoubleRight  RoundDouble, every shift < 0 (no SSHL;
-//	                              fix-up is the sign of x)
+//	                              fix-up is the sign of v)
 //	q8DWConv3x3Neon16UpwardRight  RoundUpward, every shift < 0
+//	q8DWConv3x3Neon16<…>RightNoClamp  the Right variants for the clamp
+//	                              [−128, 127] (no SMAX/SMIN): every
+//	                              depthwise layer of the zoo's int8
+//	                              MobileNets (ReLU6 with zero point −128)
 //
-// The int32 v + zo wraps like the generic body; saturating to int16 and
-// int8 before the clamp to [lo, hi] ⊂ [−128, 127] is exact.
+// With a left shift the int32 v + zo wraps like the generic body (ADD,
+// then SQXTN ×2); saturating to int16 and int8 before the clamp to
+// [lo, hi] ⊂ [−128, 127] is exact. With every shift < 0, |v| ≤ 2³⁰, so
+// zo is added after the first SQXTN with a saturating int16 SQADD (two
+// instructions instead of four): the clamp sees the same side of the
+// int8 range.
 //`)
 	a.P(argsDoc, "q8dwconv_neon_arm64.go", "q8DWConv3x3Neon16<Variant>")
 	a.P(`//
+// The int8 body runs every 16-channel block of C = wstride ≥ 16 channels
+// itself (c0 = 0, 16, …, the last block C − 16 overlapping the previous
+// one), so w, bias, mult and shift point at channel 0 and c0 in the args
+// is not read: one call per batch of runs, not per block.
+//
 // V0–V8 weights (int8 ×16 per tap), V9–V12 accumulators (channels 0..3,
-// 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then
-// requantisation temporaries with V15 V16, the inputs), V17 zo (int32),
-// V18 lo, V19 hi (int8), V20–V23 mult, V24–V27 l, V28–V31 −r.
+// 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then the
+// narrowed outputs), V15 V16 inputs, V17 zo (int32 ×4; int16 ×8 in the
+// Right variants), V18 lo, V19 hi (int8), V20–V23 mult, V24–V27 l,
+// V28–V31 −r.
+//
+// The Right variants have no l, so with the pair field k (args offset 92:
+// 1 when the horizontal stride equals the horizontal dilation, 2 when it
+// is twice it) a run's pixels go two at a time with the second pixel's
+// accumulators in V24–V27: pixel p+1's taps 0 .. 2−k are pixel p's taps
+// k .. 2, so a kernel row of two pixels is 3 + k input loads instead of
+// 6, and the loop counts once per two pixels.
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A53/A72/A76: weights and
-// requantisation constants stay in registers for the whole call; a pixel of
-// 16 channels (144 MACs) is 9 input loads and 38 multiply/widen
-// instructions (3.06 MACs/instruction), one bias load, 24–16
-// requantisation, 11 narrowing/clamp/store and 2 loop instructions.
+// requantisation constants stay in registers for the whole call. A pixel
+// of 16 channels (144 MACs) is 9 input loads and 38 multiply/widen
+// instructions (3.06 MACs/instruction; 6 loads and 38 per pixel in a pair
+// with k = 1, 3.27, and 7.5 and 38 with k = 2, 3.18), one bias load, the requantisation, narrowing, clamp and store,
+// and 2 loop instructions: 73 in all for DoubleRight one at a time (1.97
+// MACs/instruction), 69 / 70.5 per pixel in pairs with k = 1 / 2 (2.09 /
+// 2.04), 83 for Double; 2 fewer without the clamp (71, 67 and 68.5: 2.03,
+// 2.15 and 2.10 MACs/instruction).
 
 #include "textflag.h"`)
 	for _, v := range q8Variants {
@@ -441,20 +502,186 @@ func q8DWFile(words map[string]string) []byte {
 	return a.Bytes()
 }
 
+// q8Widen adds the int16 tap-pair products in V13 (channels 0..7) and V14
+// (8..15) into the int32 accumulators acc..acc+3.
+func q8Widen(a *a64.Asm, acc int) {
+	a.Saddw(false, 1, acc, acc, 13)
+	a.Saddw(true, 1, acc+1, acc+1, 13)
+	a.Saddw(false, 1, acc+2, acc+2, 14)
+	a.Saddw(true, 1, acc+3, acc+3, 14)
+}
+
+// q8Requant requantises the accumulators acc..acc+3 of one pixel into
+// V(t) as 16 int8 and stores them; V(t) and V(t+1) are scratch.
+func q8Requant(a *a64.Asm, v q8Variant, acc, t int) {
+	if v.left {
+		for i := 0; i < 4; i++ {
+			a.Sshl4s(acc+i, acc+i, 24+i)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		a.Sqrdmulh4s(acc+i, acc+i, 20+i)
+	}
+	switch v.fix {
+	case "and":
+		for i := 0; i < 4; i++ {
+			a.P("\tVAND V%d.B16, V%d.B16, V%d.B16", 28+i, acc+i, t+i%2)
+			a.Ssra4s(acc+i, t+i%2, 31)
+		}
+	case "sign":
+		for i := 0; i < 4; i++ {
+			a.Ssra4s(acc+i, acc+i, 31)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		a.Srshl4s(acc+i, acc+i, 28+i)
+	}
+	if v.left {
+		for i := 0; i < 4; i++ {
+			a.P("\tVADD V17.S4, V%d.S4, V%d.S4", acc+i, acc+i)
+		}
+	}
+	a.Sqxtn(false, 1, t, acc)
+	a.Sqxtn(true, 1, t, acc+1)
+	a.Sqxtn(false, 1, t+1, acc+2)
+	a.Sqxtn(true, 1, t+1, acc+3)
+	if !v.left {
+		a.Sqadd8h(t, t, 17)
+		a.Sqadd8h(t+1, t+1, 17)
+	}
+	a.Sqxtn(false, 0, t, t)
+	a.Sqxtn(true, 0, t, t+1)
+	if !v.noClamp {
+		a.Smax16b(t, t, 18)
+		a.Smin16b(t, t, 19)
+	}
+	a.P("\tVST1.P [V%d.B16], (R24)(R7)", t)
+}
+
+// q8Pair emits two consecutive pixels of a run whose horizontal stride is
+// k = 1 or 2 times its dilation (Right variants only). Per kernel row kh,
+// input position j = kw + p·k is tap kw of pixel p, loaded once: 3 + k
+// loads instead of 6. Position j loads through the tap pointer of the
+// first pixel that reads it (3kh + j − p·k); a pointer that loads two
+// positions steps one pixel after each, one that loads a single position
+// steps two pixels (R1, R2, R25). Each pixel's taps go in pairs (0,1)
+// (2,3) (4,5) (6,7) (8), the two pixels alternating, which keeps at most
+// two inputs live (V15, V16); the generator checks it.
+func q8Pair(a *a64.Asm, v q8Variant, k int) {
+	acc := [2]int{9, 24}
+	for _, r := range acc {
+		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", r, r+1, r+2, r+3)
+	}
+	type use struct{ p, t int }
+	var order [][]use
+	for t := 0; t < 9; t += 2 {
+		for p := 0; p < 2; p++ {
+			g := []use{{p, t}}
+			if t+1 < 9 {
+				g = append(g, use{p, t + 1})
+			}
+			order = append(order, g)
+		}
+	}
+	row := 3 + k // input positions per kernel row
+	// input position (kernel row kh, j) of pixel p's tap t, as kh·row + j.
+	input := func(u use) int { return row*(u.t/3) + u.t%3 + u.p*k }
+	// owner[j]: the tap column whose pointer loads position j; count[kw]:
+	// how many positions pointer kw loads.
+	owner, count := make([]int, row), [3]int{}
+	for j := range owner {
+		kw := j
+		if kw > 2 {
+			kw = j - k
+		}
+		owner[j] = kw
+		count[kw]++
+	}
+	last := map[int]int{} // input → index of its last use
+	n := 0
+	for _, g := range order {
+		for _, u := range g {
+			last[input(u)] = n
+			n++
+		}
+	}
+	reg := map[int]int{} // live input → vector register
+	free := []int{15, 16}
+	loaded := map[int]bool{}
+	n = 0
+	for _, g := range order {
+		for i, u := range g {
+			in := input(u)
+			if _, ok := reg[in]; !ok {
+				kh, j := in/row, in%row
+				kw := owner[j]
+				if loaded[in] || len(free) == 0 || (j > 2 && !loaded[in-k]) {
+					log.Fatalf("q8Pair k=%d: cannot load input %d (kh %d, j %d)", k, in, kh, j)
+				}
+				ptr, inc := tapReg[3*kh+kw], stepReg[kh]
+				if count[kw] == 1 {
+					inc = step2[kh]
+				}
+				reg[in], free = free[0], free[1:]
+				loaded[in] = true
+				a.P("\tVLD1.P (%s)(%s), [V%d.B16]", ptr, inc, reg[in])
+			}
+			x := reg[in]
+			if i == 0 {
+				a.Smull(false, 0, 13, x, u.t)
+				a.Smull(true, 0, 14, x, u.t)
+			} else {
+				a.Smlal(false, 0, 13, x, u.t)
+				a.Smlal(true, 0, 14, x, u.t)
+			}
+			if last[in] == n {
+				free = append(free, x)
+				delete(reg, in)
+			}
+			n++
+		}
+		q8Widen(a, acc[g[0].p])
+	}
+	if len(loaded) != 3*row {
+		log.Fatalf("q8Pair k=%d: %d inputs loaded, want %d", k, len(loaded), 3*row)
+	}
+	q8Requant(a, v, acc[0], 13)
+	q8Requant(a, v, acc[1], 15)
+}
+
 func q8DWKernel(a *a64.Asm, v q8Variant) {
 	a.P("")
 	a.P("// func %s(a *dwNeonArgs)", v.name)
 	a.P("TEXT ·%s(SB), NOSPLIT, $0-8", v.name)
 	a.P("\tMOVD a+0(FP), R0")
+	a.P("\tMOVW 72(R0), R1")
+	if v.left {
+		a.P("\tVDUP R1, V17.S4")
+	} else {
+		a.P("\tVDUP R1, V17.H8")
+	}
+	if !v.noClamp {
+		a.P("\tMOVW 76(R0), R1")
+		a.P("\tVDUP R1, V18.B16")
+		a.P("\tMOVW 80(R0), R1")
+		a.P("\tVDUP R1, V19.B16")
+	}
+	// The blocks of 16 channels: c0 (R4) = 0, 16, …, the last one C − 16.
+	a.P("\tMOVD $0, R4")
+	a.P("block:")
 	a.P("\tMOVD 0(R0), R1")
+	a.P("\tADD R4, R1, R1")
 	a.P("\tMOVD 8(R0), R2")
 	for t := 0; t < 9; t++ {
 		a.P("\tVLD1.P (R1)(R2), [V%d.B16]", t)
 	}
 	a.P("\tMOVD 16(R0), R3")
+	a.P("\tADD R4<<2, R3, R3")
 	a.P("\tMOVD 24(R0), R1")
+	a.P("\tADD R4<<2, R1, R1")
 	a.P("\tVLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]")
 	a.P("\tMOVD 32(R0), R1")
+	a.P("\tADD R4<<2, R1, R1")
 	if v.left {
 		a.P("\tVLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]")
 		a.P("\tVEOR V13.B16, V13.B16, V13.B16")
@@ -467,20 +694,8 @@ func q8DWKernel(a *a64.Asm, v q8Variant) {
 	} else {
 		a.P("\tVLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]")
 	}
-	a.P("\tMOVW 72(R0), R1")
-	a.P("\tVDUP R1, V17.S4")
-	a.P("\tMOVW 76(R0), R1")
-	a.P("\tVDUP R1, V18.B16")
-	a.P("\tMOVW 80(R0), R1")
-	a.P("\tVDUP R1, V19.B16")
-	segmentLoop(a, func() {
+	pixel := func() {
 		a.P("\tVLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]")
-		widen := func() {
-			a.Saddw(false, 1, 9, 9, 13)
-			a.Saddw(true, 1, 10, 10, 13)
-			a.Saddw(false, 1, 11, 11, 14)
-			a.Saddw(true, 1, 12, 12, 14)
-		}
 		for t := 0; t < 8; t += 2 {
 			a.P("\tVLD1.P (%s)(%s), [V15.B16]", tapReg[t], stepReg[t/3])
 			a.P("\tVLD1.P (%s)(%s), [V16.B16]", tapReg[t+1], stepReg[(t+1)/3])
@@ -488,53 +703,28 @@ func q8DWKernel(a *a64.Asm, v q8Variant) {
 			a.Smull(true, 0, 14, 15, t)
 			a.Smlal(false, 0, 13, 16, t+1)
 			a.Smlal(true, 0, 14, 16, t+1)
-			widen()
+			q8Widen(a, 9)
 		}
 		a.P("\tVLD1.P (%s)(%s), [V15.B16]", tapReg[8], stepReg[2])
 		a.Smull(false, 0, 13, 15, 8)
 		a.Smull(true, 0, 14, 15, 8)
-		widen()
-		// Requantise the four accumulator vectors, step by step.
-		if v.left {
-			for i := 0; i < 4; i++ {
-				a.Sshl4s(9+i, 9+i, 24+i)
-			}
-		}
-		for i := 0; i < 4; i++ {
-			a.Sqrdmulh4s(9+i, 9+i, 20+i)
-		}
-		switch v.fix {
-		case "and":
-			for i := 0; i < 4; i++ {
-				a.P("\tVAND V%d.B16, V%d.B16, V%d.B16", 28+i, 9+i, 13+i)
-			}
-			fallthrough
-		case "sign":
-			for i := 0; i < 4; i++ {
-				src := 9 + i
-				if v.fix == "and" {
-					src = 13 + i
-				}
-				a.Sshr4s(13+i, src, 31)
-			}
-			for i := 0; i < 4; i++ {
-				a.Sqadd4s(9+i, 9+i, 13+i)
-			}
-		}
-		for i := 0; i < 4; i++ {
-			a.Srshl4s(9+i, 9+i, 28+i)
-		}
-		for i := 0; i < 4; i++ {
-			a.P("\tVADD V17.S4, V%d.S4, V%d.S4", 9+i, 9+i)
-		}
-		a.Sqxtn(false, 1, 13, 9)
-		a.Sqxtn(true, 1, 13, 10)
-		a.Sqxtn(false, 1, 14, 11)
-		a.Sqxtn(true, 1, 14, 12)
-		a.Sqxtn(false, 0, 13, 13)
-		a.Sqxtn(true, 0, 13, 14)
-		a.Smax16b(13, 13, 18)
-		a.Smin16b(13, 13, 19)
-		a.P("\tVST1.P [V13.B16], (R24)(R7)")
-	})
+		q8Widen(a, 9)
+		q8Requant(a, v, 9, 13)
+	}
+	var pair func(k int)
+	if !v.left {
+		pair = func(k int) { q8Pair(a, v, k) }
+	}
+	segmentLoop(a, pixel, pair)
+	a.P("done:")
+	a.P("\tMOVD 8(R0), R2")
+	a.P("\tSUB $16, R2, R1")
+	a.P("\tCMP R1, R4")
+	a.P("\tBGE ret")
+	a.P("\tADD $16, R4, R4")
+	a.P("\tCMP R1, R4")
+	a.P("\tCSEL LT, R4, R1, R4")
+	a.P("\tB block")
+	a.P("ret:")
+	a.P("\tRET")
 }

@@ -28,6 +28,10 @@ type Kernel struct {
 	// golang.org/x/sys/cpu.ARM64 or .X86 in lower case ("asimd", "asimddp",
 	// "avx2", "fma").
 	Features []string
+	// Complement marks a body that runs the geometries the first body of
+	// its operation and path leaves to it (the int8 K×K depthwise beside
+	// the 3×3 one): Kernels marks it Active together with that body.
+	Complement bool
 	// Supported reports whether this build and CPU can run the body; Active
 	// whether the selected path runs it. Kernels fills both in.
 	Supported, Active bool
@@ -61,7 +65,7 @@ var kernelTable = []Kernel{
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__neon_mul8", Op: "qdwconv", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	// q8dwconvkxk_neon_arm64.s (gen_dwkxk.go): every other Mult-1 int8
 	// depthwise geometry with C ≥ 8 (any KH×KW, 8-channel blocks for C < 16).
-	{Name: "qs8_qc8w_dwconv_kxk_requant_c16__neon_mul8", Op: "qdwconv", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
+	{Name: "qs8_qc8w_dwconv_kxk_requant_c16__neon_mul8", Op: "qdwconv", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}, Complement: true},
 	// QAdd.Run's whole 16-element blocks (q8add_neon_arm64.s, gen_q8add.go);
 	// the tail, RunScalar and parameters outside TFLite's range run Go.
 	{Name: "qs8_vadd_requant_x16__neon", Op: "qadd", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
@@ -97,7 +101,8 @@ var kernelTable = []Kernel{
 // Kernels returns a copy of the kernel table with Supported and Active
 // filled in for this CPU and the selected path (see Select). A path runs the
 // bodies of its own level and, for operations it has no body for, the
-// generic ones; Active marks exactly the bodies that run.
+// generic ones; Active marks exactly the bodies that run: one per operation
+// and its Complement bodies.
 func Kernels() []Kernel {
 	ks := append([]Kernel(nil), kernelTable...)
 	feat := cpuFeatures()
@@ -115,7 +120,7 @@ func Kernels() []Kernel {
 		if k.Op == "qgemm" && lv > 0 && !q8ArchWired {
 			continue // not yet called by QConv2D.Run / QGemm.Run
 		}
-		if !k.Supported || lv > level || (k.ISA == "scalar" && k.Op == "gemm" && !k.Default) {
+		if !k.Supported || lv > level || k.Complement || (k.ISA == "scalar" && k.Op == "gemm" && !k.Default) {
 			continue
 		}
 		if j, ok := best[k.Op]; !ok || pathLevel(ks[j].Path) < lv {
@@ -124,6 +129,12 @@ func Kernels() []Kernel {
 	}
 	for _, i := range best {
 		ks[i].Active = true
+	}
+	for i := range ks {
+		k := &ks[i]
+		if j, ok := best[k.Op]; ok && k.Complement && k.Supported && k.Path == ks[j].Path {
+			k.Active = true
+		}
 	}
 	return ks
 }

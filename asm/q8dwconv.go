@@ -32,16 +32,22 @@ type QDepthwiseConv2D struct {
 	// valid then): Run, called once per row range, skips the per-channel
 	// validation while Requant keeps those slices and scalars.
 	rqOK requantKey
+	// rqRight records that every shift of that Requant was negative (a
+	// right shift only), which selects the NEON bodies' requantisation
+	// variant without a per-Run scan of the shifts.
+	rqRight bool
 }
 
 // Pack packs ONNX-layout weights [C·Mult][1][KH][KW] minus their zero points
 // (wZero: nil, one value or C·Mult values) into the tap-major layout
 // [KH·KW][C·Mult] that Run reads, and keeps the bias (nil or C·Mult values)
 // plain and with InZero folded in. Call it once at prepare time, after
-// setting InZero. It panics if a slice is too short. On arm64, a filter
-// with Mult 1 (3×3 with C ≥ 16, or any KH×KW with C ≥ 8) and weights − zero
-// point in [−127, 127] also gets the NEON body's int8 weights and a row of
-// InZero padding values (see q8DWPackArch).
+// setting InZero and Requant; Run then expects Requant's slices unchanged
+// in place (assign new slices to change them). It panics if a slice is too
+// short. On arm64, a filter with Mult 1 (3×3 with C ≥ 16, or any KH×KW
+// with C ≥ 8) and weights − zero point in [−127, 127] also gets the NEON
+// body's int8 weights and a row of InZero padding values (see
+// q8DWPackArch).
 func (d *QDepthwiseConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	cm, taps := d.C*d.Mult, d.KH*d.KW
 	if d.C < 0 || d.Mult < 0 || d.KH < 0 || d.KW < 0 || len(w) < cm*taps {
@@ -68,6 +74,7 @@ func (d *QDepthwiseConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked 
 		p.dwFold[o] = p.bias[o] - d.InZero*sum
 	}
 	d.rqOK = d.Requant.checkedKey(cm)
+	d.rqRight = d.rqOK.mult != nil && allRightShifts(d.Requant.Shift[:cm])
 	return p
 }
 
@@ -89,4 +96,14 @@ func (d *QDepthwiseConv2D) Run(in []int8, p *QPacked, out []int8, r0, r1 int) {
 		return
 	}
 	q8DWConvGeneric(d, in, p, out, r0, r1)
+}
+
+// allRightShifts reports whether every shift is negative.
+func allRightShifts(shift []int32) bool {
+	for _, s := range shift {
+		if s >= 0 {
+			return false
+		}
+	}
+	return true
 }

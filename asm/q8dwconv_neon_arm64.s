@@ -9,28 +9,39 @@
 //
 //	acc[c] = bias[c] + Σ_{t<9} x_t[c]·w[t][c]          (int32, wrapping)
 //	v      = sqrdmulh(acc[c] << l[c], mult[c])             l = max(shift, 0)
-//	v      = srshl(sqadd(v, fixup), −r[c])                 r = max(−shift, 0)
+//	v      = srshl(v + fixup, −r[c])                       r = max(−shift, 0)
 //	out[c] = clamp(sat8(sat16(v + zo)), lo, hi)
 //
 // bias is QPacked.dwFold (InZero folded in), and padding taps read InZero,
 // so raw int8 inputs need no zero-point subtraction. Weights are int8 in
 // [−127, 127] (checked at pack time): two taps' products sum in int16
 // without overflow (SMULL + SMLAL), then widen into the int32 accumulators
-// (SADDW); this is exact, so the sums are the generic body's bits.
+// (SADDW); integer sums are exact in any order, so the sums are the
+// generic body's bits.
 //
 // The fix-up makes SRSHL (ties toward +∞) into gemmlowp's
-// RoundingDivideByPOT (ties away from zero): TFLite's
-// vqaddq(x, vshrq_n(vandq(x, −r), 31)), i.e. −1 for a negative x in a
-// channel with r > 0. Variants:
+// RoundingDivideByPOT (ties away from zero): −1 for a negative v in a
+// channel with r > 0, added with SSRA #31 of v (or of v AND −r when some
+// channel has r = 0). SQRDMULH never returns −2³¹ (its smallest result is
+// −2³¹ + 1), so the wrapping SSRA equals TFLite's saturating
+// vqaddq(v, vshrq_n(vandq(v, −r), 31)). Variants:
 //
 //	q8DWConv3x3Neon16Double       RoundDouble, any shifts
 //	q8DWConv3x3Neon16Upward       RoundUpward, any shifts
 //	q8DWConv3x3Neon16DoubleRight  RoundDouble, every shift < 0 (no SSHL;
-//	                              fix-up is the sign of x)
+//	                              fix-up is the sign of v)
 //	q8DWConv3x3Neon16UpwardRight  RoundUpward, every shift < 0
+//	q8DWConv3x3Neon16<…>RightNoClamp  the Right variants for the clamp
+//	                              [−128, 127] (no SMAX/SMIN): every
+//	                              depthwise layer of the zoo's int8
+//	                              MobileNets (ReLU6 with zero point −128)
 //
-// The int32 v + zo wraps like the generic body; saturating to int16 and
-// int8 before the clamp to [lo, hi] ⊂ [−128, 127] is exact.
+// With a left shift the int32 v + zo wraps like the generic body (ADD,
+// then SQXTN ×2); saturating to int16 and int8 before the clamp to
+// [lo, hi] ⊂ [−128, 127] is exact. With every shift < 0, |v| ≤ 2³⁰, so
+// zo is added after the first SQXTN with a saturating int16 SQADD (two
+// instructions instead of four): the clamp sees the same side of the
+// int8 range.
 //
 // Go signature (q8dwconv_neon_arm64.go):
 //
@@ -52,23 +63,49 @@
 // R7 ostep, R8–R15 R19 tap pointers 0..8, R20–R22 steps of kernel rows
 // 0..2, R23 pixels left, R24 output.
 //
+// The int8 body runs every 16-channel block of C = wstride ≥ 16 channels
+// itself (c0 = 0, 16, …, the last block C − 16 overlapping the previous
+// one), so w, bias, mult and shift point at channel 0 and c0 in the args
+// is not read: one call per batch of runs, not per block.
+//
 // V0–V8 weights (int8 ×16 per tap), V9–V12 accumulators (channels 0..3,
-// 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then
-// requantisation temporaries with V15 V16, the inputs), V17 zo (int32),
-// V18 lo, V19 hi (int8), V20–V23 mult, V24–V27 l, V28–V31 −r.
+// 4..7, 8..11, 12..15), V13 V14 int16 products of a tap pair (then the
+// narrowed outputs), V15 V16 inputs, V17 zo (int32 ×4; int16 ×8 in the
+// Right variants), V18 lo, V19 hi (int8), V20–V23 mult, V24–V27 l,
+// V28–V31 −r.
+//
+// The Right variants have no l, so with the pair field k (args offset 92:
+// 1 when the horizontal stride equals the horizontal dilation, 2 when it
+// is twice it) a run's pixels go two at a time with the second pixel's
+// accumulators in V24–V27: pixel p+1's taps 0 .. 2−k are pixel p's taps
+// k .. 2, so a kernel row of two pixels is 3 + k input loads instead of
+// 6, and the loop counts once per two pixels.
 //
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A53/A72/A76: weights and
-// requantisation constants stay in registers for the whole call; a pixel of
-// 16 channels (144 MACs) is 9 input loads and 38 multiply/widen
-// instructions (3.06 MACs/instruction), one bias load, 24–16
-// requantisation, 11 narrowing/clamp/store and 2 loop instructions.
+// requantisation constants stay in registers for the whole call. A pixel
+// of 16 channels (144 MACs) is 9 input loads and 38 multiply/widen
+// instructions (3.06 MACs/instruction; 6 loads and 38 per pixel in a pair
+// with k = 1, 3.27, and 7.5 and 38 with k = 2, 3.18), one bias load, the requantisation, narrowing, clamp and store,
+// and 2 loop instructions: 73 in all for DoubleRight one at a time (1.97
+// MACs/instruction), 69 / 70.5 per pixel in pairs with k = 1 / 2 (2.09 /
+// 2.04), 83 for Double; 2 fewer without the clamp (71, 67 and 68.5: 2.03,
+// 2.15 and 2.10 MACs/instruction).
 
 #include "textflag.h"
 
 // func q8DWConv3x3Neon16Double(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16Double(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.S4
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -80,9 +117,12 @@ TEXT ·q8DWConv3x3Neon16Double(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VEOR V13.B16, V13.B16, V13.B16
 	WORD $0x4ead6f1c // smin v28.4s, v24.4s, v13.4s
@@ -93,13 +133,6 @@ TEXT ·q8DWConv3x3Neon16Double(SB), NOSPLIT, $0-8
 	WORD $0x4ead6739 // smax v25.4s, v25.4s, v13.4s
 	WORD $0x4ead675a // smax v26.4s, v26.4s, v13.4s
 	WORD $0x4ead677b // smax v27.4s, v27.4s, v13.4s
-	MOVW 72(R0), R1
-	VDUP R1, V17.S4
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -184,17 +217,13 @@ pix:
 	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
 	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
 	VAND V28.B16, V9.B16, V13.B16
+	WORD $0x4f2115a9 // ssra v9.4s, v13.4s, #31
 	VAND V29.B16, V10.B16, V14.B16
-	VAND V30.B16, V11.B16, V15.B16
-	VAND V31.B16, V12.B16, V16.B16
-	WORD $0x4f2105ad // sshr v13.4s, v13.4s, #31
-	WORD $0x4f2105ce // sshr v14.4s, v14.4s, #31
-	WORD $0x4f2105ef // sshr v15.4s, v15.4s, #31
-	WORD $0x4f210610 // sshr v16.4s, v16.4s, #31
-	WORD $0x4ead0d29 // sqadd v9.4s, v9.4s, v13.4s
-	WORD $0x4eae0d4a // sqadd v10.4s, v10.4s, v14.4s
-	WORD $0x4eaf0d6b // sqadd v11.4s, v11.4s, v15.4s
-	WORD $0x4eb00d8c // sqadd v12.4s, v12.4s, v16.4s
+	WORD $0x4f2115ca // ssra v10.4s, v14.4s, #31
+	VAND V30.B16, V11.B16, V13.B16
+	WORD $0x4f2115ab // ssra v11.4s, v13.4s, #31
+	VAND V31.B16, V12.B16, V14.B16
+	WORD $0x4f2115cc // ssra v12.4s, v14.4s, #31
 	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
 	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
 	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
@@ -216,12 +245,30 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16Upward(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16Upward(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.S4
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -233,9 +280,12 @@ TEXT ·q8DWConv3x3Neon16Upward(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VEOR V13.B16, V13.B16, V13.B16
 	WORD $0x4ead6f1c // smin v28.4s, v24.4s, v13.4s
@@ -246,13 +296,6 @@ TEXT ·q8DWConv3x3Neon16Upward(SB), NOSPLIT, $0-8
 	WORD $0x4ead6739 // smax v25.4s, v25.4s, v13.4s
 	WORD $0x4ead675a // smax v26.4s, v26.4s, v13.4s
 	WORD $0x4ead677b // smax v27.4s, v27.4s, v13.4s
-	MOVW 72(R0), R1
-	VDUP R1, V17.S4
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -357,12 +400,30 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16DoubleRight(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16DoubleRight(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -374,17 +435,13 @@ TEXT ·q8DWConv3x3Neon16DoubleRight(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
-	MOVW 72(R0), R1
-	VDUP R1, V17.S4
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -411,6 +468,301 @@ seg:
 	ADD $112, R5, R5
 	SUB $1, R6, R6
 	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
+	MOVWU 92(R0), R1
+	CBZ R1, pix
+	CMP $1, R1
+	LSL $1, R20, R1
+	LSL $1, R21, R2
+	LSL $1, R22, R25
+	SUB $2, R23, R23
+	BNE two2
+two1:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R1), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e20c20d // smull v13.8h, v16.8b, v0.8b
+	WORD $0x4e20c20e // smull2 v14.8h, v16.16b, v0.16b
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e2181ed // smlal v13.8h, v15.8b, v1.8b
+	WORD $0x4e2181ee // smlal2 v14.8h, v15.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R12)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e24c20d // smull v13.8h, v16.8b, v4.8b
+	WORD $0x4e24c20e // smull2 v14.8h, v16.16b, v4.16b
+	VLD1.P (R13)(R21), [V15.B16]
+	WORD $0x0e2581ed // smlal v13.8h, v15.8b, v5.8b
+	WORD $0x4e2581ee // smlal2 v14.8h, v15.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R25), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e26c20d // smull v13.8h, v16.8b, v6.8b
+	WORD $0x4e26c20e // smull2 v14.8h, v16.16b, v6.16b
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e2781ed // smlal v13.8h, v15.8b, v7.8b
+	WORD $0x4e2781ee // smlal2 v14.8h, v15.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
+	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	WORD $0x4e3265ef // smax v15.16b, v15.16b, v18.16b
+	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
+	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	WORD $0x4e3265ef // smax v15.16b, v15.16b, v18.16b
+	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
+	ADDS $2, R23, R23
+	BEQ seg
 pix:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1.P (R8)(R20), [V15.B16]
@@ -464,26 +816,20 @@ pix:
 	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
 	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
 	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
-	WORD $0x4f21052d // sshr v13.4s, v9.4s, #31
-	WORD $0x4f21054e // sshr v14.4s, v10.4s, #31
-	WORD $0x4f21056f // sshr v15.4s, v11.4s, #31
-	WORD $0x4f210590 // sshr v16.4s, v12.4s, #31
-	WORD $0x4ead0d29 // sqadd v9.4s, v9.4s, v13.4s
-	WORD $0x4eae0d4a // sqadd v10.4s, v10.4s, v14.4s
-	WORD $0x4eaf0d6b // sqadd v11.4s, v11.4s, v15.4s
-	WORD $0x4eb00d8c // sqadd v12.4s, v12.4s, v16.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
 	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
 	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
 	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
 	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
-	VADD V17.S4, V9.S4, V9.S4
-	VADD V17.S4, V10.S4, V10.S4
-	VADD V17.S4, V11.S4, V11.S4
-	VADD V17.S4, V12.S4, V12.S4
 	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
 	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
 	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
 	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
 	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
 	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
 	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
@@ -493,12 +839,30 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET
 
 // func q8DWConv3x3Neon16UpwardRight(a *dwNeonArgs)
 TEXT ·q8DWConv3x3Neon16UpwardRight(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVW 76(R0), R1
+	VDUP R1, V18.B16
+	MOVW 80(R0), R1
+	VDUP R1, V19.B16
+	MOVD $0, R4
+block:
 	MOVD 0(R0), R1
+	ADD R4, R1, R1
 	MOVD 8(R0), R2
 	VLD1.P (R1)(R2), [V0.B16]
 	VLD1.P (R1)(R2), [V1.B16]
@@ -510,17 +874,13 @@ TEXT ·q8DWConv3x3Neon16UpwardRight(SB), NOSPLIT, $0-8
 	VLD1.P (R1)(R2), [V7.B16]
 	VLD1.P (R1)(R2), [V8.B16]
 	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
 	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
 	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
-	MOVW 72(R0), R1
-	VDUP R1, V17.S4
-	MOVW 76(R0), R1
-	VDUP R1, V18.B16
-	MOVW 80(R0), R1
-	VDUP R1, V19.B16
-	MOVD 40(R0), R4
 	MOVD 48(R0), R7
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -547,6 +907,285 @@ seg:
 	ADD $112, R5, R5
 	SUB $1, R6, R6
 	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
+	MOVWU 92(R0), R1
+	CBZ R1, pix
+	CMP $1, R1
+	LSL $1, R20, R1
+	LSL $1, R21, R2
+	LSL $1, R22, R25
+	SUB $2, R23, R23
+	BNE two2
+two1:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R1), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e20c20d // smull v13.8h, v16.8b, v0.8b
+	WORD $0x4e20c20e // smull2 v14.8h, v16.16b, v0.16b
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e2181ed // smlal v13.8h, v15.8b, v1.8b
+	WORD $0x4e2181ee // smlal2 v14.8h, v15.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R12)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e24c20d // smull v13.8h, v16.8b, v4.8b
+	WORD $0x4e24c20e // smull2 v14.8h, v16.16b, v4.16b
+	VLD1.P (R13)(R21), [V15.B16]
+	WORD $0x0e2581ed // smlal v13.8h, v15.8b, v5.8b
+	WORD $0x4e2581ee // smlal2 v14.8h, v15.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R25), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e26c20d // smull v13.8h, v16.8b, v6.8b
+	WORD $0x4e26c20e // smull2 v14.8h, v16.16b, v6.16b
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e2781ed // smlal v13.8h, v15.8b, v7.8b
+	WORD $0x4e2781ee // smlal2 v14.8h, v15.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
+	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	WORD $0x4e3265ef // smax v15.16b, v15.16b, v18.16b
+	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
+	WORD $0x4e336dad // smin v13.16b, v13.16b, v19.16b
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	WORD $0x4e3265ef // smax v15.16b, v15.16b, v18.16b
+	WORD $0x4e336def // smin v15.16b, v15.16b, v19.16b
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
+	ADDS $2, R23, R23
+	BEQ seg
 pix:
 	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
 	VLD1.P (R8)(R20), [V15.B16]
@@ -604,14 +1243,12 @@ pix:
 	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
 	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
 	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
-	VADD V17.S4, V9.S4, V9.S4
-	VADD V17.S4, V10.S4, V10.S4
-	VADD V17.S4, V11.S4, V11.S4
-	VADD V17.S4, V12.S4, V12.S4
 	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
 	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
 	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
 	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
 	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
 	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
 	WORD $0x4e3265ad // smax v13.16b, v13.16b, v18.16b
@@ -621,4 +1258,843 @@ pix:
 	BNE pix
 	B seg
 done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
+	RET
+
+// func q8DWConv3x3Neon16DoubleRightNoClamp(a *dwNeonArgs)
+TEXT ·q8DWConv3x3Neon16DoubleRightNoClamp(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVD $0, R4
+block:
+	MOVD 0(R0), R1
+	ADD R4, R1, R1
+	MOVD 8(R0), R2
+	VLD1.P (R1)(R2), [V0.B16]
+	VLD1.P (R1)(R2), [V1.B16]
+	VLD1.P (R1)(R2), [V2.B16]
+	VLD1.P (R1)(R2), [V3.B16]
+	VLD1.P (R1)(R2), [V4.B16]
+	VLD1.P (R1)(R2), [V5.B16]
+	VLD1.P (R1)(R2), [V6.B16]
+	VLD1.P (R1)(R2), [V7.B16]
+	VLD1.P (R1)(R2), [V8.B16]
+	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
+	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
+	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD 48(R0), R7
+	MOVD 56(R0), R5
+	MOVD 64(R0), R6
+seg:
+	CBZ R6, done
+	LDP 0(R5), (R8, R9)
+	LDP 16(R5), (R10, R11)
+	LDP 32(R5), (R12, R13)
+	LDP 48(R5), (R14, R15)
+	MOVD 64(R5), R19
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	ADD R4, R15, R15
+	ADD R4, R19, R19
+	LDP 72(R5), (R20, R21)
+	LDP 88(R5), (R22, R23)
+	MOVD 104(R5), R24
+	ADD R4, R24, R24
+	ADD $112, R5, R5
+	SUB $1, R6, R6
+	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
+	MOVWU 92(R0), R1
+	CBZ R1, pix
+	CMP $1, R1
+	LSL $1, R20, R1
+	LSL $1, R21, R2
+	LSL $1, R22, R25
+	SUB $2, R23, R23
+	BNE two2
+two1:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R1), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e20c20d // smull v13.8h, v16.8b, v0.8b
+	WORD $0x4e20c20e // smull2 v14.8h, v16.16b, v0.16b
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e2181ed // smlal v13.8h, v15.8b, v1.8b
+	WORD $0x4e2181ee // smlal2 v14.8h, v15.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R12)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e24c20d // smull v13.8h, v16.8b, v4.8b
+	WORD $0x4e24c20e // smull2 v14.8h, v16.16b, v4.16b
+	VLD1.P (R13)(R21), [V15.B16]
+	WORD $0x0e2581ed // smlal v13.8h, v15.8b, v5.8b
+	WORD $0x4e2581ee // smlal2 v14.8h, v15.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R25), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e26c20d // smull v13.8h, v16.8b, v6.8b
+	WORD $0x4e26c20e // smull2 v14.8h, v16.16b, v6.16b
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e2781ed // smlal v13.8h, v15.8b, v7.8b
+	WORD $0x4e2781ee // smlal2 v14.8h, v15.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
+	ADDS $2, R23, R23
+	BEQ seg
+pix:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1.P (R8)(R20), [V15.B16]
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	VLD1.P (R11)(R21), [V16.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R14)(R22), [V15.B16]
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4f211529 // ssra v9.4s, v9.4s, #31
+	WORD $0x4f21154a // ssra v10.4s, v10.4s, #31
+	WORD $0x4f21156b // ssra v11.4s, v11.4s, #31
+	WORD $0x4f21158c // ssra v12.4s, v12.4s, #31
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	SUBS $1, R23, R23
+	BNE pix
+	B seg
+done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
+	RET
+
+// func q8DWConv3x3Neon16UpwardRightNoClamp(a *dwNeonArgs)
+TEXT ·q8DWConv3x3Neon16UpwardRightNoClamp(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVW 72(R0), R1
+	VDUP R1, V17.H8
+	MOVD $0, R4
+block:
+	MOVD 0(R0), R1
+	ADD R4, R1, R1
+	MOVD 8(R0), R2
+	VLD1.P (R1)(R2), [V0.B16]
+	VLD1.P (R1)(R2), [V1.B16]
+	VLD1.P (R1)(R2), [V2.B16]
+	VLD1.P (R1)(R2), [V3.B16]
+	VLD1.P (R1)(R2), [V4.B16]
+	VLD1.P (R1)(R2), [V5.B16]
+	VLD1.P (R1)(R2), [V6.B16]
+	VLD1.P (R1)(R2), [V7.B16]
+	VLD1.P (R1)(R2), [V8.B16]
+	MOVD 16(R0), R3
+	ADD R4<<2, R3, R3
+	MOVD 24(R0), R1
+	ADD R4<<2, R1, R1
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD 32(R0), R1
+	ADD R4<<2, R1, R1
+	VLD1 (R1), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD 48(R0), R7
+	MOVD 56(R0), R5
+	MOVD 64(R0), R6
+seg:
+	CBZ R6, done
+	LDP 0(R5), (R8, R9)
+	LDP 16(R5), (R10, R11)
+	LDP 32(R5), (R12, R13)
+	LDP 48(R5), (R14, R15)
+	MOVD 64(R5), R19
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	ADD R4, R15, R15
+	ADD R4, R19, R19
+	LDP 72(R5), (R20, R21)
+	LDP 88(R5), (R22, R23)
+	MOVD 104(R5), R24
+	ADD R4, R24, R24
+	ADD $112, R5, R5
+	SUB $1, R6, R6
+	CBZ R23, seg
+	CMP $2, R23
+	BLT pix
+	MOVWU 92(R0), R1
+	CBZ R1, pix
+	CMP $1, R1
+	LSL $1, R20, R1
+	LSL $1, R21, R2
+	LSL $1, R22, R25
+	SUB $2, R23, R23
+	BNE two2
+two1:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R1), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e20c20d // smull v13.8h, v16.8b, v0.8b
+	WORD $0x4e20c20e // smull2 v14.8h, v16.16b, v0.16b
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e2181ed // smlal v13.8h, v15.8b, v1.8b
+	WORD $0x4e2181ee // smlal2 v14.8h, v15.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R12)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e24c20d // smull v13.8h, v16.8b, v4.8b
+	WORD $0x4e24c20e // smull2 v14.8h, v16.16b, v4.16b
+	VLD1.P (R13)(R21), [V15.B16]
+	WORD $0x0e2581ed // smlal v13.8h, v15.8b, v5.8b
+	WORD $0x4e2581ee // smlal2 v14.8h, v15.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R25), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x0e26c20d // smull v13.8h, v16.8b, v6.8b
+	WORD $0x4e26c20e // smull2 v14.8h, v16.16b, v6.16b
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e2781ed // smlal v13.8h, v15.8b, v7.8b
+	WORD $0x4e2781ee // smlal2 v14.8h, v15.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two1
+	B rest
+two2:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R8)(R1), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R11)(R2), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	VLD1.P (R14)(R25), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V16.B16]
+	WORD $0x0e28c20d // smull v13.8h, v16.8b, v8.8b
+	WORD $0x4e28c20e // smull2 v14.8h, v16.16b, v8.16b
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e6e135a // saddw v26.4s, v26.4s, v14.4h
+	WORD $0x4e6e137b // saddw2 v27.4s, v27.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	WORD $0x6eb4b718 // sqrdmulh v24.4s, v24.4s, v20.4s
+	WORD $0x6eb5b739 // sqrdmulh v25.4s, v25.4s, v21.4s
+	WORD $0x6eb6b75a // sqrdmulh v26.4s, v26.4s, v22.4s
+	WORD $0x6eb7b77b // sqrdmulh v27.4s, v27.4s, v23.4s
+	WORD $0x4ebc5718 // srshl v24.4s, v24.4s, v28.4s
+	WORD $0x4ebd5739 // srshl v25.4s, v25.4s, v29.4s
+	WORD $0x4ebe575a // srshl v26.4s, v26.4s, v30.4s
+	WORD $0x4ebf577b // srshl v27.4s, v27.4s, v31.4s
+	WORD $0x0e614b0f // sqxtn v15.4h, v24.4s
+	WORD $0x4e614b2f // sqxtn2 v15.8h, v25.4s
+	WORD $0x0e614b50 // sqxtn v16.4h, v26.4s
+	WORD $0x4e614b70 // sqxtn2 v16.8h, v27.4s
+	WORD $0x4e710def // sqadd v15.8h, v15.8h, v17.8h
+	WORD $0x4e710e10 // sqadd v16.8h, v16.8h, v17.8h
+	WORD $0x0e2149ef // sqxtn v15.8b, v15.8h
+	WORD $0x4e214a0f // sqxtn2 v15.16b, v16.8h
+	VST1.P [V15.B16], (R24)(R7)
+	SUBS $2, R23, R23
+	BGE two2
+rest:
+	ADDS $2, R23, R23
+	BEQ seg
+pix:
+	VLD1 (R3), [V9.S4, V10.S4, V11.S4, V12.S4]
+	VLD1.P (R8)(R20), [V15.B16]
+	VLD1.P (R9)(R20), [V16.B16]
+	WORD $0x0e20c1ed // smull v13.8h, v15.8b, v0.8b
+	WORD $0x4e20c1ee // smull2 v14.8h, v15.16b, v0.16b
+	WORD $0x0e21820d // smlal v13.8h, v16.8b, v1.8b
+	WORD $0x4e21820e // smlal2 v14.8h, v16.16b, v1.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R10)(R20), [V15.B16]
+	VLD1.P (R11)(R21), [V16.B16]
+	WORD $0x0e22c1ed // smull v13.8h, v15.8b, v2.8b
+	WORD $0x4e22c1ee // smull2 v14.8h, v15.16b, v2.16b
+	WORD $0x0e23820d // smlal v13.8h, v16.8b, v3.8b
+	WORD $0x4e23820e // smlal2 v14.8h, v16.16b, v3.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R12)(R21), [V15.B16]
+	VLD1.P (R13)(R21), [V16.B16]
+	WORD $0x0e24c1ed // smull v13.8h, v15.8b, v4.8b
+	WORD $0x4e24c1ee // smull2 v14.8h, v15.16b, v4.16b
+	WORD $0x0e25820d // smlal v13.8h, v16.8b, v5.8b
+	WORD $0x4e25820e // smlal2 v14.8h, v16.16b, v5.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R14)(R22), [V15.B16]
+	VLD1.P (R15)(R22), [V16.B16]
+	WORD $0x0e26c1ed // smull v13.8h, v15.8b, v6.8b
+	WORD $0x4e26c1ee // smull2 v14.8h, v15.16b, v6.16b
+	WORD $0x0e27820d // smlal v13.8h, v16.8b, v7.8b
+	WORD $0x4e27820e // smlal2 v14.8h, v16.16b, v7.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	VLD1.P (R19)(R22), [V15.B16]
+	WORD $0x0e28c1ed // smull v13.8h, v15.8b, v8.8b
+	WORD $0x4e28c1ee // smull2 v14.8h, v15.16b, v8.16b
+	WORD $0x0e6d1129 // saddw v9.4s, v9.4s, v13.4h
+	WORD $0x4e6d114a // saddw2 v10.4s, v10.4s, v13.8h
+	WORD $0x0e6e116b // saddw v11.4s, v11.4s, v14.4h
+	WORD $0x4e6e118c // saddw2 v12.4s, v12.4s, v14.8h
+	WORD $0x6eb4b529 // sqrdmulh v9.4s, v9.4s, v20.4s
+	WORD $0x6eb5b54a // sqrdmulh v10.4s, v10.4s, v21.4s
+	WORD $0x6eb6b56b // sqrdmulh v11.4s, v11.4s, v22.4s
+	WORD $0x6eb7b58c // sqrdmulh v12.4s, v12.4s, v23.4s
+	WORD $0x4ebc5529 // srshl v9.4s, v9.4s, v28.4s
+	WORD $0x4ebd554a // srshl v10.4s, v10.4s, v29.4s
+	WORD $0x4ebe556b // srshl v11.4s, v11.4s, v30.4s
+	WORD $0x4ebf558c // srshl v12.4s, v12.4s, v31.4s
+	WORD $0x0e61492d // sqxtn v13.4h, v9.4s
+	WORD $0x4e61494d // sqxtn2 v13.8h, v10.4s
+	WORD $0x0e61496e // sqxtn v14.4h, v11.4s
+	WORD $0x4e61498e // sqxtn2 v14.8h, v12.4s
+	WORD $0x4e710dad // sqadd v13.8h, v13.8h, v17.8h
+	WORD $0x4e710dce // sqadd v14.8h, v14.8h, v17.8h
+	WORD $0x0e2149ad // sqxtn v13.8b, v13.8h
+	WORD $0x4e2149cd // sqxtn2 v13.16b, v14.8h
+	VST1.P [V13.B16], (R24)(R7)
+	SUBS $1, R23, R23
+	BNE pix
+	B seg
+done:
+	MOVD 8(R0), R2
+	SUB $16, R2, R1
+	CMP R1, R4
+	BGE ret
+	ADD $16, R4, R4
+	CMP R1, R4
+	CSEL LT, R4, R1, R4
+	B block
+ret:
 	RET

@@ -10,7 +10,7 @@
 //
 //	acc[c] = bias[c] + Σ_{t<T} x_t[c]·w[t][c]          (int32, wrapping)
 //	v      = sqrdmulh(acc[c] << l[c], mult[c])             l = max(shift, 0)
-//	v      = srshl(sqadd(v, fixup), −r[c])                 r = max(−shift, 0)
+//	v      = srshl(v + fixup, −r[c])                       r = max(−shift, 0)
 //	out[c] = clamp(sat8(sat16(v + zo)), lo, hi)
 //
 // bias is QPacked.dwFold (InZero folded in), and padding taps read a row of
@@ -63,7 +63,7 @@
 // pixel SMULL, SMLAL and two SADDW per 8 channels: 46 instructions per 4
 // taps × 2 pixels of 16 channels (128 MACs, 2.78 MACs/instruction). Then a
 // pair and a single tap for T mod 4, and each pixel's bias-initialised
-// accumulators are requantised (20–36 instructions), narrowed, clamped and
+// accumulators are requantised (16–28 instructions), narrowed, clamped and
 // stored (9). The odd last pixel of a run (every border pixel is a run of
 // one) takes a one-pixel pass: 25 instructions per 4 taps (64 MACs,
 // 2.56 MACs/instruction), one LD1 loading four taps' weights.
@@ -223,14 +223,10 @@ k16Double_req2:
 	VAND V25.B16, V1.B16, V9.B16
 	VAND V26.B16, V2.B16, V10.B16
 	VAND V27.B16, V3.B16, V11.B16
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
-	WORD $0x4f21054a // sshr v10.4s, v10.4s, #31
-	WORD $0x4f21056b // sshr v11.4s, v11.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
-	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
-	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
+	WORD $0x4f211500 // ssra v0.4s, v8.4s, #31
+	WORD $0x4f211521 // ssra v1.4s, v9.4s, #31
+	WORD $0x4f211542 // ssra v2.4s, v10.4s, #31
+	WORD $0x4f211563 // ssra v3.4s, v11.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
@@ -260,14 +256,10 @@ k16Double_req2:
 	VAND V25.B16, V5.B16, V9.B16
 	VAND V26.B16, V6.B16, V10.B16
 	VAND V27.B16, V7.B16, V11.B16
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
-	WORD $0x4f21054a // sshr v10.4s, v10.4s, #31
-	WORD $0x4f21056b // sshr v11.4s, v11.4s, #31
-	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
-	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
-	WORD $0x4eaa0cc6 // sqadd v6.4s, v6.4s, v10.4s
-	WORD $0x4eab0ce7 // sqadd v7.4s, v7.4s, v11.4s
+	WORD $0x4f211504 // ssra v4.4s, v8.4s, #31
+	WORD $0x4f211525 // ssra v5.4s, v9.4s, #31
+	WORD $0x4f211546 // ssra v6.4s, v10.4s, #31
+	WORD $0x4f211567 // ssra v7.4s, v11.4s, #31
 	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
 	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
 	WORD $0x4eba54c6 // srshl v6.4s, v6.4s, v26.4s
@@ -359,14 +351,10 @@ k16Double_req1:
 	VAND V25.B16, V1.B16, V9.B16
 	VAND V26.B16, V2.B16, V10.B16
 	VAND V27.B16, V3.B16, V11.B16
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
-	WORD $0x4f21054a // sshr v10.4s, v10.4s, #31
-	WORD $0x4f21056b // sshr v11.4s, v11.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
-	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
-	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
+	WORD $0x4f211500 // ssra v0.4s, v8.4s, #31
+	WORD $0x4f211521 // ssra v1.4s, v9.4s, #31
+	WORD $0x4f211542 // ssra v2.4s, v10.4s, #31
+	WORD $0x4f211563 // ssra v3.4s, v11.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
@@ -802,14 +790,10 @@ k16DoubleRight_req2:
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
 	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
-	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
-	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
-	WORD $0x4f21044a // sshr v10.4s, v2.4s, #31
-	WORD $0x4f21046b // sshr v11.4s, v3.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
-	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
-	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
+	WORD $0x4f211400 // ssra v0.4s, v0.4s, #31
+	WORD $0x4f211421 // ssra v1.4s, v1.4s, #31
+	WORD $0x4f211442 // ssra v2.4s, v2.4s, #31
+	WORD $0x4f211463 // ssra v3.4s, v3.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
@@ -831,14 +815,10 @@ k16DoubleRight_req2:
 	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
 	WORD $0x6eb2b4c6 // sqrdmulh v6.4s, v6.4s, v18.4s
 	WORD $0x6eb3b4e7 // sqrdmulh v7.4s, v7.4s, v19.4s
-	WORD $0x4f210488 // sshr v8.4s, v4.4s, #31
-	WORD $0x4f2104a9 // sshr v9.4s, v5.4s, #31
-	WORD $0x4f2104ca // sshr v10.4s, v6.4s, #31
-	WORD $0x4f2104eb // sshr v11.4s, v7.4s, #31
-	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
-	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
-	WORD $0x4eaa0cc6 // sqadd v6.4s, v6.4s, v10.4s
-	WORD $0x4eab0ce7 // sqadd v7.4s, v7.4s, v11.4s
+	WORD $0x4f211484 // ssra v4.4s, v4.4s, #31
+	WORD $0x4f2114a5 // ssra v5.4s, v5.4s, #31
+	WORD $0x4f2114c6 // ssra v6.4s, v6.4s, #31
+	WORD $0x4f2114e7 // ssra v7.4s, v7.4s, #31
 	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
 	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
 	WORD $0x4eba54c6 // srshl v6.4s, v6.4s, v26.4s
@@ -922,14 +902,10 @@ k16DoubleRight_req1:
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	WORD $0x6eb2b442 // sqrdmulh v2.4s, v2.4s, v18.4s
 	WORD $0x6eb3b463 // sqrdmulh v3.4s, v3.4s, v19.4s
-	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
-	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
-	WORD $0x4f21044a // sshr v10.4s, v2.4s, #31
-	WORD $0x4f21046b // sshr v11.4s, v3.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
-	WORD $0x4eaa0c42 // sqadd v2.4s, v2.4s, v10.4s
-	WORD $0x4eab0c63 // sqadd v3.4s, v3.4s, v11.4s
+	WORD $0x4f211400 // ssra v0.4s, v0.4s, #31
+	WORD $0x4f211421 // ssra v1.4s, v1.4s, #31
+	WORD $0x4f211442 // ssra v2.4s, v2.4s, #31
+	WORD $0x4f211463 // ssra v3.4s, v3.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	WORD $0x4eba5442 // srshl v2.4s, v2.4s, v26.4s
@@ -1321,10 +1297,8 @@ k8Double_req2:
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	VAND V24.B16, V0.B16, V8.B16
 	VAND V25.B16, V1.B16, V9.B16
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4f211500 // ssra v0.4s, v8.4s, #31
+	WORD $0x4f211521 // ssra v1.4s, v9.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
@@ -1341,10 +1315,8 @@ k8Double_req2:
 	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
 	VAND V24.B16, V4.B16, V8.B16
 	VAND V25.B16, V5.B16, V9.B16
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
-	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
-	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
+	WORD $0x4f211504 // ssra v4.4s, v8.4s, #31
+	WORD $0x4f211525 // ssra v5.4s, v9.4s, #31
 	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
 	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
 	VADD V28.S4, V4.S4, V4.S4
@@ -1408,10 +1380,8 @@ k8Double_req1:
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
 	VAND V24.B16, V0.B16, V8.B16
 	VAND V25.B16, V1.B16, V9.B16
-	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
-	WORD $0x4f210529 // sshr v9.4s, v9.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4f211500 // ssra v0.4s, v8.4s, #31
+	WORD $0x4f211521 // ssra v1.4s, v9.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
@@ -1726,10 +1696,8 @@ k8DoubleRight_single2:
 k8DoubleRight_req2:
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
-	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
-	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4f211400 // ssra v0.4s, v0.4s, #31
+	WORD $0x4f211421 // ssra v1.4s, v1.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4
@@ -1742,10 +1710,8 @@ k8DoubleRight_req2:
 	VST1.P [V8.B8], (R11)(R7)
 	WORD $0x6eb0b484 // sqrdmulh v4.4s, v4.4s, v16.4s
 	WORD $0x6eb1b4a5 // sqrdmulh v5.4s, v5.4s, v17.4s
-	WORD $0x4f210488 // sshr v8.4s, v4.4s, #31
-	WORD $0x4f2104a9 // sshr v9.4s, v5.4s, #31
-	WORD $0x4ea80c84 // sqadd v4.4s, v4.4s, v8.4s
-	WORD $0x4ea90ca5 // sqadd v5.4s, v5.4s, v9.4s
+	WORD $0x4f211484 // ssra v4.4s, v4.4s, #31
+	WORD $0x4f2114a5 // ssra v5.4s, v5.4s, #31
 	WORD $0x4eb85484 // srshl v4.4s, v4.4s, v24.4s
 	WORD $0x4eb954a5 // srshl v5.4s, v5.4s, v25.4s
 	VADD V28.S4, V4.S4, V4.S4
@@ -1805,10 +1771,8 @@ k8DoubleRight_single1:
 k8DoubleRight_req1:
 	WORD $0x6eb0b400 // sqrdmulh v0.4s, v0.4s, v16.4s
 	WORD $0x6eb1b421 // sqrdmulh v1.4s, v1.4s, v17.4s
-	WORD $0x4f210408 // sshr v8.4s, v0.4s, #31
-	WORD $0x4f210429 // sshr v9.4s, v1.4s, #31
-	WORD $0x4ea80c00 // sqadd v0.4s, v0.4s, v8.4s
-	WORD $0x4ea90c21 // sqadd v1.4s, v1.4s, v9.4s
+	WORD $0x4f211400 // ssra v0.4s, v0.4s, #31
+	WORD $0x4f211421 // ssra v1.4s, v1.4s, #31
 	WORD $0x4eb85400 // srshl v0.4s, v0.4s, v24.4s
 	WORD $0x4eb95421 // srshl v1.4s, v1.4s, v25.4s
 	VADD V28.S4, V0.S4, V0.S4

@@ -72,6 +72,9 @@ func (a *Asm) Orr16b(d, n, m int) { a.sameT("orr", "16b", 0, 2, 0b00011, d, n, m
 // Sqadd4s emits sqadd Vd.4S, Vn.4S, Vm.4S.
 func (a *Asm) Sqadd4s(d, n, m int) { a.Same3("sqadd", 0, 2, 0b00001, d, n, m) }
 
+// Sqadd8h emits sqadd Vd.8H, Vn.8H, Vm.8H.
+func (a *Asm) Sqadd8h(d, n, m int) { a.Same3("sqadd", 0, 1, 0b00001, d, n, m) }
+
 // Sshl4s emits sshl Vd.4S, Vn.4S, Vm.4S.
 func (a *Asm) Sshl4s(d, n, m int) { a.Same3("sshl", 0, 2, 0b01000, d, n, m) }
 
@@ -188,6 +191,16 @@ func (a *Asm) Sshr4s(d, n, shift int) {
 	}
 	w := 0x4f000400 | uint32(64-shift)<<16 | Reg(n)<<5 | Reg(d)
 	a.Word(w, fmt.Sprintf("sshr v%d.4s, v%d.4s, #%d", d, n, shift))
+}
+
+// Ssra4s emits ssra Vd.4S, Vn.4S, #shift (1 ≤ shift ≤ 32): Vd += Vn >> shift
+// (arithmetic, wrapping add).
+func (a *Asm) Ssra4s(d, n, shift int) {
+	if shift < 1 || shift > 32 {
+		log.Fatalf("bad shift ssra #%d", shift)
+	}
+	w := 0x4f001400 | uint32(64-shift)<<16 | Reg(n)<<5 | Reg(d)
+	a.Word(w, fmt.Sprintf("ssra v%d.4s, v%d.4s, #%d", d, n, shift))
 }
 
 // ---- by element, dup ----

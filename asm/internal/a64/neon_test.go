@@ -17,7 +17,7 @@ func TestEncodersLLVM(t *testing.T) {
 	words := map[string]string{}
 	a := New(words)
 	for _, f := range []func(d, n, m int){a.Add8h, a.Add4s, a.Sub4s, a.Addp4s, a.And16b, a.Orr16b,
-		a.Sqadd4s, a.Sshl4s, a.Srshl4s, a.Srshl2d, a.Smax16b, a.Smin16b, a.Smax4s, a.Smin4s,
+		a.Sqadd4s, a.Sqadd8h, a.Sshl4s, a.Srshl4s, a.Srshl2d, a.Smax16b, a.Smin16b, a.Smax4s, a.Smin4s,
 		a.Sqrdmulh4s, a.Fadd4s, a.Fmax4s, a.Fmin4s} {
 		f(1, 2, 31)
 	}
@@ -34,6 +34,7 @@ func TestEncodersLLVM(t *testing.T) {
 	}
 	for _, s := range []int{1, 16, 31, 32} {
 		a.Sshr4s(10, 11, s)
+		a.Ssra4s(10, 11, s)
 	}
 	for i := 0; i < 4; i++ {
 		a.FmlaLane(12, 13, 14, i)
