@@ -523,6 +523,8 @@ func q8File(words map[string]string) []byte {
 	q8Family(a, "q8GemmMlalx8", "int16", maxMR, nil, q8Mlal)
 	q8Family(a, "q8GemmDotx8c4", "int8", maxMR, nil, q8Dot)
 	q8Family(a, "q8GemmC16x8", "int8", c16MR, q8C16Setup, q8C16)
+	q8PackA8(a)
+	q8DotP(a)
 	return a.Bytes()
 }
 
@@ -624,16 +626,19 @@ func q8BiasInit(a *a64.Asm, mr int) {
 }
 
 // q8PreRequant fills rq.pre (offset 40) once per call with what every
-// tile's requantisation loads (three vector loads per tile):
+// tile's requantisation loads (four vector loads per tile):
 //
-//	pre+0   mult[0..7]
-//	pre+32  RoundUpward/RoundDouble: max(shift, 0)[0..7], then
-//	        min(shift, 0)[0..7];
-//	        RoundSingle: shift−31 as int64, columns 0..1, 2..3, 4..5, 6..7
-//	pre+96  zo ×4 (int32), lo ×16, hi ×16 (int8)
+//	pre+0    mult[0..7]
+//	pre+32   RoundUpward/RoundDouble: max(shift, 0)[0..7], then
+//	         min(shift, 0)[0..7];
+//	         RoundSingle: shift−31 as int64, columns 0..1, 2..3, 4..5, 6..7
+//	pre+96   zo ×4 (int32), lo ×16, hi ×16 (int8), zo ×8 (int16)
 //
-// and rq.variant (offset 184): the Rounding, or 3 for RoundUpward with
-// every shift ≤ 0 (the tiles then skip the SSHL).
+// and rq.variant (offset 200): the Rounding, or, for RoundUpward with every
+// shift ≤ 0 (the tiles then skip the SSHL), 3, or 4 when every shift is
+// ≤ −1: the rescaled value is then within ±2^30, so adding the zero point
+// after the saturating narrowing to int16 (SQADD) gives what the wrapping
+// int32 add and the clamp give.
 func q8PreRequant(a *a64.Asm) {
 	a.P("\tADD $40, R5, R6")
 	a.P("\tMOVD 8(R5), R20")
@@ -643,20 +648,34 @@ func q8PreRequant(a *a64.Asm) {
 	a.P("\tMOVW 36(R5), R20")
 	a.P("\tCMP $1, R20")
 	a.P("\tBEQ presingle")
+	a.P("\tCMP $2, R20")
+	a.P("\tBNE preclamp")
+	// RoundUpward: variant 4 when every shift is negative (bit 31 of their
+	// AND), else 3 when every max(shift, 0) is 0, else 2.
+	a.P("\tVAND V2.B16, V3.B16, V9.B16")
+	a.P("\tVMOV V9.D[0], R21")
+	a.P("\tVMOV V9.D[1], R1")
+	a.P("\tAND R1, R21, R1")
+	a.P("\tAND R1>>32, R1, R1")
+	a.P("\tMOVW $4, R21")
+	a.P("\tTBNZ $31, R1, prevariant")
+	a.P("\tVEOR V6.B16, V6.B16, V6.B16")
+	a.Smax4s(9, 2, 6)
+	a.Smax4s(10, 3, 6)
+	a.P("\tVORR V9.B16, V10.B16, V9.B16")
+	a.P("\tVMOV V9.D[0], R1")
+	a.P("\tVMOV V9.D[1], R3")
+	a.P("\tORR R1, R3, R1")
+	a.P("\tCBNZ R1, preclamp")
+	a.P("\tMOVW $3, R21")
+	a.P("prevariant:")
+	a.P("\tMOVW R21, R20")
+	a.P("preclamp:")
 	a.P("\tVEOR V6.B16, V6.B16, V6.B16")
 	a.Smin4s(4, 2, 6)
 	a.Smin4s(5, 3, 6)
 	a.Smax4s(2, 2, 6)
 	a.Smax4s(3, 3, 6)
-	// variant 3: RoundUpward (2) with no left shift.
-	a.P("\tCMP $2, R20")
-	a.P("\tBNE prestore")
-	a.P("\tVORR V2.B16, V3.B16, V9.B16")
-	a.P("\tVMOV V9.D[0], R21")
-	a.P("\tVMOV V9.D[1], R1")
-	a.P("\tORR R1, R21, R21")
-	a.P("\tCBNZ R21, prestore")
-	a.P("\tMOVW $3, R20")
 	a.P("\tB prestore")
 	a.P("presingle:")
 	a.P("\tMOVD $31, R21")
@@ -668,16 +687,17 @@ func q8PreRequant(a *a64.Asm) {
 	a.Sxtl(true, 2, 3, 2)
 	a.Sxtl(false, 2, 2, 2)
 	a.P("prestore:")
-	a.P("\tMOVW R20, 184(R5)")
+	a.P("\tMOVW R20, 200(R5)")
 	a.P("\tVST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)")
 	a.P("\tVST1.P [V4.S4, V5.S4], 32(R6)")
 	a.P("\tMOVW 24(R5), R20")
 	a.P("\tVDUP R20, V6.S4")
+	a.P("\tVDUP R20, V9.H8")
 	a.P("\tMOVW 28(R5), R20")
 	a.P("\tVDUP R20, V7.B16")
 	a.P("\tMOVW 32(R5), R20")
 	a.P("\tVDUP R20, V8.B16")
-	a.P("\tVST1 [V6.B16, V7.B16, V8.B16], (R6)")
+	a.P("\tVST1 [V6.B16, V7.B16, V8.B16, V9.B16], (R6)")
 }
 
 // q8Requant requantises the MR×8 tile in V16+2i (columns 0..3) and
@@ -689,7 +709,9 @@ func q8Requant(a *a64.Asm, mr int) {
 	a.P("\tADD $40, R5, R6")
 	a.P("\tVLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]") // mult, left shift
 	a.P("\tVLD1.P 32(R6), [V4.S4, V5.S4]")               // −right shift
-	a.P("\tMOVW 184(R5), R20")                           // rq.variant
+	a.P("\tMOVW 200(R5), R20")                           // rq.variant
+	a.P("\tCMP $4, R20")
+	a.P("\tBEQ up16")
 	a.P("\tCMP $3, R20")
 	a.P("\tBEQ upnoleft")
 	a.P("\tCMP $1, R20")
@@ -720,13 +742,7 @@ func q8Requant(a *a64.Asm, mr int) {
 	a.P("\tB narrow")
 	// RoundUpward with every shift ≤ 0: no left shift.
 	a.P("upnoleft:")
-	for i := 0; i < mr; i++ {
-		for h := 0; h < 2; h++ {
-			v := acc(i, h)
-			a.Sqrdmulh4s(v, v, h)
-			a.Srshl4s(v, v, 4+h)
-		}
-	}
+	q8UpNoLeft(a, mr)
 	a.P("\tB narrow")
 	a.P("single:")
 	for i := 0; i < mr; i++ {
@@ -745,23 +761,55 @@ func q8Requant(a *a64.Asm, mr int) {
 	a.P("\tMOVD R25, R7")
 	// Rows i and i+1 share one 16-byte vector, V16+2i.
 	for i := 0; i < mr; i += 2 {
-		v := acc(i, 0)
 		for r := i; r < min(i+2, mr); r++ {
 			a.P("\tVADD V6.S4, V%d.S4, V%d.S4", acc(r, 0), acc(r, 0))
 			a.P("\tVADD V6.S4, V%d.S4, V%d.S4", acc(r, 1), acc(r, 1))
 			a.Sqxtn(false, 1, acc(r, 0), acc(r, 0))
 			a.Sqxtn(true, 1, acc(r, 0), acc(r, 1))
 		}
-		a.Sqxtn(false, 0, v, v)
-		if i+1 < mr {
-			a.Sqxtn(true, 0, v, acc(i+1, 0))
+		q8Store(a, mr, i)
+	}
+	a.P("\tB rqdone")
+	// Variant 4: narrow to int16, then add the zero point (see q8PreRequant).
+	a.P("up16:")
+	q8UpNoLeft(a, mr)
+	a.P("\tVLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]") // zo, lo, hi, zo16
+	a.P("\tMOVD R25, R7")
+	for i := 0; i < mr; i += 2 {
+		for r := i; r < min(i+2, mr); r++ {
+			a.Sqxtn(false, 1, acc(r, 0), acc(r, 0))
+			a.Sqxtn(true, 1, acc(r, 0), acc(r, 1))
+			a.Same3("sqadd", 0, 1, 0b00001, acc(r, 0), acc(r, 0), 9)
 		}
-		a.Smax16b(v, v, 7)
-		a.Smin16b(v, v, 8)
-		a.P("\tVST1.P V%d.D[0], (R7)(R8)", v)
-		if i+1 < mr {
-			a.P("\tVST1.P V%d.D[1], (R7)(R8)", v)
+		q8Store(a, mr, i)
+	}
+	a.P("rqdone:")
+}
+
+// q8UpNoLeft is RoundUpward without the left shift: SQRDMULH, SRSHL.
+func q8UpNoLeft(a *a64.Asm, mr int) {
+	for i := 0; i < mr; i++ {
+		for h := 0; h < 2; h++ {
+			v := 16 + 2*i + h
+			a.Sqrdmulh4s(v, v, h)
+			a.Srshl4s(v, v, 4+h)
 		}
+	}
+}
+
+// q8Store narrows rows i and i+1 (int16 in V16+2i, V18+2i) to int8 in
+// V16+2i, clamps them to [V7, V8] and stores them at R7, R7+ldc.
+func q8Store(a *a64.Asm, mr, i int) {
+	v := 16 + 2*i
+	a.Sqxtn(false, 0, v, v)
+	if i+1 < mr {
+		a.Sqxtn(true, 0, v, v+2)
+	}
+	a.Smax16b(v, v, 7)
+	a.Smin16b(v, v, 8)
+	a.P("\tVST1.P V%d.D[0], (R7)(R8)", v)
+	if i+1 < mr {
+		a.P("\tVST1.P V%d.D[1], (R7)(R8)", v)
 	}
 }
 
@@ -962,6 +1010,165 @@ func c16Group(a *a64.Asm, mr, u int) {
 			for t, p := range batch {
 				a.Sadalp4s(p.acc, 12+t)
 			}
+		}
+	}
+}
+
+// q8PackA8 writes q8PackA8x16, the A packer of q8GemmDotP8x8c4: g groups
+// of 8 rows of k ≥ 16 int8 at stride lda, each to 8·kp bytes of dst (kp
+// from q8DotKP): per group, k/16 chunks of 128 bytes (row r's 16 k at
+// 16r), then for t = k mod 16 in 1..8 a 64-byte chunk (row r's 8 k at 8r),
+// for t in 9..15 one more 128-byte chunk, the k past the row's end zero.
+// A tail chunk is the last 8 or 16 bytes of each row (no load passes the
+// row's end) moved down by TBL with V30 = 0..15 + 8−t or 16−t.
+func q8PackA8(a *a64.Asm) {
+	a.P("")
+	a.P("// func q8PackA8x16(ng, k int, a *int8, lda int, dst *int8)")
+	a.P("TEXT ·q8PackA8x16(SB), NOSPLIT, $0-40")
+	a.P("\tMOVD ng+0(FP), R22")
+	a.P("\tMOVD k+8(FP), R4")
+	a.P("\tMOVD a+16(FP), R23")
+	a.P("\tMOVD lda+24(FP), R2")
+	a.P("\tMOVD dst+32(FP), R6")
+	a.P("\tLSR $4, R4, R1")  // whole 16-k chunks
+	a.P("\tAND $15, R4, R3") // t
+	a.P("\tMOVD $0, R21")    // the tail chunk's k: 0, 8 or 16
+	a.P("\tCBZ R3, groups")
+	a.P("\tMOVD $0x0706050403020100, R20")
+	a.P("\tVMOV R20, V30.D[0]")
+	a.P("\tMOVD $0x0f0e0d0c0b0a0908, R20")
+	a.P("\tVMOV R20, V30.D[1]")
+	a.P("\tMOVD $16, R21")
+	a.P("\tCMP $8, R3")
+	a.P("\tBGT idx")
+	a.P("\tMOVD $8, R21")
+	a.P("idx:")
+	a.P("\tSUB R3, R21, R20")
+	a.P("\tVDUP R20, V31.B16")
+	a.P("\tVADD V31.B16, V30.B16, V30.B16")
+	a.P("\tSUB R21, R3, R3") // the tail load's offset from the row pointer: t−8 or t−16
+	a.P("groups:")
+	a.P("\tMOVD R23, R9")
+	for i := 1; i < 8; i++ {
+		a.P("\tADD R2, %s, %s", rowReg[i-1], rowReg[i])
+	}
+	a.P("\tMOVD R1, R0")
+	a.P("\tCBZ R0, tail")
+	a.P("loop:")
+	for i := 0; i < 8; i++ {
+		a.P("\tVLD1.P 16(%s), [V%d.B16]", rowReg[i], i)
+	}
+	a.P("\tVST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R6)")
+	a.P("\tVST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R6)")
+	a.P("\tSUBS $1, R0, R0")
+	a.P("\tBNE loop")
+	a.P("tail:")
+	a.P("\tCBZ R21, next")
+	a.P("\tCMP $8, R21")
+	a.P("\tBEQ tail8")
+	for i := 0; i < 8; i++ {
+		a.P("\tADD R3, %s, R20", rowReg[i])
+		a.P("\tVLD1 (R20), [V%d.B16]", i)
+		a.P("\tVTBL V30.B16, [V%d.B16], V%d.B16", i, i)
+	}
+	a.P("\tVST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R6)")
+	a.P("\tVST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R6)")
+	a.P("\tB next")
+	a.P("tail8:")
+	for i := 0; i < 8; i++ {
+		a.P("\tADD R3, %s, R20", rowReg[i])
+		a.P("\tVLD1 (R20), [V%d.B8]", i)
+		a.P("\tVTBL V30.B8, [V%d.B16], V%d.B8", i, i)
+		a.P("\tVST1.P [V%d.B8], 8(R6)", i)
+	}
+	a.P("next:")
+	a.P("\tADD R2<<3, R23, R23")
+	a.P("\tSUBS $1, R22, R22")
+	a.P("\tBNE groups")
+	a.P("\tRET")
+}
+
+// q8DotP writes q8GemmDotP8x8c4: np whole panels (weights 8·kp bytes
+// apart, kp = q8DotKP(k)) × ng 8×8 tiles on A packed by q8PackA8x16 (group
+// after group at ap). The panels' weights are zero for k ≥ k, so the packed
+// tail chunk's padding adds nothing. Per panel the requantisation vectors
+// are refilled and rq.bias, rq.mult, rq.shift step by 8 values. Per 32 k:
+// four 64-byte A loads, four 64-byte weight loads and 128 SDOT.
+//
+// Registers: R23 ap, R10 ng, R11 panels left, R12 the panel's C, R13 the
+// weight panel stride; R9 walks the packed A across a panel's tiles, R22
+// counts them.
+func q8DotP(a *a64.Asm) {
+	a.P("")
+	a.P("// func q8GemmDotP8x8c4(np, ng, kp int, ap *int8, w *int8, c *int8, ldc int, rq *q8TileRequant)")
+	a.P("TEXT ·q8GemmDotP8x8c4(SB), NOSPLIT, $0-64")
+	a.P("\tMOVD np+0(FP), R11")
+	a.P("\tMOVD ng+8(FP), R10")
+	a.P("\tMOVD kp+16(FP), R4")
+	a.P("\tMOVD ap+24(FP), R23")
+	a.P("\tMOVD w+32(FP), R24")
+	a.P("\tMOVD c+40(FP), R12")
+	a.P("\tMOVD ldc+48(FP), R8")
+	a.P("\tMOVD rq+56(FP), R5")
+	a.P("\tLSL $3, R4, R13")
+	a.P("panel:")
+	q8PreRequant(a)
+	a.P("\tMOVD R23, R9")
+	a.P("\tMOVD R10, R22")
+	a.P("\tMOVD R12, R25")
+	a.P("tiles:")
+	a.P("\tMOVD R24, R3")
+	q8BiasInit(a, 8)
+	a.P("\tLSR $5, R4, R0")
+	a.P("\tCBZ R0, k16")
+	a.P("loop32:")
+	q8DotP16(a)
+	q8DotP16(a)
+	a.P("\tSUBS $1, R0, R0")
+	a.P("\tBNE loop32")
+	a.P("k16:")
+	a.P("\tTBZ $4, R4, k8")
+	q8DotP16(a)
+	a.P("k8:")
+	a.P("\tTBZ $3, R4, requant")
+	// V0..V3 = rows 2r, 2r+1 × 8 k: row 2r+h, k 4u..4u+3 is lane 2h+u.
+	a.P("\tVLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]")
+	a.P("\tVLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]")
+	for u := 0; u < 2; u++ {
+		for i := 0; i < 8; i++ {
+			a.SdotLane(16+2*i, 8+2*u, i/2, 2*(i%2)+u)
+			a.SdotLane(17+2*i, 9+2*u, i/2, 2*(i%2)+u)
+		}
+	}
+	q8Requant(a, 8)
+	a.P("\tADD R8<<3, R25, R25")
+	a.P("\tSUBS $1, R22, R22")
+	a.P("\tBNE tiles")
+	a.P("\tADD R13, R24, R24")
+	a.P("\tADD $8, R12, R12")
+	for _, off := range []int{0, 8, 16} { // bias, mult, shift
+		a.P("\tMOVD %d(R5), R20", off)
+		a.P("\tADD $32, R20, R20")
+		a.P("\tMOVD R20, %d(R5)", off)
+	}
+	a.P("\tSUBS $1, R11, R11")
+	a.P("\tBNE panel")
+	a.P("\tRET")
+}
+
+// q8DotP16 multiplies one packed 16-k chunk of 8 rows (V0..V7) by the
+// panel's next 16 k (V8..V15).
+func q8DotP16(a *a64.Asm) {
+	a.P("\tVLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]")
+	a.P("\tVLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]")
+	for u := 0; u < 4; u++ {
+		w0, w1 := 8+2*u, 9+2*u
+		if u%2 == 0 {
+			a.P("\tVLD1.P 64(R3), [V%d.B16, V%d.B16, V%d.B16, V%d.B16]", w0, w1, w0+2, w1+2)
+		}
+		for i := 0; i < 8; i++ {
+			a.SdotLane(16+2*i, w0, i, u)
+			a.SdotLane(17+2*i, w1, i, u)
 		}
 	}
 }
