@@ -595,7 +595,7 @@ func q8Suffixed(a *a64.Asm, suffix string, gen func(b *a64.Asm)) {
 			continue
 		}
 		f := strings.Fields(l)
-		if len(f) >= 2 && (f[0] == "B" || strings.HasPrefix(f[0], "B") && len(f[0]) == 3 || f[0] == "CBZ" || f[0] == "CBNZ") {
+		if len(f) >= 2 && (f[0] == "B" || strings.HasPrefix(f[0], "B") && len(f[0]) == 3 || f[0] == "CBZ" || f[0] == "CBNZ" || f[0] == "TBZ" || f[0] == "TBNZ") {
 			if last := f[len(f)-1]; labels[last] {
 				l = strings.TrimSuffix(l, last) + last + suffix
 			}
@@ -772,18 +772,26 @@ func q8Requant(a *a64.Asm, mr int) {
 	a.P("\tB rqdone")
 	// Variant 4: narrow to int16, then add the zero point (see q8PreRequant).
 	a.P("up16:")
+	q8Up16(a, mr)
+	a.P("rqdone:")
+}
+
+// q8Up16 is variant 4 of q8Requant (R6 = rq.pre+96, V0, V1 the
+// multipliers, V4, V5 the right shifts): SQRDMULH, SRSHL, SQXTN to int16,
+// SQADD of the zero point, SQXTN to int8, clamp, store.
+func q8Up16(a *a64.Asm, mr int) {
 	q8UpNoLeft(a, mr)
 	a.P("\tVLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]") // zo, lo, hi, zo16
 	a.P("\tMOVD R25, R7")
 	for i := 0; i < mr; i += 2 {
 		for r := i; r < min(i+2, mr); r++ {
-			a.Sqxtn(false, 1, acc(r, 0), acc(r, 0))
-			a.Sqxtn(true, 1, acc(r, 0), acc(r, 1))
-			a.Same3("sqadd", 0, 1, 0b00001, acc(r, 0), acc(r, 0), 9)
+			v := 16 + 2*r
+			a.Sqxtn(false, 1, v, v)
+			a.Sqxtn(true, 1, v, v+1)
+			a.Same3("sqadd", 0, 1, 0b00001, v, v, 9)
 		}
 		q8Store(a, mr, i)
 	}
-	a.P("rqdone:")
 }
 
 // q8UpNoLeft is RoundUpward without the left shift: SQRDMULH, SRSHL.
@@ -1116,6 +1124,40 @@ func q8DotP(a *a64.Asm) {
 	a.P("\tMOVD R23, R9")
 	a.P("\tMOVD R10, R22")
 	a.P("\tMOVD R12, R25")
+	// Variant 4 (the zoo models' GEMMs) has its own tile loop, without
+	// the per-tile dispatch.
+	a.P("\tMOVW 200(R5), R20")
+	a.P("\tCMP $4, R20")
+	a.P("\tBEQ tiles_up16")
+	q8Suffixed(a, "_any", func(b *a64.Asm) {
+		q8DotPTiles(b, func(b *a64.Asm) { q8Requant(b, 8) })
+	})
+	a.P("\tB next")
+	q8Suffixed(a, "_up16", func(b *a64.Asm) {
+		q8DotPTiles(b, func(b *a64.Asm) {
+			b.P("requant:")
+			b.P("\tADD $40, R5, R6")
+			b.P("\tVLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]")
+			b.P("\tVLD1.P 32(R6), [V4.S4, V5.S4]")
+			q8Up16(b, 8)
+		})
+	})
+	a.P("next:")
+	a.P("\tADD R13, R24, R24")
+	a.P("\tADD $8, R12, R12")
+	for _, off := range []int{0, 8, 16} { // bias, mult, shift
+		a.P("\tMOVD %d(R5), R20", off)
+		a.P("\tADD $32, R20, R20")
+		a.P("\tMOVD R20, %d(R5)", off)
+	}
+	a.P("\tSUBS $1, R11, R11")
+	a.P("\tBNE panel")
+	a.P("\tRET")
+}
+
+// q8DotPTiles writes the tile loop of q8GemmDotP8x8c4 with requant as
+// the requantisation and stores.
+func q8DotPTiles(a *a64.Asm, requant func(a *a64.Asm)) {
 	a.P("tiles:")
 	a.P("\tMOVD R24, R3")
 	q8BiasInit(a, 8)
@@ -1140,20 +1182,10 @@ func q8DotP(a *a64.Asm) {
 			a.SdotLane(17+2*i, 9+2*u, i/2, 2*(i%2)+u)
 		}
 	}
-	q8Requant(a, 8)
+	requant(a)
 	a.P("\tADD R8<<3, R25, R25")
 	a.P("\tSUBS $1, R22, R22")
 	a.P("\tBNE tiles")
-	a.P("\tADD R13, R24, R24")
-	a.P("\tADD $8, R12, R12")
-	for _, off := range []int{0, 8, 16} { // bias, mult, shift
-		a.P("\tMOVD %d(R5), R20", off)
-		a.P("\tADD $32, R20, R20")
-		a.P("\tMOVD R20, %d(R5)", off)
-	}
-	a.P("\tSUBS $1, R11, R11")
-	a.P("\tBNE panel")
-	a.P("\tRET")
 }
 
 // q8DotP16 multiplies one packed 16-k chunk of 8 rows (V0..V7) by the

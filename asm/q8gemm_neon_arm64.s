@@ -7147,7 +7147,10 @@ prestore:
 	MOVD R23, R9
 	MOVD R10, R22
 	MOVD R12, R25
-tiles:
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ tiles_up16
+tiles_any:
 	MOVD R24, R3
 	MOVD (R5), R6
 	VLD1 (R6), [V16.S4, V17.S4]
@@ -7159,8 +7162,8 @@ tiles:
 	VLD1 (R6), [V28.S4, V29.S4]
 	VLD1 (R6), [V30.S4, V31.S4]
 	LSR $5, R4, R0
-	CBZ R0, k16
-loop32:
+	CBZ R0, k16_any
+loop32_any:
 	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
@@ -7298,9 +7301,9 @@ loop32:
 	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
 	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
 	SUBS $1, R0, R0
-	BNE loop32
-k16:
-	TBZ $4, R4, k8
+	BNE loop32_any
+k16_any:
+	TBZ $4, R4, k8_any
 	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
@@ -7369,8 +7372,8 @@ k16:
 	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
 	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
 	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
-k8:
-	TBZ $3, R4, requant
+k8_any:
+	TBZ $3, R4, requant_any
 	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
 	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
@@ -7405,17 +7408,17 @@ k8:
 	WORD $0x4fa3e17d // sdot v29.4s, v11.16b, v3.4b[1]
 	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
 	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
-requant:
+requant_any:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
 	MOVW 200(R5), R20
 	CMP $4, R20
-	BEQ up16
+	BEQ up16_any
 	CMP $3, R20
-	BEQ upnoleft
+	BEQ upnoleft_any
 	CMP $1, R20
-	BEQ single
+	BEQ single_any
 	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
 	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
@@ -7448,7 +7451,7 @@ requant:
 	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
 	WORD $0x4ea347ff // sshl v31.4s, v31.4s, v3.4s
 	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
-	CBNZ R20, upward
+	CBNZ R20, upward_any
 	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
 	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
 	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
@@ -7497,7 +7500,7 @@ requant:
 	WORD $0x4e251fe8 // and v8.16b, v31.16b, v5.16b
 	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
 	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
-upward:
+upward_any:
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
 	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
 	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
@@ -7514,8 +7517,8 @@ upward:
 	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
 	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
 	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
-	B narrow
-upnoleft:
+	B narrow_any
+upnoleft_any:
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
@@ -7548,8 +7551,8 @@ upnoleft:
 	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
 	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
 	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
-	B narrow
-single:
+	B narrow_any
+single_any:
 	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
 	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
 	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
@@ -7646,7 +7649,7 @@ single:
 	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
 	WORD $0x0ea1299f // xtn v31.2s, v12.2d
 	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
-narrow:
+narrow_any:
 	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
 	MOVD R25, R7
 	VADD V6.S4, V16.S4, V16.S4
@@ -7705,8 +7708,8 @@ narrow:
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	VST1.P V28.D[0], (R7)(R8)
 	VST1.P V28.D[1], (R7)(R8)
-	B rqdone
-up16:
+	B rqdone_any
+up16_any:
 	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
 	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
 	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
@@ -7789,10 +7792,359 @@ up16:
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	VST1.P V28.D[0], (R7)(R8)
 	VST1.P V28.D[1], (R7)(R8)
-rqdone:
+rqdone_any:
 	ADD R8<<3, R25, R25
 	SUBS $1, R22, R22
-	BNE tiles
+	BNE tiles_any
+	B next
+tiles_up16:
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1 (R6), [V16.S4, V17.S4]
+	VLD1 (R6), [V18.S4, V19.S4]
+	VLD1 (R6), [V20.S4, V21.S4]
+	VLD1 (R6), [V22.S4, V23.S4]
+	VLD1 (R6), [V24.S4, V25.S4]
+	VLD1 (R6), [V26.S4, V27.S4]
+	VLD1 (R6), [V28.S4, V29.S4]
+	VLD1 (R6), [V30.S4, V31.S4]
+	LSR $5, R4, R0
+	CBZ R0, k16_up16
+loop32_up16:
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+	SUBS $1, R0, R0
+	BNE loop32_up16
+k16_up16:
+	TBZ $4, R4, k8_up16
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+k8_up16:
+	TBZ $3, R4, requant_up16
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f80e912 // sdot v18.4s, v8.16b, v0.4b[2]
+	WORD $0x4f80e933 // sdot v19.4s, v9.16b, v0.4b[2]
+	WORD $0x4f81e114 // sdot v20.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e135 // sdot v21.4s, v9.16b, v1.4b[0]
+	WORD $0x4f81e916 // sdot v22.4s, v8.16b, v1.4b[2]
+	WORD $0x4f81e937 // sdot v23.4s, v9.16b, v1.4b[2]
+	WORD $0x4f82e118 // sdot v24.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e139 // sdot v25.4s, v9.16b, v2.4b[0]
+	WORD $0x4f82e91a // sdot v26.4s, v8.16b, v2.4b[2]
+	WORD $0x4f82e93b // sdot v27.4s, v9.16b, v2.4b[2]
+	WORD $0x4f83e11c // sdot v28.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e13d // sdot v29.4s, v9.16b, v3.4b[0]
+	WORD $0x4f83e91e // sdot v30.4s, v8.16b, v3.4b[2]
+	WORD $0x4f83e93f // sdot v31.4s, v9.16b, v3.4b[2]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e154 // sdot v20.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e175 // sdot v21.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e158 // sdot v24.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e179 // sdot v25.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e15c // sdot v28.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e17d // sdot v29.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+requant_up16:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x4e690fde // sqadd v30.8h, v30.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+	ADD R8<<3, R25, R25
+	SUBS $1, R22, R22
+	BNE tiles_up16
+next:
 	ADD R13, R24, R24
 	ADD $8, R12, R12
 	MOVD 0(R5), R20
