@@ -1145,10 +1145,10 @@ func q8DotP(a *a64.Asm) {
 	a.P("next:")
 	a.P("\tADD R13, R24, R24")
 	a.P("\tADD $8, R12, R12")
-	for _, off := range []int{0, 8, 16} { // bias, mult, shift
-		a.P("\tMOVD %d(R5), R20", off)
-		a.P("\tADD $32, R20, R20")
-		a.P("\tMOVD R20, %d(R5)", off)
+	for _, f := range [][2]int{{0, 256}, {8, 32}, {16, 32}} { // bias (8 copies), mult, shift
+		a.P("\tMOVD %d(R5), R20", f[0])
+		a.P("\tADD $%d, R20, R20", f[1])
+		a.P("\tMOVD R20, %d(R5)", f[0])
 	}
 	a.P("\tSUBS $1, R11, R11")
 	a.P("\tBNE panel")
@@ -1160,7 +1160,11 @@ func q8DotP(a *a64.Asm) {
 func q8DotPTiles(a *a64.Asm, requant func(a *a64.Asm)) {
 	a.P("tiles:")
 	a.P("\tMOVD R24, R3")
-	q8BiasInit(a, 8)
+	// The Dot bias layout holds the 8 columns' bias once per row.
+	a.P("\tMOVD (R5), R6")
+	for i := 0; i < 4; i++ {
+		a.P("\tVLD1.P 64(R6), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", 16+4*i, 17+4*i, 18+4*i, 19+4*i)
+	}
 	a.P("\tLSR $5, R4, R0")
 	a.P("\tCBZ R0, k16")
 	a.P("loop32:")

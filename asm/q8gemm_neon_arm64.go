@@ -29,8 +29,9 @@ func q8PackA8x16(ng, k int, a *int8, lda int, dst *int8)
 
 // q8GemmDotP8x8c4 computes np whole 8-column panels (weights 8·kp bytes
 // apart, kp = q8DotKP(k)) of ng 8-row tiles on A packed by q8PackA8x16;
-// rq's bias, mult and shift point to the first panel's and step by 8
-// values per panel (the assembly updates them).
+// rq's mult and shift point to the first panel's and step by 8 values per
+// panel, its bias (the Dot layout: 8 copies) by 64 (the assembly updates
+// them).
 //
 //go:noescape
 func q8GemmDotP8x8c4(np, ng, kp int, ap *int8, w *int8, c *int8, ldc int, rq *q8TileRequant)
@@ -74,7 +75,7 @@ type q8ArchPacked struct {
 	w16        []int16 // Mlal: per panel k × 8
 	w8         []int8  // Dot: per panel kp/4 × 8 × 4; C16: ⌈k/16⌉ × 8 × 16
 	bias       []int32 // the folded bias, padded to whole panels per group (biasStride per panel)
-	biasStride int     // 8, or 32 for C16: bias[4j] is column j's, bias[4j+1..4j+3] = 0
+	biasStride int     // 8; 32 for C16: bias[4j] is column j's, bias[4j+1..4j+3] = 0; 64 for Dot: 8 copies (one per tile row)
 	k          int
 	panels     int // per group
 	kind       q8ArchKind
@@ -138,13 +139,26 @@ func q8PackArchKind(p *QPacked, groups int, kind q8ArchKind) *q8ArchPacked {
 	}
 	og := len(p.bias) / max(1, groups)
 	np.biasStride = q8NR
-	if kind == q8KindC16 {
+	switch kind {
+	case q8KindC16:
 		np.biasStride = 4 * q8NR
+	case q8KindDot:
+		np.biasStride = q8NeonMR * q8NR
 	}
 	np.bias = make([]int32, total*np.biasStride)
 	for gi := 0; gi < groups; gi++ {
 		for o, b := range p.bias[gi*og : (gi+1)*og] {
-			np.bias[(gi*p.panels*q8NR+o)*np.biasStride/q8NR] = b
+			pc := gi*p.panels*q8NR + o // panel pc/8, column pc%8
+			switch kind {
+			case q8KindC16:
+				np.bias[4*pc] = b
+			case q8KindDot:
+				for r := 0; r < q8NeonMR; r++ {
+					np.bias[pc/q8NR*np.biasStride+r*q8NR+pc%q8NR] = b
+				}
+			default:
+				np.bias[pc] = b
+			}
 		}
 	}
 	switch kind {
