@@ -12,6 +12,12 @@
 //	func q8GemmDotx8c4(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
 //	func q8GemmC16x8(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)    k ≥ 16
 //
+// and, on the dotprod path for k ≥ 16, an A packer and a kernel over every
+// whole panel (see q8PackA8 and q8DotP in gen_neon.go):
+//
+//	func q8PackA8x16(ng, k int, a *int8, lda int, dst *int8)
+//	func q8GemmDotP8x8c4(np, ng, kp int, ap *int8, w *int8, c *int8, ldc int, rq *q8TileRequant)
+//
 // compute, for i < m, j < 8 (R = rq, channel j; strides in bytes):
 //
 //	acc := R.bias[j] + Σ_{kk<k} a[i*lda+kk]·W[kk][j]      (int32, wrapping)
@@ -29,7 +35,8 @@
 // int8) and SMAX/SMIN.
 //
 // q8TileRequant (Go struct, offsets): bias *int32 0, mult *int32 8,
-// shift *int32 16 (8 values each), zo 24, lo 28, hi 32, mode 36 (int32).
+// shift *int32 16 (8 values each), zo 24, lo 28, hi 32, mode 36 (int32),
+// pre 40 (160 bytes, see q8PreRequant), variant 200 (int32).
 //
 // Registers: R22 rows left, R23 = the tile's first A row, R24 = w, R25 =
 // the tile's first C row, R4 k, R2/R8 lda/ldc; per tile R0 k left, R9 R10
@@ -43,10 +50,14 @@
 // Packed weight layouts (q8PackArch, from QPacked's pair-packed panels):
 //   - Mlal: per 8-column panel, k-major int16 (weight − zero point, which
 //     may reach ±255): w[k·8 + j].
-//   - Dot (c4): per 8-column panel, k padded to a multiple of 4 and zero
-//     filled, int8: w[(k/4)·32 + j·4 + k%4] (columns 0..3 in the first 16
-//     bytes of a group, 4..7 in the second); only when every
-//     weight − zero point fits int8.
+//   - Dot (c4): per 8-column panel, k padded to q8DotKP(k) (a multiple
+//     of 8, of 16 when k mod 16 > 8) and zero filled, int8:
+//     w[(k/4)·32 + j·4 + k%4] (columns 0..3 in the first 16 bytes of a
+//     group, 4..7 in the second); only when every weight − zero point
+//     fits int8. Its bias holds the 8 columns once per tile row (64 values
+//     per panel).
+//   - Packed A (DotP): per 8-row group, 16-k chunks of 128 bytes (row r at
+//     16r), then an 8-k chunk of 64 bytes (row r at 8r) when kp mod 16 = 8.
 //   - C16: per 8-column panel, G = ⌈k/16⌉ groups of 8 columns × 16 k, int8:
 //     w[g·128 + j·16 + t] = W[16g + t][j] for g < G−1; the last group holds
 //     W[k−16+t][j] (zero for k−16+t < 16(G−1)), so that its A load is the
