@@ -79,8 +79,8 @@ func q8ArchCompare(t *testing.T, dot bool) {
 		require.True(t, sawDot, "no case packed for SDOT")
 	}
 	// QGemm with depths around the unrolls and a long one.
-	for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1000, 4099} {
-		for _, mn := range [][2]int{{1, 1}, {8, 8}, {9, 17}, {3, 5}, {16, 24}} {
+	for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 25, 31, 33, 40, 48, 56, 64, 1000, 4099} {
+		for _, mn := range [][2]int{{1, 1}, {8, 8}, {9, 17}, {3, 5}, {16, 24}, {23, 13}} {
 			m, n := mn[0], mn[1]
 			lda, ldc := k+r.IntN(3), n+r.IntN(3)
 			g := &QGemm{M: m, N: n, K: k, InZero: q8Zero(r)}
@@ -105,8 +105,24 @@ func q8ArchCompare(t *testing.T, dot bool) {
 			require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d dot=%v", m, n, k, dot)
 			got.checkGuards(t, "C")
 			a.checkGuards(t, "A")
+			if np.packAKP() > 0 {
+				got = newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
+				q8GemmPackedA(t, g, a.data(), lda, np, got.data(), ldc)
+				require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d on packed A", m, n, k)
+				got.checkGuards(t, "C")
+				a.checkGuards(t, "A")
+			}
 		}
 	}
+}
+
+// q8GemmPackedA is q8GemmArch with a packed-A buffer (guarded), so that
+// the whole 8-row groups run on q8GemmDotP8x8c4.
+func q8GemmPackedA(t *testing.T, g *QGemm, a []int8, lda int, np *q8ArchPacked, c []int8, ldc int) {
+	t.Helper()
+	pa := newQ8Buf(g.M/q8NeonMR*q8NeonMR*np.packAKP(), func(int) int8 { return 0x5a })
+	q8GemmBlockArch(np, 0, g.M, a, lda, &g.Requant, 0, c, ldc, 0, g.N, pa.data())
+	pa.checkGuards(t, "packed A")
 }
 
 // TestF32NeonColumnBlocks runs the float NEON GEMM on shapes whose B does

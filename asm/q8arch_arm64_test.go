@@ -152,6 +152,12 @@ func TestQ8TileRequantExtremes(t *testing.T) {
 			q8GemmArch(g, a, k, p, np, got.data(), n, 0, n)
 			require.Equal(t, want.data(), got.data(), "kind %d iteration %d rounding %v bias %v requant %+v", kind, it, rq.Rounding, bias, rq)
 			got.checkGuards(t, "C")
+			if np.packAKP() > 0 {
+				got = newQ8Buf(m*n, q8Gap)
+				q8GemmPackedA(t, g, a, k, np, got.data(), n)
+				require.Equal(t, want.data(), got.data(), "packed A: iteration %d rounding %v bias %v requant %+v", it, rq.Rounding, bias, rq)
+				got.checkGuards(t, "C")
+			}
 		}
 	}
 }

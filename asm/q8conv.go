@@ -39,6 +39,9 @@ type QConv2D struct {
 	// archTile records that Pack repacked the weights for arch tiles that
 	// size their own im2col tile (q8TilePixelsArch; amd64's avx2 path).
 	archTile bool
+	// packKP is the packed-A row size of the arm64 dotprod tiles (see
+	// q8ArchPacked.packAKP), 0 when they read A in place.
+	packKP int
 }
 
 // q8TileBudget is the im2col tile size in bytes QConv2D.TilePixels aims for.
@@ -78,17 +81,23 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	p.arch = q8PackArch(p, g)
 	c.rqOK = c.Requant.checkedKey(c.OutC)
 	c.archTile = p.arch != nil && q8ArchTilePixels
+	c.packKP = p.arch.packAKP()
 	return p
 }
 
 // ScratchBytes is the scratch Run needs for a range of at most TilePixels()
-// pixels: the int8 im2col tile, or 0 for a 1×1 stride-1 unpadded
-// convolution, which reads its input in place.
+// pixels: the int8 im2col tile (none for a 1×1 stride-1 unpadded
+// convolution, which reads its input in place), then, on the arm64
+// dotprod tiles, the packed A of its whole 8-row groups.
 func (c *QConv2D) ScratchBytes() int {
-	if c.direct() {
-		return 0
+	n := 0
+	if !c.direct() {
+		n = c.TilePixels() * c.KH * c.KW * (c.InC / c.groups())
 	}
-	return c.TilePixels() * c.KH * c.KW * (c.InC / c.groups())
+	if c.packKP > 0 {
+		n += c.TilePixels() / 8 * 8 * c.packKP
+	}
+	return n
 }
 
 // TilePixels is the preferred number of output pixels per Run call. The

@@ -177,6 +177,10 @@ type q8ArchPacked struct {
 }
 
 // bytes is the memory the repacked weights occupy (0 for nil).
+// packAKP is 0: the AVX2 tiles read A in place (see the arm64 dotprod
+// tiles' packAKP).
+func (np *q8ArchPacked) packAKP() int { return 0 }
+
 func (np *q8ArchPacked) bytes() int {
 	if np == nil {
 		return 0

@@ -21,6 +21,21 @@ func q8GemmMlalx8(m, k int, a *int8, lda int, w *int16, c *int8, ldc int, rq *q8
 //go:noescape
 func q8GemmDotx8c4(m, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
 
+// q8PackA8x16 packs ng groups of 8 rows of A (k ≥ 16) for q8GemmDotP8x8c4:
+// 8·q8DotKP(k) bytes per group at dst.
+//
+//go:noescape
+func q8PackA8x16(ng, k int, a *int8, lda int, dst *int8)
+
+// q8GemmDotP8x8c4 computes np whole 8-column panels (weights 8·kp bytes
+// apart, kp = q8DotKP(k)) of ng 8-row tiles on A packed by q8PackA8x16;
+// rq's mult and shift point to the first panel's and step by 8 values per
+// panel, its bias (the Dot layout: 8 copies) by 64 (the assembly updates
+// them).
+//
+//go:noescape
+func q8GemmDotP8x8c4(np, ng, kp int, ap *int8, w *int8, c *int8, ldc int, rq *q8TileRequant)
+
 //go:noescape
 func q8GemmC16x8(m, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
 
@@ -33,8 +48,8 @@ type q8TileRequant struct {
 	bias, mult, shift *int32
 	zo, lo, hi        int32
 	mode              int32
-	pre               [36]int32
-	variant           int32 // the assembly's: mode, or 3 for RoundUpward without left shifts
+	pre               [40]int32
+	variant           int32 // the assembly's: mode, or 3 (4) for RoundUpward with every shift ≤ 0 (≤ −1)
 	_                 int32
 }
 
@@ -60,7 +75,7 @@ type q8ArchPacked struct {
 	w16        []int16 // Mlal: per panel k × 8
 	w8         []int8  // Dot: per panel kp/4 × 8 × 4; C16: ⌈k/16⌉ × 8 × 16
 	bias       []int32 // the folded bias, padded to whole panels per group (biasStride per panel)
-	biasStride int     // 8, or 32 for C16: bias[4j] is column j's, bias[4j+1..4j+3] = 0
+	biasStride int     // 8; 32 for C16: bias[4j] is column j's, bias[4j+1..4j+3] = 0; 64 for Dot: 8 copies (one per tile row)
 	k          int
 	panels     int // per group
 	kind       q8ArchKind
@@ -124,18 +139,31 @@ func q8PackArchKind(p *QPacked, groups int, kind q8ArchKind) *q8ArchPacked {
 	}
 	og := len(p.bias) / max(1, groups)
 	np.biasStride = q8NR
-	if kind == q8KindC16 {
+	switch kind {
+	case q8KindC16:
 		np.biasStride = 4 * q8NR
+	case q8KindDot:
+		np.biasStride = q8NeonMR * q8NR
 	}
 	np.bias = make([]int32, total*np.biasStride)
 	for gi := 0; gi < groups; gi++ {
 		for o, b := range p.bias[gi*og : (gi+1)*og] {
-			np.bias[(gi*p.panels*q8NR+o)*np.biasStride/q8NR] = b
+			pc := gi*p.panels*q8NR + o // panel pc/8, column pc%8
+			switch kind {
+			case q8KindC16:
+				np.bias[4*pc] = b
+			case q8KindDot:
+				for r := 0; r < q8NeonMR; r++ {
+					np.bias[pc/q8NR*np.biasStride+r*q8NR+pc%q8NR] = b
+				}
+			default:
+				np.bias[pc] = b
+			}
 		}
 	}
 	switch kind {
 	case q8KindDot:
-		np.panelSize = (k + 3) &^ 3 * q8NR
+		np.panelSize = q8DotKP(k) * q8NR
 		np.w8 = make([]int8, total*np.panelSize)
 		for pi := 0; pi < total; pi++ {
 			dst := np.w8[pi*np.panelSize:]
@@ -181,11 +209,38 @@ func q8PackArchKind(p *QPacked, groups int, kind q8ArchKind) *q8ArchPacked {
 	return np
 }
 
+// q8DotKP is k rounded up to what q8GemmDotP8x8c4 consumes: whole 16-k
+// chunks, then 8 k when k mod 16 is 1..8 (16 when it is 9..15). The Dot
+// panels are zero padded to it.
+func q8DotKP(k int) int {
+	switch t := k % 16; {
+	case t == 0:
+		return k
+	case t <= 8:
+		return k - t + 8
+	}
+	return k - k%16 + 16
+}
+
+// packAKP is the packed-A row size (bytes) q8GemmBlockArch wants scratch
+// for, 8 rows per group: q8DotKP(k) on the Dot tiles with k ≥ 16, else 0
+// (A is read in place).
+func (np *q8ArchPacked) packAKP() int {
+	if np == nil || np.kind != q8KindDot || np.k < 16 {
+		return 0
+	}
+	return q8DotKP(np.k)
+}
+
 // q8GemmBlockArch is q8GemmBlock on the arm64 tiles: columns [j0, j1) (j0 a
 // multiple of 8) of rows [0, m) of group gi; Requant channel ch0+j serves
 // column j. One assembly call computes all m rows of a whole panel; a panel
 // narrower than 8 columns goes through a stack tile, 8 rows at a time.
-func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int) {
+// When np.packAKP() > 0 and pa holds m/8 groups of 8·packAKP bytes, the
+// whole 8-row groups of A are packed there once (q8PackA8x16) and every
+// panel runs q8GemmDotP8x8c4 on them; the last m mod 8 rows read A in
+// place.
+func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int, pa []int8) {
 	if m <= 0 || j1 <= j0 {
 		return
 	}
@@ -196,33 +251,58 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, rq *Requant
 		_ = a[(m-1)*lda+k-1] // the tiles read m × k bytes at stride lda
 		ap = &a[0]
 	}
-	var mult, shift [q8NR]int32
-	var tmp [q8NeonMR * q8NR]int8
-	for j := j0; j < j1; j += q8NR {
-		nj := min(q8NR, j1-j)
+	groups, kp := 0, np.packAKP()
+	if kp > 0 && m >= q8NeonMR && len(pa) >= m/q8NeonMR*q8NeonMR*kp {
+		groups = m / q8NeonMR
+		q8PackA8x16(groups, k, ap, lda, &pa[0])
+	}
+	packed := groups * q8NeonMR // rows computed on the packed A
+	if nfull := (j1 - j0) / q8NR; groups > 0 && nfull > 0 {
+		// All whole panels in one call.
+		pi, je := gi*np.panels+j0/q8NR, j0+nfull*q8NR
+		_ = np.bias[(pi+nfull)*np.biasStride-1]
+		_ = np.w8[(pi+nfull)*np.panelSize-1]
+		_, _ = rq.Mult[ch0+je-1], rq.Shift[ch0+je-1]
+		_ = c[(packed-1)*ldc+je-1]
+		t.bias, t.mult, t.shift = &np.bias[pi*np.biasStride], &rq.Mult[ch0+j0], &rq.Shift[ch0+j0]
+		q8GemmDotP8x8c4(nfull, groups, kp, &pa[0], &np.w8[pi*np.panelSize], &c[j0], ldc, &t)
+	}
+	jn := j0 + (j1-j0)/q8NR*q8NR // end of the whole panels
+	for j := j0; j < jn && m > packed; j += q8NR {
 		pi := gi*np.panels + j/q8NR
 		t.bias = &np.bias[pi*np.biasStride]
-		if nj == q8NR {
-			_, _ = rq.Mult[ch0+j+q8NR-1], rq.Shift[ch0+j+q8NR-1]
-			t.mult, t.shift = &rq.Mult[ch0+j], &rq.Shift[ch0+j]
-			_ = c[(m-1)*ldc+j+q8NR-1]
-			q8ArchPanel(np, pi, m, k, ap, lda, &c[j], ldc, &t)
-			continue
+		_, _ = rq.Mult[ch0+j+q8NR-1], rq.Shift[ch0+j+q8NR-1]
+		t.mult, t.shift = &rq.Mult[ch0+j], &rq.Shift[ch0+j]
+		_ = c[(m-1)*ldc+j+q8NR-1]
+		if packed > 0 {
+			ap = &a[packed*lda]
 		}
-		mult, shift = [q8NR]int32{}, [q8NR]int32{}
-		copy(mult[:], rq.Mult[ch0+j:ch0+j+nj])
-		copy(shift[:], rq.Shift[ch0+j:ch0+j+nj])
-		t.mult, t.shift = &mult[0], &shift[0]
-		for i := 0; i < m; i += q8NeonMR {
-			rows := min(q8NeonMR, m-i)
+		q8ArchPanel(np, pi, m-packed, k, ap, lda, &c[packed*ldc+j], ldc, &t)
+	}
+	if jn == j1 {
+		return
+	}
+	// The last panel, narrower than 8 columns: through tmp.
+	nj, pi := j1-jn, gi*np.panels+jn/q8NR
+	var mult, shift [q8NR]int32
+	var tmp [q8NeonMR * q8NR]int8
+	copy(mult[:], rq.Mult[ch0+jn:ch0+j1])
+	copy(shift[:], rq.Shift[ch0+jn:ch0+j1])
+	for i := 0; i < m; i += q8NeonMR {
+		rows := min(q8NeonMR, m-i)
+		// (q8GemmDotP8x8c4 steps them.)
+		t.bias, t.mult, t.shift = &np.bias[pi*np.biasStride], &mult[0], &shift[0]
+		if i < packed {
+			q8GemmDotP8x8c4(1, 1, kp, &pa[i*kp], &np.w8[pi*np.panelSize], &tmp[0], q8NR, &t)
+		} else {
 			var ai *int8
 			if k > 0 {
 				ai = &a[i*lda]
 			}
 			q8ArchPanel(np, pi, rows, k, ai, lda, &tmp[0], q8NR, &t)
-			for r := 0; r < rows; r++ {
-				copy(c[(i+r)*ldc+j:(i+r)*ldc+j+nj], tmp[r*q8NR:r*q8NR+nj])
-			}
+		}
+		for r := 0; r < rows; r++ {
+			copy(c[(i+r)*ldc+jn:(i+r)*ldc+j1], tmp[r*q8NR:r*q8NR+nj])
 		}
 	}
 }
@@ -259,8 +339,15 @@ func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8,
 	kg := p.k
 	for gi := 0; gi < g; gi++ {
 		a, lda := c.groupA(in, scratch, kg, gi, p0, p1)
+		var pa []int8 // after the im2col rows
+		if np.packAKP() > 0 {
+			pa = scratch[min(len(scratch), m*kg):]
+			if c.direct() {
+				pa = scratch
+			}
+		}
 		q8GemmBlockArch(np, gi, m, a, lda, &c.Requant, gi*og,
-			out[p0*c.OutStride+gi*og:], c.OutStride, 0, og)
+			out[p0*c.OutStride+gi*og:], c.OutStride, 0, og, pa)
 	}
 }
 
@@ -270,5 +357,5 @@ func q8GemmArch(g *QGemm, a []int8, lda int, p *QPacked, np *q8ArchPacked, c []i
 	if n1 <= n0 || g.M == 0 {
 		return
 	}
-	q8GemmBlockArch(np, 0, g.M, a, lda, &g.Requant, 0, c, ldc, n0, n1)
+	q8GemmBlockArch(np, 0, g.M, a, lda, &g.Requant, 0, c, ldc, n0, n1, nil)
 }

@@ -12,6 +12,12 @@
 //	func q8GemmDotx8c4(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
 //	func q8GemmC16x8(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)    k ≥ 16
 //
+// and, on the dotprod path for k ≥ 16, an A packer and a kernel over every
+// whole panel (see q8PackA8 and q8DotP in gen_neon.go):
+//
+//	func q8PackA8x16(ng, k int, a *int8, lda int, dst *int8)
+//	func q8GemmDotP8x8c4(np, ng, kp int, ap *int8, w *int8, c *int8, ldc int, rq *q8TileRequant)
+//
 // compute, for i < m, j < 8 (R = rq, channel j; strides in bytes):
 //
 //	acc := R.bias[j] + Σ_{kk<k} a[i*lda+kk]·W[kk][j]      (int32, wrapping)
@@ -29,7 +35,8 @@
 // int8) and SMAX/SMIN.
 //
 // q8TileRequant (Go struct, offsets): bias *int32 0, mult *int32 8,
-// shift *int32 16 (8 values each), zo 24, lo 28, hi 32, mode 36 (int32).
+// shift *int32 16 (8 values each), zo 24, lo 28, hi 32, mode 36 (int32),
+// pre 40 (160 bytes, see q8PreRequant), variant 200 (int32).
 //
 // Registers: R22 rows left, R23 = the tile's first A row, R24 = w, R25 =
 // the tile's first C row, R4 k, R2/R8 lda/ldc; per tile R0 k left, R9 R10
@@ -43,10 +50,14 @@
 // Packed weight layouts (q8PackArch, from QPacked's pair-packed panels):
 //   - Mlal: per 8-column panel, k-major int16 (weight − zero point, which
 //     may reach ±255): w[k·8 + j].
-//   - Dot (c4): per 8-column panel, k padded to a multiple of 4 and zero
-//     filled, int8: w[(k/4)·32 + j·4 + k%4] (columns 0..3 in the first 16
-//     bytes of a group, 4..7 in the second); only when every
-//     weight − zero point fits int8.
+//   - Dot (c4): per 8-column panel, k padded to q8DotKP(k) (a multiple
+//     of 8, of 16 when k mod 16 > 8) and zero filled, int8:
+//     w[(k/4)·32 + j·4 + k%4] (columns 0..3 in the first 16 bytes of a
+//     group, 4..7 in the second); only when every weight − zero point
+//     fits int8. Its bias holds the 8 columns once per tile row (64 values
+//     per panel).
+//   - Packed A (DotP): per 8-row group, 16-k chunks of 128 bytes (row r at
+//     16r), then an 8-k chunk of 64 bytes (row r at 8r) when kp mod 16 = 8.
 //   - C16: per 8-column panel, G = ⌈k/16⌉ groups of 8 columns × 16 k, int8:
 //     w[g·128 + j·16 + t] = W[16g + t][j] for g < G−1; the last group holds
 //     W[k−16+t][j] (zero for k−16+t < 16(G−1)), so that its A load is the
@@ -81,19 +92,32 @@ TEXT ·q8GemmMlalx8(SB), NOSPLIT, $0-64
 	MOVW 36(R5), R20
 	CMP $1, R20
 	BEQ presingle
+	CMP $2, R20
+	BNE preclamp
+	VAND V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	AND R1, R21, R1
+	AND R1>>32, R1, R1
+	MOVW $4, R21
+	TBNZ $31, R1, prevariant
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66449 // smax v9.4s, v2.4s, v6.4s
+	WORD $0x4ea6646a // smax v10.4s, v3.4s, v6.4s
+	VORR V9.B16, V10.B16, V9.B16
+	VMOV V9.D[0], R1
+	VMOV V9.D[1], R3
+	ORR R1, R3, R1
+	CBNZ R1, preclamp
+	MOVW $3, R21
+prevariant:
+	MOVW R21, R20
+preclamp:
 	VEOR V6.B16, V6.B16, V6.B16
 	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
 	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
 	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
 	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
-	CMP $2, R20
-	BNE prestore
-	VORR V2.B16, V3.B16, V9.B16
-	VMOV V9.D[0], R21
-	VMOV V9.D[1], R1
-	ORR R1, R21, R21
-	CBNZ R21, prestore
-	MOVW $3, R20
 	B prestore
 presingle:
 	MOVD $31, R21
@@ -105,16 +129,17 @@ presingle:
 	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
 	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
 prestore:
-	MOVW R20, 184(R5)
+	MOVW R20, 200(R5)
 	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
 	VST1.P [V4.S4, V5.S4], 32(R6)
 	MOVW 24(R5), R20
 	VDUP R20, V6.S4
+	VDUP R20, V9.H8
 	MOVW 28(R5), R20
 	VDUP R20, V7.B16
 	MOVW 32(R5), R20
 	VDUP R20, V8.B16
-	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	VST1 [V6.B16, V7.B16, V8.B16, V9.B16], (R6)
 	CMP $8, R22
 	BLT tail
 tiles:
@@ -337,7 +362,9 @@ requant_8:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_8
 	CMP $3, R20
 	BEQ upnoleft_8
 	CMP $1, R20
@@ -631,6 +658,91 @@ narrow_8:
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	VST1.P V28.D[0], (R7)(R8)
 	VST1.P V28.D[1], (R7)(R8)
+	B rqdone_8
+up16_8:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x4e690fde // sqadd v30.8h, v30.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+rqdone_8:
 	ADD R2<<3, R23, R23
 	ADD R8<<3, R25, R25
 	SUB $8, R22, R22
@@ -704,7 +816,9 @@ requant_1:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_1
 	CMP $3, R20
 	BEQ upnoleft_1
 	CMP $1, R20
@@ -754,6 +868,22 @@ narrow_1:
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	VST1.P V16.D[0], (R7)(R8)
+	B rqdone_1
+up16_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+rqdone_1:
 	RET
 tile2:
 	MOVD R23, R9
@@ -831,7 +961,9 @@ requant_2:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_2
 	CMP $3, R20
 	BEQ upnoleft_2
 	CMP $1, R20
@@ -915,6 +1047,31 @@ narrow_2:
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	VST1.P V16.D[0], (R7)(R8)
 	VST1.P V16.D[1], (R7)(R8)
+	B rqdone_2
+up16_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+rqdone_2:
 	RET
 tile3:
 	MOVD R23, R9
@@ -1016,7 +1173,9 @@ requant_3:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_3
 	CMP $3, R20
 	BEQ upnoleft_3
 	CMP $1, R20
@@ -1136,6 +1295,42 @@ narrow_3:
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	VST1.P V20.D[0], (R7)(R8)
+	B rqdone_3
+up16_3:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+rqdone_3:
 	RET
 tile4:
 	MOVD R23, R9
@@ -1261,7 +1456,9 @@ requant_4:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_4
 	CMP $3, R20
 	BEQ upnoleft_4
 	CMP $1, R20
@@ -1415,6 +1612,51 @@ narrow_4:
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	VST1.P V20.D[0], (R7)(R8)
 	VST1.P V20.D[1], (R7)(R8)
+	B rqdone_4
+up16_4:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+rqdone_4:
 	RET
 tile5:
 	MOVD R23, R9
@@ -1564,7 +1806,9 @@ requant_5:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_5
 	CMP $3, R20
 	BEQ upnoleft_5
 	CMP $1, R20
@@ -1754,6 +1998,62 @@ narrow_5:
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	VST1.P V24.D[0], (R7)(R8)
+	B rqdone_5
+up16_5:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+rqdone_5:
 	RET
 tile6:
 	MOVD R23, R9
@@ -1927,7 +2227,9 @@ requant_6:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_6
 	CMP $3, R20
 	BEQ upnoleft_6
 	CMP $1, R20
@@ -2151,6 +2453,71 @@ narrow_6:
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	VST1.P V24.D[0], (R7)(R8)
 	VST1.P V24.D[1], (R7)(R8)
+	B rqdone_6
+up16_6:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+rqdone_6:
 	RET
 tile7:
 	MOVD R23, R9
@@ -2348,7 +2715,9 @@ requant_7:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_7
 	CMP $3, R20
 	BEQ upnoleft_7
 	CMP $1, R20
@@ -2608,6 +2977,82 @@ narrow_7:
 	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	VST1.P V28.D[0], (R7)(R8)
+	B rqdone_7
+up16_7:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+rqdone_7:
 	RET
 
 // func q8GemmDotx8c4(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
@@ -2628,19 +3073,32 @@ TEXT ·q8GemmDotx8c4(SB), NOSPLIT, $0-64
 	MOVW 36(R5), R20
 	CMP $1, R20
 	BEQ presingle
+	CMP $2, R20
+	BNE preclamp
+	VAND V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	AND R1, R21, R1
+	AND R1>>32, R1, R1
+	MOVW $4, R21
+	TBNZ $31, R1, prevariant
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66449 // smax v9.4s, v2.4s, v6.4s
+	WORD $0x4ea6646a // smax v10.4s, v3.4s, v6.4s
+	VORR V9.B16, V10.B16, V9.B16
+	VMOV V9.D[0], R1
+	VMOV V9.D[1], R3
+	ORR R1, R3, R1
+	CBNZ R1, preclamp
+	MOVW $3, R21
+prevariant:
+	MOVW R21, R20
+preclamp:
 	VEOR V6.B16, V6.B16, V6.B16
 	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
 	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
 	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
 	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
-	CMP $2, R20
-	BNE prestore
-	VORR V2.B16, V3.B16, V9.B16
-	VMOV V9.D[0], R21
-	VMOV V9.D[1], R1
-	ORR R1, R21, R21
-	CBNZ R21, prestore
-	MOVW $3, R20
 	B prestore
 presingle:
 	MOVD $31, R21
@@ -2652,16 +3110,17 @@ presingle:
 	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
 	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
 prestore:
-	MOVW R20, 184(R5)
+	MOVW R20, 200(R5)
 	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
 	VST1.P [V4.S4, V5.S4], 32(R6)
 	MOVW 24(R5), R20
 	VDUP R20, V6.S4
+	VDUP R20, V9.H8
 	MOVW 28(R5), R20
 	VDUP R20, V7.B16
 	MOVW 32(R5), R20
 	VDUP R20, V8.B16
-	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	VST1 [V6.B16, V7.B16, V8.B16, V9.B16], (R6)
 	CMP $8, R22
 	BLT tail
 tiles:
@@ -2914,7 +3373,9 @@ requant_8:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_8
 	CMP $3, R20
 	BEQ upnoleft_8
 	CMP $1, R20
@@ -3208,6 +3669,91 @@ narrow_8:
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	VST1.P V28.D[0], (R7)(R8)
 	VST1.P V28.D[1], (R7)(R8)
+	B rqdone_8
+up16_8:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x4e690fde // sqadd v30.8h, v30.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+rqdone_8:
 	ADD R2<<3, R23, R23
 	ADD R8<<3, R25, R25
 	SUB $8, R22, R22
@@ -3283,7 +3829,9 @@ requant_1:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_1
 	CMP $3, R20
 	BEQ upnoleft_1
 	CMP $1, R20
@@ -3333,6 +3881,22 @@ narrow_1:
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	VST1.P V16.D[0], (R7)(R8)
+	B rqdone_1
+up16_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+rqdone_1:
 	RET
 tile2:
 	MOVD R23, R9
@@ -3416,7 +3980,9 @@ requant_2:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_2
 	CMP $3, R20
 	BEQ upnoleft_2
 	CMP $1, R20
@@ -3500,6 +4066,31 @@ narrow_2:
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	VST1.P V16.D[0], (R7)(R8)
 	VST1.P V16.D[1], (R7)(R8)
+	B rqdone_2
+up16_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+rqdone_2:
 	RET
 tile3:
 	MOVD R23, R9
@@ -3611,7 +4202,9 @@ requant_3:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_3
 	CMP $3, R20
 	BEQ upnoleft_3
 	CMP $1, R20
@@ -3731,6 +4324,42 @@ narrow_3:
 	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	VST1.P V20.D[0], (R7)(R8)
+	B rqdone_3
+up16_3:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+rqdone_3:
 	RET
 tile4:
 	MOVD R23, R9
@@ -3870,7 +4499,9 @@ requant_4:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_4
 	CMP $3, R20
 	BEQ upnoleft_4
 	CMP $1, R20
@@ -4024,6 +4655,51 @@ narrow_4:
 	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
 	VST1.P V20.D[0], (R7)(R8)
 	VST1.P V20.D[1], (R7)(R8)
+	B rqdone_4
+up16_4:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+rqdone_4:
 	RET
 tile5:
 	MOVD R23, R9
@@ -4191,7 +4867,9 @@ requant_5:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_5
 	CMP $3, R20
 	BEQ upnoleft_5
 	CMP $1, R20
@@ -4381,6 +5059,62 @@ narrow_5:
 	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	VST1.P V24.D[0], (R7)(R8)
+	B rqdone_5
+up16_5:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+rqdone_5:
 	RET
 tile6:
 	MOVD R23, R9
@@ -4576,7 +5310,9 @@ requant_6:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_6
 	CMP $3, R20
 	BEQ upnoleft_6
 	CMP $1, R20
@@ -4800,6 +5536,71 @@ narrow_6:
 	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
 	VST1.P V24.D[0], (R7)(R8)
 	VST1.P V24.D[1], (R7)(R8)
+	B rqdone_6
+up16_6:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+rqdone_6:
 	RET
 tile7:
 	MOVD R23, R9
@@ -5023,7 +5824,9 @@ requant_7:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_7
 	CMP $3, R20
 	BEQ upnoleft_7
 	CMP $1, R20
@@ -5283,6 +6086,82 @@ narrow_7:
 	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
 	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
 	VST1.P V28.D[0], (R7)(R8)
+	B rqdone_7
+up16_7:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+rqdone_7:
 	RET
 
 // func q8GemmC16x8(m int, k int, a *int8, lda int, w *int8, c *int8, ldc int, rq *q8TileRequant)
@@ -5303,19 +6182,32 @@ TEXT ·q8GemmC16x8(SB), NOSPLIT, $0-64
 	MOVW 36(R5), R20
 	CMP $1, R20
 	BEQ presingle
+	CMP $2, R20
+	BNE preclamp
+	VAND V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	AND R1, R21, R1
+	AND R1>>32, R1, R1
+	MOVW $4, R21
+	TBNZ $31, R1, prevariant
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66449 // smax v9.4s, v2.4s, v6.4s
+	WORD $0x4ea6646a // smax v10.4s, v3.4s, v6.4s
+	VORR V9.B16, V10.B16, V9.B16
+	VMOV V9.D[0], R1
+	VMOV V9.D[1], R3
+	ORR R1, R3, R1
+	CBNZ R1, preclamp
+	MOVW $3, R21
+prevariant:
+	MOVW R21, R20
+preclamp:
 	VEOR V6.B16, V6.B16, V6.B16
 	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
 	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
 	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
 	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
-	CMP $2, R20
-	BNE prestore
-	VORR V2.B16, V3.B16, V9.B16
-	VMOV V9.D[0], R21
-	VMOV V9.D[1], R1
-	ORR R1, R21, R21
-	CBNZ R21, prestore
-	MOVW $3, R20
 	B prestore
 presingle:
 	MOVD $31, R21
@@ -5327,16 +6219,17 @@ presingle:
 	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
 	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
 prestore:
-	MOVW R20, 184(R5)
+	MOVW R20, 200(R5)
 	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
 	VST1.P [V4.S4, V5.S4], 32(R6)
 	MOVW 24(R5), R20
 	VDUP R20, V6.S4
+	VDUP R20, V9.H8
 	MOVW 28(R5), R20
 	VDUP R20, V7.B16
 	MOVW 32(R5), R20
 	VDUP R20, V8.B16
-	VST1 [V6.B16, V7.B16, V8.B16], (R6)
+	VST1 [V6.B16, V7.B16, V8.B16, V9.B16], (R6)
 	ADD $15, R4, R12
 	LSR $4, R12, R12
 	LSL $4, R12, R11
@@ -5695,7 +6588,9 @@ requant_2:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_2
 	CMP $3, R20
 	BEQ upnoleft_2
 	CMP $1, R20
@@ -5779,6 +6674,31 @@ narrow_2:
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	VST1.P V16.D[0], (R7)(R8)
 	VST1.P V16.D[1], (R7)(R8)
+	B rqdone_2
+up16_2:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+rqdone_2:
 	ADD R2<<1, R23, R23
 	ADD R8<<1, R25, R25
 	SUB $2, R22, R22
@@ -5979,7 +6899,9 @@ requant_1:
 	ADD $40, R5, R6
 	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 32(R6), [V4.S4, V5.S4]
-	MOVW 184(R5), R20
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_1
 	CMP $3, R20
 	BEQ upnoleft_1
 	CMP $1, R20
@@ -6029,4 +6951,1214 @@ narrow_1:
 	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
 	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
 	VST1.P V16.D[0], (R7)(R8)
+	B rqdone_1
+up16_1:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+rqdone_1:
+	RET
+
+// func q8PackA8x16(ng, k int, a *int8, lda int, dst *int8)
+TEXT ·q8PackA8x16(SB), NOSPLIT, $0-40
+	MOVD ng+0(FP), R22
+	MOVD k+8(FP), R4
+	MOVD a+16(FP), R23
+	MOVD lda+24(FP), R2
+	MOVD dst+32(FP), R6
+	LSR $4, R4, R1
+	AND $15, R4, R3
+	MOVD $0, R21
+	CBZ R3, groups
+	MOVD $0x0706050403020100, R20
+	VMOV R20, V30.D[0]
+	MOVD $0x0f0e0d0c0b0a0908, R20
+	VMOV R20, V30.D[1]
+	MOVD $16, R21
+	CMP $8, R3
+	BGT idx
+	MOVD $8, R21
+idx:
+	SUB R3, R21, R20
+	VDUP R20, V31.B16
+	VADD V31.B16, V30.B16, V30.B16
+	SUB R21, R3, R3
+groups:
+	MOVD R23, R9
+	ADD R2, R9, R10
+	ADD R2, R10, R11
+	ADD R2, R11, R12
+	ADD R2, R12, R13
+	ADD R2, R13, R14
+	ADD R2, R14, R15
+	ADD R2, R15, R19
+	MOVD R1, R0
+	CBZ R0, tail
+loop:
+	VLD1.P 16(R9), [V0.B16]
+	VLD1.P 16(R10), [V1.B16]
+	VLD1.P 16(R11), [V2.B16]
+	VLD1.P 16(R12), [V3.B16]
+	VLD1.P 16(R13), [V4.B16]
+	VLD1.P 16(R14), [V5.B16]
+	VLD1.P 16(R15), [V6.B16]
+	VLD1.P 16(R19), [V7.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R6)
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R6)
+	SUBS $1, R0, R0
+	BNE loop
+tail:
+	CBZ R21, next
+	CMP $8, R21
+	BEQ tail8
+	ADD R3, R9, R20
+	VLD1 (R20), [V0.B16]
+	VTBL V30.B16, [V0.B16], V0.B16
+	ADD R3, R10, R20
+	VLD1 (R20), [V1.B16]
+	VTBL V30.B16, [V1.B16], V1.B16
+	ADD R3, R11, R20
+	VLD1 (R20), [V2.B16]
+	VTBL V30.B16, [V2.B16], V2.B16
+	ADD R3, R12, R20
+	VLD1 (R20), [V3.B16]
+	VTBL V30.B16, [V3.B16], V3.B16
+	ADD R3, R13, R20
+	VLD1 (R20), [V4.B16]
+	VTBL V30.B16, [V4.B16], V4.B16
+	ADD R3, R14, R20
+	VLD1 (R20), [V5.B16]
+	VTBL V30.B16, [V5.B16], V5.B16
+	ADD R3, R15, R20
+	VLD1 (R20), [V6.B16]
+	VTBL V30.B16, [V6.B16], V6.B16
+	ADD R3, R19, R20
+	VLD1 (R20), [V7.B16]
+	VTBL V30.B16, [V7.B16], V7.B16
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R6)
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R6)
+	B next
+tail8:
+	ADD R3, R9, R20
+	VLD1 (R20), [V0.B8]
+	VTBL V30.B8, [V0.B16], V0.B8
+	VST1.P [V0.B8], 8(R6)
+	ADD R3, R10, R20
+	VLD1 (R20), [V1.B8]
+	VTBL V30.B8, [V1.B16], V1.B8
+	VST1.P [V1.B8], 8(R6)
+	ADD R3, R11, R20
+	VLD1 (R20), [V2.B8]
+	VTBL V30.B8, [V2.B16], V2.B8
+	VST1.P [V2.B8], 8(R6)
+	ADD R3, R12, R20
+	VLD1 (R20), [V3.B8]
+	VTBL V30.B8, [V3.B16], V3.B8
+	VST1.P [V3.B8], 8(R6)
+	ADD R3, R13, R20
+	VLD1 (R20), [V4.B8]
+	VTBL V30.B8, [V4.B16], V4.B8
+	VST1.P [V4.B8], 8(R6)
+	ADD R3, R14, R20
+	VLD1 (R20), [V5.B8]
+	VTBL V30.B8, [V5.B16], V5.B8
+	VST1.P [V5.B8], 8(R6)
+	ADD R3, R15, R20
+	VLD1 (R20), [V6.B8]
+	VTBL V30.B8, [V6.B16], V6.B8
+	VST1.P [V6.B8], 8(R6)
+	ADD R3, R19, R20
+	VLD1 (R20), [V7.B8]
+	VTBL V30.B8, [V7.B16], V7.B8
+	VST1.P [V7.B8], 8(R6)
+next:
+	ADD R2<<3, R23, R23
+	SUBS $1, R22, R22
+	BNE groups
+	RET
+
+// func q8GemmDotP8x8c4(np, ng, kp int, ap *int8, w *int8, c *int8, ldc int, rq *q8TileRequant)
+TEXT ·q8GemmDotP8x8c4(SB), NOSPLIT, $0-64
+	MOVD np+0(FP), R11
+	MOVD ng+8(FP), R10
+	MOVD kp+16(FP), R4
+	MOVD ap+24(FP), R23
+	MOVD w+32(FP), R24
+	MOVD c+40(FP), R12
+	MOVD ldc+48(FP), R8
+	MOVD rq+56(FP), R5
+	LSL $3, R4, R13
+panel:
+	ADD $40, R5, R6
+	MOVD 8(R5), R20
+	VLD1 (R20), [V0.S4, V1.S4]
+	MOVD 16(R5), R20
+	VLD1 (R20), [V2.S4, V3.S4]
+	MOVW 36(R5), R20
+	CMP $1, R20
+	BEQ presingle
+	CMP $2, R20
+	BNE preclamp
+	VAND V2.B16, V3.B16, V9.B16
+	VMOV V9.D[0], R21
+	VMOV V9.D[1], R1
+	AND R1, R21, R1
+	AND R1>>32, R1, R1
+	MOVW $4, R21
+	TBNZ $31, R1, prevariant
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66449 // smax v9.4s, v2.4s, v6.4s
+	WORD $0x4ea6646a // smax v10.4s, v3.4s, v6.4s
+	VORR V9.B16, V10.B16, V9.B16
+	VMOV V9.D[0], R1
+	VMOV V9.D[1], R3
+	ORR R1, R3, R1
+	CBNZ R1, preclamp
+	MOVW $3, R21
+prevariant:
+	MOVW R21, R20
+preclamp:
+	VEOR V6.B16, V6.B16, V6.B16
+	WORD $0x4ea66c44 // smin v4.4s, v2.4s, v6.4s
+	WORD $0x4ea66c65 // smin v5.4s, v3.4s, v6.4s
+	WORD $0x4ea66442 // smax v2.4s, v2.4s, v6.4s
+	WORD $0x4ea66463 // smax v3.4s, v3.4s, v6.4s
+	B prestore
+presingle:
+	MOVD $31, R21
+	VDUP R21, V7.S4
+	WORD $0x6ea78442 // sub v2.4s, v2.4s, v7.4s
+	WORD $0x6ea78463 // sub v3.4s, v3.4s, v7.4s
+	WORD $0x0f20a464 // sxtl v4.2d, v3.2s
+	WORD $0x4f20a465 // sxtl2 v5.2d, v3.4s
+	WORD $0x4f20a443 // sxtl2 v3.2d, v2.4s
+	WORD $0x0f20a442 // sxtl v2.2d, v2.2s
+prestore:
+	MOVW R20, 200(R5)
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R6)
+	VST1.P [V4.S4, V5.S4], 32(R6)
+	MOVW 24(R5), R20
+	VDUP R20, V6.S4
+	VDUP R20, V9.H8
+	MOVW 28(R5), R20
+	VDUP R20, V7.B16
+	MOVW 32(R5), R20
+	VDUP R20, V8.B16
+	VST1 [V6.B16, V7.B16, V8.B16, V9.B16], (R6)
+	MOVD R23, R9
+	MOVD R10, R22
+	MOVD R12, R25
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ tiles_up16
+tiles_any:
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R6), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R6), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R6), [V28.S4, V29.S4, V30.S4, V31.S4]
+	LSR $5, R4, R0
+	CBZ R0, k16_any
+loop32_any:
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+	SUBS $1, R0, R0
+	BNE loop32_any
+k16_any:
+	TBZ $4, R4, k8_any
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+k8_any:
+	TBZ $3, R4, requant_any
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f80e912 // sdot v18.4s, v8.16b, v0.4b[2]
+	WORD $0x4f80e933 // sdot v19.4s, v9.16b, v0.4b[2]
+	WORD $0x4f81e114 // sdot v20.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e135 // sdot v21.4s, v9.16b, v1.4b[0]
+	WORD $0x4f81e916 // sdot v22.4s, v8.16b, v1.4b[2]
+	WORD $0x4f81e937 // sdot v23.4s, v9.16b, v1.4b[2]
+	WORD $0x4f82e118 // sdot v24.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e139 // sdot v25.4s, v9.16b, v2.4b[0]
+	WORD $0x4f82e91a // sdot v26.4s, v8.16b, v2.4b[2]
+	WORD $0x4f82e93b // sdot v27.4s, v9.16b, v2.4b[2]
+	WORD $0x4f83e11c // sdot v28.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e13d // sdot v29.4s, v9.16b, v3.4b[0]
+	WORD $0x4f83e91e // sdot v30.4s, v8.16b, v3.4b[2]
+	WORD $0x4f83e93f // sdot v31.4s, v9.16b, v3.4b[2]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e154 // sdot v20.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e175 // sdot v21.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e158 // sdot v24.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e179 // sdot v25.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e15c // sdot v28.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e17d // sdot v29.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+requant_any:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	MOVW 200(R5), R20
+	CMP $4, R20
+	BEQ up16_any
+	CMP $3, R20
+	BEQ upnoleft_any
+	CMP $1, R20
+	BEQ single_any
+	WORD $0x4ea24610 // sshl v16.4s, v16.4s, v2.4s
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea34631 // sshl v17.4s, v17.4s, v3.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea24652 // sshl v18.4s, v18.4s, v2.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea34673 // sshl v19.4s, v19.4s, v3.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea24694 // sshl v20.4s, v20.4s, v2.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea346b5 // sshl v21.4s, v21.4s, v3.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea246d6 // sshl v22.4s, v22.4s, v2.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea346f7 // sshl v23.4s, v23.4s, v3.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea24718 // sshl v24.4s, v24.4s, v2.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea34739 // sshl v25.4s, v25.4s, v3.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea2475a // sshl v26.4s, v26.4s, v2.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea3477b // sshl v27.4s, v27.4s, v3.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea2479c // sshl v28.4s, v28.4s, v2.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea347bd // sshl v29.4s, v29.4s, v3.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea247de // sshl v30.4s, v30.4s, v2.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea347ff // sshl v31.4s, v31.4s, v3.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	CBNZ R20, upward_any
+	WORD $0x4e241e07 // and v7.16b, v16.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e10 // sqadd v16.4s, v16.4s, v7.4s
+	WORD $0x4e251e28 // and v8.16b, v17.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e31 // sqadd v17.4s, v17.4s, v8.4s
+	WORD $0x4e241e47 // and v7.16b, v18.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e52 // sqadd v18.4s, v18.4s, v7.4s
+	WORD $0x4e251e68 // and v8.16b, v19.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80e73 // sqadd v19.4s, v19.4s, v8.4s
+	WORD $0x4e241e87 // and v7.16b, v20.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70e94 // sqadd v20.4s, v20.4s, v7.4s
+	WORD $0x4e251ea8 // and v8.16b, v21.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80eb5 // sqadd v21.4s, v21.4s, v8.4s
+	WORD $0x4e241ec7 // and v7.16b, v22.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70ed6 // sqadd v22.4s, v22.4s, v7.4s
+	WORD $0x4e251ee8 // and v8.16b, v23.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80ef7 // sqadd v23.4s, v23.4s, v8.4s
+	WORD $0x4e241f07 // and v7.16b, v24.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f18 // sqadd v24.4s, v24.4s, v7.4s
+	WORD $0x4e251f28 // and v8.16b, v25.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f39 // sqadd v25.4s, v25.4s, v8.4s
+	WORD $0x4e241f47 // and v7.16b, v26.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f5a // sqadd v26.4s, v26.4s, v7.4s
+	WORD $0x4e251f68 // and v8.16b, v27.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80f7b // sqadd v27.4s, v27.4s, v8.4s
+	WORD $0x4e241f87 // and v7.16b, v28.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70f9c // sqadd v28.4s, v28.4s, v7.4s
+	WORD $0x4e251fa8 // and v8.16b, v29.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fbd // sqadd v29.4s, v29.4s, v8.4s
+	WORD $0x4e241fc7 // and v7.16b, v30.16b, v4.16b
+	WORD $0x4f2104e7 // sshr v7.4s, v7.4s, #31
+	WORD $0x4ea70fde // sqadd v30.4s, v30.4s, v7.4s
+	WORD $0x4e251fe8 // and v8.16b, v31.16b, v5.16b
+	WORD $0x4f210508 // sshr v8.4s, v8.4s, #31
+	WORD $0x4ea80fff // sqadd v31.4s, v31.4s, v8.4s
+upward_any:
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_any
+upnoleft_any:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	B narrow_any
+single_any:
+	WORD $0x0ea0c20c // smull v12.2d, v16.2s, v0.2s
+	WORD $0x4ea0c20d // smull2 v13.2d, v16.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12990 // xtn v16.2s, v12.2d
+	WORD $0x4ea129b0 // xtn2 v16.4s, v13.2d
+	WORD $0x0ea1c22c // smull v12.2d, v17.2s, v1.2s
+	WORD $0x4ea1c22d // smull2 v13.2d, v17.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12991 // xtn v17.2s, v12.2d
+	WORD $0x4ea129b1 // xtn2 v17.4s, v13.2d
+	WORD $0x0ea0c24c // smull v12.2d, v18.2s, v0.2s
+	WORD $0x4ea0c24d // smull2 v13.2d, v18.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12992 // xtn v18.2s, v12.2d
+	WORD $0x4ea129b2 // xtn2 v18.4s, v13.2d
+	WORD $0x0ea1c26c // smull v12.2d, v19.2s, v1.2s
+	WORD $0x4ea1c26d // smull2 v13.2d, v19.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12993 // xtn v19.2s, v12.2d
+	WORD $0x4ea129b3 // xtn2 v19.4s, v13.2d
+	WORD $0x0ea0c28c // smull v12.2d, v20.2s, v0.2s
+	WORD $0x4ea0c28d // smull2 v13.2d, v20.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12994 // xtn v20.2s, v12.2d
+	WORD $0x4ea129b4 // xtn2 v20.4s, v13.2d
+	WORD $0x0ea1c2ac // smull v12.2d, v21.2s, v1.2s
+	WORD $0x4ea1c2ad // smull2 v13.2d, v21.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12995 // xtn v21.2s, v12.2d
+	WORD $0x4ea129b5 // xtn2 v21.4s, v13.2d
+	WORD $0x0ea0c2cc // smull v12.2d, v22.2s, v0.2s
+	WORD $0x4ea0c2cd // smull2 v13.2d, v22.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12996 // xtn v22.2s, v12.2d
+	WORD $0x4ea129b6 // xtn2 v22.4s, v13.2d
+	WORD $0x0ea1c2ec // smull v12.2d, v23.2s, v1.2s
+	WORD $0x4ea1c2ed // smull2 v13.2d, v23.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12997 // xtn v23.2s, v12.2d
+	WORD $0x4ea129b7 // xtn2 v23.4s, v13.2d
+	WORD $0x0ea0c30c // smull v12.2d, v24.2s, v0.2s
+	WORD $0x4ea0c30d // smull2 v13.2d, v24.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea12998 // xtn v24.2s, v12.2d
+	WORD $0x4ea129b8 // xtn2 v24.4s, v13.2d
+	WORD $0x0ea1c32c // smull v12.2d, v25.2s, v1.2s
+	WORD $0x4ea1c32d // smull2 v13.2d, v25.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea12999 // xtn v25.2s, v12.2d
+	WORD $0x4ea129b9 // xtn2 v25.4s, v13.2d
+	WORD $0x0ea0c34c // smull v12.2d, v26.2s, v0.2s
+	WORD $0x4ea0c34d // smull2 v13.2d, v26.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea1299a // xtn v26.2s, v12.2d
+	WORD $0x4ea129ba // xtn2 v26.4s, v13.2d
+	WORD $0x0ea1c36c // smull v12.2d, v27.2s, v1.2s
+	WORD $0x4ea1c36d // smull2 v13.2d, v27.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea1299b // xtn v27.2s, v12.2d
+	WORD $0x4ea129bb // xtn2 v27.4s, v13.2d
+	WORD $0x0ea0c38c // smull v12.2d, v28.2s, v0.2s
+	WORD $0x4ea0c38d // smull2 v13.2d, v28.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea1299c // xtn v28.2s, v12.2d
+	WORD $0x4ea129bc // xtn2 v28.4s, v13.2d
+	WORD $0x0ea1c3ac // smull v12.2d, v29.2s, v1.2s
+	WORD $0x4ea1c3ad // smull2 v13.2d, v29.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea1299d // xtn v29.2s, v12.2d
+	WORD $0x4ea129bd // xtn2 v29.4s, v13.2d
+	WORD $0x0ea0c3cc // smull v12.2d, v30.2s, v0.2s
+	WORD $0x4ea0c3cd // smull2 v13.2d, v30.4s, v0.4s
+	WORD $0x4ee2558c // srshl v12.2d, v12.2d, v2.2d
+	WORD $0x4ee355ad // srshl v13.2d, v13.2d, v3.2d
+	WORD $0x0ea1299e // xtn v30.2s, v12.2d
+	WORD $0x4ea129be // xtn2 v30.4s, v13.2d
+	WORD $0x0ea1c3ec // smull v12.2d, v31.2s, v1.2s
+	WORD $0x4ea1c3ed // smull2 v13.2d, v31.4s, v1.4s
+	WORD $0x4ee4558c // srshl v12.2d, v12.2d, v4.2d
+	WORD $0x4ee555ad // srshl v13.2d, v13.2d, v5.2d
+	WORD $0x0ea1299f // xtn v31.2s, v12.2d
+	WORD $0x4ea129bf // xtn2 v31.4s, v13.2d
+narrow_any:
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4]
+	MOVD R25, R7
+	VADD V6.S4, V16.S4, V16.S4
+	VADD V6.S4, V17.S4, V17.S4
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	VADD V6.S4, V18.S4, V18.S4
+	VADD V6.S4, V19.S4, V19.S4
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	VADD V6.S4, V20.S4, V20.S4
+	VADD V6.S4, V21.S4, V21.S4
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	VADD V6.S4, V22.S4, V22.S4
+	VADD V6.S4, V23.S4, V23.S4
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	VADD V6.S4, V24.S4, V24.S4
+	VADD V6.S4, V25.S4, V25.S4
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	VADD V6.S4, V26.S4, V26.S4
+	VADD V6.S4, V27.S4, V27.S4
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	VADD V6.S4, V28.S4, V28.S4
+	VADD V6.S4, V29.S4, V29.S4
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	VADD V6.S4, V30.S4, V30.S4
+	VADD V6.S4, V31.S4, V31.S4
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+	B rqdone_any
+up16_any:
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x4e690fde // sqadd v30.8h, v30.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+rqdone_any:
+	ADD R8<<3, R25, R25
+	SUBS $1, R22, R22
+	BNE tiles_any
+	B next
+tiles_up16:
+	MOVD R24, R3
+	MOVD (R5), R6
+	VLD1.P 64(R6), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R6), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R6), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R6), [V28.S4, V29.S4, V30.S4, V31.S4]
+	LSR $5, R4, R0
+	CBZ R0, k16_up16
+loop32_up16:
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+	SUBS $1, R0, R0
+	BNE loop32_up16
+k16_up16:
+	TBZ $4, R4, k8_up16
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R9), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f81e112 // sdot v18.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e133 // sdot v19.4s, v9.16b, v1.4b[0]
+	WORD $0x4f82e114 // sdot v20.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e135 // sdot v21.4s, v9.16b, v2.4b[0]
+	WORD $0x4f83e116 // sdot v22.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e137 // sdot v23.4s, v9.16b, v3.4b[0]
+	WORD $0x4f84e118 // sdot v24.4s, v8.16b, v4.4b[0]
+	WORD $0x4f84e139 // sdot v25.4s, v9.16b, v4.4b[0]
+	WORD $0x4f85e11a // sdot v26.4s, v8.16b, v5.4b[0]
+	WORD $0x4f85e13b // sdot v27.4s, v9.16b, v5.4b[0]
+	WORD $0x4f86e11c // sdot v28.4s, v8.16b, v6.4b[0]
+	WORD $0x4f86e13d // sdot v29.4s, v9.16b, v6.4b[0]
+	WORD $0x4f87e11e // sdot v30.4s, v8.16b, v7.4b[0]
+	WORD $0x4f87e13f // sdot v31.4s, v9.16b, v7.4b[0]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e152 // sdot v18.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e173 // sdot v19.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e154 // sdot v20.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e175 // sdot v21.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e156 // sdot v22.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e177 // sdot v23.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa4e158 // sdot v24.4s, v10.16b, v4.4b[1]
+	WORD $0x4fa4e179 // sdot v25.4s, v11.16b, v4.4b[1]
+	WORD $0x4fa5e15a // sdot v26.4s, v10.16b, v5.4b[1]
+	WORD $0x4fa5e17b // sdot v27.4s, v11.16b, v5.4b[1]
+	WORD $0x4fa6e15c // sdot v28.4s, v10.16b, v6.4b[1]
+	WORD $0x4fa6e17d // sdot v29.4s, v11.16b, v6.4b[1]
+	WORD $0x4fa7e15e // sdot v30.4s, v10.16b, v7.4b[1]
+	WORD $0x4fa7e17f // sdot v31.4s, v11.16b, v7.4b[1]
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4f80e990 // sdot v16.4s, v12.16b, v0.4b[2]
+	WORD $0x4f80e9b1 // sdot v17.4s, v13.16b, v0.4b[2]
+	WORD $0x4f81e992 // sdot v18.4s, v12.16b, v1.4b[2]
+	WORD $0x4f81e9b3 // sdot v19.4s, v13.16b, v1.4b[2]
+	WORD $0x4f82e994 // sdot v20.4s, v12.16b, v2.4b[2]
+	WORD $0x4f82e9b5 // sdot v21.4s, v13.16b, v2.4b[2]
+	WORD $0x4f83e996 // sdot v22.4s, v12.16b, v3.4b[2]
+	WORD $0x4f83e9b7 // sdot v23.4s, v13.16b, v3.4b[2]
+	WORD $0x4f84e998 // sdot v24.4s, v12.16b, v4.4b[2]
+	WORD $0x4f84e9b9 // sdot v25.4s, v13.16b, v4.4b[2]
+	WORD $0x4f85e99a // sdot v26.4s, v12.16b, v5.4b[2]
+	WORD $0x4f85e9bb // sdot v27.4s, v13.16b, v5.4b[2]
+	WORD $0x4f86e99c // sdot v28.4s, v12.16b, v6.4b[2]
+	WORD $0x4f86e9bd // sdot v29.4s, v13.16b, v6.4b[2]
+	WORD $0x4f87e99e // sdot v30.4s, v12.16b, v7.4b[2]
+	WORD $0x4f87e9bf // sdot v31.4s, v13.16b, v7.4b[2]
+	WORD $0x4fa0e9d0 // sdot v16.4s, v14.16b, v0.4b[3]
+	WORD $0x4fa0e9f1 // sdot v17.4s, v15.16b, v0.4b[3]
+	WORD $0x4fa1e9d2 // sdot v18.4s, v14.16b, v1.4b[3]
+	WORD $0x4fa1e9f3 // sdot v19.4s, v15.16b, v1.4b[3]
+	WORD $0x4fa2e9d4 // sdot v20.4s, v14.16b, v2.4b[3]
+	WORD $0x4fa2e9f5 // sdot v21.4s, v15.16b, v2.4b[3]
+	WORD $0x4fa3e9d6 // sdot v22.4s, v14.16b, v3.4b[3]
+	WORD $0x4fa3e9f7 // sdot v23.4s, v15.16b, v3.4b[3]
+	WORD $0x4fa4e9d8 // sdot v24.4s, v14.16b, v4.4b[3]
+	WORD $0x4fa4e9f9 // sdot v25.4s, v15.16b, v4.4b[3]
+	WORD $0x4fa5e9da // sdot v26.4s, v14.16b, v5.4b[3]
+	WORD $0x4fa5e9fb // sdot v27.4s, v15.16b, v5.4b[3]
+	WORD $0x4fa6e9dc // sdot v28.4s, v14.16b, v6.4b[3]
+	WORD $0x4fa6e9fd // sdot v29.4s, v15.16b, v6.4b[3]
+	WORD $0x4fa7e9de // sdot v30.4s, v14.16b, v7.4b[3]
+	WORD $0x4fa7e9ff // sdot v31.4s, v15.16b, v7.4b[3]
+k8_up16:
+	TBZ $3, R4, requant_up16
+	VLD1.P 64(R9), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R3), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4f80e110 // sdot v16.4s, v8.16b, v0.4b[0]
+	WORD $0x4f80e131 // sdot v17.4s, v9.16b, v0.4b[0]
+	WORD $0x4f80e912 // sdot v18.4s, v8.16b, v0.4b[2]
+	WORD $0x4f80e933 // sdot v19.4s, v9.16b, v0.4b[2]
+	WORD $0x4f81e114 // sdot v20.4s, v8.16b, v1.4b[0]
+	WORD $0x4f81e135 // sdot v21.4s, v9.16b, v1.4b[0]
+	WORD $0x4f81e916 // sdot v22.4s, v8.16b, v1.4b[2]
+	WORD $0x4f81e937 // sdot v23.4s, v9.16b, v1.4b[2]
+	WORD $0x4f82e118 // sdot v24.4s, v8.16b, v2.4b[0]
+	WORD $0x4f82e139 // sdot v25.4s, v9.16b, v2.4b[0]
+	WORD $0x4f82e91a // sdot v26.4s, v8.16b, v2.4b[2]
+	WORD $0x4f82e93b // sdot v27.4s, v9.16b, v2.4b[2]
+	WORD $0x4f83e11c // sdot v28.4s, v8.16b, v3.4b[0]
+	WORD $0x4f83e13d // sdot v29.4s, v9.16b, v3.4b[0]
+	WORD $0x4f83e91e // sdot v30.4s, v8.16b, v3.4b[2]
+	WORD $0x4f83e93f // sdot v31.4s, v9.16b, v3.4b[2]
+	WORD $0x4fa0e150 // sdot v16.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e171 // sdot v17.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e154 // sdot v20.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa1e175 // sdot v21.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e158 // sdot v24.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa2e179 // sdot v25.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e15c // sdot v28.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa3e17d // sdot v29.4s, v11.16b, v3.4b[1]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+requant_up16:
+	ADD $40, R5, R6
+	VLD1.P 64(R6), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R6), [V4.S4, V5.S4]
+	WORD $0x6ea0b610 // sqrdmulh v16.4s, v16.4s, v0.4s
+	WORD $0x4ea45610 // srshl v16.4s, v16.4s, v4.4s
+	WORD $0x6ea1b631 // sqrdmulh v17.4s, v17.4s, v1.4s
+	WORD $0x4ea55631 // srshl v17.4s, v17.4s, v5.4s
+	WORD $0x6ea0b652 // sqrdmulh v18.4s, v18.4s, v0.4s
+	WORD $0x4ea45652 // srshl v18.4s, v18.4s, v4.4s
+	WORD $0x6ea1b673 // sqrdmulh v19.4s, v19.4s, v1.4s
+	WORD $0x4ea55673 // srshl v19.4s, v19.4s, v5.4s
+	WORD $0x6ea0b694 // sqrdmulh v20.4s, v20.4s, v0.4s
+	WORD $0x4ea45694 // srshl v20.4s, v20.4s, v4.4s
+	WORD $0x6ea1b6b5 // sqrdmulh v21.4s, v21.4s, v1.4s
+	WORD $0x4ea556b5 // srshl v21.4s, v21.4s, v5.4s
+	WORD $0x6ea0b6d6 // sqrdmulh v22.4s, v22.4s, v0.4s
+	WORD $0x4ea456d6 // srshl v22.4s, v22.4s, v4.4s
+	WORD $0x6ea1b6f7 // sqrdmulh v23.4s, v23.4s, v1.4s
+	WORD $0x4ea556f7 // srshl v23.4s, v23.4s, v5.4s
+	WORD $0x6ea0b718 // sqrdmulh v24.4s, v24.4s, v0.4s
+	WORD $0x4ea45718 // srshl v24.4s, v24.4s, v4.4s
+	WORD $0x6ea1b739 // sqrdmulh v25.4s, v25.4s, v1.4s
+	WORD $0x4ea55739 // srshl v25.4s, v25.4s, v5.4s
+	WORD $0x6ea0b75a // sqrdmulh v26.4s, v26.4s, v0.4s
+	WORD $0x4ea4575a // srshl v26.4s, v26.4s, v4.4s
+	WORD $0x6ea1b77b // sqrdmulh v27.4s, v27.4s, v1.4s
+	WORD $0x4ea5577b // srshl v27.4s, v27.4s, v5.4s
+	WORD $0x6ea0b79c // sqrdmulh v28.4s, v28.4s, v0.4s
+	WORD $0x4ea4579c // srshl v28.4s, v28.4s, v4.4s
+	WORD $0x6ea1b7bd // sqrdmulh v29.4s, v29.4s, v1.4s
+	WORD $0x4ea557bd // srshl v29.4s, v29.4s, v5.4s
+	WORD $0x6ea0b7de // sqrdmulh v30.4s, v30.4s, v0.4s
+	WORD $0x4ea457de // srshl v30.4s, v30.4s, v4.4s
+	WORD $0x6ea1b7ff // sqrdmulh v31.4s, v31.4s, v1.4s
+	WORD $0x4ea557ff // srshl v31.4s, v31.4s, v5.4s
+	VLD1 (R6), [V6.S4, V7.S4, V8.S4, V9.S4]
+	MOVD R25, R7
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x4e690e10 // sqadd v16.8h, v16.8h, v9.8h
+	WORD $0x0e614a52 // sqxtn v18.4h, v18.4s
+	WORD $0x4e614a72 // sqxtn2 v18.8h, v19.4s
+	WORD $0x4e690e52 // sqadd v18.8h, v18.8h, v9.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a50 // sqxtn2 v16.16b, v18.8h
+	WORD $0x4e276610 // smax v16.16b, v16.16b, v7.16b
+	WORD $0x4e286e10 // smin v16.16b, v16.16b, v8.16b
+	VST1.P V16.D[0], (R7)(R8)
+	VST1.P V16.D[1], (R7)(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x4e690e94 // sqadd v20.8h, v20.8h, v9.8h
+	WORD $0x0e614ad6 // sqxtn v22.4h, v22.4s
+	WORD $0x4e614af6 // sqxtn2 v22.8h, v23.4s
+	WORD $0x4e690ed6 // sqadd v22.8h, v22.8h, v9.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ad4 // sqxtn2 v20.16b, v22.8h
+	WORD $0x4e276694 // smax v20.16b, v20.16b, v7.16b
+	WORD $0x4e286e94 // smin v20.16b, v20.16b, v8.16b
+	VST1.P V20.D[0], (R7)(R8)
+	VST1.P V20.D[1], (R7)(R8)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x4e690f18 // sqadd v24.8h, v24.8h, v9.8h
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e690f5a // sqadd v26.8h, v26.8h, v9.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e276718 // smax v24.16b, v24.16b, v7.16b
+	WORD $0x4e286f18 // smin v24.16b, v24.16b, v8.16b
+	VST1.P V24.D[0], (R7)(R8)
+	VST1.P V24.D[1], (R7)(R8)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x4e690f9c // sqadd v28.8h, v28.8h, v9.8h
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	WORD $0x4e690fde // sqadd v30.8h, v30.8h, v9.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e27679c // smax v28.16b, v28.16b, v7.16b
+	WORD $0x4e286f9c // smin v28.16b, v28.16b, v8.16b
+	VST1.P V28.D[0], (R7)(R8)
+	VST1.P V28.D[1], (R7)(R8)
+	ADD R8<<3, R25, R25
+	SUBS $1, R22, R22
+	BNE tiles_up16
+next:
+	ADD R13, R24, R24
+	ADD $8, R12, R12
+	MOVD 0(R5), R20
+	ADD $256, R20, R20
+	MOVD R20, 0(R5)
+	MOVD 8(R5), R20
+	ADD $32, R20, R20
+	MOVD R20, 8(R5)
+	MOVD 16(R5), R20
+	ADD $32, R20, R20
+	MOVD R20, 16(R5)
+	SUBS $1, R11, R11
+	BNE panel
 	RET

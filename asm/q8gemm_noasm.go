@@ -11,6 +11,9 @@ func q8PackArch(p *QPacked, groups int) *q8ArchPacked { return nil }
 
 func (np *q8ArchPacked) bytes() int { return 0 }
 
+// packAKP is 0: no tile packs A in this build.
+func (np *q8ArchPacked) packAKP() int { return 0 }
+
 // q8ConvArch and q8GemmArch are never called in this build (q8PackArch
 // returns nil).
 func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8, scratch []int8, p0, p1 int) {
