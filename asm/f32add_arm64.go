@@ -13,6 +13,11 @@ func f32AddClampNeon(n int, dst, a, b *float32, lo, hi float32, clamp int)
 //go:noescape
 func f32Interleave3Neon(n int, dst, p0, p1, p2 *float32)
 
+// u8Interleave3Neon is f32Interleave3Neon for bytes, n a multiple of 16.
+//
+//go:noescape
+func u8Interleave3Neon(n int, dst, p0, p1, p2 *byte)
+
 // addClampF32Arch runs the first len(dst) &^ 3 elements of AddClampF32 on
 // the NEON body when the neon path is selected and returns how many it
 // did. NoClamp skips the clamp (max/min with ±Inf change no value, NaN
@@ -41,5 +46,17 @@ func interleave3F32Arch(dst, r, g, b []float32) int {
 	}
 	_, _, _ = dst[3*n-1], g[n-1], b[n-1]
 	f32Interleave3Neon(n, &dst[0], &r[0], &g[0], &b[0])
+	return n
+}
+
+// interleave3U8Arch runs the first len(r) &^ 15 pixels of InterleaveRGB8 on
+// the NEON body when the neon path is selected and returns how many it did.
+func interleave3U8Arch(dst, r, g, b []byte) int {
+	n := len(r) &^ 15
+	if level < pathLevel(PathNEON) || n == 0 {
+		return 0
+	}
+	_, _, _ = dst[3*n-1], g[n-1], b[n-1]
+	u8Interleave3Neon(n, &dst[0], &r[0], &g[0], &b[0])
 	return n
 }

@@ -80,3 +80,35 @@ func TestInterleaveRGBF32DoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations", n)
 	}
 }
+
+// TestInterleaveRGB8 checks InterleaveRGB8 against the scalar loop on
+// random pixel counts (the SIMD body's 16-pixel blocks and the scalar
+// tail), with sentinels after dst's 3n bytes.
+func TestInterleaveRGB8(t *testing.T) {
+	r := seeded(t, 79)
+	for it := 0; it < 200; it++ {
+		n := r.IntN(150)
+		src := make([]byte, 3*n+1)
+		for i := range src {
+			src[i] = byte(r.IntN(256))
+		}
+		dst := make([]byte, 3*n+5)
+		for i := range dst {
+			dst[i] = 0xA5
+		}
+		InterleaveRGB8(dst, src[:n], src[n:2*n], src[2*n:3*n])
+		for q := 0; q < n; q++ {
+			for k := 0; k < 3; k++ {
+				require.Equal(t, src[k*n+q], dst[3*q+k], "n=%d pixel %d channel %d", n, q, k)
+			}
+		}
+		for i := 3 * n; i < len(dst); i++ {
+			require.Equal(t, byte(0xA5), dst[i], "n=%d: sentinel %d overwritten", n, i)
+		}
+	}
+	dst := make([]byte, 300)
+	src := make([]byte, 300)
+	if n := testing.AllocsPerRun(10, func() { InterleaveRGB8(dst, src[:100], src[100:200], src[200:]) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}

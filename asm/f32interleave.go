@@ -12,3 +12,14 @@ func InterleaveRGBF32(dst, r, g, b []float32) {
 		d[0], d[1], d[2] = r[q], g[q], b[q]
 	}
 }
+
+// InterleaveRGB8 is InterleaveRGBF32 for 8-bit elements (a quantised
+// model's int8 input, as bytes).
+func InterleaveRGB8(dst, r, g, b []byte) {
+	n := len(r)
+	g, b, dst = g[:n], b[:n], dst[:3*n]
+	for q := interleave3U8Arch(dst, r, g, b); q < n; q++ {
+		d := dst[3*q : 3*q+3 : 3*q+3]
+		d[0], d[1], d[2] = r[q], g[q], b[q]
+	}
+}

@@ -103,6 +103,12 @@ func (p *copyPlan) bytes(dst, src []byte, es int) {
 		copy(dst[:es], src[:es])
 		return
 	}
+	if es == 1 && p.planes == 3 {
+		// A quantised RGB image (an int8 model's input copy).
+		hw := p.shape[1]
+		asm.InterleaveRGB8(dst, src[:hw], src[hw:2*hw], src[2*hw:3*hw])
+		return
+	}
 	if es == 1 && p.planes > 0 {
 		interleave(dst, src, p.planes, p.shape[1])
 		return
