@@ -3,7 +3,9 @@
 package asm
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"testing"
@@ -95,21 +97,7 @@ func q8Avx2Compare(t *testing.T, seed uint64) {
 		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(c.KH*c.KW*cg))*150, mode)
 		p := c.Pack(w, zw, bias)
 		np := q8PackArchFor(p, c.Groups)
-		pixels := c.OutH * c.OutW
-		xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
-		want := q8OutBuf(pixels, c.OutC, c.OutStride)
-		got := q8OutBuf(pixels, c.OutC, c.OutStride)
-		s1 := make([]byte, c.ScratchBytes())
-		s2 := newQ8Buf(c.ScratchBytes(), func(int) int8 { return 0 })
-		for _, ch := range q8Chunks(r, pixels, c.TilePixels()) {
-			q8ConvGeneric(c, xin.data(), p, want.data(), bytesAsInt8(s1), ch[0], ch[1])
-			q8ConvArch(c, xin.data(), p, np, got.data(), s2.data(), ch[0], ch[1])
-		}
-		require.Equal(t, want.data(), got.data(), "case %d %s %+v", ci, tc.name, *c)
-		got.checkGuards(t, "output")
-		xin.checkGuards(t, "input")
-		s2.checkGuards(t, "scratch")
-		require.Equal(t, x, xin.data(), "input modified")
+		checkQ8ConvArch(t, r, c, x, p, np, fmt.Sprintf("case %d %s %+v", ci, tc.name, *c))
 	}
 	// QGemm with depths around the 16-k block, a long one, and column
 	// ranges that start at multiples of 8 and end anywhere.
@@ -327,4 +315,27 @@ func f32ArchNoAlloc(t *testing.T, path string) {
 	scratch := make([]float32, cv.ScratchF32())
 	cb, tile := randSlice(r, cv.OutC), cv.TilePixels()
 	require.Zero(t, testing.AllocsPerRun(10, func() { cv.RunF32(x, cp, cb, out, scratch, 0, tile) }), "Conv2D on %s", path)
+}
+
+// checkQ8ConvArch runs c over x with the generic body and with the AVX2
+// tiles (np, packed from p) in random row chunks and requires the same
+// bytes, guard bands intact around output, input and scratch, and the
+// input unchanged.
+func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacked, np *q8ArchPacked, msg string) {
+	t.Helper()
+	pixels := c.OutH * c.OutW
+	xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
+	want := q8OutBuf(pixels, c.OutC, c.OutStride)
+	got := q8OutBuf(pixels, c.OutC, c.OutStride)
+	s1 := make([]byte, c.ScratchBytes())
+	s2 := newQ8Buf(c.ScratchBytes(), func(int) int8 { return 0 })
+	for _, ch := range q8Chunks(r, pixels, c.TilePixels()) {
+		q8ConvGeneric(c, xin.data(), p, want.data(), bytesAsInt8(s1), ch[0], ch[1])
+		q8ConvArch(c, xin.data(), p, np, got.data(), s2.data(), ch[0], ch[1])
+	}
+	require.Equal(t, want.data(), got.data(), msg)
+	got.checkGuards(t, "output")
+	xin.checkGuards(t, "input")
+	s2.checkGuards(t, "scratch")
+	require.Equal(t, x, xin.data(), "input modified")
 }

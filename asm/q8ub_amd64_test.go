@@ -3,6 +3,7 @@
 package asm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -81,21 +82,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 		p := c.Pack(w, []int32{z}, bias)
 		np := q8PackArchFor(p, c.Groups)
 		require.Equal(t, p.k > q8Avx2KR, np.ub, "case %d: K = %d, 7-bit weights packed c32 = %v", ci, p.k, np.ub)
-		pixels := c.OutH * c.OutW
-		xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
-		want := q8OutBuf(pixels, c.OutC, c.OutStride)
-		got := q8OutBuf(pixels, c.OutC, c.OutStride)
-		s1 := make([]byte, c.ScratchBytes())
-		s2 := newQ8Buf(c.ScratchBytes(), func(int) int8 { return 0 })
-		for _, ch := range q8Chunks(r, pixels, c.TilePixels()) {
-			q8ConvGeneric(c, xin.data(), p, want.data(), bytesAsInt8(s1), ch[0], ch[1])
-			q8ConvArch(c, xin.data(), p, np, got.data(), s2.data(), ch[0], ch[1])
-		}
-		require.Equal(t, want.data(), got.data(), "case %d %s %+v", ci, tc.name, *c)
-		got.checkGuards(t, "output")
-		xin.checkGuards(t, "input")
-		s2.checkGuards(t, "scratch")
-		require.Equal(t, x, xin.data(), "input modified")
+		checkQ8ConvArch(t, r, c, x, p, np, fmt.Sprintf("case %d %s %+v", ci, tc.name, *c))
 	}
 	for ki, k := range []int{1, 7, 16, 17, 20, 31, 32, 33, 63, 64, 65, 95, 100, 1000, 4099} {
 		for _, mn := range [][2]int{{1, 1}, {3, 4}, {2, 8}, {4, 5}, {9, 17}, {7, 70}, {16, 131}} {
