@@ -75,6 +75,10 @@ type QGemm struct {
 	// mr overrides the generic register tile's row count (tests); 0
 	// selects q8GemmDefaultMR. The arm64 tiles ignore it.
 	mr int
+	// rqOK is the key of the Requant Pack validated (zero if it was not
+	// valid then); Run skips the per-channel validation while Requant
+	// keeps those slices and scalars.
+	rqOK requantKey
 }
 
 // Pack packs B and folds the bias. b is row-major [K][N] when transB is false
@@ -83,6 +87,9 @@ type QGemm struct {
 // values. Call it once at prepare time, after setting InZero. It panics if
 // a slice is too short. On the neon and dotprod paths Pack also repacks B for
 // the arm64 tiles of the selected path (see Select), which Run then uses.
+// Pack validates Requant when it is set; while Requant keeps those slices
+// and scalars Run does not validate it again, so change its contents by
+// assigning new slices, not in place.
 func (g *QGemm) Pack(b []int8, transB bool, wZero []int32, bias []int32) *QPacked {
 	if g.M < 0 || g.N < 0 || g.K < 0 || len(b) < g.K*g.N {
 		panic(fmt.Sprintf("asm: QGemm %dx%dx%d: Pack got %d weights, need %d", g.M, g.N, g.K, len(b), g.K*g.N))
@@ -98,6 +105,7 @@ func (g *QGemm) Pack(b []int8, transB bool, wZero []int32, bias []int32) *QPacke
 	p.bias = make([]int32, n)
 	packQ8Panels(p.w, p.bias, k, n, g.InZero, wZero, bias, 0, at)
 	p.arch = q8PackArch(p, 1)
+	g.rqOK = g.Requant.checkedKey(g.N)
 	return p
 }
 
@@ -120,7 +128,7 @@ func (g *QGemm) Run(a []int8, lda int, p *QPacked, c []int8, ldc int, scratch []
 	if p == nil || p.k != g.K || len(p.bias) < g.N {
 		panic("asm: QGemm.Run: packed weights are not from this QGemm")
 	}
-	g.Requant.check("QGemm", g.N)
+	g.Requant.checkKeyed("QGemm", g.N, g.rqOK)
 	if n1 <= n0 || g.M == 0 {
 		return
 	}

@@ -189,3 +189,21 @@ func TestQ8TileAccLongK(t *testing.T) {
 		}
 	}
 }
+
+// TestQ8GemmRequantAfterPack: Pack keeps the key of the Requant it
+// validated, but Run still validates a Requant assigned after Pack (new
+// slices) and panics on an invalid one.
+func TestQ8GemmRequantAfterPack(t *testing.T) {
+	r := seeded(t, 91)
+	const m, n, k = 3, 11, 20
+	g := &QGemm{M: m, N: n, K: k, InZero: 3}
+	g.Requant = q8RandRequant(r, n, 40, RoundDouble)
+	p := g.Pack(q8Rand(r, k*n, -127, 127), false, nil, nil)
+	a, c := q8Rand(r, m*k, -128, 127), make([]int8, m*n)
+	require.Zero(t, testing.AllocsPerRun(5, func() { g.Run(a, k, p, c, n, nil, 0, n) }))
+	bad := q8RandRequant(r, n, 40, RoundDouble)
+	bad.Shift = append([]int32(nil), bad.Shift...)
+	bad.Shift[n-1] = 40 // out of range: Run must refuse it
+	g.Requant = bad
+	require.Panics(t, func() { g.Run(a, k, p, c, n, nil, 0, n) })
+}
