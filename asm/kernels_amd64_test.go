@@ -122,15 +122,7 @@ func q8Avx2Compare(t *testing.T, seed uint64) {
 			p := g.Pack(b, k%2 == 0, zw, bias)
 			np := q8PackArchFor(p, 1)
 			a := newQ8Buf(max(0, (m-1)*lda+k), func(int) int8 { return int8(r.IntN(256) - 128) })
-			want := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
-			got := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
-			n0 := 8 * r.IntN(q8CeilDiv(n, 8))
-			n1 := n0 + 1 + r.IntN(n-n0)
-			q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
-			q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
-			require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d)", m, n, k, n0, n1)
-			got.checkGuards(t, "C")
-			a.checkGuards(t, "A")
+			checkQ8GemmArch(t, r, g, a, lda, ldc, p, np)
 		}
 	}
 }
@@ -338,4 +330,22 @@ func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacke
 	xin.checkGuards(t, "input")
 	s2.checkGuards(t, "scratch")
 	require.Equal(t, x, xin.data(), "input modified")
+}
+
+// checkQ8GemmArch runs g's rows over a (row stride lda) for a random column
+// range with the generic body and with the AVX2 tiles (np, packed from p)
+// and requires the same bytes (row stride ldc), with guard bands intact
+// around C and A.
+func checkQ8GemmArch(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc int, p *QPacked, np *q8ArchPacked) {
+	t.Helper()
+	m, n, k := g.M, g.N, g.K
+	want := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
+	got := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
+	n0 := 8 * r.IntN(q8CeilDiv(n, 8))
+	n1 := n0 + 1 + r.IntN(n-n0)
+	q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
+	q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
+	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d)", m, n, k, n0, n1)
+	got.checkGuards(t, "C")
+	a.checkGuards(t, "A")
 }

@@ -117,15 +117,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 				}
 				return int8(r.IntN(256) - 128)
 			})
-			want := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
-			got := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
-			n0 := 8 * r.IntN(q8CeilDiv(n, 8))
-			n1 := n0 + 1 + r.IntN(n-n0)
-			q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
-			q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
-			require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d)", m, n, k, n0, n1)
-			got.checkGuards(t, "C")
-			a.checkGuards(t, "A")
+			checkQ8GemmArch(t, r, g, a, lda, ldc, p, np)
 		}
 	}
 }
