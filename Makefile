@@ -24,7 +24,7 @@ help:
 	@echo "bench-ort     edgeinfer vs ONNX Runtime (npm onnxruntime-node in bench/) on MobileNet v2, ResNet-18/50, 1 and 2 threads"
 	@echo "fixtures-big  generate full-size PyTorch fixtures into $(BIG) (apt: python3-torch python3-torchvision python3-onnx)"
 	@echo "test-big      run the runtime fixture tests on $(BIG) as well"
-	@echo "test-arm64    asm and runtime (-short) tests under qemu-aarch64 for $(ARM64_CPUS), each kernel path pinned"
+	@echo "test-arm64    asm tests under qemu-aarch64 for $(ARM64_CPUS); runtime (-short) per kernel path ($(ARM64_RUNTIME)); armv7 under qemu-arm"
 	@echo "icount        instructions per op / inference under qemu (cortex-a72, cortex-a76); see docs/kernels.md"
 	@echo "test-vm       edgeinfer on vivid and a GPIO line under Debian's arm64 kernel in qemu-system-aarch64 (root; README)"
 	@echo "fuzz          every fuzz target for FUZZTIME (default 60s) each, one at a time (-parallel=1)"
@@ -158,10 +158,15 @@ clean:
 	rm -rf $(BIN)
 	$(GO) clean -testcache
 
-# arm64 kernels under qemu-user: every CPU model the boards use, plus "max"
-# (every extension QEMU knows). EDGEINFER_KERNELS pins each kernel path the
-# model supports (the test binary skips paths the CPU lacks).
+# arm64 kernels under qemu-user: the asm suite (every body the CPU model
+# supports against the portable oracle, whatever the selected path) on every
+# CPU model the boards use plus "max" (every extension QEMU knows); then the
+# whole models (runtime, -short) once per kernel path, each on the board CPU
+# that runs it (ARM64_RUNTIME, cpu:path). armv7 (GOARM=7, 32-bit Raspberry Pi
+# OS) runs the portable bodies under qemu-arm.
 ARM64_CPUS ?= cortex-a53 cortex-a72 cortex-a76 max
+ARM64_RUNTIME ?= cortex-a53:generic cortex-a72:neon cortex-a76:dotprod
+QEMU_ARM   ?= qemu-arm
 QEMU       ?= qemu-aarch64
 ICOUNT     ?= $(SHARED)/tools/qemu-icount/icount
 ICOUNT_DIR ?= $(BIN)/icount
@@ -170,16 +175,17 @@ ICOUNT_MODELS ?= mobilenet_v1:568740352 mobilenet_v2:300774272 resnet18:18140733
 
 test-arm64:
 	@set -e; for cpu in $(ARM64_CPUS); do \
-		echo "== $$cpu"; \
+		echo "== asm, $$cpu"; \
 		GOARCH=arm64 $(GO) test -count=1 -timeout 60m -skip TestGeneratedUpToDate -exec "$(QEMU) -cpu $$cpu" ./asm/; \
-		for k in generic neon dotprod; do \
-			case "$$cpu,$$k" in cortex-a53,dotprod|cortex-a72,dotprod) continue;; esac; \
-			echo "== $$cpu EDGEINFER_KERNELS=$$k"; \
-			EDGEINFER_KERNELS=$$k GOARCH=arm64 $(GO) test -count=1 -short -timeout 60m -skip TestGeneratedUpToDate -exec "$(QEMU) -cpu $$cpu" ./asm/ ./runtime/...; \
-		done; \
+	done; \
+	for r in $(ARM64_RUNTIME); do cpu=$${r%%:*}; k=$${r#*:}; \
+		echo "== runtime and quant, $$cpu, EDGEINFER_KERNELS=$$k"; \
+		EDGEINFER_KERNELS=$$k GOARCH=arm64 $(GO) test -count=1 -short -timeout 90m -exec "$(QEMU) -cpu $$cpu" ./runtime/... ./quant/; \
 	done
-	GOARCH=arm GOARM=7 $(GO) vet ./asm/
-	GOARCH=arm64 $(GO) vet ./asm/
+	@echo "== armv7 (GOARM=7), asm and runtime"
+	GOARCH=arm GOARM=7 $(GO) vet ./...
+	GOARCH=arm GOARM=7 $(GO) test -count=1 -short -timeout 90m -skip TestGeneratedUpToDate -exec "$(QEMU_ARM)" ./asm/ ./runtime/...
+	GOARCH=arm64 $(GO) vet ./...
 
 icount:
 	mkdir -p $(ICOUNT_DIR)

@@ -10,6 +10,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -33,8 +34,9 @@ type Options struct {
 
 // DefaultMaxArenaBytes is the activation-arena limit when
 // Options.MaxArenaBytes is 0: 100× what VGG-16 needs at batch 1, and more
-// than a Raspberry Pi has.
-const DefaultMaxArenaBytes = 2 << 30
+// than a Raspberry Pi has. On 32-bit builds (armv7) it is 1 GiB, half the
+// address space, as 2 GiB does not fit in an int there.
+const DefaultMaxArenaBytes = min(2<<30, math.MaxInt/2+1)
 
 // TensorInfo describes a model input or output.
 type TensorInfo struct {
