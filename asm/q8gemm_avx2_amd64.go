@@ -10,7 +10,10 @@ package asm
 // MR×4 int32 accumulators per panel; the requantisation runs in q8Epilogue,
 // the generic epilogue, so the results are the generic body's bits by
 // construction of the epilogue and by exact (mod 2^32) integer accumulation
-// in the tiles.
+// in the tiles. After them the c32 tiles (7-bit weights, VPMADDUBSW) and
+// the x8 tiles (8-column panels, columns j and j+4 in the two 128-bit
+// lanes: half the reduction and requantisation per output; see
+// q8PackArchFor for which matrices take which).
 
 //go:noescape
 func q8GemmAvx21x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
