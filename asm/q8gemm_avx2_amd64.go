@@ -279,11 +279,6 @@ const (
 	q8Avx2KR = 16 // k block of one VPMOVSXBW (c16 tiles)
 	// q8Avx2KRUB is the k block of one VPMADDUBSW (c32 tiles).
 	q8Avx2KRUB = 32
-	// q8Avx2X8MaxK is the deepest K of 7-bit weights packed for the x8
-	// tiles: their 8-column panel (8·K bytes) stays in L1 up to there;
-	// deeper matrices take the 4-column c32 tiles, whose panels are half
-	// as large.
-	q8Avx2X8MaxK = 2048
 	// q8Avx2X8MaxKC8 is the deepest K packed for the x8 tiles with int16
 	// weights: their k loop (VPBROADCASTQ + VPMOVSXBW per 8 k of a row)
 	// runs slower than the c16 tiles' (one VPMOVSXBW load per 16 k), which
@@ -303,9 +298,11 @@ const (
 // off to time the c16 tiles on the same weights).
 var q8Avx2UB = true
 
-// q8Avx2X8 enables the x8 tiles for 7-bit weights with K ≤ q8Avx2X8MaxK
-// and other weights with K ≤ q8Avx2X8MaxKC8 (benchmarks turn it off to
-// time the c32 and c16 tiles on the same weights).
+// q8Avx2X8 enables the x8 tiles for 7-bit weights (in place of the c32
+// tiles: as fast from K = 2304 to 4608 in ResNet-50, where their 8·K-byte
+// panel no longer fits L1, and faster below) and for other weights with
+// K ≤ q8Avx2X8MaxKC8 (benchmarks and the tests turn it off to run the c32
+// and c16 tiles on the same weights).
 var q8Avx2X8 = true
 
 // q8ArchPacked is a QPacked GEMM weight matrix repacked for the AVX2 tiles
@@ -313,7 +310,7 @@ var q8Avx2X8 = true
 // int16 with the depth padded with zero weights to a multiple of 16 (w, the
 // c16 tiles, any weight), or for 7-bit weights int8 padded to a multiple of
 // 32 (w8, the c32 tiles) with corr, −128·Σ_k W[k][c] per column, which
-// undoes the tiles' a + 128; or for 7-bit weights with K ≤ q8Avx2X8MaxK
+// undoes the tiles' a + 128; or (q8Avx2X8) for 7-bit weights
 // panels of 8 columns, int8 in 16-k blocks whose 32-byte vector j holds
 // columns j (low lane) and j + 4 (high lane) (w8 and corr, the x8 tiles).
 type q8ArchPacked struct {
@@ -364,12 +361,14 @@ func q8Fits7(p *QPacked) bool {
 	return true
 }
 
-// q8PackArchFor repacks p for the c32 tiles when its weights fit 7 bits
-// (and q8Avx2UB) and K > 16, else for the c16 tiles: for K ≤ 16 one c16
-// block (27 vector µops per 3×4 tile) beats one half-empty c32 block (39).
+// q8PackArchFor repacks p for the VPMADDUBSW tiles (x8, or c32 without
+// q8Avx2X8) when its weights fit 7 bits (and q8Avx2UB) and K > 16, else
+// for the x8 tiles with int16 weights when K ≤ q8Avx2X8MaxKC8, else for
+// the c16 tiles: for K ≤ 16 one c16 block (27 vector µops per 3×4 tile)
+// beats one half-empty c32 block (39).
 func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
 	ub := q8Avx2UB && p.k > q8Avx2KR && q8Fits7(p)
-	if q8Avx2X8 && (ub && p.k <= q8Avx2X8MaxK || !ub && p.k <= q8Avx2X8MaxKC8) {
+	if q8Avx2X8 && (ub || p.k <= q8Avx2X8MaxKC8) {
 		return q8PackArchX8(p, groups, ub)
 	}
 	return q8PackArchAs(p, groups, ub)
