@@ -309,11 +309,29 @@ func f32ArchNoAlloc(t *testing.T, path string) {
 	require.Zero(t, testing.AllocsPerRun(10, func() { cv.RunF32(x, cp, cb, out, scratch, 0, tile) }), "Conv2D on %s", path)
 }
 
+// q8ArchLayouts is np and p packed (groups groups) for the other panel
+// width of np's family: the 8-column x8 tiles for a 4-column np (c16 or
+// c32) and the 4-column ones for an x8 np, so that each comparison runs
+// both whatever K selected.
+func q8ArchLayouts(p *QPacked, groups int, np *q8ArchPacked) []*q8ArchPacked {
+	if np.x8 {
+		return []*q8ArchPacked{np, q8PackArchAs(p, groups, np.ub)}
+	}
+	return []*q8ArchPacked{np, q8PackArchX8(p, groups, np.ub)}
+}
+
 // checkQ8ConvArch runs c over x with the generic body and with the AVX2
-// tiles (np, packed from p) in random row chunks and requires the same
-// bytes, guard bands intact around output, input and scratch, and the
-// input unchanged.
+// tiles (np, packed from p, and q8ArchLayouts' other layout) in random row
+// chunks and requires the same bytes, guard bands intact around output,
+// input and scratch, and the input unchanged.
 func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacked, np *q8ArchPacked, msg string) {
+	t.Helper()
+	for _, np := range q8ArchLayouts(p, c.groups(), np) {
+		checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v)", msg, np.x8, np.ub))
+	}
+}
+
+func checkQ8ConvArchOne(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacked, np *q8ArchPacked, msg string) {
 	t.Helper()
 	pixels := c.OutH * c.OutW
 	xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
@@ -333,10 +351,17 @@ func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacke
 }
 
 // checkQ8GemmArch runs g's rows over a (row stride lda) for a random column
-// range with the generic body and with the AVX2 tiles (np, packed from p)
-// and requires the same bytes (row stride ldc), with guard bands intact
-// around C and A.
+// range with the generic body and with the AVX2 tiles (np, packed from p,
+// and q8ArchLayouts' other layout) and requires the same bytes (row stride
+// ldc), with guard bands intact around C and A.
 func checkQ8GemmArch(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc int, p *QPacked, np *q8ArchPacked) {
+	t.Helper()
+	for _, np := range q8ArchLayouts(p, 1, np) {
+		checkQ8GemmArchOne(t, r, g, a, lda, ldc, p, np)
+	}
+}
+
+func checkQ8GemmArchOne(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc int, p *QPacked, np *q8ArchPacked) {
 	t.Helper()
 	m, n, k := g.M, g.N, g.K
 	want := newQ8Buf(max(0, (m-1)*ldc+n), q8Gap)
@@ -345,7 +370,7 @@ func checkQ8GemmArch(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc in
 	n1 := n0 + 1 + r.IntN(n-n0)
 	q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
 	q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
-	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d)", m, n, k, n0, n1)
+	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d) (x8 %v, ub %v)", m, n, k, n0, n1, np.x8, np.ub)
 	got.checkGuards(t, "C")
 	a.checkGuards(t, "A")
 }

@@ -6,34 +6,39 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer: the im2col tile rule of q8TilePixelsArch against the generic
-// TilePixels budget. Add a config (e.g. a package variable switching
-// between two kernels) to compare something else.
+// layer (each packs the layer's weights itself): for 7-bit weights the x8
+// tiles against the c32 ones. Add a config (e.g. a package variable
+// switching between two kernels or tile rules) to compare something else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"64K/8", func() { q8TileBudgetAvx2, q8Avx2MinTile = 64<<10, 8 }},
-	{"256K/32", func() { q8TileBudgetAvx2, q8Avx2MinTile = 256<<10, 32 }},
+	{"4col", func() { q8Avx2X8 = false }},
+	{"x8", func() { q8Avx2X8 = true }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
-// (EDGEINFER_Q8AB=resnet50 or mobilenet_v2; skipped otherwise) under each
+// (EDGEINFER_Q8AB=resnet50 or mobilenet_v2, + "-7bit" for weights in
+// [−63, 63]; skipped otherwise) under each
 // of x86q8Configs on one locked thread, alternating configs within each
 // layer and keeping the least of 7 CPU times: on a shared machine this
 // resolves a few per cent where separate benchmark runs differ by ±15 %.
 //
 //	EDGEINFER_Q8AB=resnet50 go test -count=1 -run TestQ8ZooConvAB -v ./asm/
 func TestQ8ZooConvAB(t *testing.T) {
-	model := os.Getenv("EDGEINFER_Q8AB")
+	model, wmax := os.Getenv("EDGEINFER_Q8AB"), 127
 	if model == "" {
 		t.Skip("EDGEINFER_Q8AB not set")
 	}
-	defer func(b, m int) { q8TileBudgetAvx2, q8Avx2MinTile = b, m }(q8TileBudgetAvx2, q8Avx2MinTile)
+	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
+		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
+	}
+	defer func(b, m int, x8 bool) { q8TileBudgetAvx2, q8Avx2MinTile, q8Avx2X8 = b, m, x8 }(q8TileBudgetAvx2, q8Avx2MinTile, q8Avx2X8)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := q8Seeded(t, 1)
@@ -48,7 +53,12 @@ func TestQ8ZooConvAB(t *testing.T) {
 			InZero: -3}
 		cv.Requant = q8RandRequant(r, zc.o, 400, RoundUpward)
 		x := q8Rand(r, zc.h*zc.h*zc.c, -128, 127)
-		p := cv.Pack(q8Rand(r, zc.o*zc.c*zc.k*zc.k, -127, 127), nil, make([]int32, zc.o))
+		w := q8Rand(r, zc.o*zc.c*zc.k*zc.k, -wmax, wmax)
+		ps := make([]*QPacked, len(x86q8Configs))
+		for ci, cf := range x86q8Configs {
+			cf.set()
+			ps[ci] = cv.Pack(w, nil, make([]int32, zc.o))
+		}
 		out := make([]int8, oh*oh*zc.o)
 		scratch := make([]byte, 4<<20)
 		pixels := oh * oh
@@ -59,7 +69,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 				tile := cv.TilePixels()
 				t0 := threadCPUms()
 				for p0 := 0; p0 < pixels; p0 += tile {
-					cv.Run(x, p, out, scratch, p0, min(p0+tile, pixels))
+					cv.Run(x, ps[ci], out, scratch, p0, min(p0+tile, pixels))
 				}
 				d := threadCPUms() - t0
 				if rep == 0 || d < best[ci] {

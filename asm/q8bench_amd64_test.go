@@ -2,7 +2,11 @@
 
 package asm
 
-import "testing"
+import (
+	"fmt"
+	"runtime"
+	"testing"
+)
 
 // BenchmarkQ8GemmTiles runs the int8 GEMM of a MobileNet-sized 1×1
 // convolution (196 pixels × 256 → 256 channels) and a ResNet-50 3×3 one
@@ -55,6 +59,69 @@ func BenchmarkQ8GemmTiles(b *testing.B) {
 				run("avx2-7bit", func() { q8GemmArch(g, a, k, p7, ub, c, n, 0, n) })
 				run("avx2-7bit-c16", func() { q8GemmArch(g, a, k, p7, c16, c, n, 0, n) })
 			}
+		}
+	}
+}
+
+// BenchmarkQ8TileL1 times the fused 3-row tiles alone (RoundUpward) on
+// L1-resident data: 8 row tiles × 16 columns per call (4 panels of the
+// 4-column c16 / c32 tiles, 2 of the 8-column x8 ones), the same A rows and
+// weights every call. It reports MACs per CPU ns and CPU ns per 12 outputs
+// (a 3×4 tile's worth); between two depths the slope is the k loop's cost
+// and the intercept the reduction, requantisation and loop overhead.
+//
+//	go test -run XXX -bench Q8TileL1 ./asm/
+func BenchmarkQ8TileL1(b *testing.B) {
+	if hwLevel < pathLevel(PathAVX2) {
+		b.Skip("no AVX2")
+	}
+	const ntiles, cols = 8, 16 // ≤ 12 KB of A, ≤ 8 KB of weights
+	rq := NewRequant(0.02, []float32{0.01}, 0.05, -5, -128, 127).Expand(cols)
+	var prm [6*q8Avx2NC + 4]int32
+	q8Avx2Params(&prm, &rq, make([]int32, cols), nil, 0, cols)
+	c := make([]int8, q8Avx2MR*ntiles*cols)
+	for _, tc := range []struct {
+		name string
+		kr   int
+		f    func(kb int, a *int8, k int, w *int16, w8 *int8)
+	}{
+		{"c16", q8Avx2KR, func(kb int, a *int8, k int, w *int16, _ *int8) {
+			q8GemmAvx23x4c16Upward(kb, a, k, w, k*4, 4, ntiles, &prm[0], &c[0], cols, 4, 0, -128, 127)
+		}},
+		{"x8c8", q8Avx2KR / 2, func(kb int, a *int8, k int, w *int16, _ *int8) {
+			q8GemmAvx23x8c8Upward(kb, a, k, w, k*8, 2, ntiles, &prm[0], &c[0], cols, 8, 0, -128, 127)
+		}},
+		{"c32", q8Avx2KRUB, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmAvx23x4c32Upward(kb, a, k, w8, k*4, 4, ntiles, &prm[0], &c[0], cols, 4, 0, -128, 127)
+		}},
+		{"x8c16ub", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmAvx23x8c16ubUpward(kb, a, k, w8, k*8, 2, ntiles, &prm[0], &c[0], cols, 8, 0, -128, 127)
+		}},
+	} {
+		for _, k := range []int{32, 64, 128, 512} {
+			a := make([]int8, q8Avx2MR*ntiles*k)
+			for i := range a {
+				a[i] = int8(i%239 - 119)
+			}
+			w, w8 := make([]int16, cols*k), make([]int8, cols*k)
+			for i := range w {
+				w[i], w8[i] = int16(i%127-63), int8(i%127-63)
+			}
+			macs := float64(q8Avx2MR * ntiles * cols * k)
+			b.Run(fmt.Sprintf("%s/K=%d", tc.name, k), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				t0, ok := q8ThreadCPU()
+				for b.Loop() {
+					tc.f(k/tc.kr, &a[0], k, &w[0], &w8[0])
+				}
+				t1, _ := q8ThreadCPU()
+				if ok && t1 > t0 {
+					ns := float64((t1 - t0).Nanoseconds()) / float64(b.N)
+					b.ReportMetric(macs/ns, "MACs/cpu-ns")
+					b.ReportMetric(ns/(ntiles*cols/4), "cpu-ns/12-outputs")
+				}
+			})
 		}
 	}
 }

@@ -10,7 +10,10 @@ package asm
 // MR×4 int32 accumulators per panel; the requantisation runs in q8Epilogue,
 // the generic epilogue, so the results are the generic body's bits by
 // construction of the epilogue and by exact (mod 2^32) integer accumulation
-// in the tiles.
+// in the tiles. After them the c32 tiles (7-bit weights, VPMADDUBSW) and
+// the x8 tiles (8-column panels, columns j and j+4 in the two 128-bit
+// lanes: half the reduction and requantisation per output; see
+// q8PackArchFor for which matrices take which).
 
 //go:noescape
 func q8GemmAvx21x4c16(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
@@ -66,10 +69,86 @@ func q8GemmAvx22x4c32Double(kb int, a *int8, lda int, w *int8, pstride, npanels,
 //go:noescape
 func q8GemmAvx23x4c32Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
+//go:noescape
+func q8GemmAvx21x8c16ub(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx22x8c16ub(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx23x8c16ub(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx21x8c16ubUpward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x8c16ubUpward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x8c16ubUpward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx21x8c16ubDouble(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x8c16ubDouble(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x8c16ubDouble(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx21x8c8(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx22x8c8(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx23x8c8(kb int, a *int8, lda int, w *int16, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmAvx21x8c8Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x8c8Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x8c8Upward(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx21x8c8Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x8c8Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x8c8Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
 // q8Avx2Tile calls the tile of the given row count with a direct call (a
 // call through a func value would make acc escape): the c32 (VPMADDUBSW)
-// tile when w8 is set, else the c16 one on w.
-func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels int, acc *int32, ldacc int) {
+// tile when w8 is set (the x8 one if x8), else the c16 one on w.
+func q8Avx2Tile(x8 bool, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels int, acc *int32, ldacc int) {
+	if x8 && w8 == nil {
+		switch rows {
+		case 1:
+			q8GemmAvx21x8c8(kb, a, lda, w, pstride, npanels, acc, ldacc)
+		case 2:
+			q8GemmAvx22x8c8(kb, a, lda, w, pstride, npanels, acc, ldacc)
+		default:
+			q8GemmAvx23x8c8(kb, a, lda, w, pstride, npanels, acc, ldacc)
+		}
+		return
+	}
+	if x8 {
+		switch rows {
+		case 1:
+			q8GemmAvx21x8c16ub(kb, a, lda, w8, pstride, npanels, acc, ldacc)
+		case 2:
+			q8GemmAvx22x8c16ub(kb, a, lda, w8, pstride, npanels, acc, ldacc)
+		default:
+			q8GemmAvx23x8c16ub(kb, a, lda, w8, pstride, npanels, acc, ldacc)
+		}
+		return
+	}
 	if w8 != nil {
 		switch rows {
 		case 1:
@@ -93,8 +172,16 @@ func q8Avx2Tile(rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npa
 
 // q8Avx2FusedTile calls the tile of the given row count with the
 // requantisation of mode (RoundUpward or RoundDouble) fused: the c32 tile
-// when w8 is set, else the c16 one on w.
-func q8Avx2FusedTile(mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+// when w8 is set (the x8 one if x8), else the c16 one on w.
+func q8Avx2FusedTile(x8 bool, mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if x8 && w8 == nil {
+		q8Avx2FusedTileX8C8(mode, rows, kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		return
+	}
+	if x8 {
+		q8Avx2FusedTileX8(mode, rows, kb, a, lda, w8, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		return
+	}
 	if w8 != nil {
 		q8Avx2FusedTileUB(mode, rows, kb, a, lda, w8, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		return
@@ -142,12 +229,63 @@ func q8Avx2FusedTileUB(mode Rounding, rows, kb int, a *int8, lda int, w *int8, p
 	}
 }
 
+func q8Avx2FusedTileX8C8(mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if mode == RoundUpward {
+		switch rows {
+		case 1:
+			q8GemmAvx21x8c8Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmAvx22x8c8Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmAvx23x8c8Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
+	switch rows {
+	case 1:
+		q8GemmAvx21x8c8Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	case 2:
+		q8GemmAvx22x8c8Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	default:
+		q8GemmAvx23x8c8Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	}
+}
+
+func q8Avx2FusedTileX8(mode Rounding, rows, kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if mode == RoundUpward {
+		switch rows {
+		case 1:
+			q8GemmAvx21x8c16ubUpward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmAvx22x8c16ubUpward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmAvx23x8c16ubUpward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
+	switch rows {
+	case 1:
+		q8GemmAvx21x8c16ubDouble(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	case 2:
+		q8GemmAvx22x8c16ubDouble(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	default:
+		q8GemmAvx23x8c16ubDouble(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	}
+}
+
 const (
 	q8Avx2MR = 3  // rows of the register tile
 	q8Avx2NR = 4  // columns of a packed panel
 	q8Avx2KR = 16 // k block of one VPMOVSXBW (c16 tiles)
 	// q8Avx2KRUB is the k block of one VPMADDUBSW (c32 tiles).
 	q8Avx2KRUB = 32
+	// q8Avx2X8MaxKC8 is the deepest K packed for the x8 tiles with int16
+	// weights: their k loop (VPBROADCASTQ + VPMOVSXBW per 8 k of a row)
+	// runs slower than the c16 tiles' (one VPMOVSXBW load per 16 k), which
+	// only the halved reduction and requantisation outweigh at small K
+	// (ResNet-50's int8 convolutions, x8 against c16, interleaved: K = 64
+	// 1×1 layers −11 %, K = 128…1024 +3…25 %).
+	q8Avx2X8MaxKC8 = 64
 	// q8Avx2NC is the column block of one pass over a row tile: the
 	// accumulators of MR rows × NC columns live in a stack array, and each
 	// row of them goes through the epilogue in one call. A multiple of 8
@@ -160,20 +298,31 @@ const (
 // off to time the c16 tiles on the same weights).
 var q8Avx2UB = true
 
+// q8Avx2X8 enables the x8 tiles for 7-bit weights (in place of the c32
+// tiles: as fast from K = 2304 to 4608 in ResNet-50, where their 8·K-byte
+// panel no longer fits L1, and faster below) and for other weights with
+// K ≤ q8Avx2X8MaxKC8 (benchmarks and the tests turn it off to run the c32
+// and c16 tiles on the same weights).
+var q8Avx2X8 = true
+
 // q8ArchPacked is a QPacked GEMM weight matrix repacked for the AVX2 tiles
 // (layouts in the q8gemm_avx2_amd64.s header): panels of 4 columns, either
 // int16 with the depth padded with zero weights to a multiple of 16 (w, the
 // c16 tiles, any weight), or for 7-bit weights int8 padded to a multiple of
 // 32 (w8, the c32 tiles) with corr, −128·Σ_k W[k][c] per column, which
-// undoes the tiles' a + 128.
+// undoes the tiles' a + 128; or (q8Avx2X8) for 7-bit weights
+// panels of 8 columns, int8 in 16-k blocks whose 32-byte vector j holds
+// columns j (low lane) and j + 4 (high lane) (w8 and corr, the x8 tiles).
 type q8ArchPacked struct {
 	w         []int16
 	w8        []int8
-	corr      []int32 // per group column (groups × panels·4), c32 only
-	ub        bool    // the c32 tiles (w8, corr)
+	corr      []int32 // per group column (groups × panels·nr), c32 and x8
+	ub        bool    // the VPMADDUBSW tiles (w8, corr): c32 or x8
+	x8        bool    // the x8 tiles
 	k, kb, kr int     // depth, k blocks per panel and the k block
-	panels    int     // 4-column panels per group
-	panelSize int     // elements (int16 or int8) of one panel: kb·kr·4
+	nr        int     // columns per panel: 4, or 8 for x8
+	panels    int     // panels per group
+	panelSize int     // elements (int16 or int8) of one panel: kb·kr·nr
 }
 
 // bytes is the memory the repacked weights occupy (0 for nil).
@@ -212,11 +361,64 @@ func q8Fits7(p *QPacked) bool {
 	return true
 }
 
-// q8PackArchFor repacks p for the c32 tiles when its weights fit 7 bits
-// (and q8Avx2UB) and K > 16, else for the c16 tiles: for K ≤ 16 one c16
-// block (27 vector µops per 3×4 tile) beats one half-empty c32 block (39).
+// q8PackArchFor repacks p for the VPMADDUBSW tiles (x8, or c32 without
+// q8Avx2X8) when its weights fit 7 bits (and q8Avx2UB) and K > 16, else
+// for the x8 tiles with int16 weights when K ≤ q8Avx2X8MaxKC8, else for
+// the c16 tiles: for K ≤ 16 one c16 block (27 vector µops per 3×4 tile)
+// beats one half-empty c32 block (39).
 func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
-	return q8PackArchAs(p, groups, q8Avx2UB && p.k > q8Avx2KR && q8Fits7(p))
+	ub := q8Avx2UB && p.k > q8Avx2KR && q8Fits7(p)
+	if q8Avx2X8 && (ub || p.k <= q8Avx2X8MaxKC8) {
+		return q8PackArchX8(p, groups, ub)
+	}
+	return q8PackArchAs(p, groups, ub)
+}
+
+// q8PackArchX8 repacks p for the x8 tiles: 7-bit weights as int8 in 16-k
+// blocks (ub) or any weights as int16 in 8-k blocks.
+func q8PackArchX8(p *QPacked, groups int, ub bool) *q8ArchPacked {
+	const nr = 2 * q8Avx2NR
+	kr := q8Avx2KR / 2
+	if ub {
+		kr = q8Avx2KR
+	}
+	k := p.k
+	kb := q8CeilDiv(k, kr)
+	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: nr, ub: ub, x8: true, panels: p.panels, panelSize: kb * kr * nr}
+	if ub {
+		np.w8 = make([]int8, groups*np.panels*np.panelSize)
+		np.corr = make([]int32, groups*np.panels*nr)
+	} else {
+		np.w = make([]int16, groups*np.panels*np.panelSize)
+	}
+	for panel := 0; panel < groups*p.panels; panel++ {
+		src := p.w[panel*k : (panel+1)*k]
+		for kk := 0; kk < k; kk++ {
+			for j := 0; j < nr; j++ {
+				lo, hi := lanes(src[kk][j/2])
+				v := lo
+				if j%2 == 1 {
+					v = hi
+				}
+				if ub {
+					np.w8[np.index(panel, kk, j)] = int8(v)
+					np.corr[panel*nr+j] -= 128 * v
+				} else {
+					np.w[np.index(panel, kk, j)] = int16(v)
+				}
+			}
+		}
+	}
+	return np
+}
+
+// index is the element of w or w8 holding the weight of row kk, column j
+// of panel pi (group included).
+func (np *q8ArchPacked) index(pi, kk, j int) int {
+	if np.x8 {
+		return pi*np.panelSize + ((kk/np.kr)*q8Avx2NR+j%q8Avx2NR)*2*np.kr + j/q8Avx2NR*np.kr + kk%np.kr
+	}
+	return pi*np.panelSize + ((kk/np.kr)*q8Avx2NR+j)*np.kr + kk%np.kr
 }
 
 // q8PackArchAs repacks p for the c32 tiles (ub) or the c16 ones.
@@ -227,7 +429,7 @@ func q8PackArchAs(p *QPacked, groups int, ub bool) *q8ArchPacked {
 		kr = q8Avx2KRUB
 	}
 	kb := q8CeilDiv(k, kr)
-	np := &q8ArchPacked{k: k, kb: kb, kr: kr, ub: ub, panels: 2 * p.panels, panelSize: kb * kr * q8Avx2NR}
+	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: q8Avx2NR, ub: ub, panels: 2 * p.panels, panelSize: kb * kr * q8Avx2NR}
 	if ub {
 		np.w8 = make([]int8, groups*np.panels*np.panelSize)
 		np.corr = make([]int32, groups*np.panels*q8Avx2NR)
@@ -263,7 +465,7 @@ func q8PackArchAs(p *QPacked, groups int, ub bool) *q8ArchPacked {
 
 // at is the packed weight of row kk, column j of panel pi (group included).
 func (np *q8ArchPacked) at(pi, kk, j int) int32 {
-	at := pi*np.panelSize + ((kk/np.kr)*q8Avx2NR+j)*np.kr + kk%np.kr
+	at := np.index(pi, kk, j)
 	if np.ub {
 		return int32(np.w8[at])
 	}
@@ -282,24 +484,24 @@ func (np *q8ArchPacked) at(pi, kk, j int) int32 {
 func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int) {
 	var acc [q8Avx2MR * q8Avx2NC]int32
 	var prm [6*q8Avx2NC + 4]int32 // +4: the odd-lane multiplier load reads one past a row
-	k, kb, kr := np.k, np.kb, np.kr
+	k, kb, kr, nr := np.k, np.kb, np.kr, np.nr
 	fused := rq.Rounding == RoundUpward || rq.Rounding == RoundDouble
 	for jb := j0; jb < j1; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, j1-jb)
-		npan := q8CeilDiv(nj, q8Avx2NR)
-		last := nj - (npan-1)*q8Avx2NR
-		pi := gi*np.panels + jb/q8Avx2NR
+		npan := q8CeilDiv(nj, nr)
+		last := nj - (npan-1)*nr
+		pi := gi*np.panels + jb/nr
 		var wp *int16
 		var wp8 *int8
 		var corr []int32
 		if np.ub {
 			wp8 = &np.w8[pi*np.panelSize : (pi+npan)*np.panelSize][0]
-			corr = np.corr[pi*q8Avx2NR : pi*q8Avx2NR+nj]
+			corr = np.corr[pi*nr : pi*nr+nj]
 		} else {
 			wp = unsafeFirst16(np.w[pi*np.panelSize : (pi+npan)*np.panelSize])
 		}
 		if fused {
-			q8Avx2Params(&prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*q8Avx2NR)
+			q8Avx2Params(&prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr)
 		}
 		i := 0
 		if fused {
@@ -315,7 +517,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 					ap = &a[0]
 				}
 				_ = c[(tiles*q8Avx2MR-1)*ldc+jb+nj-1] // the tiles write rows × nj bytes at stride ldc
-				q8Avx2FusedTile(rq.Rounding, q8Avx2MR, kb, ap, lda, wp, wp8, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
+				q8Avx2FusedTile(np.x8, rq.Rounding, q8Avx2MR, kb, ap, lda, wp, wp8, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				i = tiles * q8Avx2MR
 			}
@@ -329,16 +531,16 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			safe := k == 0 || (i+rows-1)*lda+kb*kr <= len(a)
 			if safe && fused {
 				_ = c[(i+rows-1)*ldc+jb+nj-1] // the tile writes rows × nj bytes at stride ldc
-				q8Avx2FusedTile(rq.Rounding, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
+				q8Avx2FusedTile(np.x8, rq.Rounding, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				continue
 			}
 			if safe {
-				q8Avx2Tile(rows, kb, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
+				q8Avx2Tile(np.x8, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
 			} else {
 				whole := k / kr
 				_ = a[(i+rows-1)*lda+k-1]
-				q8Avx2Tile(rows, whole, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
+				q8Avx2Tile(np.x8, rows, whole, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
 				flip := int32(0) // the c32 tiles' a + 128
 				if np.ub {
 					flip = 128
@@ -348,7 +550,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 					for j := 0; j < nj; j++ {
 						s := acc[r*q8Avx2NC+j]
 						for kk := whole * kr; kk < k; kk++ {
-							s += (int32(row[kk]) + flip) * np.at(pi+j/q8Avx2NR, kk, j%q8Avx2NR)
+							s += (int32(row[kk]) + flip) * np.at(pi+j/nr, kk, j%nr)
 						}
 						acc[r*q8Avx2NC+j] = s
 					}

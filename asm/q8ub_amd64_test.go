@@ -163,9 +163,10 @@ func q8Avx2UBEdge(t *testing.T) {
 		q8GemmArch(g, a, k, p, np, got, n, 0, n)
 		require.Equal(t, want, got, "weights %d", tc.w)
 		if tc.w == -65 {
-			forced := q8PackArchAs(p, 1, true)
-			q8GemmArch(g, a, k, p, forced, got, n, 0, n)
-			require.NotEqual(t, want, got, "weights −65 on the c32 tiles: no saturation seen, the edge test is blind")
+			for _, forced := range []*q8ArchPacked{q8PackArchAs(p, 1, true), q8PackArchX8(p, 1, true)} {
+				q8GemmArch(g, a, k, p, forced, got, n, 0, n)
+				require.NotEqual(t, want, got, "weights −65 on the VPMADDUBSW tiles (x8 %v): no saturation seen, the edge test is blind", forced.x8)
+			}
 		}
 	}
 }
