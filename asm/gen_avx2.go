@@ -130,6 +130,9 @@ func f32File() []byte {
 	for _, nr := range []int{16, 8} {
 		f32PanelKernel(&b, nr)
 	}
+	for _, nr := range []int{16, 8} {
+		f32ImplicitKernel(&b, nr)
+	}
 	for mr := 1; mr <= 3; mr++ {
 		f32Kernel32(&b, mr)
 	}
@@ -325,6 +328,134 @@ func f32PanelKernel(w *bytes.Buffer, nr int) {
 	// already advanced 6 rows.
 	p("LEAQ (R10)(R8*4), R10")
 	p("LEAQ (R10)(R8*2), R10")
+	p("DECQ R11")
+	p("JNZ strip")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// f32ImplicitKernel writes f32GemmAvx2I6x<NR>, the panel kernel of the
+// implicit (im2col-free) convolution: the same 6×NR tile over `strips`
+// strips against one kc×NR block of B, with the prefetch of
+// f32GemmAvx2P6x<NR>, but each row of A is gathered from the input in
+// place. Row i of strip s starts at a + rows[6s+i] bytes (a pixel's window
+// origin), and the k block is nseg segments {off, n}: n consecutive k read
+// at byte offset off from every row's origin (one kernel tap, or part of
+// one, of C channels). B advances one 64-byte line per k throughout.
+//
+// Registers: R11 strips left, R12 = rows of the strip, AX = segment, BX =
+// segments left, DX = B, SI DI R8 R9 R10 R15 = the six A rows at the end of
+// the segment and CX their common index (-4·k left, in bytes), R13/R14
+// prefetch pointer/end (R13 kept in a local while a segment's rows are set
+// up). init and c advance in their argument slots.
+func f32ImplicitKernel(w *bytes.Buffer, nr int) {
+	const mr = 6
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	name := fmt.Sprintf("f32GemmAvx2I6x%d", nr)
+	hv := nr / 8
+	acc := func(i, h int) string { return fmt.Sprintf("Y%d", hv*i+h) }
+	rows := []string{"SI", "DI", "R8", "R9", "R10", "R15"}
+	fmt.Fprintf(w, "\n// func %s(strips int, a *float32, segs *[2]int, nseg int, rows *int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $8-104\n", name)
+	p("MOVQ strips+0(FP), R11")
+	p("MOVQ rows+32(FP), R12")
+	p("MOVQ pf+88(FP), R13")
+	p("MOVQ R13, pfp-8(SP)")
+	p("MOVQ pfn+96(FP), R14")
+	p("SHLQ $6, R14")
+	p("ADDQ R13, R14") // R14 = end of the prefetch range
+	fmt.Fprintln(w, "strip:")
+	p("MOVQ init+48(FP), SI")
+	p("MOVQ istride+56(FP), DI")
+	p("SHLQ $2, DI")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < hv; h++ {
+			p("VMOVUPS %s, %s", disp(32*h, "SI"), acc(i, h))
+		}
+		p("ADDQ DI, SI")
+	}
+	p("MOVQ SI, init+48(FP)")
+	p("MOVQ b+40(FP), DX")
+	p("MOVQ segs+16(FP), AX")
+	p("MOVQ nseg+24(FP), BX")
+	fmt.Fprintln(w, "seg:")
+	// Each row pointer is set to the end of the segment and CX runs from
+	// -4n up to 0 as the common (negative) index of the six rows.
+	p("MOVQ 8(AX), CX")
+	p("SHLQ $2, CX")
+	p("MOVQ a+8(FP), R13")
+	p("ADDQ (AX), R13") // the segment's offset from each row's origin
+	p("ADDQ CX, R13")
+	for i, r := range rows {
+		p("MOVQ %d(R12), %s", 8*i, r)
+		p("ADDQ R13, %s", r)
+	}
+	p("NEGQ CX")
+	p("MOVQ pfp-8(SP), R13")
+	step := func(u int) {
+		bo := 64 * u
+		p("VMOVUPS %s, Y12", disp(bo, "DX"))
+		if nr == 16 {
+			p("VMOVUPS %s, Y13", disp(bo+32, "DX"))
+		}
+		for i := 0; i < mr; i++ {
+			a := fmt.Sprintf("Y%d", 14+i%2)
+			o := ""
+			if u != 0 {
+				o = fmt.Sprint(4 * u)
+			}
+			p("VBROADCASTSS %s(%s)(CX*1), %s", o, rows[i], a)
+			p("VFMADD231PS Y12, %s, %s", a, acc(i, 0))
+			if nr == 16 {
+				p("VFMADD231PS Y13, %s, %s", a, acc(i, 1))
+			}
+		}
+	}
+	p("CMPQ CX, $-16")
+	p("JGT tail")
+	fmt.Fprintln(w, "loop4:")
+	p("CMPQ R11, $4") // prefetch during the last four strips only
+	p("JGT nopf")
+	p("CMPQ R13, R14")
+	p("JAE nopf")
+	p("PREFETCHT0 (R13)")
+	p("ADDQ $64, R13")
+	fmt.Fprintln(w, "nopf:")
+	for u := 0; u < 4; u++ {
+		step(u)
+	}
+	p("ADDQ $256, DX")
+	p("ADDQ $16, CX")
+	p("CMPQ CX, $-16")
+	p("JLE loop4")
+	fmt.Fprintln(w, "tail:")
+	p("TESTQ CX, CX")
+	p("JZ segdone")
+	fmt.Fprintln(w, "loop1:")
+	step(0)
+	p("ADDQ $64, DX")
+	p("ADDQ $4, CX")
+	p("JNZ loop1")
+	fmt.Fprintln(w, "segdone:")
+	p("MOVQ R13, pfp-8(SP)")
+	p("ADDQ $16, AX")
+	p("DECQ BX")
+	p("JNZ seg")
+	p("VBROADCASTSS lo+80(FP), Y12")
+	p("VBROADCASTSS hi+84(FP), Y13")
+	p("MOVQ c+64(FP), SI")
+	p("MOVQ ldc+72(FP), DI")
+	p("SHLQ $2, DI")
+	for i := 0; i < mr; i++ {
+		for h := 0; h < hv; h++ {
+			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
+			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
+			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "SI"))
+		}
+		p("ADDQ DI, SI")
+	}
+	p("MOVQ SI, c+64(FP)")
+	p("ADDQ $48, R12")
 	p("DECQ R11")
 	p("JNZ strip")
 	p("VZEROUPPER")

@@ -126,16 +126,28 @@ func lowerConv(l *lowering, n *ir.Node) error {
 		tile := cv.TilePixels()
 		pixels := g.oh * g.ow
 		tiles := (pixels + tile - 1) / tile
+		// Work items: pixel tiles, each split into column ranges when the
+		// image is small (cols > 1 only on amd64's avx2 path).
+		cols := cv.ColumnBlocks()
 		scratch := l.m
 		f := &convFusion{step: s, out: out}
-		s.run = l.parallel(g.n*tiles, func(worker, i int) {
-			b, p0 := i/tiles, (i%tiles)*tile
+		s.run = l.parallel(g.n*tiles*cols, func(worker, i int) {
+			b, t, col := i/(tiles*cols), i/cols%tiles, i%cols
+			p0 := t * tile
 			p1 := min(p0+tile, pixels)
-			cv.RunF32(x.f32[b*g.inBatch:], packed, bias, out.f32[b*g.outBatch:], scratch.scratch[worker], p0, p1)
-			if f.dst != nil {
-				// The fused Add, on the tile while it is in cache.
-				o0, o1 := b*g.outBatch+p0*oc, b*g.outBatch+p1*oc
+			j0, j1 := cv.ColumnRange(col)
+			cv.RunF32Cols(x.f32[b*g.inBatch:], packed, bias, out.f32[b*g.outBatch:], scratch.scratch[worker], p0, p1, j0, j1)
+			if f.dst == nil {
+				return
+			}
+			// The fused Add, on the tile while it is in cache.
+			o0, o1 := b*g.outBatch+p0*oc, b*g.outBatch+p1*oc
+			if cols == 1 {
 				asm.AddClampF32(f.dst.f32[o0:o1], out.f32[o0:o1], f.res.f32[o0:o1], f.clamp)
+				return
+			}
+			for o := o0; o < o1; o += oc {
+				asm.AddClampF32(f.dst.f32[o+j0:o+j1], out.f32[o+j0:o+j1], f.res.f32[o+j0:o+j1], f.clamp)
 			}
 		})
 		if out.parent == nil && pixStride == oc {
