@@ -14,16 +14,17 @@ func f32GemmAvx2I6x16(strips int, a *float32, segs *[2]int, nseg int, rows *int,
 func f32GemmAvx2I6x8(strips int, a *float32, segs *[2]int, nseg int, rows *int, b *float32, init *float32, istride int, c *float32, ldc int, lo, hi float32, pf *float32, pfn int)
 
 const (
-	// f32ImplicitMinC is the fewest input channels the implicit kernels
-	// take: each tap is a segment of C k steps with its own setup, so a
-	// 3-channel first layer stays on im2col.
-	f32ImplicitMinC = 16
+	// f32ImplicitMinRun is the shortest run of contiguous k the implicit
+	// kernels take (C, or KW·C when the taps of a kernel row are adjacent
+	// in the input): each run is a segment with its own setup (≈ 20
+	// instructions, against ≈ 20 per k step of the 6×16 tile).
+	f32ImplicitMinRun = 8
 	// f32ImplicitMaxRows bounds the pixels of one call (tilePixelsWide
 	// returns at most 258), rounded up to whole strips.
 	f32ImplicitMaxRows = 264
 	// f32ImplicitMaxSegs bounds the segments of one k block: at most
-	// f32Avx2KC+3 k steps of C ≥ f32ImplicitMinC channels per tap.
-	f32ImplicitMaxSegs = (f32Avx2KC+3)/f32ImplicitMinC + 2
+	// f32Avx2KC+3 k steps in runs of ≥ f32ImplicitMinRun.
+	f32ImplicitMaxSegs = (f32Avx2KC+3)/f32ImplicitMinRun + 2
 )
 
 // f32ImplicitPanel calls the 16- or 8-column implicit panel kernel.
@@ -37,7 +38,7 @@ func f32ImplicitPanel(wide bool, strips int, a *float32, segs *[2]int, nseg int,
 
 // convImplicitAVX2 runs output pixels [p0, p1) of a one-group convolution
 // that is not direct on the implicit panel kernels and reports whether it
-// did (false: fewer than f32ImplicitMinC channels, or scratch too small for
+// did (false: runs shorter than f32ImplicitMinRun, or scratch too small for
 // the padded rows). A pixel's GEMM row is its KH·KW windows of C channels;
 // the kernels read them at the window origin plus one offset per tap, from
 // the input itself when no window leaves it, otherwise from a zero-padded
@@ -48,7 +49,13 @@ func f32ImplicitPanel(wide bool, strips int, a *float32, segs *[2]int, nseg int,
 func convImplicitAVX2(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int) bool {
 	C := c.InC
 	m := p1 - p0
-	if c.groups() != 1 || C < f32ImplicitMinC || m > f32ImplicitMaxRows {
+	// A segment is a run of k contiguous in every window: a kernel row's
+	// KW taps × C channels when DilW is 1, else one tap's C channels.
+	run := C
+	if c.DilW == 1 {
+		run = c.KW * C
+	}
+	if c.groups() != 1 || run < f32ImplicitMinRun || m > f32ImplicitMaxRows {
 		return false
 	}
 	// Window origins in padded coordinates: pixel (oy, ox) at row oy·StrideH,
@@ -95,6 +102,10 @@ func convImplicitAVX2(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p
 	}
 	taps := c.KH * c.KW
 	tapOff := func(t int) int { return (t/c.KW)*c.DilH*rs + (t%c.KW)*c.DilW*C }
+	runOff := tapOff // offset of run t from a window's origin
+	if run != C {
+		runOff = func(t int) int { return t * c.DilH * rs }
+	}
 	// The kernels read up to the last pixel's last tap.
 	_ = base[rows[m-1]/4+tapOff(taps-1)+C-1]
 
@@ -129,9 +140,9 @@ func convImplicitAVX2(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p
 		}
 		nseg := 0
 		for k := k0; k < k0+kb; nseg++ {
-			t, ci := k/C, k%C
-			e := min(k0+kb, (t+1)*C)
-			segs[nseg] = [2]int{4 * (tapOff(t) + ci), e - k}
+			t, i := k/run, k%run // run t, element i of it
+			e := min(k0+kb, (t+1)*run)
+			segs[nseg] = [2]int{4 * (runOff(t) + i), e - k}
 			k = e
 		}
 		for j0 := 0; j0 < n; {

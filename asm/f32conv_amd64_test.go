@@ -11,7 +11,8 @@ import (
 )
 
 // implicitCases are convolutions the implicit AVX2 kernels take (one
-// group, C ≥ f32ImplicitMinC, not direct): padded and in-place windows,
+// group, runs of ≥ f32ImplicitMinRun k, not direct): padded and in-place
+// windows, 3-channel first layers (runs of a kernel row's KW·C),
 // strides, dilation, KH ≠ KW, asymmetric implied padding, one-row images,
 // C > f32Avx2KC (taps split across k blocks), column tails of 1..15, and
 // small images (≤ 64 pixels: one tile in column blocks).
@@ -30,6 +31,9 @@ var implicitCases = []Conv2D{
 	{InH: 7, InW: 7, InC: 64, OutH: 7, OutW: 7, OutC: 600, KH: 3, KW: 3, PadT: 1, PadL: 1},
 	{InH: 4, InW: 4, InC: 16, OutH: 6, OutW: 6, OutC: 16, KH: 1, KW: 1, PadT: 1, PadL: 1},
 	{InH: 30, InW: 30, InC: 16, OutH: 30, OutW: 30, OutC: 8, KH: 3, KW: 3, PadT: 1, PadL: 1},
+	{InH: 23, InW: 21, InC: 3, OutH: 12, OutW: 11, OutC: 64, KH: 7, KW: 7, StrideH: 2, StrideW: 2, PadT: 3, PadL: 3},
+	{InH: 17, InW: 17, InC: 3, OutH: 9, OutW: 9, OutC: 32, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadT: 1, PadL: 1},
+	{InH: 9, InW: 9, InC: 8, OutH: 9, OutW: 9, OutC: 21, KH: 3, KW: 3, DilW: 2, PadT: 1, PadL: 2},
 }
 
 func implicitCase(i int) *Conv2D {
@@ -127,8 +131,9 @@ func f32ImplicitCompareToGeneric(t *testing.T, path string) {
 			}), name)
 		}
 	}
-	// Three channels stay on im2col.
-	cv := &Conv2D{InH: 9, InW: 9, InC: 3, OutH: 5, OutW: 5, OutC: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1,
+	// Runs shorter than f32ImplicitMinRun (3 channels, dilated taps) stay on
+	// im2col.
+	cv := &Conv2D{InH: 9, InW: 9, InC: 3, OutH: 5, OutW: 5, OutC: 16, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 2,
 		PadT: 1, PadL: 1, Groups: 1, OutStride: 16}
 	require.NoError(t, Select(path))
 	packed := cv.PackF32(make([]float32, 16*3*9))
