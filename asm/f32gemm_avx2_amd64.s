@@ -6,7 +6,9 @@
 // MR = 1..6: the float32 GEMM micro-kernels behind Gemm.RunF32 and
 // Conv2D.RunF32 on amd64 (the avx2 path). After them: the panel kernels
 // f32GemmAvx2P6x16 / P6x8 (the 6-row tile over many strips of A against
-// one block of B, with a prefetch of the next panel) and the tail tiles
+// one block of B, with a prefetch of the next panel), the implicit
+// convolution's panel kernels f32GemmAvx2I6x16 / I6x8 (the same, with each
+// row of A read from a pixel's window in place) and the tail tiles
 // f32GemmAvx2<MR>x32, MR = 1..3 (two adjacent panels); their comments
 // below give their arguments.
 //
