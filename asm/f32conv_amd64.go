@@ -58,6 +58,9 @@ func convImplicitAVX2(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p
 	if c.groups() != 1 || run < f32ImplicitMinRun || m > f32ImplicitMaxRows {
 		return false
 	}
+	if c.OutC == 0 {
+		return true
+	}
 	// Window origins in padded coordinates: pixel (oy, ox) at row oy·StrideH,
 	// column ox·StrideW; the tile needs padded rows [py0, py1).
 	oy0, oy1 := p0/c.OutW, (p1-1)/c.OutW
@@ -90,8 +93,9 @@ func convImplicitAVX2(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p
 			clear(dst[x1*C:])
 		}
 	}
-	// Byte offsets of each pixel's window origin; the last strip is padded
-	// with the last pixel's (its extra rows go to a stack tile).
+	// Byte offsets of each pixel's window origin; a short last strip is
+	// padded with the last pixel's (for the stack tile, whose extra rows
+	// are dropped).
 	var rows [f32ImplicitMaxRows]int
 	strips := m / f32Avx2MR
 	mr := roundUp(m, f32Avx2MR)
