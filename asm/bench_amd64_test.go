@@ -102,7 +102,10 @@ func BenchmarkZooConvCPU(b *testing.B) {
 					tile, pixels := cv.TilePixels(), oh*oh
 					l.run = func() {
 						for p0 := 0; p0 < pixels; p0 += tile {
-							cv.RunF32(x, packed, bias, out, scratch, p0, min(p0+tile, pixels))
+							for col := range cv.ColumnBlocks() {
+								j0, j1 := cv.ColumnRange(col)
+								cv.RunF32Cols(x, packed, bias, out, scratch, p0, min(p0+tile, pixels), j0, j1)
+							}
 						}
 					}
 				}

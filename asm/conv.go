@@ -107,6 +107,65 @@ func (c *Conv2D) TilePixels() int {
 	return max(1, min(t, pixels))
 }
 
+// ColumnBlocks is the number of output-channel ranges the runtime splits
+// each pixel tile into (ColumnRange; RunF32Cols runs one). It is 1 except
+// on amd64's avx2 path for a small image (≤ 64 output pixels, one group,
+// ≥ 32 channels, e.g. ResNet-50's 7×7 layers): there the whole image is
+// one tile, so each weight is streamed from memory once per inference
+// instead of once per pixel tile (up to 9.4 MB per layer), and the work
+// items are ≥ 2 column ranges of ≤ 256 channels, whole 16-column panels.
+// Call it after PackF32.
+func (c *Conv2D) ColumnBlocks() int {
+	if !c.columnSplit() {
+		return 1
+	}
+	return ceilDiv(c.OutC, c.columnBlockWidth())
+}
+
+// ColumnRange is the output channels [j0, j1) of column block i.
+func (c *Conv2D) ColumnRange(i int) (j0, j1 int) {
+	if !c.columnSplit() {
+		return 0, c.OutC
+	}
+	w := c.columnBlockWidth()
+	return i * w, min(c.OutC, (i+1)*w)
+}
+
+func (c *Conv2D) columnSplit() bool {
+	return c.wide && c.groups() == 1 && c.OutH*c.OutW <= 64 && c.OutC >= 32
+}
+
+func (c *Conv2D) columnBlockWidth() int {
+	return roundUp(ceilDiv(c.OutC, max(2, ceilDiv(c.OutC, 256))), f32GemmWideNR)
+}
+
+// RunF32Cols is RunF32 for output channels [j0, j1) only, a ColumnRange
+// (j0 a multiple of the packed panel width). Other channels of out are not
+// touched.
+func (c *Conv2D) RunF32Cols(in, packed, bias, out, scratch []float32, p0, p1, j0, j1 int) {
+	if j0 == 0 && j1 == c.OutC {
+		c.RunF32(in, packed, bias, out, scratch, p0, p1)
+		return
+	}
+	pw := c.panelWidth()
+	if c.groups() != 1 || j0 < 0 || j0 >= j1 || j1 > c.OutC || j0%pw != 0 ||
+		p0 < 0 || p1 > c.OutH*c.OutW || p1-p0 > c.TilePixels() {
+		panic(fmt.Sprintf("asm: Conv2D.RunF32Cols pixels [%d, %d) of %d, tile %d, columns [%d, %d) of %d, groups %d",
+			p0, p1, c.OutH*c.OutW, c.TilePixels(), j0, j1, c.OutC, c.groups()))
+	}
+	// The columns [j0, j1) are a convolution of their own: its packed
+	// panels, bias and output start at column j0.
+	cc := *c
+	cc.OutC = j1 - j0
+	if bias != nil {
+		bias = bias[j0:j1]
+	}
+	packed, out = packed[(j0/pw)*c.KH*c.KW*c.InC*pw:], out[j0:]
+	if !convF32Arch(&cc, in, packed, bias, out, scratch, p0, p1) {
+		convF32Generic(&cc, in, packed, bias, out, scratch, p0, p1)
+	}
+}
+
 // RunF32 computes output pixels [p0, p1), p1-p0 ≤ TilePixels(), of every
 // output channel. packed is from PackF32, bias (len OutC) may be nil, and
 // scratch holds at least ScratchF32() elements. RunF32 does not allocate and
@@ -166,6 +225,9 @@ func (c *Conv2D) check() error {
 // item's output then starts at a multiple of 6·OutStride floats, a whole
 // number of 64-byte lines when OutStride % 8 == 0 (every zoo layer).
 func (c *Conv2D) tilePixelsWide(pixels, kg int) int {
+	if c.columnSplit() {
+		return pixels
+	}
 	t := min(256, max(16, (1<<20)/kg/8*8))
 	t = min(t, max(32, roundUp(ceilDiv(pixels, 8), 8)))
 	if t >= pixels {

@@ -6,6 +6,12 @@
 // (a multiple of 32), dst[i] = min(max(a[i] + b[i], lo), hi), the sum's NaN
 // kept through the clamp; behind AddClampF32 on amd64 (the avx2 path).
 // Four 8-float vectors per iteration. ISA: AVX2.
+//
+// f32MaxIntoAvx2(n int, o, x *float32): for i < n (a multiple of 8),
+// o[i] = max(o[i], x[i]) exactly as Go's max builtin compiles on amd64 (the
+// same MINSS sequence lane by lane: -(m | min(m, -o)) for m = min(-o, -x),
+// so NaNs propagate with Go's payloads and max(-0, +0) is +0); behind the
+// float max pools.
 
 #include "textflag.h"
 
@@ -46,5 +52,30 @@ loop:
 	DECQ CX
 	JNZ loop
 done:
+	VZEROUPPER
+	RET
+
+// func f32MaxIntoAvx2(n int, o, x *float32)
+TEXT ·f32MaxIntoAvx2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ o+8(FP), DI
+	MOVQ x+16(FP), SI
+	VPCMPEQD Y15, Y15, Y15
+	VPSLLD $31, Y15, Y15
+	SHRQ $3, CX
+	JZ maxdone
+maxloop:
+	VXORPS (DI), Y15, Y0
+	VXORPS (SI), Y15, Y1
+	VMINPS Y1, Y0, Y2
+	VMINPS Y0, Y2, Y3
+	VORPS Y2, Y3, Y3
+	VXORPS Y15, Y3, Y3
+	VMOVUPS Y3, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ maxloop
+maxdone:
 	VZEROUPPER
 	RET

@@ -171,6 +171,9 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	kg := c.KH * c.KW * cg
 	panels := ceilDiv(og, f32Avx2NR)
 	direct := c.direct()
+	if !direct && convImplicitAVX2(c, in, packed, bias, out, scratch, p0, p1) {
+		return true
+	}
 	for gi := 0; gi < g; gi++ {
 		var a []float32
 		lda := kg

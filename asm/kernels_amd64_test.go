@@ -21,6 +21,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 			f32CompareToGeneric(t, k.Path, seed)
 		}
 		f32WideCompareToGeneric(t, k.Path)
+		f32ImplicitCompareToGeneric(t, k.Path)
 		f32ArchNoAlloc(t, k.Path)
 	},
 	"f32_dwconv3x3_minmax_c8__fma3": func(t *testing.T, k Kernel) {

@@ -140,11 +140,12 @@ func gmaxPoolF32Generic(in []float32, hw, c int, out []float32, c0, c1 int) {
 }
 
 // maxIntoF32 sets o[i] = max(o[i], x[i]) for i < len(o); a NaN in x
-// propagates.
+// propagates. The leading blocks run on a SIMD body where there is one
+// (maxIntoF32Arch), bit for bit the same as Go's max.
 func maxIntoF32(o, x []float32) {
 	x = x[:len(o)]
-	for i, v := range x {
-		o[i] = max(o[i], v)
+	for i := maxIntoF32Arch(o, x); i < len(o); i++ {
+		o[i] = max(o[i], x[i])
 	}
 }
 

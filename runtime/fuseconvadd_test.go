@@ -11,7 +11,9 @@ import (
 
 // convAddGraph is x → Conv 3×3 (the residual, computed first) and x →
 // Conv 1×1 → Add(·, residual) → Relu, with 40 channels on a 7×9 image (so
-// AddClampF32 runs both its SIMD blocks and its scalar tail); exposeConv
+// AddClampF32 runs both its SIMD blocks and its scalar tail; on amd64's
+// avx2 path the 63 pixels are one tile in two column blocks, 32 + 8
+// channels, so the add also runs per pixel on a column range); exposeConv
 // also makes the 1×1 conv's output a graph output, a second reader that
 // keeps the Add a step of its own.
 func convAddGraph(exposeConv bool, swap bool) *ir.Graph {

@@ -126,16 +126,35 @@ func lowerConv(l *lowering, n *ir.Node) error {
 		tile := cv.TilePixels()
 		pixels := g.oh * g.ow
 		tiles := (pixels + tile - 1) / tile
+		// Work items: pixel tiles, each split into column ranges when the
+		// image is small (cols > 1 only on amd64's avx2 path).
+		cols := cv.ColumnBlocks()
 		scratch := l.m
 		f := &convFusion{step: s, out: out}
-		s.run = l.parallel(g.n*tiles, func(worker, i int) {
-			b, p0 := i/tiles, (i%tiles)*tile
+		s.run = l.parallel(g.n*tiles*cols, func(worker, i int) {
+			b, t, col := i/(tiles*cols), i/cols%tiles, i%cols
+			p0 := t * tile
 			p1 := min(p0+tile, pixels)
-			cv.RunF32(x.f32[b*g.inBatch:], packed, bias, out.f32[b*g.outBatch:], scratch.scratch[worker], p0, p1)
+			j0, j1 := cv.ColumnRange(col)
+			dst := out.f32
 			if f.dst != nil {
-				// The fused Add, on the tile while it is in cache.
-				o0, o1 := b*g.outBatch+p0*oc, b*g.outBatch+p1*oc
-				asm.AddClampF32(f.dst.f32[o0:o1], out.f32[o0:o1], f.res.f32[o0:o1], f.clamp)
+				// Fused: the convolution's output has no other reader, so
+				// the tile goes straight into the Add's output (live
+				// beside res in this step, so never res's memory) and the
+				// Add runs there in place, while the tile is in cache.
+				dst = f.dst.f32
+			}
+			cv.RunF32Cols(x.f32[b*g.inBatch:], packed, bias, dst[b*g.outBatch:], scratch.scratch[worker], p0, p1, j0, j1)
+			if f.dst == nil {
+				return
+			}
+			o0, o1 := b*g.outBatch+p0*oc, b*g.outBatch+p1*oc
+			if cols == 1 {
+				asm.AddClampF32(dst[o0:o1], dst[o0:o1], f.res.f32[o0:o1], f.clamp)
+				return
+			}
+			for o := o0; o < o1; o += oc {
+				asm.AddClampF32(dst[o+j0:o+j1], dst[o+j0:o+j1], f.res.f32[o+j0:o+j1], f.clamp)
 			}
 		})
 		if out.parent == nil && pixStride == oc {
@@ -152,6 +171,8 @@ func lowerConv(l *lowering, n *ir.Node) error {
 // Add runs inside the conv step, on each tile's output right after the
 // GEMM (asm.AddClampF32, its fused Relu/Clip included), instead of as a
 // step of its own that streams three whole tensors through memory. The
+// GEMM writes the tile straight into the Add's output and the sum is taken
+// there in place, so the conv's own output buffer is never touched. The
 // sum is the same float addition as the Add's, so results are identical.
 type convFusion struct {
 	step     *step
