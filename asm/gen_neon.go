@@ -499,11 +499,31 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	f32Zero(a, mr, "zero")
 	a.P("kloop:")
 	if mr <= 4 {
-		// 8 k per iteration: an LD1 of two registers brings 8 k of a row
-		// (V2i, V2i+1); B k 4..7 go to V24–V31, free with ≤ 8 accumulators.
-		a.P("\tSUBS $8, R0, R0")
-		a.P("\tBLT k4")
-		a.P("loop8:")
+		// 16 k per iteration: an LD1 of four registers brings 16 k of a
+		// row (V4i..V4i+3); B goes 4 k of both panels at a time to V24–V31
+		// (free with ≤ 8 accumulators), reloaded four times. Then 8 k
+		// (two registers per row), 4 and 1.
+		a.P("\tSUBS $16, R0, R0")
+		a.P("\tBLT k8")
+		a.P("loop16:")
+		for i := 0; i < mr; i++ {
+			a.P("\tVLD1.P 64(%s), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", rowReg[i], 4*i, 4*i+1, 4*i+2, 4*i+3)
+		}
+		for q := 0; q < 4; q++ {
+			a.P("\tVLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]")
+			a.P("\tVLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]")
+			for u := 0; u < 4; u++ {
+				for i := 0; i < mr; i++ {
+					a.FmlaLane(16+2*i, 24+u, 4*i+q, u)
+					a.FmlaLane(17+2*i, 28+u, 4*i+q, u)
+				}
+			}
+		}
+		a.P("\tSUBS $16, R0, R0")
+		a.P("\tBGE loop16")
+		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
+		a.P("k8:")
+		a.P("\tTBZ $3, R0, k4")
 		for i := 0; i < mr; i++ {
 			a.P("\tVLD1.P 32(%s), [V%d.S4, V%d.S4]", rowReg[i], 2*i, 2*i+1)
 		}
@@ -521,8 +541,6 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 				a.FmlaLane(17+2*i, b1, 2*i+u/4, u%4)
 			}
 		}
-		a.P("\tSUBS $8, R0, R0")
-		a.P("\tBGE loop8")
 		a.P("k4:")
 		a.P("\tTBZ $2, R0, k1")
 		f32Group4(a, mr, false)
