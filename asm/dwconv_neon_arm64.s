@@ -101,6 +101,8 @@ seg:
 	ADD R4, R24, R24
 	ADD $112, R5, R5
 	SUB $1, R6, R6
+	CMP $1, R23
+	BEQ pix
 	MOVWU 92(R0), R1
 	CBZ R1, single
 	TBNZ $1, R1, s2

@@ -231,6 +231,9 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tADD R4, R24, R24")
 	a.P("\tADD $112, R5, R5")
 	a.P("\tSUB $1, R6, R6")
+	// A border pixel (a run of one) goes straight to the one-pixel code.
+	a.P("\tCMP $1, R23")
+	a.P("\tBEQ pix")
 	a.P("\tMOVWU 92(R0), R1")
 	a.P("\tCBZ R1, single")
 	a.P("\tTBNZ $1, R1, s2")
