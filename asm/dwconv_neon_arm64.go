@@ -18,7 +18,7 @@ import "unsafe"
 type dwNeonSeg struct {
 	x    [9]unsafe.Pointer // input of tap 3·kh+kw for the first pixel, channel 0
 	step [3]int            // bytes between consecutive pixels' inputs, per kernel row
-	n    int               // pixels
+	n    int               // pixels; float: | dwNeonLeft
 	out  unsafe.Pointer    // first output pixel, channel 0
 }
 
@@ -39,6 +39,13 @@ type dwNeonArgs struct {
 	pair       int32   // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
 	clast      int     // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
 }
+
+// dwNeonLeft in a float run's n: the run (of at least four pixels, when
+// the horizontal stride is one or two times the dilation) starts with a
+// left border pixel whose only padding taps are those of kernel column 0.
+// The kernel skips them (as the generic border pixel does), so the border
+// pixel costs no run of its own; its x[3·kh] are unused.
+const dwNeonLeft = 1 << 32
 
 // dwNeonBatch collects the runs of one float call: 12, as the int8 body's
 // q8DWBatch, since Go zeroes it on every call (≈ 450 instructions for 32
@@ -126,6 +133,21 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 						q := unsafe.Add(r, ix0*pix)
 						x[0], x[1], x[2] = q, unsafe.Add(q, dw*pix), unsafe.Add(q, 2*dw*pix)
 					}
+				} else if ox+1 == a && e-ox >= 4 && args.pair != 0 && ix0+dw >= 0 {
+					// The left border pixel and the interior as one run.
+					n = e - ox
+					for kh, r := range rows {
+						x := s.x[3*kh : 3*kh+3]
+						if r == nil {
+							x[0], x[1], x[2] = pad, pad, pad
+							continue
+						}
+						q := unsafe.Add(r, (ix0+dw)*pix)
+						x[0], x[1], x[2] = pad, q, unsafe.Add(q, dw*pix)
+					}
+					s.step, s.n, s.out = step, n|dwNeonLeft, unsafe.Add(out0, (oy*outW+ox)*ostep)
+					ox += n - 1
+					continue
 				} else {
 					for kh, r := range rows {
 						for kw := 0; kw < 3; kw++ {

@@ -240,10 +240,11 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	for i, r := range step2 {
 		a.P("\tLSL $2, %s, %s", stepReg[i], r)
 	}
+	a.P("\tTBNZ $32, R23, left1")
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBLT rest")
 	a.P("quad:")
-	f32DWGroup(a, 4)
+	f32DWGroup(a, 4, false)
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBGE quad")
 	a.P("rest:")
@@ -254,7 +255,7 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	for _, r := range step2 {
 		a.P("\tLSR $1, %s, %s", r, r)
 	}
-	f32DWGroup(a, 2)
+	f32DWGroup(a, 2, false)
 	a.P("\tSUBS $2, R23, R23")
 	a.P("\tBEQ seg")
 	a.P("\tB single")
@@ -263,10 +264,11 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	for i, r := range step2 {
 		a.P("\tLSL $2, %s, %s", stepReg[i], r)
 	}
+	a.P("\tTBNZ $32, R23, left2")
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBLT s2rest")
 	a.P("s2quad:")
-	f32DWGroupS2(a, 4)
+	f32DWGroupS2(a, 4, false)
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBGE s2quad")
 	a.P("s2rest:")
@@ -277,7 +279,7 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	for _, r := range step2 {
 		a.P("\tLSR $1, %s, %s", r, r)
 	}
-	f32DWGroupS2(a, 2)
+	f32DWGroupS2(a, 2, false)
 	a.P("\tSUBS $2, R23, R23")
 	a.P("\tBEQ seg")
 	a.P("single:")
@@ -287,6 +289,17 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tSUBS $1, R23, R23")
 	a.P("\tBNE pix")
 	a.P("\tB seg")
+	// A run flagged dwNeonLeft (bit 32 of n, at least 4 pixels) starts
+	// with its left border pixel: a first group of four without that
+	// pixel's padding taps, then the loops above for the rest.
+	for k, g := range []func(){func() { f32DWGroup(a, 4, true) }, func() { f32DWGroupS2(a, 4, true) }} {
+		a.P("left%d:", k+1)
+		a.P("\tMOVWU R23, R23")
+		g()
+		a.P("\tSUBS $8, R23, R23")
+		a.P("\tBGE %s", []string{"quad", "s2quad"}[k])
+		a.P("\tB %s", []string{"rest", "s2rest"}[k])
+	}
 	// The segments are done for this block: the next 8 channels (the last
 	// block at clast, args offset 96, overlapping the one before it).
 	a.P("done:")
@@ -309,7 +322,11 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 // tap 0 pointer without increment (it is pixel P's tap 0); the tap 2
 // pointer moves by P steps. Each accumulator sums its taps in the
 // one-pixel loop's order.
-func f32DWGroupS2(a *a64.Asm, P int) {
+//
+// left: pixel 0's tap 0 is in the left padding (a run that starts with
+// the border pixel, dwNeonLeft): position 0 is neither loaded nor
+// multiplied, and the tap 0 pointer starts at position 2, pixel 0's tap 2.
+func f32DWGroupS2(a *a64.Asm, P int, left bool) {
 	acc := []int{18, 26, 28, 30}[:P]
 	for _, v := range acc {
 		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4]", v, v+1)
@@ -317,6 +334,10 @@ func f32DWGroupS2(a *a64.Asm, P int) {
 	n := 0
 	for kh := 0; kh < 3; kh++ {
 		for j := 0; j <= 2*P; j++ {
+			if left && j == 0 {
+				a.P("\tMOVD %s, %s", tapReg[3*kh+2], tapReg[3*kh])
+				continue
+			}
 			x := 20 + 2*(n%2)
 			n++
 			switch {
@@ -358,7 +379,11 @@ var step2 = []string{"R1", "R2", "R25"}
 // is tap j−p of pixel p), each feeding the FMLAs of up to three pixels in
 // tap order, so every accumulator sums exactly as the one-pixel loop.
 // Accumulators V18 V19, V26 V27, V28 V29, V30 V31; inputs V20–V23.
-func f32DWGroup(a *a64.Asm, P int) {
+//
+// left: pixel 0's tap 0 is in the left padding (dwNeonLeft): position 0 is
+// neither loaded nor multiplied, and the tap 0 pointer is set for the next
+// group from the tap 1 pointer (pixel P's tap 0 is pixel P−1's tap 1).
+func f32DWGroup(a *a64.Asm, P int, left bool) {
 	acc := []int{18, 26, 28, 30}[:P]
 	for _, v := range acc {
 		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4]", v, v+1)
@@ -370,9 +395,15 @@ func f32DWGroup(a *a64.Asm, P int) {
 			if j < 2 {
 				ptr, inc = tapReg[3*kh+j], step2[kh]
 			}
+			if left && j == 0 {
+				continue
+			}
 			x := 20 + 2*(n%2)
 			n++
 			a.P("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", ptr, inc, x, x+1)
+			if left && j == 1 {
+				a.P("\tSUB %s, %s, %s", stepReg[kh], tapReg[3*kh+1], tapReg[3*kh])
+			}
 			for p := 0; p < P; p++ {
 				if kw := j - p; kw >= 0 && kw < 3 {
 					w := 2 * (3*kh + kw)
