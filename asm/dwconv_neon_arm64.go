@@ -47,6 +47,11 @@ type dwNeonArgs struct {
 // pixel costs no run of its own; its x[3·kh] are unused.
 const dwNeonLeft = 1 << 32
 
+// dwNeonRight in a float run's n: after its pixels (n without the flags),
+// the run ends with a right border pixel whose only padding taps are those
+// of kernel column 2, which the kernel skips.
+const dwNeonRight = 1 << 33
+
 // dwNeonBatch collects the runs of one float call: 12, as the int8 body's
 // q8DWBatch, since Go zeroes it on every call (≈ 450 instructions for 32
 // runs) and the runtime runs one output row (three runs with padding 1)
@@ -100,6 +105,12 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 	if last := inW - 1 - 2*dw + d.PadL; last >= 0 {
 		e = max(a, min(outW, last/sw+1))
 	}
+	// The right border pixel after the interior, when only its kernel
+	// column 2 is in the padding, ends the interior's run.
+	right := 0
+	if ixe := e*sw - d.PadL; e > a && e < outW && ixe+dw < inW && ixe+2*dw >= inW {
+		right = dwNeonRight
+	}
 	// The runs are built here, into a local batch, as q8DWConvArch does:
 	// stores of addresses into a local need no write barrier.
 	var b dwNeonBatch
@@ -121,7 +132,7 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 				}
 				s := &b.segs[b.n]
 				b.n++
-				n, ix0 := 1, ox*sw-d.PadL
+				n, ix0, flags := 1, ox*sw-d.PadL, 0
 				if ox == a && e > a {
 					n = e - a
 					for kh, r := range rows {
@@ -133,6 +144,7 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 						q := unsafe.Add(r, ix0*pix)
 						x[0], x[1], x[2] = q, unsafe.Add(q, dw*pix), unsafe.Add(q, 2*dw*pix)
 					}
+					flags = right
 				} else if ox+1 == a && e-ox >= 4 && args.pair != 0 && ix0+dw >= 0 {
 					// The left border pixel and the interior as one run.
 					n = e - ox
@@ -145,9 +157,7 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 						q := unsafe.Add(r, (ix0+dw)*pix)
 						x[0], x[1], x[2] = pad, q, unsafe.Add(q, dw*pix)
 					}
-					s.step, s.n, s.out = step, n|dwNeonLeft, unsafe.Add(out0, (oy*outW+ox)*ostep)
-					ox += n - 1
-					continue
+					flags = dwNeonLeft | right
 				} else {
 					for kh, r := range rows {
 						for kw := 0; kw < 3; kw++ {
@@ -159,8 +169,8 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 						}
 					}
 				}
-				s.step, s.n, s.out = step, n, unsafe.Add(out0, (oy*outW+ox)*ostep)
-				ox += n - 1
+				s.step, s.n, s.out = step, n|flags, unsafe.Add(out0, (oy*outW+ox)*ostep)
+				ox += n - 1 + flags>>33 // the right border pixel
 			}
 		}
 		args.segs, args.nseg = unsafe.Pointer(&b.segs[0]), b.n

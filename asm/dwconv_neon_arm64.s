@@ -103,6 +103,9 @@ seg:
 	SUB $1, R6, R6
 	CMP $1, R23
 	BEQ pix
+	TBZ $33, R23, plain
+	AND $~(1<<33), R23, R23
+plain:
 	MOVWU 92(R0), R1
 	CBZ R1, single
 	TBNZ $1, R1, s2
@@ -231,7 +234,7 @@ quad:
 	BGE quad
 rest:
 	ADDS $4, R23, R23
-	BEQ seg
+	BEQ endrun
 	CMP $2, R23
 	BLT pix
 	LSR $1, R1, R1
@@ -298,7 +301,7 @@ rest:
 	VST1.P [V18.S4, V19.S4], (R24)(R7)
 	VST1.P [V26.S4, V27.S4], (R24)(R7)
 	SUBS $2, R23, R23
-	BEQ seg
+	BEQ endrun
 	B single
 s2:
 	LSL $2, R20, R1
@@ -438,7 +441,7 @@ s2quad:
 	BGE s2quad
 s2rest:
 	ADDS $4, R23, R23
-	BEQ seg
+	BEQ endrun
 	CMP $2, R23
 	BLT pix
 	LSR $1, R1, R1
@@ -511,9 +514,9 @@ s2rest:
 	VST1.P [V18.S4, V19.S4], (R24)(R7)
 	VST1.P [V26.S4, V27.S4], (R24)(R7)
 	SUBS $2, R23, R23
-	BEQ seg
+	BEQ endrun
 single:
-	CBZ R23, seg
+	CBZ R23, endrun
 pix:
 	VLD1 (R3), [V18.S4, V19.S4]
 	VLD1.P (R8)(R20), [V20.S4, V21.S4]
@@ -550,7 +553,7 @@ pix:
 	VST1.P [V18.S4, V19.S4], (R24)(R7)
 	SUBS $1, R23, R23
 	BNE pix
-	B seg
+	B endrun
 left1:
 	MOVWU R23, R23
 	VLD1 (R3), [V18.S4, V19.S4]
@@ -789,6 +792,34 @@ left2:
 	SUBS $8, R23, R23
 	BGE s2quad
 	B s2rest
+endrun:
+	MOVD -16(R5), R1
+	TBZ $33, R1, seg
+	VLD1 (R3), [V18.S4, V19.S4]
+	VLD1 (R8), [V20.S4, V21.S4]
+	VFMLA V0.S4, V20.S4, V18.S4
+	VFMLA V1.S4, V21.S4, V19.S4
+	VLD1 (R9), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V18.S4
+	VFMLA V3.S4, V23.S4, V19.S4
+	VLD1 (R11), [V20.S4, V21.S4]
+	VFMLA V6.S4, V20.S4, V18.S4
+	VFMLA V7.S4, V21.S4, V19.S4
+	VLD1 (R12), [V22.S4, V23.S4]
+	VFMLA V8.S4, V22.S4, V18.S4
+	VFMLA V9.S4, V23.S4, V19.S4
+	VLD1 (R14), [V20.S4, V21.S4]
+	VFMLA V12.S4, V20.S4, V18.S4
+	VFMLA V13.S4, V21.S4, V19.S4
+	VLD1 (R15), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V18.S4
+	VFMLA V15.S4, V23.S4, V19.S4
+	WORD $0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	WORD $0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	WORD $0x4eb9f652 // fmin v18.4s, v18.4s, v25.4s
+	WORD $0x4eb9f673 // fmin v19.4s, v19.4s, v25.4s
+	VST1 [V18.S4, V19.S4], (R24)
+	B seg
 done:
 	MOVD 96(R0), R1
 	CMP R1, R4

@@ -234,6 +234,9 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	// A border pixel (a run of one) goes straight to the one-pixel code.
 	a.P("\tCMP $1, R23")
 	a.P("\tBEQ pix")
+	a.P("\tTBZ $33, R23, plain")
+	a.P("\tAND $~(1<<33), R23, R23")
+	a.P("plain:")
 	a.P("\tMOVWU 92(R0), R1")
 	a.P("\tCBZ R1, single")
 	a.P("\tTBNZ $1, R1, s2")
@@ -249,7 +252,7 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tBGE quad")
 	a.P("rest:")
 	a.P("\tADDS $4, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("\tCMP $2, R23")
 	a.P("\tBLT pix")
 	for _, r := range step2 {
@@ -257,7 +260,7 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	}
 	f32DWGroup(a, 2, false)
 	a.P("\tSUBS $2, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("\tB single")
 	// Stride twice the dilation: groups of 4, then 2 (f32DWGroupS2).
 	a.P("s2:")
@@ -273,7 +276,7 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tBGE s2quad")
 	a.P("s2rest:")
 	a.P("\tADDS $4, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("\tCMP $2, R23")
 	a.P("\tBLT pix")
 	for _, r := range step2 {
@@ -281,14 +284,14 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	}
 	f32DWGroupS2(a, 2, false)
 	a.P("\tSUBS $2, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("single:")
-	a.P("\tCBZ R23, seg")
+	a.P("\tCBZ R23, endrun")
 	a.P("pix:")
 	pixel()
 	a.P("\tSUBS $1, R23, R23")
 	a.P("\tBNE pix")
-	a.P("\tB seg")
+	a.P("\tB endrun")
 	// A run flagged dwNeonLeft (bit 32 of n, at least 4 pixels) starts
 	// with its left border pixel: a first group of four without that
 	// pixel's padding taps, then the loops above for the rest.
@@ -300,6 +303,32 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 		a.P("\tBGE %s", []string{"quad", "s2quad"}[k])
 		a.P("\tB %s", []string{"rest", "s2rest"}[k])
 	}
+	// The end of a run: a run flagged dwNeonRight (bit 33 of its n, 16
+	// bytes before the next segment) ends with its right border pixel,
+	// whose kernel column 2 is padding: the other six taps (as the generic
+	// border pixel, which skips padding taps), at the tap pointers the run
+	// left at its next pixel.
+	a.P("endrun:")
+	a.P("\tMOVD -16(R5), R1")
+	a.P("\tTBZ $33, R1, seg")
+	a.P("\tVLD1 (R3), [V18.S4, V19.S4]")
+	n := 0
+	for t := 0; t < 9; t++ {
+		if t%3 == 2 {
+			continue
+		}
+		x := 20 + 2*(n%2)
+		n++
+		a.P("\tVLD1 (%s), [V%d.S4, V%d.S4]", tapReg[t], x, x+1)
+		a.P("\tVFMLA V%d.S4, V%d.S4, V18.S4", 2*t, x)
+		a.P("\tVFMLA V%d.S4, V%d.S4, V19.S4", 2*t+1, x+1)
+	}
+	a.Fmax4s(18, 18, 24)
+	a.Fmax4s(19, 19, 24)
+	a.Fmin4s(18, 18, 25)
+	a.Fmin4s(19, 19, 25)
+	a.P("\tVST1 [V18.S4, V19.S4], (R24)")
+	a.P("\tB seg")
 	// The segments are done for this block: the next 8 channels (the last
 	// block at clast, args offset 96, overlapping the one before it).
 	a.P("done:")
