@@ -616,12 +616,21 @@ func f32PackedTiles(a *a64.Asm) {
 	a.P("\tMOVD R2, R1")
 	f32PackBody(a, "p")
 	a.P("packed:")
-	a.P("\tMOVD b+24(FP), R21")
+	a.P("\tMOVD b+24(FP), R3")
+	a.P("\tADD R22, R3, R4")
 	a.P("\tMOVD nt+48(FP), R24")
 	a.P("\tMOVD init+56(FP), R5")
 	a.P("\tMOVD c+72(FP), R7")
 	a.P("\tMOVD $lo+96(FP), R12")
 	a.P("\tMOVD kc+0(FP), R11")
+	// The tile loop's pointer steps (bytes): R13 from the end of a tile's
+	// panels to the next tile's, R14 / R15 from init / c after the tile's
+	// eight post-incremented rows to the next tile's columns.
+	a.P("\tSUB R11<<4, R23, R13")
+	a.P("\tMOVD $32, R14")
+	a.P("\tSUB R6<<3, R14, R14")
+	a.P("\tMOVD $32, R15")
+	a.P("\tSUB R8<<3, R15, R15")
 	a.P("\tCMP $64, R11")
 	a.P("\tBGE large")
 	a.P("\tAND $15, R11, R10")
@@ -672,13 +681,10 @@ func f32PackedTiles(a *a64.Asm) {
 func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	mr := maxMR
 	a.P("tile%s:", s)
-	a.P("\tMOVD R21, R3")
-	a.P("\tADD R22, R21, R4")
 	a.P("\tMOVD R2, R9")
 	a.P("\tTBZ $0, R25, zero%s", s)
-	a.P("\tMOVD R5, R1")
 	for i := 0; i < mr; i++ {
-		a.P("\tVLD1.P (R1)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
+		a.P("\tVLD1.P (R5)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
 	}
 	a.P("kloop%s:", s)
 	loop()
@@ -707,10 +713,13 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
 	f32Clamp(a, mr)
 	a.P("store%s:", s)
-	f32Store(a, mr)
-	a.P("\tADD R23, R21, R21")
-	a.P("\tADD $32, R5, R5")
-	a.P("\tADD $32, R7, R7")
+	for i := 0; i < mr; i++ {
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(R8)", 16+2*i, 17+2*i)
+	}
+	a.P("\tADD R13, R3, R3")
+	a.P("\tADD R13, R4, R4")
+	a.P("\tADD R14, R5, R5")
+	a.P("\tADD R15, R7, R7")
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile%s", s)
 	// Next row group: 8 rows further in A, init and c (the argument slots
