@@ -751,7 +751,44 @@ k4S:
 k1S:
 	ANDS $3, R0, R0
 	BEQ kdoneS
-loop1S:
+	TBZ $1, R0, oneS
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R3), [V8.S4, V9.S4]
+	VLD1.P 32(R4), [V12.S4, V13.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811118 // fmla v24.4s, v8.4s, v1.s[0]
+	WORD $0x4f811199 // fmla v25.4s, v12.4s, v1.s[0]
+	WORD $0x4fa1111a // fmla v26.4s, v8.4s, v1.s[1]
+	WORD $0x4fa1119b // fmla v27.4s, v12.4s, v1.s[1]
+	WORD $0x4f81191c // fmla v28.4s, v8.4s, v1.s[2]
+	WORD $0x4f81199d // fmla v29.4s, v12.4s, v1.s[2]
+	WORD $0x4fa1191e // fmla v30.4s, v8.4s, v1.s[3]
+	WORD $0x4fa1199f // fmla v31.4s, v12.4s, v1.s[3]
+	WORD $0x4f821130 // fmla v16.4s, v9.4s, v2.s[0]
+	WORD $0x4f8211b1 // fmla v17.4s, v13.4s, v2.s[0]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4f821934 // fmla v20.4s, v9.4s, v2.s[2]
+	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
+	WORD $0x4fa21936 // fmla v22.4s, v9.4s, v2.s[3]
+	WORD $0x4fa219b7 // fmla v23.4s, v13.4s, v2.s[3]
+	WORD $0x4f831138 // fmla v24.4s, v9.4s, v3.s[0]
+	WORD $0x4f8311b9 // fmla v25.4s, v13.4s, v3.s[0]
+	WORD $0x4fa3113a // fmla v26.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311bb // fmla v27.4s, v13.4s, v3.s[1]
+	WORD $0x4f83193c // fmla v28.4s, v9.4s, v3.s[2]
+	WORD $0x4f8319bd // fmla v29.4s, v13.4s, v3.s[2]
+	WORD $0x4fa3193e // fmla v30.4s, v9.4s, v3.s[3]
+	WORD $0x4fa319bf // fmla v31.4s, v13.4s, v3.s[3]
+	TBZ $0, R0, kdoneS
+oneS:
 	VLD1.P 32(R9), [V0.S4, V1.S4]
 	VLD1.P 16(R3), [V8.S4]
 	VLD1.P 16(R4), [V12.S4]
@@ -771,8 +808,6 @@ loop1S:
 	WORD $0x4f81199d // fmla v29.4s, v12.4s, v1.s[2]
 	WORD $0x4fa1191e // fmla v30.4s, v8.4s, v1.s[3]
 	WORD $0x4fa1199f // fmla v31.4s, v12.4s, v1.s[3]
-	SUBS $1, R0, R0
-	BNE loop1S
 kdoneS:
 	TBZ $1, R25, storeS
 	VLD2R (R12), [V0.S4, V1.S4]
@@ -2995,7 +3030,44 @@ k4L:
 k1L:
 	ANDS $3, R0, R0
 	BEQ kdoneL
-loop1L:
+	TBZ $1, R0, oneL
+	VLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R3), [V8.S4, V9.S4]
+	VLD1.P 32(R4), [V12.S4, V13.S4]
+	WORD $0x4f801110 // fmla v16.4s, v8.4s, v0.s[0]
+	WORD $0x4f801191 // fmla v17.4s, v12.4s, v0.s[0]
+	WORD $0x4fa01112 // fmla v18.4s, v8.4s, v0.s[1]
+	WORD $0x4fa01193 // fmla v19.4s, v12.4s, v0.s[1]
+	WORD $0x4f801914 // fmla v20.4s, v8.4s, v0.s[2]
+	WORD $0x4f801995 // fmla v21.4s, v12.4s, v0.s[2]
+	WORD $0x4fa01916 // fmla v22.4s, v8.4s, v0.s[3]
+	WORD $0x4fa01997 // fmla v23.4s, v12.4s, v0.s[3]
+	WORD $0x4f811118 // fmla v24.4s, v8.4s, v1.s[0]
+	WORD $0x4f811199 // fmla v25.4s, v12.4s, v1.s[0]
+	WORD $0x4fa1111a // fmla v26.4s, v8.4s, v1.s[1]
+	WORD $0x4fa1119b // fmla v27.4s, v12.4s, v1.s[1]
+	WORD $0x4f81191c // fmla v28.4s, v8.4s, v1.s[2]
+	WORD $0x4f81199d // fmla v29.4s, v12.4s, v1.s[2]
+	WORD $0x4fa1191e // fmla v30.4s, v8.4s, v1.s[3]
+	WORD $0x4fa1199f // fmla v31.4s, v12.4s, v1.s[3]
+	WORD $0x4f821130 // fmla v16.4s, v9.4s, v2.s[0]
+	WORD $0x4f8211b1 // fmla v17.4s, v13.4s, v2.s[0]
+	WORD $0x4fa21132 // fmla v18.4s, v9.4s, v2.s[1]
+	WORD $0x4fa211b3 // fmla v19.4s, v13.4s, v2.s[1]
+	WORD $0x4f821934 // fmla v20.4s, v9.4s, v2.s[2]
+	WORD $0x4f8219b5 // fmla v21.4s, v13.4s, v2.s[2]
+	WORD $0x4fa21936 // fmla v22.4s, v9.4s, v2.s[3]
+	WORD $0x4fa219b7 // fmla v23.4s, v13.4s, v2.s[3]
+	WORD $0x4f831138 // fmla v24.4s, v9.4s, v3.s[0]
+	WORD $0x4f8311b9 // fmla v25.4s, v13.4s, v3.s[0]
+	WORD $0x4fa3113a // fmla v26.4s, v9.4s, v3.s[1]
+	WORD $0x4fa311bb // fmla v27.4s, v13.4s, v3.s[1]
+	WORD $0x4f83193c // fmla v28.4s, v9.4s, v3.s[2]
+	WORD $0x4f8319bd // fmla v29.4s, v13.4s, v3.s[2]
+	WORD $0x4fa3193e // fmla v30.4s, v9.4s, v3.s[3]
+	WORD $0x4fa319bf // fmla v31.4s, v13.4s, v3.s[3]
+	TBZ $0, R0, kdoneL
+oneL:
 	VLD1.P 32(R9), [V0.S4, V1.S4]
 	VLD1.P 16(R3), [V8.S4]
 	VLD1.P 16(R4), [V12.S4]
@@ -3015,8 +3087,6 @@ loop1L:
 	WORD $0x4f81199d // fmla v29.4s, v12.4s, v1.s[2]
 	WORD $0x4fa1191e // fmla v30.4s, v8.4s, v1.s[3]
 	WORD $0x4fa1199f // fmla v31.4s, v12.4s, v1.s[3]
-	SUBS $1, R0, R0
-	BNE loop1L
 kdoneL:
 	TBZ $1, R25, storeL
 	VLD2R (R12), [V0.S4, V1.S4]

@@ -695,10 +695,22 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	a.P("k4%s:", s)
 	a.P("\tTBZ $2, R0, k1%s", s)
 	f32Group4(a, mr, true)
+	// The last kc mod 4 k (packed [k][rows 0..7]): two, then one.
 	a.P("k1%s:", s)
 	a.P("\tANDS $3, R0, R0")
 	a.P("\tBEQ kdone%s", s)
-	a.P("loop1%s:", s)
+	a.P("\tTBZ $1, R0, one%s", s)
+	a.P("\tVLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.P("\tVLD1.P 32(R3), [V8.S4, V9.S4]")
+	a.P("\tVLD1.P 32(R4), [V12.S4, V13.S4]")
+	for u := 0; u < 2; u++ {
+		for i := 0; i < mr; i++ {
+			a.FmlaLane(16+2*i, 8+u, 2*u+i/4, i%4)
+			a.FmlaLane(17+2*i, 12+u, 2*u+i/4, i%4)
+		}
+	}
+	a.P("\tTBZ $0, R0, kdone%s", s)
+	a.P("one%s:", s)
 	a.P("\tVLD1.P 32(R9), [V0.S4, V1.S4]")
 	a.P("\tVLD1.P 16(R3), [V8.S4]")
 	a.P("\tVLD1.P 16(R4), [V12.S4]")
@@ -706,8 +718,6 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 		a.FmlaLane(16+2*i, 8, i/4, i%4)
 		a.FmlaLane(17+2*i, 12, i/4, i%4)
 	}
-	a.P("\tSUBS $1, R0, R0")
-	a.P("\tBNE loop1%s", s)
 	a.P("kdone%s:", s)
 	a.P("\tTBZ $1, R25, store%s", s)
 	a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
