@@ -47,6 +47,16 @@
 // (stride twice the dilation: MobileNet's stride-2 layers) pixel p+1's
 // tap 0 is pixel p's tap 2: four pixels are 27 loads (32 per pixel).
 //
+// Border pixels: bit 32 of a run's n (dwNeonLeft, with the pair flag set
+// and n ≥ 4) says the run starts with a left border pixel whose only
+// padding taps are kernel column 0: its first group of four skips them
+// (the tap 0 pointers are then derived from tap 1 or tap 2). Bit 33
+// (dwNeonRight) says a right border pixel whose only padding taps are
+// kernel column 2 follows the run's pixels: its six other taps run after
+// them. Both sum the valid taps in the generic border pixel's order, and
+// save the border pixel its own run (≈ 25 instructions of set-up per
+// block).
+//
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A72/A76: the weights stay
 // in registers for the whole call, so a pixel is 9 input loads, 18 FMLA,
 // one bias load, the clamp and one store (72 MACs in 35 instructions).

@@ -40,17 +40,20 @@
 // the packed rows. Packed layout: for each group of 4 k,
 // 32 floats [k0..3][rows 0..3] then [k0..3][rows 4..7] (two ST4 of four
 // rows' 4-k vectors), then the last kc mod 4 k as [k][rows 0..7]; one LD1 of
-// four registers brings 4 k of four rows, so the 16-k main loop is
-// 16 LD1 + 256 FMLA + 2 = 274 instructions per 1024 MACs (3.74 MACs per
-// instruction). f32GemmNeon<MR>x8 with MR ≤ 4 runs 8 k per iteration (an
-// LD1 of two registers per row). The column loop is in the kernel, so a
+// four registers brings 4 k of four rows, so 16 k are 16 LD1 + 256 FMLA;
+// the main loop runs 64 k per iteration when kc ≥ 64 (64 LD1 + 1024 FMLA
+// + 2 = 1090 instructions per 4096 MACs, 3.76 MACs per instruction), else
+// 16 (274 per 1024). f32GemmNeon<MR>x8 with MR ≤ 4 runs 16 k per iteration
+// (an LD1 of four registers per row). The column loop is in the kernel, so a
 // packed group (8·kc ≤ 4096 floats) stays in L1 while the panels stream
 // past it.
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
 // init pointer/stride, R7/R8 c pointer/stride (bytes), R9..R15 R19 A rows
-// 0..7 (P8x8: R9 packed A, R10 kc mod 16, R11 kc), R20 lda (bytes), R21 tile
-// B base, R22 bstride, R23 tstride (bytes), R24 tiles left, R25 mode.
+// 0..7 (P8x8: R9 packed A, R10 kc mod 16 or 64, R11 kc, R12 &lo, R13 R14
+// R15 the B, init and c steps from one tile to the next), R20 lda (bytes),
+// R21 tile B base (not P8x8), R22 bstride, R23 tstride (bytes), R24 tiles
+// left, R25 mode.
 // Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns
 // 4..7 (8×8 float32 in V16–V31). V8–V11 hold 4 k of panel 0, V12–V15 of
 // panel 1; V0–V7 the A vectors (unpacked: 4 k of row i in Vi; packed: Vu
