@@ -18,7 +18,7 @@ import "unsafe"
 type dwNeonSeg struct {
 	x    [9]unsafe.Pointer // input of tap 3·kh+kw for the first pixel, channel 0
 	step [3]int            // bytes between consecutive pixels' inputs, per kernel row
-	n    int               // pixels
+	n    int               // pixels; float: | dwNeonLeft
 	out  unsafe.Pointer    // first output pixel, channel 0
 }
 
@@ -40,71 +40,25 @@ type dwNeonArgs struct {
 	clast      int     // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
 }
 
-// dwNeonMaxSegs bounds the runs of one batch (≈ 3.5 KB on the stack).
-const dwNeonMaxSegs = 32
+// dwNeonLeft in a float run's n: the run (of at least four pixels, when
+// the horizontal stride is one or two times the dilation) starts with a
+// left border pixel whose only padding taps are those of kernel column 0.
+// The kernel skips them (as the generic border pixel does), so the border
+// pixel costs no run of its own; its x[3·kh] are unused.
+const dwNeonLeft = 1 << 32
 
-// dwNeonBatch collects runs for one call per channel block.
+// dwNeonRight in a float run's n: after its pixels (n without the flags),
+// the run ends with a right border pixel whose only padding taps are those
+// of kernel column 2, which the kernel skips.
+const dwNeonRight = 1 << 33
+
+// dwNeonBatch collects the runs of one float call: 12, as the int8 body's
+// q8DWBatch, since Go zeroes it on every call (≈ 450 instructions for 32
+// runs) and the runtime runs one output row (three runs with padding 1)
+// per call for every MobileNet layer.
 type dwNeonBatch struct {
-	segs [dwNeonMaxSegs]dwNeonSeg
+	segs [12]dwNeonSeg
 	n    int
-}
-
-// dwNeonGeom is a 3×3 depthwise geometry in bytes, for building runs.
-type dwNeonGeom struct {
-	inH, inW, outW, sh, sw, dh, dw, padT, padL int
-	pix, ostep                                 int // bytes per input pixel, per output pixel
-	in, pad, out                               unsafe.Pointer
-}
-
-// dwNeonPos is the next output pixel (row, column) to turn into a run.
-type dwNeonPos struct{ oy, ox int }
-
-// fill appends runs of output rows [pos.oy, r1), starting at column pos.ox,
-// to the empty batch b until it is full or the rows are done, and advances
-// pos. (A callback per full batch would move the batch to the heap.)
-func (g *dwNeonGeom) fill(pos *dwNeonPos, r1 int, b *dwNeonBatch) {
-	b.n = 0
-	// Columns [a, e) have every horizontal tap inside the input.
-	a := min(g.outW, ceilDiv(g.padL, g.sw))
-	e := a
-	if last := g.inW - 1 - 2*g.dw + g.padL; last >= 0 {
-		e = max(a, min(g.outW, last/g.sw+1))
-	}
-	for ; pos.oy < r1; pos.oy, pos.ox = pos.oy+1, 0 {
-		iy0 := pos.oy*g.sh - g.padT
-		var rowOff, step [3]int
-		var valid [3]bool
-		for kh := 0; kh < 3; kh++ {
-			if iy := iy0 + kh*g.dh; iy >= 0 && iy < g.inH {
-				valid[kh], rowOff[kh], step[kh] = true, iy*g.inW*g.pix, g.sw*g.pix
-			}
-		}
-		for ; pos.ox < g.outW; pos.ox++ {
-			if b.n == dwNeonMaxSegs {
-				return
-			}
-			ox, n := pos.ox, 1
-			if ox == a && e > a {
-				n = e - a
-			}
-			s := &b.segs[b.n]
-			b.n++
-			ix0 := ox*g.sw - g.padL
-			for kh := 0; kh < 3; kh++ {
-				for kw := 0; kw < 3; kw++ {
-					p := g.pad
-					if ix := ix0 + kw*g.dw; valid[kh] && ix >= 0 && ix < g.inW {
-						p = unsafe.Add(g.in, rowOff[kh]+ix*g.pix)
-					}
-					s.x[3*kh+kw] = p
-				}
-			}
-			s.step = step
-			s.n = n
-			s.out = unsafe.Add(g.out, (pos.oy*g.outW+ox)*g.ostep)
-			pos.ox += n - 1
-		}
-	}
 }
 
 //go:noescape
@@ -130,24 +84,95 @@ func dwconvF32Arch(d *DepthwiseConv2D, in, packed, bias, out []float32, r0, r1 i
 	if len(out) < ((r1-1)*d.OutW+d.OutW-1)*d.OutStride+c {
 		return false
 	}
-	g := dwNeonGeom{inH: d.InH, inW: d.InW, outW: d.OutW, sh: max(1, d.StrideH), sw: max(1, d.StrideW),
-		dh: max(1, d.DilH), dw: max(1, d.DilW), padT: d.PadT, padL: d.PadL, pix: 4 * c, ostep: 4 * d.OutStride,
-		in: unsafe.Pointer(&in[0]), pad: unsafe.Pointer(&f32DWZeros[0]), out: unsafe.Pointer(&out[0])}
 	if bias == nil {
 		bias = f32DWZeros[:c]
 	}
 	// One call per batch runs every channel block (w, bias at channel 0).
 	args := dwNeonArgs{w: unsafe.Pointer(&packed[0]), wstride: 4 * c, bias: unsafe.Pointer(&bias[0]),
 		ostep: 4 * d.OutStride, flo: d.Clamp.Min, fhi: d.Clamp.Max, clast: 4 * (c - 8)}
-	switch g.sw {
-	case g.dw:
+	inH, inW, outW, pix, ostep := d.InH, d.InW, d.OutW, 4*c, 4*d.OutStride
+	sh, sw, dh, dw := max(1, d.StrideH), max(1, d.StrideW), max(1, d.DilH), max(1, d.DilW)
+	switch sw {
+	case dw:
 		args.pair = 1
-	case 2 * g.dw:
+	case 2 * dw:
 		args.pair = 2
 	}
+	in0, pad, out0 := unsafe.Pointer(&in[0]), unsafe.Pointer(&f32DWZeros[0]), unsafe.Pointer(&out[0])
+	// Columns [a, e) have every horizontal tap inside the input.
+	a := min(outW, ceilDiv(d.PadL, sw))
+	e := a
+	if last := inW - 1 - 2*dw + d.PadL; last >= 0 {
+		e = max(a, min(outW, last/sw+1))
+	}
+	// The right border pixel after the interior, when only its kernel
+	// column 2 is in the padding, ends the interior's run.
+	right := 0
+	if ixe := e*sw - d.PadL; e > a && e < outW && ixe+dw < inW && ixe+2*dw >= inW {
+		right = dwNeonRight
+	}
+	// The runs are built here, into a local batch, as q8DWConvArch does:
+	// stores of addresses into a local need no write barrier.
 	var b dwNeonBatch
-	for pos := (dwNeonPos{oy: r0}); pos.oy < r1; {
-		g.fill(&pos, r1, &b)
+	for oy, ox := r0, 0; oy < r1; {
+		b.n = 0
+	fill:
+		for ; oy < r1; oy, ox = oy+1, 0 {
+			iy0 := oy*sh - d.PadT
+			var rows [3]unsafe.Pointer // input row of kernel row kh, nil in the padding
+			var step [3]int
+			for kh := range rows {
+				if iy := iy0 + kh*dh; uint(iy) < uint(inH) {
+					rows[kh], step[kh] = unsafe.Add(in0, iy*inW*pix), sw*pix
+				}
+			}
+			for ; ox < outW; ox++ {
+				if b.n == len(b.segs) {
+					break fill
+				}
+				s := &b.segs[b.n]
+				b.n++
+				n, ix0, flags := 1, ox*sw-d.PadL, 0
+				if ox == a && e > a {
+					n = e - a
+					for kh, r := range rows {
+						x := s.x[3*kh : 3*kh+3]
+						if r == nil {
+							x[0], x[1], x[2] = pad, pad, pad
+							continue
+						}
+						q := unsafe.Add(r, ix0*pix)
+						x[0], x[1], x[2] = q, unsafe.Add(q, dw*pix), unsafe.Add(q, 2*dw*pix)
+					}
+					flags = right
+				} else if ox+1 == a && e-ox >= 4 && args.pair != 0 && ix0+dw >= 0 {
+					// The left border pixel and the interior as one run.
+					n = e - ox
+					for kh, r := range rows {
+						x := s.x[3*kh : 3*kh+3]
+						if r == nil {
+							x[0], x[1], x[2] = pad, pad, pad
+							continue
+						}
+						q := unsafe.Add(r, (ix0+dw)*pix)
+						x[0], x[1], x[2] = pad, q, unsafe.Add(q, dw*pix)
+					}
+					flags = dwNeonLeft | right
+				} else {
+					for kh, r := range rows {
+						for kw := 0; kw < 3; kw++ {
+							q := pad
+							if ix := ix0 + kw*dw; r != nil && uint(ix) < uint(inW) {
+								q = unsafe.Add(r, ix*pix)
+							}
+							s.x[3*kh+kw] = q
+						}
+					}
+				}
+				s.step, s.n, s.out = step, n|flags, unsafe.Add(out0, (oy*outW+ox)*ostep)
+				ox += n - 1 + flags>>33 // the right border pixel
+			}
+		}
 		args.segs, args.nseg = unsafe.Pointer(&b.segs[0]), b.n
 		f32DWConv3x3Neon8(&args)
 	}

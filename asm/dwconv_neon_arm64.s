@@ -47,6 +47,16 @@
 // (stride twice the dilation: MobileNet's stride-2 layers) pixel p+1's
 // tap 0 is pixel p's tap 2: four pixels are 27 loads (32 per pixel).
 //
+// Border pixels: bit 32 of a run's n (dwNeonLeft, with the pair flag set
+// and n ≥ 4) says the run starts with a left border pixel whose only
+// padding taps are kernel column 0: its first group of four skips them
+// (the tap 0 pointers are then derived from tap 1 or tap 2). Bit 33
+// (dwNeonRight) says a right border pixel whose only padding taps are
+// kernel column 2 follows the run's pixels: its six other taps run after
+// them. Both sum the valid taps in the generic border pixel's order, and
+// save the border pixel its own run (≈ 25 instructions of set-up per
+// block).
+//
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A72/A76: the weights stay
 // in registers for the whole call, so a pixel is 9 input loads, 18 FMLA,
 // one bias load, the clamp and one store (72 MACs in 35 instructions).
@@ -101,12 +111,18 @@ seg:
 	ADD R4, R24, R24
 	ADD $112, R5, R5
 	SUB $1, R6, R6
+	CMP $1, R23
+	BEQ pix
+	TBZ $33, R23, plain
+	AND $~(1<<33), R23, R23
+plain:
 	MOVWU 92(R0), R1
 	CBZ R1, single
 	TBNZ $1, R1, s2
 	LSL $2, R20, R1
 	LSL $2, R21, R2
 	LSL $2, R22, R25
+	TBNZ $32, R23, left1
 	SUBS $4, R23, R23
 	BLT rest
 quad:
@@ -228,7 +244,7 @@ quad:
 	BGE quad
 rest:
 	ADDS $4, R23, R23
-	BEQ seg
+	BEQ endrun
 	CMP $2, R23
 	BLT pix
 	LSR $1, R1, R1
@@ -295,12 +311,13 @@ rest:
 	VST1.P [V18.S4, V19.S4], (R24)(R7)
 	VST1.P [V26.S4, V27.S4], (R24)(R7)
 	SUBS $2, R23, R23
-	BEQ seg
+	BEQ endrun
 	B single
 s2:
 	LSL $2, R20, R1
 	LSL $2, R21, R2
 	LSL $2, R22, R25
+	TBNZ $32, R23, left2
 	SUBS $4, R23, R23
 	BLT s2rest
 s2quad:
@@ -434,7 +451,7 @@ s2quad:
 	BGE s2quad
 s2rest:
 	ADDS $4, R23, R23
-	BEQ seg
+	BEQ endrun
 	CMP $2, R23
 	BLT pix
 	LSR $1, R1, R1
@@ -507,9 +524,9 @@ s2rest:
 	VST1.P [V18.S4, V19.S4], (R24)(R7)
 	VST1.P [V26.S4, V27.S4], (R24)(R7)
 	SUBS $2, R23, R23
-	BEQ seg
+	BEQ endrun
 single:
-	CBZ R23, seg
+	CBZ R23, endrun
 pix:
 	VLD1 (R3), [V18.S4, V19.S4]
 	VLD1.P (R8)(R20), [V20.S4, V21.S4]
@@ -546,6 +563,272 @@ pix:
 	VST1.P [V18.S4, V19.S4], (R24)(R7)
 	SUBS $1, R23, R23
 	BNE pix
+	B endrun
+left1:
+	MOVWU R23, R23
+	VLD1 (R3), [V18.S4, V19.S4]
+	VLD1 (R3), [V26.S4, V27.S4]
+	VLD1 (R3), [V28.S4, V29.S4]
+	VLD1 (R3), [V30.S4, V31.S4]
+	VLD1.P (R9)(R1), [V20.S4, V21.S4]
+	SUB R20, R9, R8
+	VFMLA V2.S4, V20.S4, V18.S4
+	VFMLA V3.S4, V21.S4, V19.S4
+	VFMLA V0.S4, V20.S4, V26.S4
+	VFMLA V1.S4, V21.S4, V27.S4
+	VLD1.P (R10)(R20), [V22.S4, V23.S4]
+	VFMLA V4.S4, V22.S4, V18.S4
+	VFMLA V5.S4, V23.S4, V19.S4
+	VFMLA V2.S4, V22.S4, V26.S4
+	VFMLA V3.S4, V23.S4, V27.S4
+	VFMLA V0.S4, V22.S4, V28.S4
+	VFMLA V1.S4, V23.S4, V29.S4
+	VLD1.P (R10)(R20), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V26.S4
+	VFMLA V5.S4, V21.S4, V27.S4
+	VFMLA V2.S4, V20.S4, V28.S4
+	VFMLA V3.S4, V21.S4, V29.S4
+	VFMLA V0.S4, V20.S4, V30.S4
+	VFMLA V1.S4, V21.S4, V31.S4
+	VLD1.P (R10)(R20), [V22.S4, V23.S4]
+	VFMLA V4.S4, V22.S4, V28.S4
+	VFMLA V5.S4, V23.S4, V29.S4
+	VFMLA V2.S4, V22.S4, V30.S4
+	VFMLA V3.S4, V23.S4, V31.S4
+	VLD1.P (R10)(R20), [V20.S4, V21.S4]
+	VFMLA V4.S4, V20.S4, V30.S4
+	VFMLA V5.S4, V21.S4, V31.S4
+	VLD1.P (R12)(R2), [V22.S4, V23.S4]
+	SUB R21, R12, R11
+	VFMLA V8.S4, V22.S4, V18.S4
+	VFMLA V9.S4, V23.S4, V19.S4
+	VFMLA V6.S4, V22.S4, V26.S4
+	VFMLA V7.S4, V23.S4, V27.S4
+	VLD1.P (R13)(R21), [V20.S4, V21.S4]
+	VFMLA V10.S4, V20.S4, V18.S4
+	VFMLA V11.S4, V21.S4, V19.S4
+	VFMLA V8.S4, V20.S4, V26.S4
+	VFMLA V9.S4, V21.S4, V27.S4
+	VFMLA V6.S4, V20.S4, V28.S4
+	VFMLA V7.S4, V21.S4, V29.S4
+	VLD1.P (R13)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V26.S4
+	VFMLA V11.S4, V23.S4, V27.S4
+	VFMLA V8.S4, V22.S4, V28.S4
+	VFMLA V9.S4, V23.S4, V29.S4
+	VFMLA V6.S4, V22.S4, V30.S4
+	VFMLA V7.S4, V23.S4, V31.S4
+	VLD1.P (R13)(R21), [V20.S4, V21.S4]
+	VFMLA V10.S4, V20.S4, V28.S4
+	VFMLA V11.S4, V21.S4, V29.S4
+	VFMLA V8.S4, V20.S4, V30.S4
+	VFMLA V9.S4, V21.S4, V31.S4
+	VLD1.P (R13)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V30.S4
+	VFMLA V11.S4, V23.S4, V31.S4
+	VLD1.P (R15)(R25), [V20.S4, V21.S4]
+	SUB R22, R15, R14
+	VFMLA V14.S4, V20.S4, V18.S4
+	VFMLA V15.S4, V21.S4, V19.S4
+	VFMLA V12.S4, V20.S4, V26.S4
+	VFMLA V13.S4, V21.S4, V27.S4
+	VLD1.P (R19)(R22), [V22.S4, V23.S4]
+	VFMLA V16.S4, V22.S4, V18.S4
+	VFMLA V17.S4, V23.S4, V19.S4
+	VFMLA V14.S4, V22.S4, V26.S4
+	VFMLA V15.S4, V23.S4, V27.S4
+	VFMLA V12.S4, V22.S4, V28.S4
+	VFMLA V13.S4, V23.S4, V29.S4
+	VLD1.P (R19)(R22), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V26.S4
+	VFMLA V17.S4, V21.S4, V27.S4
+	VFMLA V14.S4, V20.S4, V28.S4
+	VFMLA V15.S4, V21.S4, V29.S4
+	VFMLA V12.S4, V20.S4, V30.S4
+	VFMLA V13.S4, V21.S4, V31.S4
+	VLD1.P (R19)(R22), [V22.S4, V23.S4]
+	VFMLA V16.S4, V22.S4, V28.S4
+	VFMLA V17.S4, V23.S4, V29.S4
+	VFMLA V14.S4, V22.S4, V30.S4
+	VFMLA V15.S4, V23.S4, V31.S4
+	VLD1.P (R19)(R22), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V30.S4
+	VFMLA V17.S4, V21.S4, V31.S4
+	WORD $0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	WORD $0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	WORD $0x4e38f75a // fmax v26.4s, v26.4s, v24.4s
+	WORD $0x4e38f77b // fmax v27.4s, v27.4s, v24.4s
+	WORD $0x4e38f79c // fmax v28.4s, v28.4s, v24.4s
+	WORD $0x4e38f7bd // fmax v29.4s, v29.4s, v24.4s
+	WORD $0x4e38f7de // fmax v30.4s, v30.4s, v24.4s
+	WORD $0x4e38f7ff // fmax v31.4s, v31.4s, v24.4s
+	WORD $0x4eb9f652 // fmin v18.4s, v18.4s, v25.4s
+	WORD $0x4eb9f673 // fmin v19.4s, v19.4s, v25.4s
+	WORD $0x4eb9f75a // fmin v26.4s, v26.4s, v25.4s
+	WORD $0x4eb9f77b // fmin v27.4s, v27.4s, v25.4s
+	WORD $0x4eb9f79c // fmin v28.4s, v28.4s, v25.4s
+	WORD $0x4eb9f7bd // fmin v29.4s, v29.4s, v25.4s
+	WORD $0x4eb9f7de // fmin v30.4s, v30.4s, v25.4s
+	WORD $0x4eb9f7ff // fmin v31.4s, v31.4s, v25.4s
+	VST1.P [V18.S4, V19.S4], (R24)(R7)
+	VST1.P [V26.S4, V27.S4], (R24)(R7)
+	VST1.P [V28.S4, V29.S4], (R24)(R7)
+	VST1.P [V30.S4, V31.S4], (R24)(R7)
+	SUBS $8, R23, R23
+	BGE quad
+	B rest
+left2:
+	MOVWU R23, R23
+	VLD1 (R3), [V18.S4, V19.S4]
+	VLD1 (R3), [V26.S4, V27.S4]
+	VLD1 (R3), [V28.S4, V29.S4]
+	VLD1 (R3), [V30.S4, V31.S4]
+	MOVD R10, R8
+	VLD1.P (R9)(R20), [V20.S4, V21.S4]
+	VFMLA V2.S4, V20.S4, V18.S4
+	VFMLA V3.S4, V21.S4, V19.S4
+	VLD1.P (R8)(R20), [V22.S4, V23.S4]
+	VFMLA V4.S4, V22.S4, V18.S4
+	VFMLA V5.S4, V23.S4, V19.S4
+	VFMLA V0.S4, V22.S4, V26.S4
+	VFMLA V1.S4, V23.S4, V27.S4
+	VLD1.P (R9)(R20), [V20.S4, V21.S4]
+	VFMLA V2.S4, V20.S4, V26.S4
+	VFMLA V3.S4, V21.S4, V27.S4
+	VLD1.P (R8)(R20), [V22.S4, V23.S4]
+	VFMLA V4.S4, V22.S4, V26.S4
+	VFMLA V5.S4, V23.S4, V27.S4
+	VFMLA V0.S4, V22.S4, V28.S4
+	VFMLA V1.S4, V23.S4, V29.S4
+	VLD1.P (R9)(R20), [V20.S4, V21.S4]
+	VFMLA V2.S4, V20.S4, V28.S4
+	VFMLA V3.S4, V21.S4, V29.S4
+	VLD1.P (R8)(R20), [V22.S4, V23.S4]
+	VFMLA V4.S4, V22.S4, V28.S4
+	VFMLA V5.S4, V23.S4, V29.S4
+	VFMLA V0.S4, V22.S4, V30.S4
+	VFMLA V1.S4, V23.S4, V31.S4
+	VLD1.P (R9)(R20), [V20.S4, V21.S4]
+	VFMLA V2.S4, V20.S4, V30.S4
+	VFMLA V3.S4, V21.S4, V31.S4
+	VLD1 (R8), [V22.S4, V23.S4]
+	VFMLA V4.S4, V22.S4, V30.S4
+	VFMLA V5.S4, V23.S4, V31.S4
+	ADD R1, R10, R10
+	MOVD R13, R11
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V18.S4
+	VFMLA V9.S4, V21.S4, V19.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V18.S4
+	VFMLA V11.S4, V23.S4, V19.S4
+	VFMLA V6.S4, V22.S4, V26.S4
+	VFMLA V7.S4, V23.S4, V27.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V26.S4
+	VFMLA V9.S4, V21.S4, V27.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V26.S4
+	VFMLA V11.S4, V23.S4, V27.S4
+	VFMLA V6.S4, V22.S4, V28.S4
+	VFMLA V7.S4, V23.S4, V29.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V28.S4
+	VFMLA V9.S4, V21.S4, V29.S4
+	VLD1.P (R11)(R21), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V28.S4
+	VFMLA V11.S4, V23.S4, V29.S4
+	VFMLA V6.S4, V22.S4, V30.S4
+	VFMLA V7.S4, V23.S4, V31.S4
+	VLD1.P (R12)(R21), [V20.S4, V21.S4]
+	VFMLA V8.S4, V20.S4, V30.S4
+	VFMLA V9.S4, V21.S4, V31.S4
+	VLD1 (R11), [V22.S4, V23.S4]
+	VFMLA V10.S4, V22.S4, V30.S4
+	VFMLA V11.S4, V23.S4, V31.S4
+	ADD R2, R13, R13
+	MOVD R19, R14
+	VLD1.P (R15)(R22), [V20.S4, V21.S4]
+	VFMLA V14.S4, V20.S4, V18.S4
+	VFMLA V15.S4, V21.S4, V19.S4
+	VLD1.P (R14)(R22), [V22.S4, V23.S4]
+	VFMLA V16.S4, V22.S4, V18.S4
+	VFMLA V17.S4, V23.S4, V19.S4
+	VFMLA V12.S4, V22.S4, V26.S4
+	VFMLA V13.S4, V23.S4, V27.S4
+	VLD1.P (R15)(R22), [V20.S4, V21.S4]
+	VFMLA V14.S4, V20.S4, V26.S4
+	VFMLA V15.S4, V21.S4, V27.S4
+	VLD1.P (R14)(R22), [V22.S4, V23.S4]
+	VFMLA V16.S4, V22.S4, V26.S4
+	VFMLA V17.S4, V23.S4, V27.S4
+	VFMLA V12.S4, V22.S4, V28.S4
+	VFMLA V13.S4, V23.S4, V29.S4
+	VLD1.P (R15)(R22), [V20.S4, V21.S4]
+	VFMLA V14.S4, V20.S4, V28.S4
+	VFMLA V15.S4, V21.S4, V29.S4
+	VLD1.P (R14)(R22), [V22.S4, V23.S4]
+	VFMLA V16.S4, V22.S4, V28.S4
+	VFMLA V17.S4, V23.S4, V29.S4
+	VFMLA V12.S4, V22.S4, V30.S4
+	VFMLA V13.S4, V23.S4, V31.S4
+	VLD1.P (R15)(R22), [V20.S4, V21.S4]
+	VFMLA V14.S4, V20.S4, V30.S4
+	VFMLA V15.S4, V21.S4, V31.S4
+	VLD1 (R14), [V22.S4, V23.S4]
+	VFMLA V16.S4, V22.S4, V30.S4
+	VFMLA V17.S4, V23.S4, V31.S4
+	ADD R25, R19, R19
+	WORD $0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	WORD $0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	WORD $0x4e38f75a // fmax v26.4s, v26.4s, v24.4s
+	WORD $0x4e38f77b // fmax v27.4s, v27.4s, v24.4s
+	WORD $0x4e38f79c // fmax v28.4s, v28.4s, v24.4s
+	WORD $0x4e38f7bd // fmax v29.4s, v29.4s, v24.4s
+	WORD $0x4e38f7de // fmax v30.4s, v30.4s, v24.4s
+	WORD $0x4e38f7ff // fmax v31.4s, v31.4s, v24.4s
+	WORD $0x4eb9f652 // fmin v18.4s, v18.4s, v25.4s
+	WORD $0x4eb9f673 // fmin v19.4s, v19.4s, v25.4s
+	WORD $0x4eb9f75a // fmin v26.4s, v26.4s, v25.4s
+	WORD $0x4eb9f77b // fmin v27.4s, v27.4s, v25.4s
+	WORD $0x4eb9f79c // fmin v28.4s, v28.4s, v25.4s
+	WORD $0x4eb9f7bd // fmin v29.4s, v29.4s, v25.4s
+	WORD $0x4eb9f7de // fmin v30.4s, v30.4s, v25.4s
+	WORD $0x4eb9f7ff // fmin v31.4s, v31.4s, v25.4s
+	VST1.P [V18.S4, V19.S4], (R24)(R7)
+	VST1.P [V26.S4, V27.S4], (R24)(R7)
+	VST1.P [V28.S4, V29.S4], (R24)(R7)
+	VST1.P [V30.S4, V31.S4], (R24)(R7)
+	SUBS $8, R23, R23
+	BGE s2quad
+	B s2rest
+endrun:
+	MOVD -16(R5), R1
+	TBZ $33, R1, seg
+	VLD1 (R3), [V18.S4, V19.S4]
+	VLD1 (R8), [V20.S4, V21.S4]
+	VFMLA V0.S4, V20.S4, V18.S4
+	VFMLA V1.S4, V21.S4, V19.S4
+	VLD1 (R9), [V22.S4, V23.S4]
+	VFMLA V2.S4, V22.S4, V18.S4
+	VFMLA V3.S4, V23.S4, V19.S4
+	VLD1 (R11), [V20.S4, V21.S4]
+	VFMLA V6.S4, V20.S4, V18.S4
+	VFMLA V7.S4, V21.S4, V19.S4
+	VLD1 (R12), [V22.S4, V23.S4]
+	VFMLA V8.S4, V22.S4, V18.S4
+	VFMLA V9.S4, V23.S4, V19.S4
+	VLD1 (R14), [V20.S4, V21.S4]
+	VFMLA V12.S4, V20.S4, V18.S4
+	VFMLA V13.S4, V21.S4, V19.S4
+	VLD1 (R15), [V22.S4, V23.S4]
+	VFMLA V14.S4, V22.S4, V18.S4
+	VFMLA V15.S4, V23.S4, V19.S4
+	WORD $0x4e38f652 // fmax v18.4s, v18.4s, v24.4s
+	WORD $0x4e38f673 // fmax v19.4s, v19.4s, v24.4s
+	WORD $0x4eb9f652 // fmin v18.4s, v18.4s, v25.4s
+	WORD $0x4eb9f673 // fmin v19.4s, v19.4s, v25.4s
+	VST1 [V18.S4, V19.S4], (R24)
 	B seg
 done:
 	MOVD 96(R0), R1

@@ -163,6 +163,16 @@ func f32DWFile(words map[string]string) []byte {
 // (stride twice the dilation: MobileNet's stride-2 layers) pixel p+1's
 // tap 0 is pixel p's tap 2: four pixels are 27 loads (32 per pixel).
 //
+// Border pixels: bit 32 of a run's n (dwNeonLeft, with the pair flag set
+// and n ≥ 4) says the run starts with a left border pixel whose only
+// padding taps are kernel column 0: its first group of four skips them
+// (the tap 0 pointers are then derived from tap 1 or tap 2). Bit 33
+// (dwNeonRight) says a right border pixel whose only padding taps are
+// kernel column 2 follows the run's pixels: its six other taps run after
+// them. Both sum the valid taps in the generic border pixel's order, and
+// save the border pixel its own run (≈ 25 instructions of set-up per
+// block).
+//
 // ISA: ARMv8.0-A Advanced SIMD. Tuned for Cortex-A72/A76: the weights stay
 // in registers for the whole call, so a pixel is 9 input loads, 18 FMLA,
 // one bias load, the clamp and one store (72 MACs in 35 instructions).
@@ -231,58 +241,103 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tADD R4, R24, R24")
 	a.P("\tADD $112, R5, R5")
 	a.P("\tSUB $1, R6, R6")
+	// A border pixel (a run of one) goes straight to the one-pixel code.
+	a.P("\tCMP $1, R23")
+	a.P("\tBEQ pix")
+	a.P("\tTBZ $33, R23, plain")
+	a.P("\tAND $~(1<<33), R23, R23")
+	a.P("plain:")
 	a.P("\tMOVWU 92(R0), R1")
 	a.P("\tCBZ R1, single")
 	a.P("\tTBNZ $1, R1, s2")
 	for i, r := range step2 {
 		a.P("\tLSL $2, %s, %s", stepReg[i], r)
 	}
+	a.P("\tTBNZ $32, R23, left1")
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBLT rest")
 	a.P("quad:")
-	f32DWGroup(a, 4)
+	f32DWGroup(a, 4, false)
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBGE quad")
 	a.P("rest:")
 	a.P("\tADDS $4, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("\tCMP $2, R23")
 	a.P("\tBLT pix")
 	for _, r := range step2 {
 		a.P("\tLSR $1, %s, %s", r, r)
 	}
-	f32DWGroup(a, 2)
+	f32DWGroup(a, 2, false)
 	a.P("\tSUBS $2, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("\tB single")
 	// Stride twice the dilation: groups of 4, then 2 (f32DWGroupS2).
 	a.P("s2:")
 	for i, r := range step2 {
 		a.P("\tLSL $2, %s, %s", stepReg[i], r)
 	}
+	a.P("\tTBNZ $32, R23, left2")
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBLT s2rest")
 	a.P("s2quad:")
-	f32DWGroupS2(a, 4)
+	f32DWGroupS2(a, 4, false)
 	a.P("\tSUBS $4, R23, R23")
 	a.P("\tBGE s2quad")
 	a.P("s2rest:")
 	a.P("\tADDS $4, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("\tCMP $2, R23")
 	a.P("\tBLT pix")
 	for _, r := range step2 {
 		a.P("\tLSR $1, %s, %s", r, r)
 	}
-	f32DWGroupS2(a, 2)
+	f32DWGroupS2(a, 2, false)
 	a.P("\tSUBS $2, R23, R23")
-	a.P("\tBEQ seg")
+	a.P("\tBEQ endrun")
 	a.P("single:")
-	a.P("\tCBZ R23, seg")
+	a.P("\tCBZ R23, endrun")
 	a.P("pix:")
 	pixel()
 	a.P("\tSUBS $1, R23, R23")
 	a.P("\tBNE pix")
+	a.P("\tB endrun")
+	// A run flagged dwNeonLeft (bit 32 of n, at least 4 pixels) starts
+	// with its left border pixel: a first group of four without that
+	// pixel's padding taps, then the loops above for the rest.
+	for k, g := range []func(){func() { f32DWGroup(a, 4, true) }, func() { f32DWGroupS2(a, 4, true) }} {
+		a.P("left%d:", k+1)
+		a.P("\tMOVWU R23, R23")
+		g()
+		a.P("\tSUBS $8, R23, R23")
+		a.P("\tBGE %s", []string{"quad", "s2quad"}[k])
+		a.P("\tB %s", []string{"rest", "s2rest"}[k])
+	}
+	// The end of a run: a run flagged dwNeonRight (bit 33 of its n, 16
+	// bytes before the next segment) ends with its right border pixel,
+	// whose kernel column 2 is padding: the other six taps (as the generic
+	// border pixel, which skips padding taps), at the tap pointers the run
+	// left at its next pixel.
+	a.P("endrun:")
+	a.P("\tMOVD -16(R5), R1")
+	a.P("\tTBZ $33, R1, seg")
+	a.P("\tVLD1 (R3), [V18.S4, V19.S4]")
+	n := 0
+	for t := 0; t < 9; t++ {
+		if t%3 == 2 {
+			continue
+		}
+		x := 20 + 2*(n%2)
+		n++
+		a.P("\tVLD1 (%s), [V%d.S4, V%d.S4]", tapReg[t], x, x+1)
+		a.P("\tVFMLA V%d.S4, V%d.S4, V18.S4", 2*t, x)
+		a.P("\tVFMLA V%d.S4, V%d.S4, V19.S4", 2*t+1, x+1)
+	}
+	a.Fmax4s(18, 18, 24)
+	a.Fmax4s(19, 19, 24)
+	a.Fmin4s(18, 18, 25)
+	a.Fmin4s(19, 19, 25)
+	a.P("\tVST1 [V18.S4, V19.S4], (R24)")
 	a.P("\tB seg")
 	// The segments are done for this block: the next 8 channels (the last
 	// block at clast, args offset 96, overlapping the one before it).
@@ -306,7 +361,11 @@ func f32SegmentLoop(a *a64.Asm, pixel func()) {
 // tap 0 pointer without increment (it is pixel P's tap 0); the tap 2
 // pointer moves by P steps. Each accumulator sums its taps in the
 // one-pixel loop's order.
-func f32DWGroupS2(a *a64.Asm, P int) {
+//
+// left: pixel 0's tap 0 is in the left padding (a run that starts with
+// the border pixel, dwNeonLeft): position 0 is neither loaded nor
+// multiplied, and the tap 0 pointer starts at position 2, pixel 0's tap 2.
+func f32DWGroupS2(a *a64.Asm, P int, left bool) {
 	acc := []int{18, 26, 28, 30}[:P]
 	for _, v := range acc {
 		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4]", v, v+1)
@@ -314,6 +373,10 @@ func f32DWGroupS2(a *a64.Asm, P int) {
 	n := 0
 	for kh := 0; kh < 3; kh++ {
 		for j := 0; j <= 2*P; j++ {
+			if left && j == 0 {
+				a.P("\tMOVD %s, %s", tapReg[3*kh+2], tapReg[3*kh])
+				continue
+			}
 			x := 20 + 2*(n%2)
 			n++
 			switch {
@@ -355,7 +418,11 @@ var step2 = []string{"R1", "R2", "R25"}
 // is tap j−p of pixel p), each feeding the FMLAs of up to three pixels in
 // tap order, so every accumulator sums exactly as the one-pixel loop.
 // Accumulators V18 V19, V26 V27, V28 V29, V30 V31; inputs V20–V23.
-func f32DWGroup(a *a64.Asm, P int) {
+//
+// left: pixel 0's tap 0 is in the left padding (dwNeonLeft): position 0 is
+// neither loaded nor multiplied, and the tap 0 pointer is set for the next
+// group from the tap 1 pointer (pixel P's tap 0 is pixel P−1's tap 1).
+func f32DWGroup(a *a64.Asm, P int, left bool) {
 	acc := []int{18, 26, 28, 30}[:P]
 	for _, v := range acc {
 		a.P("\tVLD1 (R3), [V%d.S4, V%d.S4]", v, v+1)
@@ -367,9 +434,15 @@ func f32DWGroup(a *a64.Asm, P int) {
 			if j < 2 {
 				ptr, inc = tapReg[3*kh+j], step2[kh]
 			}
+			if left && j == 0 {
+				continue
+			}
 			x := 20 + 2*(n%2)
 			n++
 			a.P("\tVLD1.P (%s)(%s), [V%d.S4, V%d.S4]", ptr, inc, x, x+1)
+			if left && j == 1 {
+				a.P("\tSUB %s, %s, %s", stepReg[kh], tapReg[3*kh+1], tapReg[3*kh])
+			}
 			for p := 0; p < P; p++ {
 				if kw := j - p; kw >= 0 && kw < 3 {
 					w := 2 * (3*kh + kw)

@@ -104,17 +104,20 @@ func f32File(words map[string]string) []byte {
 // the packed rows. Packed layout: for each group of 4 k,
 // 32 floats [k0..3][rows 0..3] then [k0..3][rows 4..7] (two ST4 of four
 // rows' 4-k vectors), then the last kc mod 4 k as [k][rows 0..7]; one LD1 of
-// four registers brings 4 k of four rows, so the 16-k main loop is
-// 16 LD1 + 256 FMLA + 2 = 274 instructions per 1024 MACs (3.74 MACs per
-// instruction). f32GemmNeon<MR>x8 with MR ≤ 4 runs 8 k per iteration (an
-// LD1 of two registers per row). The column loop is in the kernel, so a
+// four registers brings 4 k of four rows, so 16 k are 16 LD1 + 256 FMLA;
+// the main loop runs 64 k per iteration when kc ≥ 64 (64 LD1 + 1024 FMLA
+// + 2 = 1090 instructions per 4096 MACs, 3.76 MACs per instruction), else
+// 16 (274 per 1024). f32GemmNeon<MR>x8 with MR ≤ 4 runs 16 k per iteration
+// (an LD1 of four registers per row). The column loop is in the kernel, so a
 // packed group (8·kc ≤ 4096 floats) stays in L1 while the panels stream
 // past it.
 //
 // Registers: R0 k count, R1 scratch, R2 A base, R3/R4 B panel 0/1, R5/R6
 // init pointer/stride, R7/R8 c pointer/stride (bytes), R9..R15 R19 A rows
-// 0..7 (P8x8: R9 packed A, R10 kc mod 16, R11 kc), R20 lda (bytes), R21 tile
-// B base, R22 bstride, R23 tstride (bytes), R24 tiles left, R25 mode.
+// 0..7 (P8x8: R9 packed A, R10 kc mod 16 or 64, R11 kc, R12 &lo, R13 R14
+// R15 the B, init and c steps from one tile to the next), R20 lda (bytes),
+// R21 tile B base (not P8x8), R22 bstride, R23 tstride (bytes), R24 tiles
+// left, R25 mode.
 // Accumulator tile: V16+2i = row i columns 0..3, V17+2i = row i columns
 // 4..7 (8×8 float32 in V16–V31). V8–V11 hold 4 k of panel 0, V12–V15 of
 // panel 1; V0–V7 the A vectors (unpacked: 4 k of row i in Vi; packed: Vu
@@ -271,7 +274,7 @@ func f32AddFile(words map[string]string) []byte {
 }
 
 // f32PackBody packs kc (from the args) × 8 rows from a (args, row stride
-// R20 bytes) to R1. Uses R0, R3, R9–R15, R19, V0–V7; labels get prefix p.
+// R20 bytes) to R1. Uses R0, R3, R9–R15, R19, V0–V15; labels get prefix p.
 func f32PackBody(a *a64.Asm, p string) {
 	a.P("\tMOVD kc+0(FP), R0")
 	a.P("\tMOVD a+8(FP), R9")
@@ -279,14 +282,22 @@ func f32PackBody(a *a64.Asm, p string) {
 		a.P("\tADD R20, %s, %s", rowReg[i-1], rowReg[i])
 	}
 	a.P("\tAND $3, R0, R3")
-	a.P("\tLSR $2, R0, R0")
+	group := func(v int) {
+		for i := 0; i < maxMR; i++ {
+			a.P("\tVLD1.P 16(%s), [V%d.S4]", rowReg[i], v+i)
+		}
+		a.P("\tVST4.P [V%d.S4, V%d.S4, V%d.S4, V%d.S4], 64(R1)", v, v+1, v+2, v+3)
+		a.P("\tVST4.P [V%d.S4, V%d.S4, V%d.S4, V%d.S4], 64(R1)", v+4, v+5, v+6, v+7)
+	}
+	// An odd 4-k group first, then 8 k per iteration.
+	a.P("\tTBZ $2, R0, %s8", p)
+	group(0)
+	a.P("%s8:", p)
+	a.P("\tLSR $3, R0, R0")
 	a.P("\tCBZ R0, %stail", p)
 	a.P("%sloop:", p)
-	for i := 0; i < maxMR; i++ {
-		a.P("\tVLD1.P 16(%s), [V%d.S4]", rowReg[i], i)
-	}
-	a.P("\tVST4.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)")
-	a.P("\tVST4.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R1)")
+	group(0)
+	group(8)
 	a.P("\tSUBS $1, R0, R0")
 	a.P("\tBNE %sloop", p)
 	a.P("%stail:", p)
@@ -471,65 +482,51 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	a.P("\tLSL $2, R8, R8")
 	a.P("\tMOVD mode+88(FP), R25")
 	if packed {
-		a.P("group:")
-		a.P("\tTBNZ $2, R25, packed")
-		a.P("\tMOVD R2, R1")
-		f32PackBody(a, "p")
-		a.P("packed:")
-		a.P("\tMOVD b+24(FP), R21")
-		a.P("\tMOVD nt+48(FP), R24")
-		a.P("\tMOVD init+56(FP), R5")
-		a.P("\tMOVD c+72(FP), R7")
-		a.P("\tMOVD kc+0(FP), R11")
-		a.P("\tAND $15, R11, R10")
+		f32PackedTiles(a)
+		return
 	}
 	a.P("tile:")
-	if !packed {
-		a.P("\tMOVD kc+0(FP), R0")
-	}
+	a.P("\tMOVD kc+0(FP), R0")
 	a.P("\tMOVD R21, R3")
 	a.P("\tADD R22, R21, R4")
 	a.P("\tMOVD R2, R9")
-	if !packed {
-		for i := 1; i < mr; i++ {
-			a.P("\tADD R20, %s, %s", rowReg[i-1], rowReg[i])
-		}
+	for i := 1; i < mr; i++ {
+		a.P("\tADD R20, %s, %s", rowReg[i-1], rowReg[i])
 	}
 	a.P("\tTBZ $0, R25, zero")
 	a.P("\tMOVD R5, R1")
 	for i := 0; i < mr; i++ {
 		a.P("\tVLD1.P (R1)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
 	}
-	if !packed {
-		a.P("\tB kloop")
-		f32Zero(a, mr)
-	}
+	a.P("\tB kloop")
+	f32Zero(a, mr, "zero")
 	a.P("kloop:")
-	if packed {
-		// 16 k per iteration; R0 = k left − 16; R11 = kc, R10 = kc % 16.
-		a.P("\tSUBS $16, R11, R0")
+	if mr <= 4 {
+		// 16 k per iteration: an LD1 of four registers brings 16 k of a
+		// row (V4i..V4i+3); B goes 4 k of both panels at a time to V24–V31
+		// (free with ≤ 8 accumulators), reloaded four times. Then 8 k
+		// (two registers per row), 4 and 1.
+		a.P("\tSUBS $16, R0, R0")
 		a.P("\tBLT k8")
 		a.P("loop16:")
-		for g := 0; g < 4; g++ {
-			f32Group4(a, mr, true)
+		for i := 0; i < mr; i++ {
+			a.P("\tVLD1.P 64(%s), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", rowReg[i], 4*i, 4*i+1, 4*i+2, 4*i+3)
+		}
+		for q := 0; q < 4; q++ {
+			a.P("\tVLD1.P 64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]")
+			a.P("\tVLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]")
+			for u := 0; u < 4; u++ {
+				for i := 0; i < mr; i++ {
+					a.FmlaLane(16+2*i, 24+u, 4*i+q, u)
+					a.FmlaLane(17+2*i, 28+u, 4*i+q, u)
+				}
+			}
 		}
 		a.P("\tSUBS $16, R0, R0")
 		a.P("\tBGE loop16")
-		a.P("\tCBZ R10, kdone")
 		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
 		a.P("k8:")
 		a.P("\tTBZ $3, R0, k4")
-		f32Group4(a, mr, true)
-		f32Group4(a, mr, true)
-		a.P("k4:")
-		a.P("\tTBZ $2, R0, k1")
-		f32Group4(a, mr, true)
-	} else if mr <= 4 {
-		// 8 k per iteration: an LD1 of two registers brings 8 k of a row
-		// (V2i, V2i+1); B k 4..7 go to V24–V31, free with ≤ 8 accumulators.
-		a.P("\tSUBS $8, R0, R0")
-		a.P("\tBLT k4")
-		a.P("loop8:")
 		for i := 0; i < mr; i++ {
 			a.P("\tVLD1.P 32(%s), [V%d.S4, V%d.S4]", rowReg[i], 2*i, 2*i+1)
 		}
@@ -547,8 +544,6 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 				a.FmlaLane(17+2*i, b1, 2*i+u/4, u%4)
 			}
 		}
-		a.P("\tSUBS $8, R0, R0")
-		a.P("\tBGE loop8")
 		a.P("k4:")
 		a.P("\tTBZ $2, R0, k1")
 		f32Group4(a, mr, false)
@@ -564,22 +559,14 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	a.P("\tANDS $3, R0, R0")
 	a.P("\tBEQ kdone")
 	a.P("loop1:")
-	if packed {
-		a.P("\tVLD1.P 32(R9), [V0.S4, V1.S4]")
-	} else {
-		for i := 0; i < mr; i++ {
-			a.P("\tFMOVS.P 4(%s), F%d", rowReg[i], i)
-		}
+	for i := 0; i < mr; i++ {
+		a.P("\tFMOVS.P 4(%s), F%d", rowReg[i], i)
 	}
 	a.P("\tVLD1.P 16(R3), [V8.S4]")
 	a.P("\tVLD1.P 16(R4), [V12.S4]")
 	for i := 0; i < mr; i++ {
-		v, l := i, 0
-		if packed {
-			v, l = i/4, i%4
-		}
-		a.FmlaLane(16+2*i, 8, v, l)
-		a.FmlaLane(17+2*i, 12, v, l)
+		a.FmlaLane(16+2*i, 8, i, 0)
+		a.FmlaLane(17+2*i, 12, i, 0)
 	}
 	a.P("\tSUBS $1, R0, R0")
 	a.P("\tBNE loop1")
@@ -587,51 +574,190 @@ func f32Kernel(a *a64.Asm, mr int, packed bool) {
 	a.P("\tTBZ $1, R25, store")
 	a.P("\tMOVD $lo+96(FP), R1")
 	a.P("\tVLD2R (R1), [V0.S4, V1.S4]")
+	f32Clamp(a, mr)
+	a.P("store:")
+	f32Store(a, mr)
+	a.P("\tADD R23, R21, R21")
+	a.P("\tADD $32, R5, R5")
+	a.P("\tADD $32, R7, R7")
+	a.P("\tSUBS $1, R24, R24")
+	a.P("\tBNE tile")
+	a.P("\tRET")
+}
+
+// f32Clamp emits the FMAX/FMIN of the 2·mr accumulators against V0 (lo)
+// and V1 (hi).
+func f32Clamp(a *a64.Asm, mr int) {
 	for i := 0; i < 2*mr; i++ {
 		a.Fmax4s(16+i, 16+i, 0)
 	}
 	for i := 0; i < 2*mr; i++ {
 		a.Fmin4s(16+i, 16+i, 1)
 	}
-	a.P("store:")
+}
+
+// f32Store emits the stores of the mr accumulator rows to c (R7, row
+// stride R8), through R1.
+func f32Store(a *a64.Asm, mr int) {
 	a.P("\tMOVD R7, R1")
 	for i := 0; i < mr; i++ {
 		a.P("\tVST1.P [V%d.S4, V%d.S4], (R1)(R8)", 16+2*i, 17+2*i)
 	}
-	a.P("\tADD R23, R21, R21")
-	a.P("\tADD $32, R5, R5")
-	a.P("\tADD $32, R7, R7")
-	a.P("\tSUBS $1, R24, R24")
-	a.P("\tBNE tile")
-	if packed {
-		// Next row group: 8 rows further in A, init and c (the argument
-		// slots hold the group's pointers).
-		a.P("\tMOVD ng+104(FP), R1")
-		a.P("\tSUBS $1, R1, R1")
-		a.P("\tBEQ done")
-		a.P("\tMOVD R1, ng+104(FP)")
-		for _, f := range []struct{ arg, stride string }{{"a+8", "R20"}, {"init+56", "R6"}, {"c+72", "R8"}} {
-			a.P("\tMOVD %s(FP), R1", f.arg)
-			a.P("\tADD %s<<3, R1, R1", f.stride)
-			a.P("\tMOVD R1, %s(FP)", f.arg)
-		}
-		a.P("\tTBZ $3, R25, group")
-		a.P("\tMOVD kc+0(FP), R1")
-		a.P("\tADD R1<<5, R2, R2")
-		a.P("\tB group")
-		a.P("done:")
-	}
-	a.P("\tRET")
-	if packed {
-		// Out of line: the sums start from 0 (mode bit 0 clear).
-		f32Zero(a, mr)
-		a.P("\tB kloop")
-	}
 }
 
-// f32Zero emits the label zero and clears the 2·mr accumulators.
-func f32Zero(a *a64.Asm, mr int) {
-	a.P("zero:")
+// f32PackedTiles writes the body of f32GemmNeonP8x8 after the argument
+// loads: per 8-row group, the packing, then the nt tiles. The tile loop is
+// emitted twice: for kc < 64 with a 16-k main loop (MobileNet v2's
+// small-K layers: as few tail tests as possible), and for kc ≥ 64 with a
+// 64-k one, which halves to quarters the loop's own SUBS/BGE per k
+// (≈ 0.75 M instructions of float MobileNet v1) at the cost of a few tail
+// tests per tile. R11 = kc, R10 = kc mod 16 (small) or kc mod 64 (large),
+// R12 the address of lo (for the clamp's VLD2R).
+func f32PackedTiles(a *a64.Asm) {
+	a.P("group:")
+	a.P("\tTBNZ $2, R25, packed")
+	a.P("\tMOVD R2, R1")
+	f32PackBody(a, "p")
+	a.P("packed:")
+	a.P("\tMOVD b+24(FP), R3")
+	a.P("\tADD R22, R3, R4")
+	a.P("\tMOVD nt+48(FP), R24")
+	a.P("\tMOVD init+56(FP), R5")
+	a.P("\tMOVD c+72(FP), R7")
+	a.P("\tMOVD $lo+96(FP), R12")
+	a.P("\tMOVD kc+0(FP), R11")
+	// The tile loop's pointer steps (bytes): R13 from the end of a tile's
+	// panels to the next tile's, R14 / R15 from init / c after the tile's
+	// eight post-incremented rows to the next tile's columns.
+	a.P("\tSUB R11<<4, R23, R13")
+	a.P("\tMOVD $32, R14")
+	a.P("\tSUB R6<<3, R14, R14")
+	a.P("\tMOVD $32, R15")
+	a.P("\tSUB R8<<3, R15, R15")
+	a.P("\tCMP $64, R11")
+	a.P("\tBGE large")
+	a.P("\tAND $15, R11, R10")
+	f32PackedTile(a, "S", func() {
+		// 16 k per iteration; R0 = k left − 16.
+		a.P("\tSUBS $16, R11, R0")
+		a.P("\tBLT k8S")
+		a.P("loop16S:")
+		for g := 0; g < 4; g++ {
+			f32Group4(a, maxMR, true)
+		}
+		a.P("\tSUBS $16, R0, R0")
+		a.P("\tBGE loop16S")
+		a.P("\tCBZ R10, kdoneS")
+		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
+	})
+	a.P("large:")
+	a.P("\tAND $63, R11, R10")
+	f32PackedTile(a, "L", func() {
+		// 64 k per iteration (kc ≥ 64); R0 = k left − 64, whose bits
+		// 5..0 are those of k left after the loop.
+		a.P("\tSUB $64, R11, R0")
+		a.P("loop64L:")
+		for g := 0; g < 16; g++ {
+			f32Group4(a, maxMR, true)
+		}
+		a.P("\tSUBS $64, R0, R0")
+		a.P("\tBGE loop64L")
+		a.P("\tCBZ R10, kdoneL")
+		a.P("\tTBZ $5, R0, k16L")
+		for g := 0; g < 8; g++ {
+			f32Group4(a, maxMR, true)
+		}
+		a.P("k16L:")
+		a.P("\tTBZ $4, R0, k8L")
+		for g := 0; g < 4; g++ {
+			f32Group4(a, maxMR, true)
+		}
+	})
+	a.P("done:")
+	a.P("\tRET")
+}
+
+// f32PackedTile emits one copy of P8x8's tile loop (labels with suffix s):
+// init or zero, main loop (emitted by loop, which leaves bits 3..0 of R0 =
+// k left mod 16 and falls through to the 8/4/1 tails), clamp, stores, and
+// after the last tile the step to the next row group.
+func f32PackedTile(a *a64.Asm, s string, loop func()) {
+	mr := maxMR
+	a.P("tile%s:", s)
+	a.P("\tMOVD R2, R9")
+	a.P("\tTBZ $0, R25, zero%s", s)
+	for i := 0; i < mr; i++ {
+		a.P("\tVLD1.P (R5)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
+	}
+	a.P("kloop%s:", s)
+	loop()
+	a.P("k8%s:", s)
+	a.P("\tTBZ $3, R0, k4%s", s)
+	f32Group4(a, mr, true)
+	f32Group4(a, mr, true)
+	a.P("k4%s:", s)
+	a.P("\tTBZ $2, R0, k1%s", s)
+	f32Group4(a, mr, true)
+	// The last kc mod 4 k (packed [k][rows 0..7]): two, then one.
+	a.P("k1%s:", s)
+	a.P("\tANDS $3, R0, R0")
+	a.P("\tBEQ kdone%s", s)
+	a.P("\tTBZ $1, R0, one%s", s)
+	a.P("\tVLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.P("\tVLD1.P 32(R3), [V8.S4, V9.S4]")
+	a.P("\tVLD1.P 32(R4), [V12.S4, V13.S4]")
+	for u := 0; u < 2; u++ {
+		for i := 0; i < mr; i++ {
+			a.FmlaLane(16+2*i, 8+u, 2*u+i/4, i%4)
+			a.FmlaLane(17+2*i, 12+u, 2*u+i/4, i%4)
+		}
+	}
+	a.P("\tTBZ $0, R0, kdone%s", s)
+	a.P("one%s:", s)
+	a.P("\tVLD1.P 32(R9), [V0.S4, V1.S4]")
+	a.P("\tVLD1.P 16(R3), [V8.S4]")
+	a.P("\tVLD1.P 16(R4), [V12.S4]")
+	for i := 0; i < mr; i++ {
+		a.FmlaLane(16+2*i, 8, i/4, i%4)
+		a.FmlaLane(17+2*i, 12, i/4, i%4)
+	}
+	a.P("kdone%s:", s)
+	a.P("\tTBZ $1, R25, store%s", s)
+	a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
+	f32Clamp(a, mr)
+	a.P("store%s:", s)
+	for i := 0; i < mr; i++ {
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(R8)", 16+2*i, 17+2*i)
+	}
+	a.P("\tADD R13, R3, R3")
+	a.P("\tADD R13, R4, R4")
+	a.P("\tADD R14, R5, R5")
+	a.P("\tADD R15, R7, R7")
+	a.P("\tSUBS $1, R24, R24")
+	a.P("\tBNE tile%s", s)
+	// Next row group: 8 rows further in A, init and c (the argument slots
+	// hold the group's pointers).
+	a.P("\tMOVD ng+104(FP), R1")
+	a.P("\tSUBS $1, R1, R1")
+	a.P("\tBEQ done")
+	a.P("\tMOVD R1, ng+104(FP)")
+	for _, f := range []struct{ arg, stride string }{{"a+8", "R20"}, {"init+56", "R6"}, {"c+72", "R8"}} {
+		a.P("\tMOVD %s(FP), R1", f.arg)
+		a.P("\tADD %s<<3, R1, R1", f.stride)
+		a.P("\tMOVD R1, %s(FP)", f.arg)
+	}
+	a.P("\tTBZ $3, R25, group")
+	a.P("\tMOVD kc+0(FP), R1")
+	a.P("\tADD R1<<5, R2, R2")
+	a.P("\tB group")
+	// Out of line: the sums start from 0 (mode bit 0 clear).
+	f32Zero(a, mr, "zero"+s)
+	a.P("\tB kloop%s", s)
+}
+
+// f32Zero emits label and clears the 2·mr accumulators.
+func f32Zero(a *a64.Asm, mr int, label string) {
+	a.P("%s:", label)
 	for i := 0; i < 2*mr; i++ {
 		a.P("\tVEOR V%d.B16, V%d.B16, V%d.B16", 16+i, 16+i, 16+i)
 	}

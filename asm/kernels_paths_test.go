@@ -73,7 +73,9 @@ func f32CompareToGeneric(t *testing.T, path string, seed uint64) {
 			require.LessOrEqual(t, d, 1e-5*math.Max(1, math.Abs(float64(w))), "%s: element %d: generic %v, %s %v", what, i, w, path, g)
 		}
 	}
-	shapes := [][3]int{{1, 1, 1}, {8, 8, 4}, {9, 9, 5}, {7, 3, 3}, {16, 20, 1300}, {17, 13, 17}, {3, 4, 0}, {65, 12, 600}}
+	shapes := [][3]int{{1, 1, 1}, {8, 8, 4}, {9, 9, 5}, {7, 3, 3}, {16, 20, 1300}, {17, 13, 17}, {3, 4, 0}, {65, 12, 600},
+		// The NEON packed tile's 64-k loop and its 32/16/8/4/1 tails.
+		{9, 17, 127}, {16, 8, 100}, {24, 9, 80}, {8, 8, 72}, {40, 24, 192}, {8, 16, 65}, {16, 8, 63}}
 	for i := 0; i < 30; i++ {
 		shapes = append(shapes, [3]int{1 + r.IntN(40), 1 + r.IntN(40), r.IntN(70)})
 	}
