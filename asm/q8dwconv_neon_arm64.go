@@ -124,7 +124,7 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	if last := inW - 1 - 2*dw + d.PadL; last >= 0 {
 		e = max(a, min(outW, last/sw+1))
 	}
-	// The runs are built here (as dwNeonGeom.fill does for the float body)
+	// The runs are built here (as dwconvF32Arch does for the float body)
 	// rather than in a method taking *dwNeonBatch: stores of addresses into
 	// a local need no write barrier, and the interior run needs no per-tap
 	// bounds tests.
