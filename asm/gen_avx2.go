@@ -989,38 +989,7 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub bool) {
 		name, wt, kr = fmt.Sprintf("q8GemmAvx2%dx8c16ub%s", mr, mode), "int8", 16
 	}
 	acc := func(i, j int) string { return fmt.Sprintf("Y%d", 4*i+j) }
-	if mode == "" {
-		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels int, acc *int32, ldacc int)\n", name, wt)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-	} else {
-		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)\n", name, wt)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $40-100\n", name)
-	}
-	p("MOVQ kb+0(FP), R13")
-	p("MOVQ a+8(FP), R10")
-	p("MOVQ lda+16(FP), R8")
-	p("MOVQ w+24(FP), R12")
-	p("MOVQ pstride+32(FP), R14")
-	if !ub {
-		p("SHLQ $1, R14")
-	}
-	p("MOVQ npanels+40(FP), BX")
-	if mode == "" {
-		p("MOVQ acc+48(FP), DI")
-		p("MOVQ ldacc+56(FP), R9")
-		p("SHLQ $2, R9")
-	} else {
-		p("MOVQ prm+56(FP), AX")
-		p("MOVQ c+64(FP), DI")
-		p("MOVQ DI, pc-16(SP)")
-		p("MOVQ ldc+72(FP), R9")
-		p("MOVQ $0x40000000, CX")
-		p("MOVQ CX, rnd-24(SP)")
-		for i, arg := range []string{"zo+88(FP)", "lo+92(FP)", "hi+96(FP)"} {
-			p("MOVL %s, CX", arg)
-			p("MOVL CX, %s-%d(SP)", arg[:2], 28+4*i)
-		}
-	}
+	q8Avx2TileArgs(w, p, name, wt, mode, ub)
 	if ub {
 		// Y13 = 0x80 bytes (the int8 → uint8 flip), Y14 = int16 ones,
 		// once per call: the reduction and requantisation leave them.
@@ -1189,6 +1158,47 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub bool) {
 // columns 0..7, with Y12 as scratch: unpack + add twice (each pair of
 // unpacks and an add does what one VPHADDD does, at half its shuffle cost
 // on Zen 3).
+// q8Avx2TileArgs writes a c16/c32/x8 tile's TEXT line and loads its
+// arguments: kb R13, a R10, lda R8, w R12, pstride R14 (bytes), npanels BX;
+// the accumulator store acc DI, ldacc R9 (bytes) without a mode, else prm
+// AX, c DI (saved at pc-16(SP)), ldc R9, the rounding constant at
+// rnd-24(SP), and zo, lo, hi as locals for VPBROADCASTD (vet sizes FP
+// operands).
+func q8Avx2TileArgs(w *bytes.Buffer, p func(string, ...any), name, wt, mode string, ub bool) {
+	if mode == "" {
+		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels int, acc *int32, ldacc int)\n", name, wt)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	} else {
+		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)\n", name, wt)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $40-100\n", name)
+	}
+	p("MOVQ kb+0(FP), R13")
+	p("MOVQ a+8(FP), R10")
+	p("MOVQ lda+16(FP), R8")
+	p("MOVQ w+24(FP), R12")
+	p("MOVQ pstride+32(FP), R14")
+	if !ub {
+		p("SHLQ $1, R14")
+	}
+	p("MOVQ npanels+40(FP), BX")
+	if mode == "" {
+		p("MOVQ acc+48(FP), DI")
+		p("MOVQ ldacc+56(FP), R9")
+		p("SHLQ $2, R9")
+		return
+	}
+	p("MOVQ prm+56(FP), AX")
+	p("MOVQ c+64(FP), DI")
+	p("MOVQ DI, pc-16(SP)")
+	p("MOVQ ldc+72(FP), R9")
+	p("MOVQ $0x40000000, CX")
+	p("MOVQ CX, rnd-24(SP)")
+	for i, arg := range []string{"zo+88(FP)", "lo+92(FP)", "hi+96(FP)"} {
+		p("MOVL %s, CX", arg)
+		p("MOVL CX, %s-%d(SP)", arg[:2], 28+4*i)
+	}
+}
+
 func q8RowSumsX8(p func(string, ...any), a int) {
 	y := func(n int) string { return fmt.Sprintf("Y%d", a+n) }
 	// Level 1: Y(a) = [x0+x2, y0+y2, x1+x3, y1+y3] of columns (0, 1), Y(a+2)
@@ -1216,39 +1226,7 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string, ub bool) {
 		name, wt = fmt.Sprintf("q8GemmAvx2%dx4c32%s", mr, mode), "int8"
 	}
 	acc := func(i, j int) string { return fmt.Sprintf("Y%d", 4*i+j) }
-	if mode == "" {
-		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels int, acc *int32, ldacc int)\n", name, wt)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-	} else {
-		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)\n", name, wt)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $40-100\n", name)
-	}
-	p("MOVQ kb+0(FP), R13")
-	p("MOVQ a+8(FP), R10")
-	p("MOVQ lda+16(FP), R8")
-	p("MOVQ w+24(FP), R12")
-	p("MOVQ pstride+32(FP), R14")
-	if !ub {
-		p("SHLQ $1, R14")
-	}
-	p("MOVQ npanels+40(FP), BX")
-	if mode == "" {
-		p("MOVQ acc+48(FP), DI")
-		p("MOVQ ldacc+56(FP), R9")
-		p("SHLQ $2, R9")
-	} else {
-		p("MOVQ prm+56(FP), AX")
-		p("MOVQ c+64(FP), DI")
-		p("MOVQ DI, pc-16(SP)")
-		p("MOVQ ldc+72(FP), R9")
-		p("MOVQ $0x40000000, CX")
-		p("MOVQ CX, rnd-24(SP)")
-		// zo, lo, hi as locals for VPBROADCASTD (vet sizes FP operands).
-		for i, arg := range []string{"zo+88(FP)", "lo+92(FP)", "hi+96(FP)"} {
-			p("MOVL %s, CX", arg)
-			p("MOVL CX, %s-%d(SP)", arg[:2], 28+4*i)
-		}
-	}
+	q8Avx2TileArgs(w, p, name, wt, mode, ub)
 	p("TESTQ BX, BX")
 	p("JZ done")
 	label("panel")
