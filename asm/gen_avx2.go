@@ -999,28 +999,7 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub bool) {
 		p("VPCMPEQD Y14, Y14, Y14")
 		p("VPSRLW $15, Y14, Y14")
 	}
-	p("TESTQ BX, BX")
-	p("JZ done")
-	label("panel")
-	if mode != "" {
-		p("MOVQ a+8(FP), R10")
-		p("MOVQ pc-16(SP), DI")
-		p("MOVQ ntiles+48(FP), CX")
-		p("MOVQ CX, ntl-8(SP)")
-		label("tile")
-	}
-	p("MOVQ R10, SI")
-	p("MOVQ R12, DX")
-	p("MOVQ R13, CX")
-	p("TESTQ CX, CX")
-	p("JNZ first")
-	for i := 0; i < mr; i++ {
-		for j := 0; j < 4; j++ {
-			p("VPXOR %s, %s, %s", acc(i, j), acc(i, j), acc(i, j))
-		}
-	}
-	p("JMP reduce")
-	label("first")
+	q8Avx2PanelHead(p, label, acc, mr, mode)
 	body := func(ao, wo int, init bool) {
 		if !ub && mr == 3 {
 			// Weight vectors 0 and 1 in Y13, Y14 for the 3 rows, as in
@@ -1199,6 +1178,36 @@ func q8Avx2TileArgs(w *bytes.Buffer, p func(string, ...any), name, wt, mode stri
 	}
 }
 
+// q8Avx2PanelHead writes the panel loop's head shared by the c16/c32/x8
+// tiles: with a mode, the row-tile loop inside the panel loop (the panel
+// stays in L1 while the A rows stream past it); then the A, weight and k
+// cursors, and for kb = 0 zeroed accumulators and a jump to the reduction.
+// It ends at the label "first", where the k loop begins.
+func q8Avx2PanelHead(p func(string, ...any), label func(string), acc func(i, j int) string, mr int, mode string) {
+	p("TESTQ BX, BX")
+	p("JZ done")
+	label("panel")
+	if mode != "" {
+		p("MOVQ a+8(FP), R10")
+		p("MOVQ pc-16(SP), DI")
+		p("MOVQ ntiles+48(FP), CX")
+		p("MOVQ CX, ntl-8(SP)")
+		label("tile")
+	}
+	p("MOVQ R10, SI")
+	p("MOVQ R12, DX")
+	p("MOVQ R13, CX")
+	p("TESTQ CX, CX")
+	p("JNZ first")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < 4; j++ {
+			p("VPXOR %s, %s, %s", acc(i, j), acc(i, j), acc(i, j))
+		}
+	}
+	p("JMP reduce")
+	label("first")
+}
+
 func q8RowSumsX8(p func(string, ...any), a int) {
 	y := func(n int) string { return fmt.Sprintf("Y%d", a+n) }
 	// Level 1: Y(a) = [x0+x2, y0+y2, x1+x3, y1+y3] of columns (0, 1), Y(a+2)
@@ -1227,30 +1236,7 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string, ub bool) {
 	}
 	acc := func(i, j int) string { return fmt.Sprintf("Y%d", 4*i+j) }
 	q8Avx2TileArgs(w, p, name, wt, mode, ub)
-	p("TESTQ BX, BX")
-	p("JZ done")
-	label("panel")
-	if mode != "" {
-		// Row tiles inside the panel loop: the panel stays in L1 while
-		// the A rows stream past it.
-		p("MOVQ a+8(FP), R10")
-		p("MOVQ pc-16(SP), DI")
-		p("MOVQ ntiles+48(FP), CX")
-		p("MOVQ CX, ntl-8(SP)")
-		label("tile")
-	}
-	p("MOVQ R10, SI")
-	p("MOVQ R12, DX")
-	p("MOVQ R13, CX")
-	p("TESTQ CX, CX")
-	p("JNZ first")
-	for i := 0; i < mr; i++ {
-		for j := 0; j < 4; j++ {
-			p("VPXOR %s, %s, %s", acc(i, j), acc(i, j), acc(i, j))
-		}
-	}
-	p("JMP reduce")
-	label("first")
+	q8Avx2PanelHead(p, label, acc, mr, mode)
 	kr, wblock := 16, 128 // k per block, weight bytes per block
 	if ub {
 		kr = 32
