@@ -8,6 +8,7 @@
 // Go signatures (f32add_arm64.go):
 //
 //	func f32AddClampNeon(n int, dst, a, b *float32, lo, hi float32, clamp int)
+//	func f32MaxIntoNeon(n int, o, x *float32)
 //	func f32Interleave3Neon(n int, dst, p0, p1, p2 *float32)
 //	func u8Interleave3Neon(n int, dst, p0, p1, p2 *byte)
 //
@@ -18,6 +19,10 @@
 // value. 16 floats per iteration (V0–V3 a, then the sums; V4–V7 b; V30 V31
 // lo hi), then 4 at a time. dst may alias a or b: each block is loaded
 // before it is stored.
+//
+// f32MaxIntoNeon: for i < n (a multiple of 4), o[i] = FMAX(o[i], x[i]),
+// which is what Go's max(o[i], x[i]) compiles to on arm64 (NaN from either
+// operand, −0 < +0): 16 floats per iteration, then 4 at a time.
 //
 // f32Interleave3Neon: for q < n (a multiple of 8), dst[3q+k] = pk[q]
 // (planes p0, p1, p2): 8 pixels per iteration, two ST3 of four pixels.
@@ -95,6 +100,37 @@ clamped4loop:
 	BNE clamped4loop
 	RET
 done:
+	RET
+
+// func f32MaxIntoNeon(n int, o, x *float32)
+TEXT ·f32MaxIntoNeon(SB), NOSPLIT, $0-24
+	MOVD n+0(FP), R0
+	MOVD o+8(FP), R1
+	MOVD x+16(FP), R2
+	LSR $2, R0, R5
+	AND $3, R5, R5
+	LSR $4, R0, R0
+	CBZ R0, max4
+max16:
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f463 // fmax v3.4s, v3.4s, v7.4s
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R1)
+	SUBS $1, R0, R0
+	BNE max16
+max4:
+	CBZ R5, maxdone
+max4loop:
+	VLD1 (R1), [V0.S4]
+	VLD1.P 16(R2), [V4.S4]
+	WORD $0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	VST1.P [V0.S4], 16(R1)
+	SUBS $1, R5, R5
+	BNE max4loop
+maxdone:
 	RET
 
 // func f32Interleave3Neon(n int, dst, p0, p1, p2 *float32)

@@ -71,6 +71,9 @@ var kernelTable = []Kernel{
 	{Name: "qs8_vadd_requant_x16__neon", Op: "qadd", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	// QPool2D.Max with ≤ 16 taps and C ≥ 16, and QMean.Run's channel sums
 	// (q8pool_neon_arm64.s, gen_q8pool.go); channel tails run Go.
+	// Pool2D.MaxF32 and GlobalMaxPoolF32 fold each tap with
+	// f32MaxIntoNeon (f32add_neon_arm64.s, gen_neon.go); the window walk is Go.
+	{Name: "f32_maxpool_fold_x16__neon", Op: "maxpool", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	{Name: "qs8_maxpool_minmax_c16__neon", Op: "qmaxpool", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	{Name: "qs8_gavgpool_sum_c16__neon", Op: "qgavgpool", ISA: "neon", Path: PathNEON, Features: []string{"asimd"}},
 	{Name: "qs8_qc8w_gemm_requant_8x8c4__neondot", Op: "qgemm", MR: 8, NR: 8, KR: 4, ISA: "neondot", Path: PathDotProd, Features: []string{"asimd", "asimddp"}},
@@ -90,6 +93,9 @@ var kernelTable = []Kernel{
 	// int8 depthwise 3×3, Mult 1, C ≥ 16 (q8dwconv_avx2_amd64.s), RoundDouble
 	// and RoundUpward fused; other shapes and RoundSingle run the generic body.
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__avx2", Op: "qdwconv", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// Pool2D.MaxF32 and GlobalMaxPoolF32 fold each tap with f32MaxIntoAvx2
+	// (f32add_avx2_amd64.s, gen_avx2.go); the window walk is Go.
+	{Name: "f32_maxpool_fold_x8__avx2", Op: "maxpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QAdd.Run's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go).
 	{Name: "qs8_vadd_requant_x16__avx2", Op: "qadd", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QPool2D.Max (≤ 16 taps, C ≥ 16) and QMean.Run's channel sums
