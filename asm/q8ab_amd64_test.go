@@ -11,15 +11,17 @@ import (
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer (each packs the layer's weights itself): for 7-bit weights the x8
-// tiles against the c32 ones. Add a config (e.g. a package variable
-// switching between two kernels or tile rules) to compare something else.
+// layer (each packs the layer's weights itself): for 7-bit weights the
+// im2col path against the implicit convolution (q8ConvImplicit; the 8-bit
+// tiles ignore the switch). Add a config (e.g. a package variable switching
+// between two kernels or tile rules, like q8Avx2X8 or q8Avx2MinTileOne) to
+// compare something else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"4col", func() { q8Avx2X8 = false }},
-	{"x8", func() { q8Avx2X8 = true }},
+	{"im2col", func() { q8Avx2Implicit = false }},
+	{"implicit", func() { q8Avx2Implicit = true }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -38,7 +40,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m int, x8 bool) { q8TileBudgetAvx2, q8Avx2MinTile, q8Avx2X8 = b, m, x8 }(q8TileBudgetAvx2, q8Avx2MinTile, q8Avx2X8)
+	defer func(b, m, b1, m1 int, x8, im bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit = b, m, b1, m1, x8, im
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := q8Seeded(t, 1)
