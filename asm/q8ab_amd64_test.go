@@ -30,6 +30,9 @@ var x86q8Configs = []struct {
 // of x86q8Configs on one locked thread, alternating configs within each
 // layer and keeping the least of 7 CPU times: on a shared machine this
 // resolves a few per cent where separate benchmark runs differ by ±15 %.
+// With EDGEINFER_Q8AB_FLUSH set, 96 MB are written before every timed run
+// (cold caches, as for a layer whose weights the model last read an
+// inference ago).
 //
 //	EDGEINFER_Q8AB=resnet50 go test -count=1 -run TestQ8ZooConvAB -v ./asm/
 func TestQ8ZooConvAB(t *testing.T) {
@@ -43,6 +46,10 @@ func TestQ8ZooConvAB(t *testing.T) {
 	defer func(b, m, b1, m1 int, x8, im bool) {
 		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit = b, m, b1, m1, x8, im
 	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit)
+	var flush []byte
+	if os.Getenv("EDGEINFER_Q8AB_FLUSH") != "" {
+		flush = make([]byte, 96<<20)
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := q8Seeded(t, 1)
@@ -71,6 +78,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 			for ci, cf := range x86q8Configs {
 				cf.set()
 				tile := cv.TilePixels()
+				for i := 0; i < len(flush); i += 64 {
+					flush[i]++ // evict the layer's weights and activations
+				}
 				t0 := threadCPUms()
 				for p0 := 0; p0 < pixels; p0 += tile {
 					cv.Run(x, ps[ci], out, scratch, p0, min(p0+tile, pixels))
