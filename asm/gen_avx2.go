@@ -966,6 +966,9 @@ func q8File() []byte {
 			}
 		}
 	}
+	for _, mode := range q8Modes[1:] {
+		q8KernelX8I(&w, mode)
+	}
 	return w.Bytes()
 }
 
@@ -1073,48 +1076,11 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub bool) {
 		}
 		p("ADDQ $32, DI")
 	} else {
-		// Constants in registers the row sums freed (Y13 and Y14 keep
-		// the 7-bit tiles' flip and ones).
-		p("VPBROADCASTD zo-28(SP), Y3")
-		p("VPBROADCASTD lo-32(SP), Y7")
-		p("VPBROADCASTD hi-36(SP), Y11")
-		p("VPBROADCASTQ rnd-24(SP), Y12")
-		if mode == "Upward" {
-			p("VPCMPEQD Y15, Y15, Y15")
-			p("VPSRLD $31, Y15, Y15")
-		}
-		for i := 0; i < mr; i++ {
-			a := 4 * i
-			rq := requantRegs{v: "Y", acc: a, t1: a + 1, t2: a + 2, zo: 3, lo: 7, hi: 11, round: 12, one: 15,
-				prm: func(row, off int) string { return disp(256*row+off, "AX") }}
-			rq.emit(p, mode, true)
-			// int32 → int16 per lane, the two lanes' low halves together,
-			// int16 → int8: the row's 8 outputs in the low 8 bytes.
-			p("VPACKSSDW Y%d, Y%d, Y%d", a, a, a)
-			p("VPERMQ $0x08, Y%d, Y%d", a, a)
-			p("VPACKSSWB X%d, X%d, X%d", a, a, a)
-			// The last panel may store fewer than 8 columns.
-			p("CMPQ BX, $1")
-			p("JNE full%d", i)
-			p("MOVQ last+80(FP), CX")
-			p("CMPQ CX, $8")
-			p("JGE full%d", i)
-			p("VMOVQ X%d, SI", a)
-			p("MOVQ R11, DX")
-			label(fmt.Sprintf("bytes%d", i))
-			p("MOVB SI, (DX)")
-			p("SHRQ $8, SI")
-			p("INCQ DX")
-			p("DECQ CX")
-			p("JNZ bytes%d", i)
-			p("JMP next%d", i)
-			label(fmt.Sprintf("full%d", i))
-			p("VMOVQ X%d, (R11)", a)
-			label(fmt.Sprintf("next%d", i))
+		q8X8RequantStore(p, label, mr, mode, "last+80(FP)", func(int) {}, func(i int) {
 			if i < mr-1 {
 				p("ADDQ R9, R11")
 			}
-		}
+		})
 		for i := 0; i < mr; i++ {
 			p("ADDQ R8, R10")
 			p("ADDQ R9, DI")
@@ -1130,6 +1096,55 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub bool) {
 	label("done")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// q8X8RequantStore writes the x8 tiles' requantisation and stores after
+// q8RowSumsX8 (row i's 8 int32 sums in Y(4i)): zo, lo, hi, 2^30 (and 1 for
+// Upward) broadcast into the registers the row sums freed (Y13 and Y14 keep
+// the 7-bit tiles' flip and ones), each row requantised with the panel's
+// parameters at AX, packed to int8 and stored at R11 (8 bytes, or in the
+// last panel, BX = 1, the argument last's count when it is below 8).
+// before(i) and after(i) are written around row i's code (they set R11).
+func q8X8RequantStore(p func(string, ...any), label func(string), mr int, mode, last string, before, after func(i int)) {
+	p("VPBROADCASTD zo-28(SP), Y3")
+	p("VPBROADCASTD lo-32(SP), Y7")
+	p("VPBROADCASTD hi-36(SP), Y11")
+	p("VPBROADCASTQ rnd-24(SP), Y12")
+	if mode == "Upward" {
+		p("VPCMPEQD Y15, Y15, Y15")
+		p("VPSRLD $31, Y15, Y15")
+	}
+	for i := 0; i < mr; i++ {
+		before(i)
+		a := 4 * i
+		rq := requantRegs{v: "Y", acc: a, t1: a + 1, t2: a + 2, zo: 3, lo: 7, hi: 11, round: 12, one: 15,
+			prm: func(row, off int) string { return disp(256*row+off, "AX") }}
+		rq.emit(p, mode, true)
+		// int32 → int16 per lane, the two lanes' low halves together,
+		// int16 → int8: the row's 8 outputs in the low 8 bytes.
+		p("VPACKSSDW Y%d, Y%d, Y%d", a, a, a)
+		p("VPERMQ $0x08, Y%d, Y%d", a, a)
+		p("VPACKSSWB X%d, X%d, X%d", a, a, a)
+		// The last panel may store fewer than 8 columns.
+		p("CMPQ BX, $1")
+		p("JNE full%d", i)
+		p("MOVQ %s, CX", last)
+		p("CMPQ CX, $8")
+		p("JGE full%d", i)
+		p("VMOVQ X%d, SI", a)
+		p("MOVQ R11, DX")
+		label(fmt.Sprintf("bytes%d", i))
+		p("MOVB SI, (DX)")
+		p("SHRQ $8, SI")
+		p("INCQ DX")
+		p("DECQ CX")
+		p("JNZ bytes%d", i)
+		p("JMP next%d", i)
+		label(fmt.Sprintf("full%d", i))
+		p("VMOVQ X%d, (R11)", a)
+		label(fmt.Sprintf("next%d", i))
+		after(i)
+	}
 }
 
 // q8RowSumsX8 sums the four partial sums per lane of the accumulators
@@ -1678,6 +1693,136 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 	p("ADDQ $112, R14")
 	p("DECQ nseg-16(SP)")
 	p("JNZ seg")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// q8KernelX8I writes q8GemmAvx23x8c16ubI<Mode>, the implicit (im2col-free)
+// form of the 3-row 7-bit x8 tile for convolutions
+// (qs8_qc7w_igemm_requant_3x8c16__avx2_maddubs):
+//
+//	func q8GemmAvx23x8c16ubI<Mode>(kbs, nseg, segskip int, base *int8, rows *int, w *int8,
+//		pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32)
+//
+// Row r of row tile t (r < 3) reads its A row from base + rows[2(3t+r)]
+// (a pixel's window origin) in nseg segments of 16·kbs consecutive bytes,
+// segment s starting 16·kbs + segskip bytes after segment s − 1 (a kernel
+// row's KW·C contiguous bytes, then the step to the next kernel row), and
+// stores its 8 outputs of panel p at c + rows[2(3t+r)+1] + 8p. The weights,
+// parameters, arithmetic and requantisation are the x8 tile's: the K of
+// the panel is exactly 16·kbs·nseg. A short last row tile repeats its last
+// pixel (same window, same output row: the same bytes stored twice).
+//
+// Registers: SI, R8, R15 = the three rows' window origins, R11 their
+// common byte offset (advanced per block, by segskip per segment), R9 =
+// segskip, R10 = the tile's rows entries, CX blocks left, DX weight cursor,
+// R12 current panel, R14 pstride, R13 kbs, BX panels left, DI the panel's c
+// (c + 8p), AX prm of the panel; locals ntl-8(SP) row tiles left, pc-16(SP)
+// the panel's c, nsl-48(SP) segments left, and rnd, zo, lo, hi as in the
+// x8 tile. The accumulators start at zero (one VPXOR each per row tile).
+func q8KernelX8I(w *bytes.Buffer, mode string) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	label := func(l string) { fmt.Fprintln(w, l+":") }
+	const mr = 3
+	name := "q8GemmAvx23x8c16ubI" + mode
+	acc := func(i, j int) string { return fmt.Sprintf("Y%d", 4*i+j) }
+	fmt.Fprintf(w, "\n// func %s(kbs, nseg, segskip int, base *int8, rows *int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $48-108\n", name)
+	p("MOVQ kbs+0(FP), R13")
+	p("MOVQ segskip+16(FP), R9")
+	p("MOVQ w+40(FP), R12")
+	p("MOVQ pstride+48(FP), R14")
+	p("MOVQ npanels+56(FP), BX")
+	p("MOVQ prm+72(FP), AX")
+	p("MOVQ c+80(FP), DI")
+	p("MOVQ DI, pc-16(SP)")
+	p("MOVQ $0x40000000, CX")
+	p("MOVQ CX, rnd-24(SP)")
+	for i, arg := range []string{"zo+96(FP)", "lo+100(FP)", "hi+104(FP)"} {
+		p("MOVL %s, CX", arg)
+		p("MOVL CX, %s-%d(SP)", arg[:2], 28+4*i)
+	}
+	p("VPCMPEQD Y13, Y13, Y13")
+	p("VPABSB Y13, Y13")
+	p("VPSLLW $7, Y13, Y13")
+	p("VPCMPEQD Y14, Y14, Y14")
+	p("VPSRLW $15, Y14, Y14")
+	p("TESTQ BX, BX")
+	p("JZ done")
+	label("panel")
+	p("MOVQ rows+32(FP), R10")
+	p("MOVQ pc-16(SP), DI")
+	p("MOVQ ntiles+64(FP), CX")
+	p("MOVQ CX, ntl-8(SP)")
+	label("tile")
+	p("MOVQ base+24(FP), SI")
+	p("MOVQ SI, R8")
+	p("MOVQ SI, R15")
+	p("ADDQ (R10), SI")
+	p("ADDQ 16(R10), R8")
+	p("ADDQ 32(R10), R15")
+	p("MOVQ R12, DX")
+	p("XORQ R11, R11")
+	p("MOVQ nseg+8(FP), CX")
+	p("MOVQ CX, nsl-48(SP)")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < 4; j++ {
+			p("VPXOR %s, %s, %s", acc(i, j), acc(i, j), acc(i, j))
+		}
+	}
+	rowReg := []string{"SI", "R8", "R15"}
+	body := func(ao, wo int) {
+		for i := 0; i < mr; i++ {
+			o := ""
+			if ao != 0 {
+				o = fmt.Sprint(ao)
+			}
+			p("VBROADCASTI128 %s(%s)(R11*1), Y12", o, rowReg[i])
+			p("VPXOR Y13, Y12, Y12")
+			for j := 0; j < 4; j++ {
+				p("VPMADDUBSW %s, Y12, Y15", disp(wo+32*j, "DX"))
+				p("VPMADDWD Y14, Y15, Y15")
+				p("VPADDD Y15, %s, %s", acc(i, j), acc(i, j))
+			}
+		}
+	}
+	label("seg")
+	p("MOVQ R13, CX")
+	p("TESTQ $1, CX")
+	p("JZ segpairs")
+	body(0, 0)
+	p("ADDQ $16, R11")
+	p("ADDQ $128, DX")
+	label("segpairs")
+	p("SHRQ $1, CX")
+	p("JZ segend")
+	label("segloop")
+	body(0, 0)
+	body(16, 128)
+	p("ADDQ $32, R11")
+	p("ADDQ $256, DX")
+	p("DECQ CX")
+	p("JNZ segloop")
+	label("segend")
+	p("ADDQ R9, R11")
+	p("DECQ nsl-48(SP)")
+	p("JNZ seg")
+	for i := 0; i < mr; i++ {
+		q8RowSumsX8(p, 4*i)
+	}
+	q8X8RequantStore(p, label, mr, mode, "last+88(FP)", func(i int) {
+		p("MOVQ %d(R10), R11", 16*i+8)
+		p("ADDQ DI, R11")
+	}, func(int) {})
+	p("ADDQ $48, R10")
+	p("DECQ ntl-8(SP)")
+	p("JNZ tile")
+	p("ADDQ $8, pc-16(SP)")
+	p("ADDQ $32, AX")
+	p("ADDQ R14, R12")
+	p("DECQ BX")
+	p("JNZ panel")
+	label("done")
 	p("VZEROUPPER")
 	p("RET")
 }

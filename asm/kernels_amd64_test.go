@@ -41,6 +41,9 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 		q8Avx2UBEdge(t)
 		q8Avx2UBNoAlloc(t)
+		for seed := uint64(84); seed <= 86; seed++ {
+			q8Avx2ImplicitCompare(t, seed)
+		}
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {
@@ -322,13 +325,20 @@ func q8ArchLayouts(p *QPacked, groups int, np *q8ArchPacked) []*q8ArchPacked {
 }
 
 // checkQ8ConvArch runs c over x with the generic body and with the AVX2
-// tiles (np, packed from p, and q8ArchLayouts' other layout) in random row
-// chunks and requires the same bytes, guard bands intact around output,
+// tiles (np, packed from p, and q8ArchLayouts' other layout; the 7-bit x8
+// layout with and without q8ConvImplicit) in random row chunks and requires the same bytes, guard bands intact around output,
 // input and scratch, and the input unchanged.
 func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacked, np *q8ArchPacked, msg string) {
 	t.Helper()
+	defer func(v bool) { q8Avx2Implicit = v }(q8Avx2Implicit)
 	for _, np := range q8ArchLayouts(p, c.groups(), np) {
-		checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v)", msg, np.x8, np.ub))
+		for _, implicit := range []bool{true, false} {
+			if !implicit && !(np.x8 && np.ub) {
+				continue // q8ConvImplicit takes only the 7-bit x8 layout
+			}
+			q8Avx2Implicit = implicit
+			checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v, implicit %v)", msg, np.x8, np.ub, implicit))
+		}
 	}
 }
 

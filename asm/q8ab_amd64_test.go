@@ -11,15 +11,17 @@ import (
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer (each packs the layer's weights itself): for 7-bit weights the x8
-// tiles against the c32 ones. Add a config (e.g. a package variable
-// switching between two kernels or tile rules) to compare something else.
+// layer (each packs the layer's weights itself): for 7-bit weights the
+// im2col path against the implicit convolution (q8ConvImplicit; the 8-bit
+// tiles ignore the switch). Add a config (e.g. a package variable switching
+// between two kernels or tile rules, like q8Avx2X8 or q8Avx2MinTileOne) to
+// compare something else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"4col", func() { q8Avx2X8 = false }},
-	{"x8", func() { q8Avx2X8 = true }},
+	{"im2col", func() { q8Avx2Implicit = false }},
+	{"implicit", func() { q8Avx2Implicit = true }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -28,6 +30,9 @@ var x86q8Configs = []struct {
 // of x86q8Configs on one locked thread, alternating configs within each
 // layer and keeping the least of 7 CPU times: on a shared machine this
 // resolves a few per cent where separate benchmark runs differ by ±15 %.
+// With EDGEINFER_Q8AB_FLUSH set, 96 MB are written before every timed run
+// (cold caches, as for a layer whose weights the model last read an
+// inference ago).
 //
 //	EDGEINFER_Q8AB=resnet50 go test -count=1 -run TestQ8ZooConvAB -v ./asm/
 func TestQ8ZooConvAB(t *testing.T) {
@@ -38,7 +43,13 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m int, x8 bool) { q8TileBudgetAvx2, q8Avx2MinTile, q8Avx2X8 = b, m, x8 }(q8TileBudgetAvx2, q8Avx2MinTile, q8Avx2X8)
+	defer func(b, m, b1, m1 int, x8, im bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit = b, m, b1, m1, x8, im
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit)
+	var flush []byte
+	if os.Getenv("EDGEINFER_Q8AB_FLUSH") != "" {
+		flush = make([]byte, 96<<20)
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := q8Seeded(t, 1)
@@ -67,6 +78,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 			for ci, cf := range x86q8Configs {
 				cf.set()
 				tile := cv.TilePixels()
+				for i := 0; i < len(flush); i += 64 {
+					flush[i]++ // evict the layer's weights and activations
+				}
 				t0 := threadCPUms()
 				for p0 := 0; p0 < pixels; p0 += tile {
 					cv.Run(x, ps[ci], out, scratch, p0, min(p0+tile, pixels))

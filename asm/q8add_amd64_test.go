@@ -2,13 +2,57 @@
 
 package asm
 
-import "testing"
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 func init() {
 	archKernelTests["qs8_vadd_requant_x16__avx2"] = func(t *testing.T, k Kernel) {
-		saved := level
-		defer func() { level = saved }()
+		saved, fast := level, q8AddUseFast
+		defer func() { level, q8AddUseFast = saved, fast }()
 		level = pathLevel(k.Path)
-		q8AddCompare(t)
+		for _, q8AddUseFast = range []bool{true, false} {
+			q8AddCompare(t)
+		}
+		q8AddAvx2FastCompare(t)
 	}
+}
+
+// q8AddAvx2FastCompare checks q8AddAvx2x16F on every (x, y) byte pair for
+// random scales it must take (L = 20 + S from 0 to 22 for both inputs,
+// multipliers up to just below 2^31), and the parameters it must refuse.
+func q8AddAvx2FastCompare(t *testing.T) {
+	r := q8Seeded(t, 78)
+	x, y := make([]int8, 1<<16), make([]int8, 1<<16)
+	for i := range x {
+		x[i], y[i] = int8(i), int8(i>>8)
+	}
+	want, got := make([]int8, len(x)), make([]int8, len(x))
+	taken := 0
+	for it := 0; it < 60; it++ {
+		s1 := float32(math.Exp2(r.Float64()*12 - 9))
+		s2 := float32(float64(s1) * math.Exp2(r.Float64()*44-22))
+		so := float32(float64(max32(s1, s2)) * math.Exp2(r.Float64()*6-2))
+		lo, hi := q8Clamp(r)
+		a := NewQAdd(s1, q8Zero(r), s2, q8Zero(r), so, q8Zero(r), lo, hi)
+		var f q8AddFast
+		ok := q8AddFastParams(a, &f)
+		l1, l2 := 20+a.S1, 20+a.S2
+		require.Equal(t, l1 >= 0 && l1 <= 22 && l2 >= 0 && l2 <= 22, ok, "L %d %d", l1, l2)
+		if !ok {
+			continue
+		}
+		taken++
+		q8AddGeneric(a, x, y, want)
+		a.Run(x, y, got)
+		require.Equal(t, want, got, q8AddString(a))
+	}
+	require.Greater(t, taken, 20, "cases on q8AddAvx2x16F")
+	// Refused: a multiplier whose high half rounds up to 2^15.
+	a := NewQAdd(0.5, 0, 0.5, 0, 1, 0, -128, 127)
+	a.M1 = math.MaxInt32 - 100
+	require.False(t, q8AddFastParams(a, &q8AddFast{}))
 }

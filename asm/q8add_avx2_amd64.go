@@ -11,6 +11,53 @@ import "unsafe"
 //go:noescape
 func q8AddAvx2x16(x, y, out *int8, n int, p *q8AddParams)
 
+// q8AddAvx2x16F is q8AddAvx2x16 with the inputs' rescale in int32 lanes
+// (the parameters of q8AddFastParams; see the .s header).
+//
+//go:noescape
+func q8AddAvx2x16F(x, y, out *int8, n int, p *q8AddParams, f *q8AddFast)
+
+// q8AddFast is q8AddAvx2x16F's extra argument block (layout in the .s
+// header): per input, the multiplier's halves as int16 pairs (ml, 0) and
+// (mh, 0), the rounding term 2^(d−1) and the shift counts A, B, C.
+type q8AddFast struct {
+	mlo [2][8]int32
+	mhi [2][8]int32
+	rnd [2][8]int32
+	sh  [2][3][2]uint64 // A, B, C per input, each a 16-byte xmm operand
+}
+
+// q8AddUseFast enables q8AddAvx2x16F (tests turn it off to run the same
+// cases on q8AddAvx2x16).
+var q8AddUseFast = true
+
+// q8AddFastParams fills f for q8AddAvx2x16F and reports whether both
+// inputs allow it: L = 20 + S in [0, 22] (v·2^L cannot wrap for |v| ≤ 255,
+// and v·mh·2^(16−d) fits int32) and M ≥ 0 with its high half below 2^15
+// once the low half is taken as signed.
+func q8AddFastParams(a *QAdd, f *q8AddFast) bool {
+	for i, sm := range [2][2]int32{{a.S1, a.M1}, {a.S2, a.M2}} {
+		l, m := 20+sm[0], sm[1]
+		ml := int32(int16(uint16(m)))
+		mh := (int64(m) - int64(ml)) >> 16 // int64: M near 2^31 would wrap
+		if l < 0 || l > 22 || m < 0 || mh >= 1<<15 {
+			return false
+		}
+		d := 31 - l
+		sh := [3]uint64{uint64(16 - d), uint64(d), 0}
+		if d > 16 {
+			sh = [3]uint64{0, 16, uint64(d - 16)}
+		}
+		for j := range 8 {
+			f.mlo[i][j], f.mhi[i][j], f.rnd[i][j] = int32(uint16(ml)), int32(mh), 1<<(d-1)
+		}
+		for k := range sh {
+			f.sh[i][k] = [2]uint64{sh[k], 0}
+		}
+	}
+	return true
+}
+
 // q8AddArch runs QAdd.Run (x and y already resliced to len(out)) on the
 // AVX2 body when the avx2 path is selected and there is at least one whole
 // block, and reports whether it did.
@@ -20,7 +67,13 @@ func q8AddArch(a *QAdd, x, y, out []int8) bool {
 	if level < pathLevel(PathAVX2) || nb == 0 || !q8AddSIMDParams(a, &p) {
 		return false
 	}
-	q8AddAvx2x16((*int8)(unsafe.Pointer(&x[0])), (*int8)(unsafe.Pointer(&y[0])), (*int8)(unsafe.Pointer(&out[0])), nb, &p)
+	xp, yp, op := (*int8)(unsafe.Pointer(&x[0])), (*int8)(unsafe.Pointer(&y[0])), (*int8)(unsafe.Pointer(&out[0]))
+	var f q8AddFast
+	if q8AddUseFast && q8AddFastParams(a, &f) {
+		q8AddAvx2x16F(xp, yp, op, nb, &p, &f)
+	} else {
+		q8AddAvx2x16(xp, yp, op, nb, &p)
+	}
 	a.runTail(x, y, out, nb)
 	return true
 }

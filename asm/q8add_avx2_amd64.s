@@ -32,6 +32,21 @@
 // (a·m + 2^30) >> 31 from VPMULDQ on the even and the odd lanes, blended;
 // RoundingDivideByPOT is gemmlowp's scalar form, (s >> e) + [s & mask >
 // half − (s >> 31)].
+//
+// q8AddAvx2x16F (same arguments, then f *q8AddFast) is the same block for
+// inputs whose L = 20 + S lies in [0, 22] (q8AddFastParams): with d = 31 − L
+// and M = mh·2^16 + ml (ml the signed low half, mh < 2^15), and v = x − Z
+// (|v| ≤ 255, so v·2^L does not wrap),
+//
+//	SQRDMULH(v << L, M) = floor((v·M + 2^(d−1)) / 2^d)
+//	                    = ((v·mh << A) + ((v·ml + 2^(d−1)) >> B)) >> C
+//
+// with (A, B, C) = (16 − d, d, 0) for d ≤ 16, else (0, 16, d − 16) (the
+// floors nest exactly; every term fits int32): VPMADDWD of v with (ml, 0)
+// and (mh, 0) int16 pairs gives v·ml and v·mh. q8AddFast (byte offsets):
+// 0 / 32 (ml, 0) pairs for x / y, 64 / 96 (mh, 0), 128 / 160 2^(d−1), all
+// eight lanes; then A, B, C for x at 192, 208, 224 and for y at 240, 256,
+// 272 (16-byte xmm shift counts). Y10 / Y11 hold the (ml, 0) vectors, R8 f.
 
 #include "textflag.h"
 
@@ -150,5 +165,113 @@ loop:
 	ADDQ $16, DI
 	SUBQ $16, CX
 	JNE loop
+	VZEROUPPER
+	RET
+
+// func q8AddAvx2x16F(x, y, out *int8, n int, p *q8AddParams, f *q8AddFast)
+TEXT ·q8AddAvx2x16F(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DX
+	MOVQ out+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ p+32(FP), BX
+	VPBROADCASTD 0(BX), Y8
+	VPBROADCASTD 4(BX), Y9
+	MOVQ f+40(FP), R8
+	VMOVDQU 0(R8), Y10
+	VMOVDQU 32(R8), Y11
+	VPBROADCASTD 24(BX), Y12
+	VPBROADCASTQ 56(BX), Y13
+	VPBROADCASTD 44(BX), Y14
+	VPBROADCASTD 48(BX), Y15
+	VPBROADCASTW 32(BX), Y5
+	VPBROADCASTB 36(BX), X6
+	VPBROADCASTB 40(BX), X7
+floop:
+	// lanes 0..7
+	VPMOVSXBD 0(SI), Y0
+	VPADDD Y8, Y0, Y0
+	VPMADDWD Y10, Y0, Y2
+	VPADDD 128(R8), Y2, Y2
+	VPSRAD 208(R8), Y2, Y2
+	VPMADDWD 64(R8), Y0, Y0
+	VPSLLD 192(R8), Y0, Y0
+	VPADDD Y2, Y0, Y0
+	VPSRAD 224(R8), Y0, Y0
+	VPMOVSXBD 0(DX), Y4
+	VPADDD Y9, Y4, Y4
+	VPMADDWD Y11, Y4, Y3
+	VPADDD 160(R8), Y3, Y3
+	VPSRAD 256(R8), Y3, Y3
+	VPMADDWD 96(R8), Y4, Y4
+	VPSLLD 240(R8), Y4, Y4
+	VPADDD Y3, Y4, Y4
+	VPSRAD 272(R8), Y4, Y4
+	VPADDD Y4, Y0, Y0
+	VPMULDQ Y12, Y0, Y2
+	VPSRLQ $32, Y0, Y3
+	VPMULDQ Y12, Y3, Y3
+	VPADDQ Y13, Y2, Y2
+	VPADDQ Y13, Y3, Y3
+	VPSRLQ $31, Y2, Y2
+	VPSLLQ $1, Y3, Y3
+	VPBLENDD $0xAA, Y3, Y2, Y0
+	VPSRAD 128(BX), Y0, Y2
+	VPAND Y14, Y0, Y3
+	VPSRAD $31, Y0, Y4
+	VPSUBD Y4, Y15, Y4
+	VPCMPGTD Y4, Y3, Y3
+	VPSUBD Y3, Y2, Y0
+	VPSLLD $16, Y0, Y0
+	VPSRAD $16, Y0, Y0
+	// lanes 8..15
+	VPMOVSXBD 8(SI), Y1
+	VPADDD Y8, Y1, Y1
+	VPMADDWD Y10, Y1, Y2
+	VPADDD 128(R8), Y2, Y2
+	VPSRAD 208(R8), Y2, Y2
+	VPMADDWD 64(R8), Y1, Y1
+	VPSLLD 192(R8), Y1, Y1
+	VPADDD Y2, Y1, Y1
+	VPSRAD 224(R8), Y1, Y1
+	VPMOVSXBD 8(DX), Y4
+	VPADDD Y9, Y4, Y4
+	VPMADDWD Y11, Y4, Y3
+	VPADDD 160(R8), Y3, Y3
+	VPSRAD 256(R8), Y3, Y3
+	VPMADDWD 96(R8), Y4, Y4
+	VPSLLD 240(R8), Y4, Y4
+	VPADDD Y3, Y4, Y4
+	VPSRAD 272(R8), Y4, Y4
+	VPADDD Y4, Y1, Y1
+	VPMULDQ Y12, Y1, Y2
+	VPSRLQ $32, Y1, Y3
+	VPMULDQ Y12, Y3, Y3
+	VPADDQ Y13, Y2, Y2
+	VPADDQ Y13, Y3, Y3
+	VPSRLQ $31, Y2, Y2
+	VPSLLQ $1, Y3, Y3
+	VPBLENDD $0xAA, Y3, Y2, Y1
+	VPSRAD 128(BX), Y1, Y2
+	VPAND Y14, Y1, Y3
+	VPSRAD $31, Y1, Y4
+	VPSUBD Y4, Y15, Y4
+	VPCMPGTD Y4, Y3, Y3
+	VPSUBD Y3, Y2, Y1
+	VPSLLD $16, Y1, Y1
+	VPSRAD $16, Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPERMQ $0xD8, Y0, Y0
+	VPADDW Y5, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKSSWB X1, X0, X0
+	VPMAXSB X6, X0, X0
+	VPMINSB X7, X0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DX
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNE floop
 	VZEROUPPER
 	RET

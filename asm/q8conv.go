@@ -28,6 +28,10 @@ type QConv2D struct {
 	Groups, OutStride                                int
 	InZero                                           int32
 	Requant                                          Requant
+	// Workers is how many threads will run the pixel chunks (≤ 1: one).
+	// amd64's avx2 tiles make one worker's chunks larger (see
+	// TilePixels).
+	Workers int
 
 	// mr overrides the generic register tile's row count (tests); 0
 	// selects q8GemmDefaultMR. The arm64 tiles ignore it.
@@ -104,12 +108,13 @@ func (c *QConv2D) ScratchBytes() int {
 // runtime splits the OutH·OutW pixels into chunks of this size (the last one
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
 // least 8 chunks so a worker pool has something to share. Arch tiles may
-// choose their own size (q8TilePixelsArch), so call it after Pack.
+// choose their own size (q8TilePixelsArch, which also reads Workers), so
+// call it after Pack.
 func (c *QConv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
 	if c.archTile {
-		return q8TilePixelsArch(pixels, kg)
+		return q8TilePixelsArch(pixels, kg, c.Workers)
 	}
 	t := min(256, max(16, q8TileBudget/kg/8*8))
 	t = min(t, max(8, q8CeilDiv(q8CeilDiv(pixels, 8), 8)*8))

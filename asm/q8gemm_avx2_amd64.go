@@ -596,11 +596,12 @@ func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, c
 }
 
 // q8ConvArch is q8ConvGeneric on the AVX2 tiles (np from q8PackArch of p
-// with c.Groups groups). The im2col tile is the whole scratch buffer, so the
+// with c.Groups groups), without im2col where q8ConvImplicit takes the
+// convolution. The im2col tile is the whole scratch buffer, so the
 // tiles may read its tail past the last row.
 func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8, scratch []int8, p0, p1 int) {
 	m := p1 - p0
-	if m <= 0 || c.OutC == 0 {
+	if m <= 0 || c.OutC == 0 || q8ConvImplicit(c, in, p, np, out, scratch, p0, p1) {
 		return
 	}
 	g := c.groups()
@@ -628,25 +629,42 @@ const q8ArchTilePixels = true
 
 // q8TileBudgetAvx2 is the im2col tile (A) size in bytes q8TilePixelsArch
 // aims for: the fused tiles run every row tile against one panel before the
-// next, so A is re-read from L2 once per 4-column panel and must stay there.
+// next, so A is re-read from L2 once per 8-column panel and must stay there.
 var q8TileBudgetAvx2 = 256 << 10
 
 // q8Avx2MinTile is the fewest pixels per chunk q8TilePixelsArch keeps when it
 // splits a small image into ≥ 8 chunks for a worker pool.
 var q8Avx2MinTile = 32
 
+// q8TileBudgetAvx2One and q8Avx2MinTileOne replace q8TileBudgetAvx2 and
+// q8Avx2MinTile for one worker: no chunks to share, so images of up to 256
+// pixels (ResNet-50's 14×14 and 7×7 layers) run in one chunk that streams
+// the layer's weights (up to 4.7 MB for the 7×7 3×3 layers) once instead
+// of 2–7 times, even where A then outgrows L2 (ResNet-50's int8
+// convolutions, one thread, configs interleaved per layer: −3 % with 7-bit
+// and with 8-bit weights).
+var (
+	q8TileBudgetAvx2One = 1 << 20
+	q8Avx2MinTileOne    = 256
+)
+
 // q8TilePixelsArch is QConv2D.TilePixels for the AVX2 tiles: every Run
-// streams the layer's whole packed weights (int16, up to 4.7 MB for
-// ResNet-50's 7×7 layers, from L3 or DRAM), so tiles are made large enough
+// streams the layer's whole packed weights (up to 4.7 MB of int16, 2.4 MB
+// of 7-bit int8, for ResNet-50's 7×7 layers, from L3 or DRAM), so tiles are made large enough
 // that the weights' traffic stays small next to the arithmetic (≥ 32 pixels
-// where the image has them, against 8 for TilePixels's generic rule), with
-// up to q8TileBudgetAvx2 bytes of im2col A. At least 8 chunks where that
-// leaves ≥ 32 pixels each, and the last chunk balanced; the balanced size is
-// a multiple of 3, the tile's rows, so only the last chunk ends in a short
-// row tile.
-func q8TilePixelsArch(pixels, kg int) int {
-	t := min(256, max(16, q8TileBudgetAvx2/kg/8*8))
-	t = min(t, max(q8Avx2MinTile, q8CeilDiv(q8CeilDiv(pixels, 8), 8)*8))
+// where the image has them, against 8 for TilePixels's generic rule; ≥ 256
+// for one worker), with up to q8TileBudgetAvx2 (one worker:
+// q8TileBudgetAvx2One) bytes of im2col A. At least 8 chunks where that
+// leaves enough pixels each, and the last chunk balanced; the balanced size
+// is a multiple of 3, the tile's rows, so only the last chunk ends in a
+// short row tile.
+func q8TilePixelsArch(pixels, kg, workers int) int {
+	budget, least := q8TileBudgetAvx2, q8Avx2MinTile
+	if workers <= 1 {
+		budget, least = q8TileBudgetAvx2One, q8Avx2MinTileOne
+	}
+	t := min(256, max(16, budget/kg/8*8))
+	t = min(t, max(least, q8CeilDiv(q8CeilDiv(pixels, 8), 8)*8))
 	if t >= pixels {
 		return max(1, pixels)
 	}

@@ -6,4 +6,4 @@ package asm
 // tile themselves (q8TilePixelsArch): not outside amd64's avx2 path.
 const q8ArchTilePixels = false
 
-func q8TilePixelsArch(pixels, kg int) int { panic("asm: q8TilePixelsArch without arch tiles") }
+func q8TilePixelsArch(pixels, kg, workers int) int { panic("asm: q8TilePixelsArch without arch tiles") }

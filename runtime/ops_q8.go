@@ -239,7 +239,7 @@ func lowerQConv(l *lowering, n *ir.Node) error {
 	} else {
 		cv := &asm.QConv2D{InH: g.h, InW: g.w, InC: g.c, OutH: g.oh, OutW: g.ow, OutC: oc,
 			KH: g.kh, KW: g.kw, StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw, PadT: g.pt, PadL: g.pl,
-			Groups: group, OutStride: pixStride, InZero: zx, Requant: rq}
+			Groups: group, OutStride: pixStride, InZero: zx, Requant: rq, Workers: l.m.pool.threads}
 		packed := cv.Pack(w, wz, bias)
 		l.needScratchBytes(cv.ScratchBytes())
 		tile := cv.TilePixels()
