@@ -34,10 +34,11 @@ type dwNeonArgs struct {
 	ostep      int            // bytes between output pixels
 	segs       unsafe.Pointer // *dwNeonSeg
 	nseg       int
-	zo, lo, hi int32   // int8 epilogue
-	flo, fhi   float32 // float clamp
-	pair       int32   // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
-	clast      int     // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
+	zo, lo, hi int32    // int8 epilogue
+	flo, fhi   float32  // float clamp
+	pair       int32    // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
+	clast      int      // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
+	dot        [3]int16 // int8 SDOT body: zo, lo·0x101, hi·0x101 (one LD1R / LD3R replicates them)
 }
 
 // dwNeonLeft in a float run's n: the run (of at least four pixels, when
