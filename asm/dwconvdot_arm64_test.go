@@ -17,7 +17,8 @@ func init() {
 // q8DWDotCompare checks the SDOT int8 3×3 body bit for bit against the
 // generic one through QDepthwiseConv2D.Run on the dotprod path: the NEON
 // body's table, runs of every length modulo 3 for stride 1 and 2 (the
-// body's three-pixel loop and its tails), the pair-0 geometries (every
+// body's three-pixel loop and its tails, with and without the border
+// pixels these runs take), the pair-0 geometries (every
 // pixel loads its three columns), and random geometries; both roundings,
 // clamps and the int8 clamp (NoClamp variants), zero-point extremes,
 // weights of −128 (which only the SDOT body takes), row chunks, guard
@@ -124,8 +125,16 @@ func q8DWDotCompare(t *testing.T) {
 		if pair == 0 && e-a > 1 {
 			ran["pair0"]++
 		}
+		// Border pixels the rolling runs take: left (only kernel column 0
+		// in the padding) and right (only column 2).
+		if pair > 0 && e > a && a == 1 && tc.pl <= tc.d {
+			ran[fmt.Sprintf("pair%d/left", pair)]++
+		}
+		if pair > 0 && e > a && e == ow-1 && e*tc.s-tc.pl+tc.d < tc.w {
+			ran[fmt.Sprintf("pair%d/right", pair)]++
+		}
 	}
-	for _, v := range []string{"double", "upward", "noclamp", "w-128", "pair0",
+	for _, v := range []string{"double", "upward", "noclamp", "w-128", "pair0", "pair1/left", "pair1/right", "pair2/left", "pair2/right",
 		"pair1/run0", "pair1/run1", "pair1/run2", "pair2/run0", "pair2/run1", "pair2/run2"} {
 		require.NotZero(t, ran[v], "%s never ran on the SDOT body: %v", v, ran)
 	}
@@ -138,6 +147,7 @@ func TestQ8DWDotArgs(t *testing.T) {
 	var a dwNeonArgs
 	require.Equal(t, uintptr(92), unsafe.Offsetof(a.pair))
 	require.Equal(t, uintptr(104), unsafe.Offsetof(a.dot))
+	require.Equal(t, uintptr(112), unsafe.Offsetof(a.pad))
 	require.Equal(t, int16(-0x7f80), q8Splat2(-128)) // 0x8080
 	require.Equal(t, int16(0x7f7f), q8Splat2(127))
 	saved := Selected()

@@ -1018,13 +1018,18 @@ func q8DotSegs(a *a64.Asm, m string, pixels func()) {
 
 // q8DotRolling emits a run whose pixels share input columns: k = 1 (pair
 // 1) or 2 (pair 2) new columns per pixel. The slots rotate with period 3,
-// so the loop body is three pixels, then one or two more.
+// so the loop body is three pixels, then one or two more. A run flagged
+// dwNeonRight (bit 33 of n) ends with one more pixel whose kernel column
+// 2 reads the padding row (args offset 112).
 func q8DotRolling(a *a64.Asm, v q8Variant, m string, k int) {
-	// Kernel column 0 (and 1 for k = 1) of the run's first pixel.
+	// Kernel column 0 (and 1 for k = 1) of the run's first pixel; then
+	// R8, free for the rest of the run, keeps the right border flag.
 	q8DotColumn(a, 0, false, 0)
 	if k == 1 {
 		q8DotColumn(a, 1, false, 1)
 	}
+	a.P("\tLSR $33, R23, R8")
+	a.P("\tMOVWU R23, R23")
 	// phase emits a pixel whose kernel column 0 is in slot s0 and
 	// returns the slot of the next pixel's column 0.
 	phase := func(s0 int) int {
@@ -1050,12 +1055,26 @@ func q8DotRolling(a *a64.Asm, v q8Variant, m string, k int) {
 	a.P("\tBGE %sloop", m)
 	a.P("%stail:", m)
 	a.P("\tADDS $3, R23, R23")
-	a.P("\tBEQ %sseg", m)
+	a.P("\tBEQ %send0", m)
 	a.P("\tCMP $2, R23") // kept by the vector code and loads of the pixel
-	s0 = phase(0)
-	a.P("\tBLT %sseg", m)
-	phase(s0)
-	a.P("\tB %sseg", m)
+	s1 := phase(0)
+	a.P("\tBLT %send1", m)
+	s2 := phase(s1)
+	// The run's end, with kernel column 0 of the next pixel in slot s0:
+	// the right border pixel if flagged.
+	for _, end := range []struct {
+		label string
+		s0    int
+	}{{"end2", s2}, {"end1", s1}, {"end0", 0}} {
+		a.P("%s%s:", m, end.label)
+		a.P("\tCBZ R8, %sseg", m)
+		a.P("\tMOVD 112(R0), R10")
+		a.P("\tADD R4, R10, R10")
+		a.P("\tMOVD R10, R13")
+		a.P("\tMOVD R10, R19")
+		phase(end.s0)
+		a.P("\tB %sseg", m)
+	}
 }
 
 func q8DotKernel(a *a64.Asm, v q8Variant) {

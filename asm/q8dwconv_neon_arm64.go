@@ -185,6 +185,21 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	if last := inW - 1 - 2*dw + d.PadL; last >= 0 {
 		e = max(a, min(outW, last/sw+1))
 	}
+	// The SDOT body's rolling runs (pair 1 or 2) also take the row's border
+	// pixels whose only padding taps are those of kernel column 0 (the
+	// interior run starts at pixel 0, its column-0 taps at the padding row)
+	// or 2 (pixel e, flagged dwNeonRight after the run's n pixels, reads its
+	// column 2 from the padding row): one run per row instead of three.
+	start, right := a, 0
+	if dot && args.pair != 0 && e > a {
+		args.pad = pad
+		if a == 1 && d.PadL <= dw {
+			start = 0
+		}
+		if e == outW-1 && e*sw-d.PadL+dw < inW {
+			right = dwNeonRight
+		}
+	}
 	// The runs are built here (as dwconvF32Arch does for the float body)
 	// rather than in a method taking *dwNeonBatch: stores of addresses into
 	// a local need no write barrier, and the interior run needs no per-tap
@@ -208,13 +223,17 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 				}
 				s := &b.segs[b.n]
 				b.n++
-				n, ix0 := 1, ox*sw-d.PadL
-				if ox == a && e > a {
-					n = e - a
+				n, flag, ix0 := 1, 0, ox*sw-d.PadL
+				if ox == start && e > a {
+					n, flag = e-start, right
 					for kh, r := range rows {
 						x := s.x[3*kh : 3*kh+3]
 						if r == nil {
 							x[0], x[1], x[2] = pad, pad, pad
+							continue
+						}
+						if ix0 < 0 { // pixel 0 of a run from start = 0
+							x[0], x[1], x[2] = pad, unsafe.Add(r, (ix0+dw)*c), unsafe.Add(r, (ix0+2*dw)*c)
 							continue
 						}
 						q := unsafe.Add(r, ix0*c)
@@ -231,8 +250,8 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 						}
 					}
 				}
-				s.step, s.n, s.out = step, n, unsafe.Add(out0, (oy*outW+ox)*ostep)
-				ox += n - 1
+				s.step, s.n, s.out = step, n|flag, unsafe.Add(out0, (oy*outW+ox)*ostep)
+				ox += n - 1 + flag>>33
 			}
 		}
 		args.segs, args.nseg = unsafe.Pointer(&b.segs[0]), b.n

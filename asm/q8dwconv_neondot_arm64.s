@@ -231,6 +231,8 @@ oneseg:
 	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT onetail
 oneloop:
@@ -376,7 +378,7 @@ oneloop:
 	BGE oneloop
 onetail:
 	ADDS $3, R23, R23
-	BEQ oneseg
+	BEQ oneend0
 	CMP $2, R23
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
@@ -424,7 +426,112 @@ onetail:
 	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
 	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
 	VST1.P [V28.B16], (R24)(R7)
-	BLT oneseg
+	BLT oneend1
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V20.H8, V21.H8, V22.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e35679c // smax v28.16b, v28.16b, v21.16b
+	WORD $0x4e366f9c // smin v28.16b, v28.16b, v22.16b
+	VST1.P [V28.B16], (R24)(R7)
+oneend2:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V24.H8, V25.H8, V26.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e39679c // smax v28.16b, v28.16b, v25.16b
+	WORD $0x4e3a6f9c // smin v28.16b, v28.16b, v26.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
+oneend1:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
 	VLD1.P (R19)(R22), [V30.B16]
@@ -472,6 +579,59 @@ onetail:
 	WORD $0x4e366f9c // smin v28.16b, v28.16b, v22.16b
 	VST1.P [V28.B16], (R24)(R7)
 	B oneseg
+oneend0:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V16.H8, V17.H8, V18.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
+	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
 two:
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -505,6 +665,8 @@ twoseg:
 	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT twotail
 twoloop:
@@ -671,7 +833,7 @@ twoloop:
 	BGE twoloop
 twotail:
 	ADDS $3, R23, R23
-	BEQ twoseg
+	BEQ twoend0
 	CMP $2, R23
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
@@ -726,7 +888,7 @@ twotail:
 	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
 	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
 	VST1.P [V28.B16], (R24)(R7)
-	BLT twoseg
+	BLT twoend1
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
 	VLD1.P (R15)(R22), [V30.B16]
@@ -779,6 +941,185 @@ twotail:
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	WORD $0x4e39679c // smax v28.16b, v28.16b, v25.16b
 	WORD $0x4e3a6f9c // smin v28.16b, v28.16b, v26.16b
+	VST1.P [V28.B16], (R24)(R7)
+twoend2:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V20.H8, V21.H8, V22.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e35679c // smax v28.16b, v28.16b, v21.16b
+	WORD $0x4e366f9c // smin v28.16b, v28.16b, v22.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend1:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V24.H8, V25.H8, V26.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e39679c // smax v28.16b, v28.16b, v25.16b
+	WORD $0x4e3a6f9c // smin v28.16b, v28.16b, v26.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend0:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V16.H8, V17.H8, V18.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
+	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
 	VST1.P [V28.B16], (R24)(R7)
 	B twoseg
 done:
@@ -946,6 +1287,8 @@ oneseg:
 	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT onetail
 oneloop:
@@ -1079,7 +1422,7 @@ oneloop:
 	BGE oneloop
 onetail:
 	ADDS $3, R23, R23
-	BEQ oneseg
+	BEQ oneend0
 	CMP $2, R23
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
@@ -1123,7 +1466,104 @@ onetail:
 	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
 	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
 	VST1.P [V28.B16], (R24)(R7)
-	BLT oneseg
+	BLT oneend1
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V20.H8, V21.H8, V22.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e35679c // smax v28.16b, v28.16b, v21.16b
+	WORD $0x4e366f9c // smin v28.16b, v28.16b, v22.16b
+	VST1.P [V28.B16], (R24)(R7)
+oneend2:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V24.H8, V25.H8, V26.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e39679c // smax v28.16b, v28.16b, v25.16b
+	WORD $0x4e3a6f9c // smin v28.16b, v28.16b, v26.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
+oneend1:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
 	VLD1.P (R19)(R22), [V30.B16]
@@ -1167,6 +1607,55 @@ onetail:
 	WORD $0x4e366f9c // smin v28.16b, v28.16b, v22.16b
 	VST1.P [V28.B16], (R24)(R7)
 	B oneseg
+oneend0:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V16.H8, V17.H8, V18.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
+	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
 two:
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -1200,6 +1689,8 @@ twoseg:
 	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT twotail
 twoloop:
@@ -1354,7 +1845,7 @@ twoloop:
 	BGE twoloop
 twotail:
 	ADDS $3, R23, R23
-	BEQ twoseg
+	BEQ twoend0
 	CMP $2, R23
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
@@ -1405,7 +1896,7 @@ twotail:
 	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
 	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
 	VST1.P [V28.B16], (R24)(R7)
-	BLT twoseg
+	BLT twoend1
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
 	VLD1.P (R15)(R22), [V30.B16]
@@ -1454,6 +1945,173 @@ twotail:
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	WORD $0x4e39679c // smax v28.16b, v28.16b, v25.16b
 	WORD $0x4e3a6f9c // smin v28.16b, v28.16b, v26.16b
+	VST1.P [V28.B16], (R24)(R7)
+twoend2:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V20.H8, V21.H8, V22.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e35679c // smax v28.16b, v28.16b, v21.16b
+	WORD $0x4e366f9c // smin v28.16b, v28.16b, v22.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend1:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V24.H8, V25.H8, V26.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e39679c // smax v28.16b, v28.16b, v25.16b
+	WORD $0x4e3a6f9c // smin v28.16b, v28.16b, v26.16b
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend0:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD3R (R25), [V16.H8, V17.H8, V18.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	WORD $0x4e31679c // smax v28.16b, v28.16b, v17.16b
+	WORD $0x4e326f9c // smin v28.16b, v28.16b, v18.16b
 	VST1.P [V28.B16], (R24)(R7)
 	B twoseg
 done:
@@ -1623,6 +2281,8 @@ oneseg:
 	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT onetail
 oneloop:
@@ -1762,7 +2422,7 @@ oneloop:
 	BGE oneloop
 onetail:
 	ADDS $3, R23, R23
-	BEQ oneseg
+	BEQ oneend0
 	CMP $2, R23
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
@@ -1808,7 +2468,108 @@ onetail:
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
-	BLT oneseg
+	BLT oneend1
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V20.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+oneend2:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V24.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
+oneend1:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
 	VLD1.P (R19)(R22), [V30.B16]
@@ -1854,6 +2615,57 @@ onetail:
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
 	B oneseg
+oneend0:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V16.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
 two:
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -1887,6 +2699,8 @@ twoseg:
 	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT twotail
 twoloop:
@@ -2047,7 +2861,7 @@ twoloop:
 	BGE twoloop
 twotail:
 	ADDS $3, R23, R23
-	BEQ twoseg
+	BEQ twoend0
 	CMP $2, R23
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
@@ -2100,7 +2914,7 @@ twotail:
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
-	BLT twoseg
+	BLT twoend1
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
 	VLD1.P (R15)(R22), [V30.B16]
@@ -2149,6 +2963,179 @@ twotail:
 	VLD1R (R25), [V24.H8]
 	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
 	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+twoend2:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V20.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend1:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V24.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend0:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V16.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
@@ -2316,6 +3303,8 @@ oneseg:
 	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT onetail
 oneloop:
@@ -2443,7 +3432,7 @@ oneloop:
 	BGE oneloop
 onetail:
 	ADDS $3, R23, R23
-	BEQ oneseg
+	BEQ oneend0
 	CMP $2, R23
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
@@ -2485,7 +3474,100 @@ onetail:
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
-	BLT oneseg
+	BLT oneend1
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V20.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+oneend2:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V24.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
+oneend1:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
 	VLD1.P (R10)(R20), [V28.B16]
 	VLD1.P (R13)(R21), [V29.B16]
 	VLD1.P (R19)(R22), [V30.B16]
@@ -2527,6 +3609,53 @@ onetail:
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
 	B oneseg
+oneend0:
+	CBZ R8, oneseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V16.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B oneseg
 two:
 	MOVD 56(R0), R5
 	MOVD 64(R0), R6
@@ -2560,6 +3689,8 @@ twoseg:
 	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
 	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
 	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	LSR $33, R23, R8
+	MOVWU R23, R23
 	SUBS $3, R23, R23
 	BLT twotail
 twoloop:
@@ -2708,7 +3839,7 @@ twoloop:
 	BGE twoloop
 twotail:
 	ADDS $3, R23, R23
-	BEQ twoseg
+	BEQ twoend0
 	CMP $2, R23
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
@@ -2757,7 +3888,7 @@ twotail:
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
-	BLT twoseg
+	BLT twoend1
 	VLD1.P (R9)(R20), [V28.B16]
 	VLD1.P (R12)(R21), [V29.B16]
 	VLD1.P (R15)(R22), [V30.B16]
@@ -2802,6 +3933,167 @@ twotail:
 	VLD1R (R25), [V24.H8]
 	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
 	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+twoend2:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80969c // sdot v28.4s, v20.16b, v0.16b
+	WORD $0x4e8196bd // sdot v29.4s, v21.16b, v1.16b
+	WORD $0x4e8296de // sdot v30.4s, v22.16b, v2.16b
+	WORD $0x4e8396ff // sdot v31.4s, v23.16b, v3.16b
+	WORD $0x4e84971c // sdot v28.4s, v24.16b, v4.16b
+	WORD $0x4e85973d // sdot v29.4s, v25.16b, v5.16b
+	WORD $0x4e86975e // sdot v30.4s, v26.16b, v6.16b
+	WORD $0x4e87977f // sdot v31.4s, v27.16b, v7.16b
+	WORD $0x4e88961c // sdot v28.4s, v16.16b, v8.16b
+	WORD $0x4e89963d // sdot v29.4s, v17.16b, v9.16b
+	WORD $0x4e8a965e // sdot v30.4s, v18.16b, v10.16b
+	WORD $0x4e8b967f // sdot v31.4s, v19.16b, v11.16b
+	VLD1 (R1), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x6eb4b79c // sqrdmulh v28.4s, v28.4s, v20.4s
+	WORD $0x6eb5b7bd // sqrdmulh v29.4s, v29.4s, v21.4s
+	WORD $0x6eb6b7de // sqrdmulh v30.4s, v30.4s, v22.4s
+	WORD $0x6eb7b7ff // sqrdmulh v31.4s, v31.4s, v23.4s
+	VLD1 (R2), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4eb4579c // srshl v28.4s, v28.4s, v20.4s
+	WORD $0x4eb557bd // srshl v29.4s, v29.4s, v21.4s
+	WORD $0x4eb657de // srshl v30.4s, v30.4s, v22.4s
+	WORD $0x4eb757ff // srshl v31.4s, v31.4s, v23.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V20.H8]
+	WORD $0x4e740f9c // sqadd v28.8h, v28.8h, v20.8h
+	WORD $0x4e740fde // sqadd v30.8h, v30.8h, v20.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend1:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4390 // tbl v16.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4391 // tbl v17.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4392 // tbl v18.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4393 // tbl v19.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80971c // sdot v28.4s, v24.16b, v0.16b
+	WORD $0x4e81973d // sdot v29.4s, v25.16b, v1.16b
+	WORD $0x4e82975e // sdot v30.4s, v26.16b, v2.16b
+	WORD $0x4e83977f // sdot v31.4s, v27.16b, v3.16b
+	WORD $0x4e84961c // sdot v28.4s, v16.16b, v4.16b
+	WORD $0x4e85963d // sdot v29.4s, v17.16b, v5.16b
+	WORD $0x4e86965e // sdot v30.4s, v18.16b, v6.16b
+	WORD $0x4e87967f // sdot v31.4s, v19.16b, v7.16b
+	WORD $0x4e88969c // sdot v28.4s, v20.16b, v8.16b
+	WORD $0x4e8996bd // sdot v29.4s, v21.16b, v9.16b
+	WORD $0x4e8a96de // sdot v30.4s, v22.16b, v10.16b
+	WORD $0x4e8b96ff // sdot v31.4s, v23.16b, v11.16b
+	VLD1 (R1), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x6eb8b79c // sqrdmulh v28.4s, v28.4s, v24.4s
+	WORD $0x6eb9b7bd // sqrdmulh v29.4s, v29.4s, v25.4s
+	WORD $0x6ebab7de // sqrdmulh v30.4s, v30.4s, v26.4s
+	WORD $0x6ebbb7ff // sqrdmulh v31.4s, v31.4s, v27.4s
+	VLD1 (R2), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x4eb8579c // srshl v28.4s, v28.4s, v24.4s
+	WORD $0x4eb957bd // srshl v29.4s, v29.4s, v25.4s
+	WORD $0x4eba57de // srshl v30.4s, v30.4s, v26.4s
+	WORD $0x4ebb57ff // srshl v31.4s, v31.4s, v27.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V24.H8]
+	WORD $0x4e780f9c // sqadd v28.8h, v28.8h, v24.8h
+	WORD $0x4e780fde // sqadd v30.8h, v30.8h, v24.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
+	VST1.P [V28.B16], (R24)(R7)
+	B twoseg
+twoend0:
+	CBZ R8, twoseg
+	MOVD 112(R0), R10
+	ADD R4, R10, R10
+	MOVD R10, R13
+	MOVD R10, R19
+	VLD1.P (R9)(R20), [V28.B16]
+	VLD1.P (R12)(R21), [V29.B16]
+	VLD1.P (R15)(R22), [V30.B16]
+	WORD $0x4e0c4394 // tbl v20.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4395 // tbl v21.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e4396 // tbl v22.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f4397 // tbl v23.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1.P (R10)(R20), [V28.B16]
+	VLD1.P (R13)(R21), [V29.B16]
+	VLD1.P (R19)(R22), [V30.B16]
+	WORD $0x4e0c4398 // tbl v24.16b, {v28.16b, v29.16b, v30.16b}, v12.16b
+	WORD $0x4e0d4399 // tbl v25.16b, {v28.16b, v29.16b, v30.16b}, v13.16b
+	WORD $0x4e0e439a // tbl v26.16b, {v28.16b, v29.16b, v30.16b}, v14.16b
+	WORD $0x4e0f439b // tbl v27.16b, {v28.16b, v29.16b, v30.16b}, v15.16b
+	VLD1 (R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	WORD $0x4e80961c // sdot v28.4s, v16.16b, v0.16b
+	WORD $0x4e81963d // sdot v29.4s, v17.16b, v1.16b
+	WORD $0x4e82965e // sdot v30.4s, v18.16b, v2.16b
+	WORD $0x4e83967f // sdot v31.4s, v19.16b, v3.16b
+	WORD $0x4e84969c // sdot v28.4s, v20.16b, v4.16b
+	WORD $0x4e8596bd // sdot v29.4s, v21.16b, v5.16b
+	WORD $0x4e8696de // sdot v30.4s, v22.16b, v6.16b
+	WORD $0x4e8796ff // sdot v31.4s, v23.16b, v7.16b
+	WORD $0x4e88971c // sdot v28.4s, v24.16b, v8.16b
+	WORD $0x4e89973d // sdot v29.4s, v25.16b, v9.16b
+	WORD $0x4e8a975e // sdot v30.4s, v26.16b, v10.16b
+	WORD $0x4e8b977f // sdot v31.4s, v27.16b, v11.16b
+	VLD1 (R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x6eb0b79c // sqrdmulh v28.4s, v28.4s, v16.4s
+	WORD $0x6eb1b7bd // sqrdmulh v29.4s, v29.4s, v17.4s
+	WORD $0x6eb2b7de // sqrdmulh v30.4s, v30.4s, v18.4s
+	WORD $0x6eb3b7ff // sqrdmulh v31.4s, v31.4s, v19.4s
+	VLD1 (R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	WORD $0x4eb0579c // srshl v28.4s, v28.4s, v16.4s
+	WORD $0x4eb157bd // srshl v29.4s, v29.4s, v17.4s
+	WORD $0x4eb257de // srshl v30.4s, v30.4s, v18.4s
+	WORD $0x4eb357ff // srshl v31.4s, v31.4s, v19.4s
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bde // sqxtn v30.4h, v30.4s
+	WORD $0x4e614bfe // sqxtn2 v30.8h, v31.4s
+	VLD1R (R25), [V16.H8]
+	WORD $0x4e700f9c // sqadd v28.8h, v28.8h, v16.8h
+	WORD $0x4e700fde // sqadd v30.8h, v30.8h, v16.8h
 	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
 	WORD $0x4e214bdc // sqxtn2 v28.16b, v30.8h
 	VST1.P [V28.B16], (R24)(R7)
