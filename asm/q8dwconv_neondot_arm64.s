@@ -38,9 +38,11 @@
 // dwNeonArgs (byte offsets): 0 w (QPacked.dwDot: kernel column j, channel c
 // at 4·(j·C + c)), 8 wstride (C ≥ 16), 16 bias, 24 mult, 32 shift (int32
 // per channel, at channel 0), 48 ostep, 56 segs, 64 nseg, 92 pair, 104
-// dot[3] (int16: zo, lo·0x101, hi·0x101, replicated by one LD1R / LD3R).
-// The runs (dwNeonSeg) are the NEON body's: 9 tap pointers of the first
-// pixel, 3 row steps, n, out. The body runs every 16-channel block itself
+// dot[3] (int16: zo, lo·0x101, hi·0x101, replicated by one LD1R / LD3R),
+// 112 pad (the padding row at channel 0). The runs (dwNeonSeg) are the
+// NEON body's: 9 tap pointers of the first pixel, 3 row steps, n, out; with
+// pair 1 or 2, n may carry dwNeonRight (bit 33): after its n pixels the run
+// has one more whose kernel column 2 reads the padding row. The body runs every 16-channel block itself
 // (c0 = 0, 16, …, C − 16, the last one overlapping the one before).
 //
 // Registers: R0 args, R1 mult, R2 shift, R3 bias (at the block), R4 c0,
