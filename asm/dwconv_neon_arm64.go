@@ -34,10 +34,12 @@ type dwNeonArgs struct {
 	ostep      int            // bytes between output pixels
 	segs       unsafe.Pointer // *dwNeonSeg
 	nseg       int
-	zo, lo, hi int32   // int8 epilogue
-	flo, fhi   float32 // float clamp
-	pair       int32   // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
-	clast      int     // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
+	zo, lo, hi int32          // int8 epilogue
+	flo, fhi   float32        // float clamp
+	pair       int32          // float: horizontal stride = dilation (1) or twice it (2): runs go several pixels at a time
+	clast      int            // float: c0 of the last channel block (the kernel runs c0, c0+32, …, clast)
+	dot        [3]int16       // int8 SDOT body: zo, lo·0x101, hi·0x101 (one LD1R / LD3R replicates them)
+	pad        unsafe.Pointer // int8 SDOT body: the padding row (InZero), for a run's right border pixel
 }
 
 // dwNeonLeft in a float run's n: the run (of at least four pixels, when
@@ -49,7 +51,8 @@ const dwNeonLeft = 1 << 32
 
 // dwNeonRight in a float run's n: after its pixels (n without the flags),
 // the run ends with a right border pixel whose only padding taps are those
-// of kernel column 2, which the kernel skips.
+// of kernel column 2, which the kernel skips. The int8 SDOT body's runs use
+// it too (its column 2 then reads the padding row, args.pad).
 const dwNeonRight = 1 << 33
 
 // dwNeonBatch collects the runs of one float call: 12, as the int8 body's

@@ -152,14 +152,22 @@ func q8DWNeonCompare(t *testing.T) {
 // across the whole int32 range (a bias of any value), every shift from −31
 // to 31 and multipliers up to 2^31 − 1, bit for bit against the generic
 // epilogue: the 3×3 body, and every fifth iteration the K×K one (5×5,
-// 16-channel blocks, or 8-channel ones for C < 16).
+// 16-channel blocks, or 8-channel ones for C < 16). On the dotprod path
+// the 3×3 iterations whose shifts are all negative run the SDOT body.
 func TestQ8DWNeonRequantExtremes(t *testing.T) {
-	if Select(PathNEON) != nil {
-		t.Skip("no NEON")
+	for _, path := range []string{PathNEON, PathDotProd} {
+		t.Run(path, func(t *testing.T) { q8DWRequantExtremes(t, path) })
 	}
+}
+
+func q8DWRequantExtremes(t *testing.T, path string) {
 	saved := Selected()
 	t.Cleanup(func() { require.NoError(t, Select(saved)) })
+	if Select(path) != nil {
+		t.Skip("path " + path + " not supported")
+	}
 	r := q8Seeded(t, 77)
+	dots := 0
 	for it := 0; it < 80; it++ {
 		c, k := 16+r.IntN(40), 3
 		if it%5 == 4 {
@@ -201,12 +209,16 @@ func TestQ8DWNeonRequantExtremes(t *testing.T) {
 		}
 		wl := []int{127, 1}[r.IntN(2)] // small weights keep the bias visible
 		p := d.Pack(q8Rand(r, k*k*c, -wl, wl), nil, bias)
+		if k == 3 && q8DWUsesDot(p, c, q8DWVariant(d)) {
+			dots++
+		}
 		x := q8Rand(r, 9*c, -128, 127)
 		want, got := make([]int8, 9*c), make([]int8, 9*c)
 		q8DWConvGeneric(d, x, p, want, 0, 3)
 		require.True(t, q8DWConvArch(d, x, p, got, 0, 3))
 		require.Equal(t, want, got, "iteration %d %+v", it, rq)
 	}
+	require.Equal(t, path == PathDotProd, dots > 0, "SDOT body iterations: %d", dots)
 }
 
 // f32DWNeonCompare checks the NEON float body against the generic one

@@ -18,7 +18,8 @@ var dwBenchKxKLayers = []struct{ k, h, c, s int }{
 }
 
 // BenchmarkDWConvPaths runs whole depthwise layers, float and int8, on the
-// generic and the neon path, single-threaded in work items of 4 rows (as
+// generic and the neon path (int8 also on the dotprod path: the SDOT body),
+// single-threaded in work items of 4 rows (as
 // the runtime splits them): the benchmark behind the icount table in
 // docs/kernels.md. One iteration is one layer; its MACs are reported.
 func BenchmarkDWConvPaths(b *testing.B) {
@@ -41,11 +42,16 @@ func BenchmarkDWConvPaths(b *testing.B) {
 		for i := range bias {
 			bias[i] = int32(r.IntN(2000) - 1000)
 		}
+		// Packed on the best path, with the layouts of every body.
+		_ = Select("auto")
 		qx, qp := q8Rand(r, l.h*l.h*l.c, -128, 127), q.Pack(q8Rand(r, 9*l.c, -127, 127), nil, bias)
 		qo := make([]int8, oh*oh*l.c)
 		const rows = 4
-		for _, path := range []string{PathGeneric, PathNEON} {
+		for _, path := range []string{PathGeneric, PathNEON, PathDotProd} {
 			b.Run(fmt.Sprintf("f32/%s/%s", name, path), func(b *testing.B) {
+				if path == PathDotProd {
+					b.Skip("no float dotprod body")
+				}
 				if Select(path) != nil {
 					b.Skip(path + " not supported")
 				}

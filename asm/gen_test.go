@@ -25,7 +25,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 		files []string
 	}{
 		{"gen_neon.go", []string{"f32gemm_neon_arm64.s", "f32add_neon_arm64.s", "q8gemm_neon_arm64.s", "testdata/neon_words.golden"}},
-		{"gen_dwneon.go", []string{"dwconv_neon_arm64.s", "q8dwconv_neon_arm64.s", "testdata/dwneon_words.golden"}},
+		{"gen_dwneon.go", []string{"dwconv_neon_arm64.s", "q8dwconv_neon_arm64.s", "q8dwconv_neondot_arm64.s", "testdata/dwneon_words.golden"}},
 		{"gen_dwkxk.go", []string{"q8dwconvkxk_neon_arm64.s", "testdata/dwkxk_words.golden"}},
 		{"gen_q8add.go", []string{"q8add_neon_arm64.s", "q8add_avx2_amd64.s", "testdata/q8add_words.golden"}},
 		{"gen_q8pool.go", []string{"q8pool_neon_arm64.s", "q8pool_avx2_amd64.s", "testdata/q8pool_words.golden"}},

@@ -31,11 +31,16 @@ type QPacked struct {
 	// then C bytes of InZero (the padding row); nil when the generic body
 	// runs.
 	dwArch []int8
+	// dwDot is the depthwise filter for the SDOT 3×3 body (q8DWDotPack,
+	// written when Pack runs on the dotprod path): per kernel column j and
+	// channel c, 4 bytes [w(0,j), w(1,j), w(2,j), 0] at 4·(j·C + c), then C
+	// bytes of InZero; nil otherwise.
+	dwDot []int8
 }
 
 // Bytes is the memory the packed weights occupy.
 func (p *QPacked) Bytes() int {
-	return 32*len(p.w) + 4*(len(p.dw)+len(p.bias)+len(p.dwFold)) + len(p.dwArch) + p.arch.bytes()
+	return 32*len(p.w) + 4*(len(p.dw)+len(p.bias)+len(p.dwFold)) + len(p.dwArch) + len(p.dwDot) + p.arch.bytes()
 }
 
 // q8Quad is one k step of a packed panel: 8 columns as 4 lane pairs.

@@ -230,3 +230,28 @@ func (a *Asm) SdotLane(d, n, m, i int) {
 func (a *Asm) DupS(d, n, i int) {
 	a.Word(0x4e040400|uint32(i)<<19|Reg(n)<<5|Reg(d), fmt.Sprintf("dup v%d.4s, v%d.s[%d]", d, n, i))
 }
+
+// Sdot16b emits sdot Vd.4S, Vn.16B, Vm.16B (FEAT_DotProd): each int32 lane
+// of Vd adds the four products of the int8 lanes 4i..4i+3 of Vn and Vm.
+func (a *Asm) Sdot16b(d, n, m int) {
+	w := 0x4e809400 | Reg(m)<<16 | Reg(n)<<5 | Reg(d)
+	a.Word(w, fmt.Sprintf("sdot v%d.4s, v%d.16b, v%d.16b", d, n, m))
+}
+
+// Tbl16b emits tbl Vd.16B, {Vn.16B, …, Vn+regs−1.16B}, Vm.16B (1 ≤ regs ≤
+// 4; the table registers wrap from v31 to v0): byte i of Vd is byte Vm[i]
+// of the table, or 0 when the index is past its end.
+func (a *Asm) Tbl16b(d, n, regs, m int) {
+	if regs < 1 || regs > 4 {
+		log.Fatalf("tbl with %d table registers", regs)
+	}
+	w := 0x4e000000 | Reg(m)<<16 | uint32(regs-1)<<13 | Reg(n)<<5 | Reg(d)
+	tab := ""
+	for i := 0; i < regs; i++ {
+		if i > 0 {
+			tab += ", "
+		}
+		tab += fmt.Sprintf("v%d.16b", (n+i)%32)
+	}
+	a.Word(w, fmt.Sprintf("tbl v%d.16b, {%s}, v%d.16b", d, tab, m))
+}

@@ -40,7 +40,9 @@ func TestEncodersLLVM(t *testing.T) {
 		a.FmlaLane(12, 13, 14, i)
 		a.SdotLane(12, 13, 14, i)
 		a.DupS(12, 13, i)
+		a.Tbl16b(18, 30-i, i+1, 19)
 	}
+	a.Sdot16b(28, 16, 0)
 	a.Sadalp4s(16, 17)
 	if !bytes.Contains(a.Bytes(), []byte("\tWORD $0x")) {
 		t.Fatal("no WORD emitted")
