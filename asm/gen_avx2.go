@@ -6,7 +6,8 @@
 //	                        <MR>x8 column tails, MR = 1..6
 //	f32dwconv_avx2_amd64.s  f32_dwconv3x3_minmax_c8__fma3 (6 pixels per
 //	                        iteration) and its indirect one-pixel twin
-//	f32add_avx2_amd64.s     f32AddClampAvx2 (AddClampF32)
+//	f32add_avx2_amd64.s     f32AddClampAvx2 (AddClampF32), f32MaxIntoAvx2 and
+//	                        f32MaxPoolAvx2 (the float max pools)
 //	q8gemm_avx2_amd64.s     qs8_qc8w_gemm_requant_3x4c16__avx2 and its 1..2-row
 //	                        tails (int32 accumulators for QConv2D / QGemm),
 //	                        and qs8_qc7w_gemm_requant_3x4c32__avx2_maddubs
