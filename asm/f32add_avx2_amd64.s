@@ -11,7 +11,10 @@
 // o[i] = max(o[i], x[i]) exactly as Go's max builtin compiles on amd64 (the
 // same MINSS sequence lane by lane: -(m | min(m, -o)) for m = min(-o, -x),
 // so NaNs propagate with Go's payloads and max(-0, +0) is +0); behind the
-// float max pools.
+// float max pools' border pixels and global max pool.
+//
+// f32MaxPoolAvx2: the float max pool's interior pixels, the same max
+// folded over every tap of a window in registers (see its comment below).
 
 #include "textflag.h"
 
@@ -77,5 +80,111 @@ maxloop:
 	DECQ CX
 	JNZ maxloop
 maxdone:
+	VZEROUPPER
+	RET
+
+// func f32MaxPoolAvx2(n, blocks int, src *float32, sstep, kh, kw, rstep, tstep int, dst *float32, dstep int)
+TEXT ·f32MaxPoolAvx2(SB), NOSPLIT, $0-80
+	MOVQ n+0(FP), R11
+	MOVQ src+16(FP), SI
+	MOVQ sstep+24(FP), AX
+	SHLQ $2, AX
+	MOVQ rstep+48(FP), BX
+	SHLQ $2, BX
+	MOVQ tstep+56(FP), DX
+	SHLQ $2, DX
+	MOVQ dst+64(FP), DI
+	MOVQ dstep+72(FP), R15
+	SHLQ $2, R15
+	VPCMPEQD Y15, Y15, Y15
+	VPSLLD $24, Y15, Y14
+	VPSRLD $1, Y14, Y14
+	VPSLLD $31, Y15, Y15
+	TESTQ R11, R11
+	JZ pooldone
+pixel:
+	MOVQ blocks+8(FP), CX
+	MOVQ SI, R10
+	MOVQ DI, R12
+	CMPQ CX, $4
+	JLT one
+four:
+	VMOVUPS Y14, Y0
+	VMOVUPS Y14, Y1
+	VMOVUPS Y14, Y2
+	VMOVUPS Y14, Y3
+	MOVQ R10, R8
+	MOVQ kh+32(FP), R13
+row4:
+	MOVQ R8, R9
+	MOVQ kw+40(FP), R14
+tap4:
+	VXORPS (R9), Y15, Y5
+	VMINPS Y5, Y0, Y5
+	VMINPS Y0, Y5, Y4
+	VORPS Y5, Y4, Y0
+	VXORPS 32(R9), Y15, Y7
+	VMINPS Y7, Y1, Y7
+	VMINPS Y1, Y7, Y6
+	VORPS Y7, Y6, Y1
+	VXORPS 64(R9), Y15, Y9
+	VMINPS Y9, Y2, Y9
+	VMINPS Y2, Y9, Y8
+	VORPS Y9, Y8, Y2
+	VXORPS 96(R9), Y15, Y11
+	VMINPS Y11, Y3, Y11
+	VMINPS Y3, Y11, Y10
+	VORPS Y11, Y10, Y3
+	ADDQ DX, R9
+	DECQ R14
+	JNZ tap4
+	ADDQ BX, R8
+	DECQ R13
+	JNZ row4
+	VXORPS Y15, Y0, Y0
+	VMOVUPS Y0, (R12)
+	VXORPS Y15, Y1, Y1
+	VMOVUPS Y1, 32(R12)
+	VXORPS Y15, Y2, Y2
+	VMOVUPS Y2, 64(R12)
+	VXORPS Y15, Y3, Y3
+	VMOVUPS Y3, 96(R12)
+	ADDQ $128, R10
+	ADDQ $128, R12
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE four
+one:
+	TESTQ CX, CX
+	JZ next
+	VMOVUPS Y14, Y0
+	MOVQ R10, R8
+	MOVQ kh+32(FP), R13
+row1:
+	MOVQ R8, R9
+	MOVQ kw+40(FP), R14
+tap1:
+	VXORPS (R9), Y15, Y5
+	VMINPS Y5, Y0, Y5
+	VMINPS Y0, Y5, Y4
+	VORPS Y5, Y4, Y0
+	ADDQ DX, R9
+	DECQ R14
+	JNZ tap1
+	ADDQ BX, R8
+	DECQ R13
+	JNZ row1
+	VXORPS Y15, Y0, Y0
+	VMOVUPS Y0, (R12)
+	ADDQ $32, R10
+	ADDQ $32, R12
+	DECQ CX
+	JMP one
+next:
+	ADDQ AX, SI
+	ADDQ R15, DI
+	DECQ R11
+	JNZ pixel
+pooldone:
 	VZEROUPPER
 	RET

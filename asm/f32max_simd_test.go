@@ -26,17 +26,20 @@ func TestMaxIntoF32SIMD(t *testing.T) {
 
 func init() {
 	// The registered max pool body: the fold itself, then whole max pools
-	// (the table's geometries with wider channel vectors, so that both the
-	// 16-float loop and the tails run) and global max pools against the
-	// independent references of pool_test.go.
+	// (the table's geometries with wider channel vectors, a multiple of 8
+	// for amd64's whole-window body and not, so that the SIMD loops and
+	// their tails run) and global max pools against the independent
+	// references of pool_test.go.
 	archKernelTests[maxIntoKernel] = func(t *testing.T, k Kernel) {
 		saved := level
 		defer func() { level = saved }()
 		level = pathLevel(k.Path)
 		checkMaxIntoF32(t)
 		for i, tc := range poolTable {
-			tc.c = 4*tc.c + 5
-			t.Run(tc.String(), func(t *testing.T) { runPoolCase(t, tc, false, false, uint64(i)) })
+			for _, c := range []int{8 * tc.c, 8*tc.c + 5} {
+				tc.c = c
+				t.Run(tc.String(), func(t *testing.T) { runPoolCase(t, tc, false, false, uint64(i)) })
+			}
 		}
 		TestGlobalPool(t)
 	}

@@ -99,9 +99,11 @@ var kernelTable = []Kernel{
 	// int8 depthwise 3×3, Mult 1, C ≥ 16 (q8dwconv_avx2_amd64.s), RoundDouble
 	// and RoundUpward fused; other shapes and RoundSingle run the generic body.
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__avx2", Op: "qdwconv", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
-	// Pool2D.MaxF32 and GlobalMaxPoolF32 fold each tap with f32MaxIntoAvx2
-	// (f32add_avx2_amd64.s, gen_avx2.go); the window walk is Go.
-	{Name: "f32_maxpool_fold_x8__avx2", Op: "maxpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// Pool2D.MaxF32 with C a multiple of 8: each output row's interior
+	// pixels in f32MaxPoolAvx2 (every tap in registers), the border pixels
+	// and GlobalMaxPoolF32 folding taps with f32MaxIntoAvx2
+	// (f32add_avx2_amd64.s, gen_avx2.go).
+	{Name: "f32_maxpool_c8__avx2", Op: "maxpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QAdd.Run's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go).
 	{Name: "qs8_vadd_requant_x16__avx2", Op: "qadd", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QPool2D.Max (≤ 16 taps, C ≥ 16) and QMean.Run's channel sums

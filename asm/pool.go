@@ -30,6 +30,9 @@ type Pool2D struct {
 // and may run concurrently on disjoint row ranges.
 func (p *Pool2D) MaxF32(in, out []float32, r0, r1 int) {
 	p.checkRows(r0, r1)
+	if maxPoolF32Arch(p, in, out, r0, r1) {
+		return
+	}
 	maxPoolF32Generic(p, in, out, r0, r1)
 }
 

@@ -41,30 +41,36 @@ func (p *Pool2D) window(oy, ox int) poolWindow {
 // the first valid tap is copied and the others are folded in with max over
 // the contiguous channel vector.
 func maxPoolF32Generic(p *Pool2D, in, out []float32, r0, r1 int) {
-	c := p.C
 	for oy := r0; oy < r1; oy++ {
-		for ox := 0; ox < p.OutW; ox++ {
-			q := oy*p.OutW + ox
-			o := out[q*p.OutStride : q*p.OutStride+c]
-			w := p.window(oy, ox)
-			if w.validCount == 0 {
-				inf := float32(math.Inf(-1))
-				for i := range o {
-					o[i] = inf
-				}
-				continue
+		maxPoolF32Pixels(p, in, out, oy, 0, p.OutW)
+	}
+}
+
+// maxPoolF32Pixels computes output pixels [ox0, ox1) of row oy of max
+// pooling as maxPoolF32Generic does.
+func maxPoolF32Pixels(p *Pool2D, in, out []float32, oy, ox0, ox1 int) {
+	c := p.C
+	for ox := ox0; ox < ox1; ox++ {
+		q := oy*p.OutW + ox
+		o := out[q*p.OutStride : q*p.OutStride+c]
+		w := p.window(oy, ox)
+		if w.validCount == 0 {
+			inf := float32(math.Inf(-1))
+			for i := range o {
+				o[i] = inf
 			}
-			first := true
-			for kh := w.kh0; kh < w.kh1; kh++ {
-				row := (w.iy0 + kh*w.dh) * p.InW
-				for kw := w.kw0; kw < w.kw1; kw++ {
-					x := in[(row+w.ix0+kw*w.dw)*c:]
-					if first {
-						copy(o, x[:c])
-						first = false
-					} else {
-						maxIntoF32(o, x)
-					}
+			continue
+		}
+		first := true
+		for kh := w.kh0; kh < w.kh1; kh++ {
+			row := (w.iy0 + kh*w.dh) * p.InW
+			for kw := w.kw0; kw < w.kw1; kw++ {
+				x := in[(row+w.ix0+kw*w.dw)*c:]
+				if first {
+					copy(o, x[:c])
+					first = false
+				} else {
+					maxIntoF32(o, x)
 				}
 			}
 		}
