@@ -88,7 +88,11 @@ func f32File(words map[string]string) []byte {
 // mode bit 0 clear: init is not read and the sums start from 0; bit 1
 // clear: no clamp (lo, hi are ignored). P8x8 only: bit 3 set, group g
 // packs into ap + 8·kc·g (else every group reuses ap); bit 2 set, the
-// groups are already packed there (by a call on another column block).
+// groups are already packed there (by a call on another column block);
+// bit 4 set (with bit 0), init is a doubled bias (Conv2D.PackBiasF32):
+// tile t's 8 values twice at init + 16t, read with four 4-register loads
+// instead of eight 2-register ones (istride is ignored, every group reads
+// the same row).
 // init may alias c (a k block continuing partial sums) or be a bias row
 // with istride 0.
 //
@@ -637,60 +641,81 @@ func f32PackedTiles(a *a64.Asm) {
 	a.P("\tCMP $64, R11")
 	a.P("\tBGE large")
 	a.P("\tAND $15, R11, R10")
-	f32PackedTile(a, "S", func() {
+	a.P("\tTBNZ $4, R25, tileSB")
+	small := func(s string) {
 		// 16 k per iteration; R0 = k left − 16.
 		a.P("\tSUBS $16, R11, R0")
-		a.P("\tBLT k8S")
-		a.P("loop16S:")
+		a.P("\tBLT k8%s", s)
+		a.P("loop16%s:", s)
 		for g := 0; g < 4; g++ {
 			f32Group4(a, maxMR, true)
 		}
 		a.P("\tSUBS $16, R0, R0")
-		a.P("\tBGE loop16S")
-		a.P("\tCBZ R10, kdoneS")
+		a.P("\tBGE loop16%s", s)
+		a.P("\tCBZ R10, kdone%s", s)
 		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
-	})
+	}
+	f32PackedTile(a, "S", false, small)
+	f32PackedTile(a, "SB", true, small)
 	a.P("large:")
 	a.P("\tAND $63, R11, R10")
-	f32PackedTile(a, "L", func() {
+	a.P("\tTBNZ $4, R25, tileLB")
+	large := func(s string) {
 		// 64 k per iteration (kc ≥ 64); R0 = k left − 64, whose bits
 		// 5..0 are those of k left after the loop.
 		a.P("\tSUB $64, R11, R0")
-		a.P("loop64L:")
+		a.P("loop64%s:", s)
 		for g := 0; g < 16; g++ {
 			f32Group4(a, maxMR, true)
 		}
 		a.P("\tSUBS $64, R0, R0")
-		a.P("\tBGE loop64L")
-		a.P("\tCBZ R10, kdoneL")
-		a.P("\tTBZ $5, R0, k16L")
+		a.P("\tBGE loop64%s", s)
+		a.P("\tCBZ R10, kdone%s", s)
+		a.P("\tTBZ $5, R0, k16%s", s)
 		for g := 0; g < 8; g++ {
 			f32Group4(a, maxMR, true)
 		}
-		a.P("k16L:")
-		a.P("\tTBZ $4, R0, k8L")
+		a.P("k16%s:", s)
+		a.P("\tTBZ $4, R0, k8%s", s)
 		for g := 0; g < 4; g++ {
 			f32Group4(a, maxMR, true)
 		}
-	})
+	}
+	f32PackedTile(a, "L", false, large)
+	f32PackedTile(a, "LB", true, large)
 	a.P("done:")
 	a.P("\tRET")
 }
 
 // f32PackedTile emits one copy of P8x8's tile loop (labels with suffix s):
-// init or zero, main loop (emitted by loop, which leaves bits 3..0 of R0 =
-// k left mod 16 and falls through to the 8/4/1 tails), clamp, stores, and
-// after the last tile the step to the next row group.
-func f32PackedTile(a *a64.Asm, s string, loop func()) {
+// init or zero, main loop (emitted by loop(s), which leaves bits 3..0 of
+// R0 = k left mod 16 and falls through to the 8/4/1 tails), clamp, stores,
+// and after the last tile the step to the next row group. With bias2 the
+// tile starts from a doubled bias (mode bit 4): four 4-register loads, the
+// last one stepping R5 to the next tile's 16 values, so neither the zero
+// test nor the init step is in the loop (6 instructions fewer per tile).
+func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	mr := maxMR
 	a.P("tile%s:", s)
 	a.P("\tMOVD R2, R9")
-	a.P("\tTBZ $0, R25, zero%s", s)
-	for i := 0; i < mr; i++ {
-		a.P("\tVLD1.P (R5)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
+	if bias2 {
+		for i := 0; i < mr; i += 2 {
+			post := " "
+			if i == mr-2 {
+				post = ".P 64"
+			}
+			a.P("\tVLD1%s(R5), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", post, 16+2*i, 17+2*i, 18+2*i, 19+2*i)
+		}
+	} else {
+		a.P("\tTBZ $0, R25, zero%s", s)
+		for i := 0; i < mr; i++ {
+			a.P("\tVLD1.P (R5)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
+		}
 	}
-	a.P("kloop%s:", s)
-	loop()
+	if !bias2 {
+		a.P("kloop%s:", s)
+	}
+	loop(s)
 	a.P("k8%s:", s)
 	a.P("\tTBZ $3, R0, k4%s", s)
 	f32Group4(a, mr, true)
@@ -731,7 +756,9 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	}
 	a.P("\tADD R13, R3, R3")
 	a.P("\tADD R13, R4, R4")
-	a.P("\tADD R14, R5, R5")
+	if !bias2 {
+		a.P("\tADD R14, R5, R5")
+	}
 	a.P("\tADD R15, R7, R7")
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile%s", s)
@@ -750,9 +777,11 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	a.P("\tMOVD kc+0(FP), R1")
 	a.P("\tADD R1<<5, R2, R2")
 	a.P("\tB group")
-	// Out of line: the sums start from 0 (mode bit 0 clear).
-	f32Zero(a, mr, "zero"+s)
-	a.P("\tB kloop%s", s)
+	if !bias2 {
+		// Out of line: the sums start from 0 (mode bit 0 clear).
+		f32Zero(a, mr, "zero"+s)
+		a.P("\tB kloop%s", s)
+	}
 }
 
 // f32Zero emits label and clears the 2·mr accumulators.
