@@ -431,14 +431,7 @@ func f32Group4(a *a64.Asm, mr int, packed bool) {
 		a.P("\tVLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]")
 		a.P("\tVLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]")
 		a.P("\tVLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]")
-		for half := 0; half < 2; half++ {
-			for u := 0; u < 4; u++ {
-				for i := 4 * half; i < 4*half+4; i++ {
-					a.FmlaLane(16+2*i, 8+u, 4*half+u, i-4*half)
-					a.FmlaLane(17+2*i, 12+u, 4*half+u, i-4*half)
-				}
-			}
-		}
+		f32Fmla4(a)
 		return
 	}
 	for i := 0; i < mr; i++ {
@@ -450,6 +443,19 @@ func f32Group4(a *a64.Asm, mr int, packed bool) {
 		for i := 0; i < mr; i++ {
 			a.FmlaLane(16+2*i, 8+u, i, u)
 			a.FmlaLane(17+2*i, 12+u, i, u)
+		}
+	}
+}
+
+// f32Fmla4 emits the 128 FMLA of 4 k of a packed 8-row group: A k step u
+// in Vu (rows 0..3) and V4+u (rows 4..7), B in V8–V11 / V12–V15.
+func f32Fmla4(a *a64.Asm) {
+	for half := 0; half < 2; half++ {
+		for u := 0; u < 4; u++ {
+			for i := 4 * half; i < 4*half+4; i++ {
+				a.FmlaLane(16+2*i, 8+u, 4*half+u, i-4*half)
+				a.FmlaLane(17+2*i, 12+u, 4*half+u, i-4*half)
+			}
 		}
 	}
 }
@@ -641,7 +647,7 @@ func f32PackedTiles(a *a64.Asm) {
 	a.P("\tCMP $64, R11")
 	a.P("\tBGE large")
 	a.P("\tAND $15, R11, R10")
-	a.P("\tTBNZ $4, R25, tileSB")
+	a.P("\tTBNZ $4, R25, bias2S")
 	small := func(s string) {
 		// 16 k per iteration; R0 = k left − 16.
 		a.P("\tSUBS $16, R11, R0")
@@ -656,10 +662,10 @@ func f32PackedTiles(a *a64.Asm) {
 		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
 	}
 	f32PackedTile(a, "S", false, small)
-	f32PackedTile(a, "SB", true, small)
+	f32Bias2Tiles(a, "S", 4, small)
 	a.P("large:")
 	a.P("\tAND $63, R11, R10")
-	a.P("\tTBNZ $4, R25, tileLB")
+	a.P("\tTBNZ $4, R25, bias2L")
 	large := func(s string) {
 		// 64 k per iteration (kc ≥ 64); R0 = k left − 64, whose bits
 		// 5..0 are those of k left after the loop.
@@ -682,9 +688,27 @@ func f32PackedTiles(a *a64.Asm) {
 		}
 	}
 	f32PackedTile(a, "L", false, large)
-	f32PackedTile(a, "LB", true, large)
+	f32Bias2Tiles(a, "L", 16, large)
 	a.P("done:")
 	a.P("\tRET")
+}
+
+// f32Bias2Tiles emits the tile loops of a group that starts from a doubled
+// bias (label bias2<s>): for kc a multiple of 4·u (R10 = 0) the exact
+// loops, with and without the clamp, else f32PackedTile's with the tails.
+func f32Bias2Tiles(a *a64.Asm, s string, u int, loop func(s string)) {
+	a.P("bias2%s:", s)
+	a.P("\tCBNZ R10, tile%sB", s)
+	// The exact loops' post-index steps: R10 = 64 − 32·kc takes A back to
+	// the group's start, R14 = R13 + 64 the B panels to the next tile's.
+	a.P("\tMOVD R2, R9")
+	a.P("\tMOVD $64, R10")
+	a.P("\tSUB R11<<5, R10, R10")
+	a.P("\tADD $64, R13, R14")
+	a.P("\tTBZ $1, R25, tile%sXN", s)
+	f32PackedTileExact(a, s+"XC", u, true)
+	f32PackedTileExact(a, s+"XN", u, false)
+	f32PackedTile(a, s+"B", true, loop)
 }
 
 // f32PackedTile emits one copy of P8x8's tile loop (labels with suffix s):
@@ -699,13 +723,7 @@ func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	a.P("tile%s:", s)
 	a.P("\tMOVD R2, R9")
 	if bias2 {
-		for i := 0; i < mr; i += 2 {
-			post := " "
-			if i == mr-2 {
-				post = ".P 64"
-			}
-			a.P("\tVLD1%s(R5), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", post, 16+2*i, 17+2*i, 18+2*i, 19+2*i)
-		}
+		f32Bias2Load(a)
 	} else {
 		a.P("\tTBZ $0, R25, zero%s", s)
 		for i := 0; i < mr; i++ {
@@ -762,8 +780,78 @@ func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	a.P("\tADD R15, R7, R7")
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile%s", s)
-	// Next row group: 8 rows further in A, init and c (the argument slots
-	// hold the group's pointers).
+	f32NextGroup(a)
+	if !bias2 {
+		// Out of line: the sums start from 0 (mode bit 0 clear).
+		f32Zero(a, mr, "zero"+s)
+		a.P("\tB kloop%s", s)
+	}
+}
+
+// f32Bias2Load emits the four loads of a doubled bias (R5, 16 floats) into
+// the 8×8 accumulators, the last one stepping R5 to the next tile's.
+func f32Bias2Load(a *a64.Asm) {
+	for i := 0; i < maxMR; i += 2 {
+		post := " "
+		if i == maxMR-2 {
+			post = ".P 64"
+		}
+		a.P("\tVLD1%s(R5), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", post, 16+2*i, 17+2*i, 18+2*i, 19+2*i)
+	}
+}
+
+// f32PackedTileExact emits P8x8's tile loop for a doubled bias (mode bit
+// 4) and kc a multiple of the main loop's 4·u k (u = 4 or 16 groups of 4
+// k): no tail tests, and the tile's last group of 4 k is peeled so that
+// its loads step the pointers to the next tile by register post-index
+// (R10: A back to R2; R14: both B panels to the next tile's), which
+// leaves no A reset and no B step in the loop. The clamp is decided at
+// the dispatch (clamp). The loop is rotated, group 0 ahead of it, so
+// that it can end before the peeled group:
+//
+//	g0, [g1 … g(u−1), g0] × (kc/4u − 1), g1 … g(u−2), g(u−1) peeled
+//
+// Per tile besides the 16 FMLA and 4 loads per 4 k: 4 bias loads, 2·kc/4u
+// loop instructions, the clamp (33), 8 stores, the c step and the tile
+// count (3).
+func f32PackedTileExact(a *a64.Asm, s string, u int, clamp bool) {
+	a.P("tile%s:", s)
+	f32Bias2Load(a)
+	f32Group4(a, maxMR, true)
+	a.P("\tSUBS $%d, R11, R0", 4*u)
+	a.P("\tBEQ last%s", s)
+	a.P("loop%s:", s)
+	for g := 1; g <= u; g++ {
+		f32Group4(a, maxMR, true)
+	}
+	a.P("\tSUBS $%d, R0, R0", 4*u)
+	a.P("\tBNE loop%s", s)
+	a.P("last%s:", s)
+	for g := 1; g < u-1; g++ {
+		f32Group4(a, maxMR, true)
+	}
+	a.P("\tVLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.P("\tVLD1.P (R3)(R14), [V8.S4, V9.S4, V10.S4, V11.S4]")
+	a.P("\tVLD1.P (R4)(R14), [V12.S4, V13.S4, V14.S4, V15.S4]")
+	a.P("\tVLD1.P (R9)(R10), [V4.S4, V5.S4, V6.S4, V7.S4]")
+	f32Fmla4(a)
+	if clamp {
+		a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
+		f32Clamp(a, maxMR)
+	}
+	for i := 0; i < maxMR; i++ {
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(R8)", 16+2*i, 17+2*i)
+	}
+	a.P("\tADD R15, R7, R7")
+	a.P("\tSUBS $1, R24, R24")
+	a.P("\tBNE tile%s", s)
+	f32NextGroup(a)
+}
+
+// f32NextGroup emits P8x8's step to the next row group after its last
+// tile: 8 rows further in A, init and c (the argument slots hold the
+// group's pointers), then back to the packing, or done.
+func f32NextGroup(a *a64.Asm) {
 	a.P("\tMOVD ng+104(FP), R1")
 	a.P("\tSUBS $1, R1, R1")
 	a.P("\tBEQ done")
@@ -777,11 +865,6 @@ func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	a.P("\tMOVD kc+0(FP), R1")
 	a.P("\tADD R1<<5, R2, R2")
 	a.P("\tB group")
-	if !bias2 {
-		// Out of line: the sums start from 0 (mode bit 0 clear).
-		f32Zero(a, mr, "zero"+s)
-		a.P("\tB kloop%s", s)
-	}
 }
 
 // f32Zero emits label and clears the 2·mr accumulators.
