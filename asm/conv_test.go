@@ -64,6 +64,7 @@ var convTable = []convCase{
 	// Kernel rows of 9..12 floats (arm64's 12-float im2col moves): the
 	// MobileNet stem, the largest run, a 5-row kernel, the minimum step.
 	{name: "3x3_rgb_s2_stem", h: 17, w: 17, c: 3, o: 16, kh: 3, kw: 3, sh: 2, sw: 2, pb: 1, pr: 1, clamp: relu6},
+	{name: "3x3_rgb_s2_pad1", h: 17, w: 16, c: 3, o: 16, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, clamp: relu6},
 	{name: "3x3_c4_run12", h: 7, w: 12, c: 4, o: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1},
 	{name: "5x5_c2_run10", h: 9, w: 11, c: 2, o: 5, kh: 5, kw: 5, pt: 2, pl: 2, pb: 2, pr: 2},
 	{name: "2x3_c5_run10_dil", h: 9, w: 8, c: 5, o: 6, kh: 3, kw: 2, dh: 2, pt: 1, pb: 1},

@@ -184,8 +184,14 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 	for r := 0; r < p1-p0; {
 		iy0 := oy*c.StrideH - c.PadT
 		ix0 := ox*c.StrideW - c.PadL
-		if iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH && ix0 >= 0 && ix0+c.KW <= c.InW {
+		// A left border pixel (ix0 < 0) starts a run too when its window's
+		// source start is inside in (the end of the row above): the taps
+		// left of the image are copied from there and zeroed after.
+		if iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH && ix0 > -c.KW && ix0+c.KW <= c.InW && iy0*c.InW+ix0 >= 0 {
 			n := min(p1-p0-r, c.OutW-ox, (c.InW-c.KW-ix0)/c.StrideW+1)
+			if ix0 < 0 && ix0+c.StrideW < 0 {
+				n = 1 // the next pixel is a left border pixel too
+			}
 			src := in[(iy0*c.InW+ix0)*c.InC:]
 			_ = src[((c.KH-1)*c.DilH*c.InW+(n-1)*c.StrideW)*c.InC+run-1]
 			_ = dst[(r+n)*kg-1]
@@ -197,6 +203,16 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 				f32Im2colNeon(1, c.KH, &src[m*sstep], sstep, rstride, run, &dst[(r+m)*kg])
 			} else {
 				f32Im2colNeon(n, c.KH, &src[0], sstep, rstride, run, &dst[r*kg])
+			}
+			if ix0 < 0 {
+				row := dst[r*kg : (r+1)*kg]
+				lead := -ix0 * c.InC
+				for kh := 0; kh < c.KH; kh++ {
+					z := row[kh*run : kh*run+lead]
+					for i := 0; i < len(z); i++ { // not the range idiom: no memclr call
+						z[i] = 0
+					}
+				}
 			}
 			r, ox = r+n, ox+n
 			if ox == c.OutW {
