@@ -617,12 +617,15 @@ func f32Store(a *a64.Asm, mr int) {
 
 // f32PackedTiles writes the body of f32GemmNeonP8x8 after the argument
 // loads: per 8-row group, the packing, then the nt tiles. The tile loop is
-// emitted twice: for kc < 64 with a 16-k main loop (MobileNet v2's
-// small-K layers: as few tail tests as possible), and for kc ≥ 64 with a
-// 64-k one, which halves to quarters the loop's own SUBS/BGE per k
-// (≈ 0.75 M instructions of float MobileNet v1) at the cost of a few tail
-// tests per tile. R11 = kc, R10 = kc mod 16 (small) or kc mod 64 (large),
-// R12 the address of lo (for the clamp's VLD2R).
+// emitted for kc < 64 with a 16-k main loop (MobileNet v2's small-K
+// layers: as few tail tests as possible), and for kc ≥ 64 with a 64-k
+// one, which halves to quarters the loop's own SUBS/BGE per k (≈ 0.75 M
+// instructions of float MobileNet v1) at the cost of a few tail tests per
+// tile; each in four copies, picked per group: any init (zero test, eight
+// init loads, tails), a doubled bias with tails, and a doubled bias with
+// kc a multiple of the main loop's k, with and without the clamp
+// (f32PackedTileExact). R11 = kc, R10 = kc mod 16 (small) or kc mod 64
+// (large), R12 the address of lo (for the clamp's VLD2R).
 func f32PackedTiles(a *a64.Asm) {
 	a.P("group:")
 	a.P("\tTBNZ $2, R25, packed")
@@ -637,13 +640,15 @@ func f32PackedTiles(a *a64.Asm) {
 	a.P("\tMOVD $lo+96(FP), R12")
 	a.P("\tMOVD kc+0(FP), R11")
 	// The tile loop's pointer steps (bytes): R13 from the end of a tile's
-	// panels to the next tile's, R14 / R15 from init / c after the tile's
-	// eight post-incremented rows to the next tile's columns.
+	// panels to the next tile's; R14 / R15 the post-index of the tile's
+	// last init load / store, from its row 7 to the next tile's row 0.
 	a.P("\tSUB R11<<4, R23, R13")
 	a.P("\tMOVD $32, R14")
 	a.P("\tSUB R6<<3, R14, R14")
+	a.P("\tADD R6, R14, R14")
 	a.P("\tMOVD $32, R15")
 	a.P("\tSUB R8<<3, R15, R15")
+	a.P("\tADD R8, R15, R15")
 	a.P("\tCMP $64, R11")
 	a.P("\tBGE large")
 	a.P("\tAND $15, R11, R10")
@@ -716,8 +721,8 @@ func f32Bias2Tiles(a *a64.Asm, s string, u int, loop func(s string)) {
 // R0 = k left mod 16 and falls through to the 8/4/1 tails), clamp, stores,
 // and after the last tile the step to the next row group. With bias2 the
 // tile starts from a doubled bias (mode bit 4): four 4-register loads, the
-// last one stepping R5 to the next tile's 16 values, so neither the zero
-// test nor the init step is in the loop (6 instructions fewer per tile).
+// last one stepping R5 to the next tile's 16 values, so the zero test is
+// not in the loop (5 instructions fewer per tile).
 func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	mr := maxMR
 	a.P("tile%s:", s)
@@ -727,7 +732,11 @@ func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	} else {
 		a.P("\tTBZ $0, R25, zero%s", s)
 		for i := 0; i < mr; i++ {
-			a.P("\tVLD1.P (R5)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
+			step := "R6"
+			if i == mr-1 {
+				step = "R14"
+			}
+			a.P("\tVLD1.P (R5)(%s), [V%d.S4, V%d.S4]", step, 16+2*i, 17+2*i)
 		}
 	}
 	if !bias2 {
@@ -769,15 +778,9 @@ func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
 	f32Clamp(a, mr)
 	a.P("store%s:", s)
-	for i := 0; i < mr; i++ {
-		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(R8)", 16+2*i, 17+2*i)
-	}
+	f32PackedStore(a)
 	a.P("\tADD R13, R3, R3")
 	a.P("\tADD R13, R4, R4")
-	if !bias2 {
-		a.P("\tADD R14, R5, R5")
-	}
-	a.P("\tADD R15, R7, R7")
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile%s", s)
 	f32NextGroup(a)
@@ -812,8 +815,7 @@ func f32Bias2Load(a *a64.Asm) {
 //	g0, [g1 … g(u−1), g0] × (kc/4u − 1), g1 … g(u−2), g(u−1) peeled
 //
 // Per tile besides the 16 FMLA and 4 loads per 4 k: 4 bias loads, 2·kc/4u
-// loop instructions, the clamp (33), 8 stores, the c step and the tile
-// count (3).
+// loop instructions, the clamp (33), 8 stores and the tile count (2).
 func f32PackedTileExact(a *a64.Asm, s string, u int, clamp bool) {
 	a.P("tile%s:", s)
 	f32Bias2Load(a)
@@ -839,13 +841,22 @@ func f32PackedTileExact(a *a64.Asm, s string, u int, clamp bool) {
 		a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
 		f32Clamp(a, maxMR)
 	}
-	for i := 0; i < maxMR; i++ {
-		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(R8)", 16+2*i, 17+2*i)
-	}
-	a.P("\tADD R15, R7, R7")
+	f32PackedStore(a)
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile%s", s)
 	f32NextGroup(a)
+}
+
+// f32PackedStore emits the 8 row stores of a packed tile; the last one
+// steps R7 to the next tile's row 0 (post-index R15).
+func f32PackedStore(a *a64.Asm) {
+	for i := 0; i < maxMR; i++ {
+		step := "R8"
+		if i == maxMR-1 {
+			step = "R15"
+		}
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(%s)", 16+2*i, 17+2*i, step)
+	}
 }
 
 // f32NextGroup emits P8x8's step to the next row group after its last
