@@ -75,13 +75,16 @@ var convTable = []convCase{
 	{name: "1x1_k70_o21", h: 16, w: 16, c: 70, o: 21, kh: 1, kw: 1, clamp: relu6, packBias: true},
 	{name: "1x1_kblock_o16", h: 9, w: 9, c: 600, o: 16, kh: 1, kw: 1, clamp: relu, packBias: true},
 	{name: "1x1_g2_o34", h: 11, w: 12, c: 2 * 65, o: 2 * 17, kh: 1, kw: 1, group: 2, extra: 2, packBias: true},
-	// k a multiple of 16 (< 64) or 64: the exact loops (peeled last 4 k).
+	// k a multiple of 16 (< 64), 64 or 128: the exact loops (peeled last
+	// 4 k).
 	{name: "1x1_k32_o24", h: 12, w: 12, c: 32, o: 24, kh: 1, kw: 1, clamp: relu6, packBias: true},
 	{name: "1x1_k48_o16", h: 9, w: 10, c: 48, o: 16, kh: 1, kw: 1, extra: 1, packBias: true},
 	{name: "1x1_k16_o8", h: 4, w: 6, c: 16, o: 8, kh: 1, kw: 1, clamp: relu, packBias: true},
 	{name: "1x1_k128_o40", h: 10, w: 13, c: 128, o: 40, kh: 1, kw: 1, clamp: relu6, packBias: true},
 	{name: "1x1_k64_g2_o32", h: 9, w: 9, c: 128, o: 32, kh: 1, kw: 1, group: 2, packBias: true},
 	{name: "1x1_k1024_o16", h: 5, w: 5, c: 1024, o: 16, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k192_o16", h: 6, w: 7, c: 192, o: 16, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k256_o24", h: 7, w: 5, c: 256, o: 24, kh: 1, kw: 1, packBias: true},
 }
 
 func (tc *convCase) normalise() {

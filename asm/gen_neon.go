@@ -667,7 +667,7 @@ func f32PackedTiles(a *a64.Asm) {
 		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
 	}
 	f32PackedTile(a, "S", false, small)
-	f32Bias2Tiles(a, "S", 4, small)
+	f32Bias2Tiles(a, "S", 4, false, small)
 	a.P("large:")
 	a.P("\tAND $63, R11, R10")
 	a.P("\tTBNZ $4, R25, bias2L")
@@ -693,7 +693,7 @@ func f32PackedTiles(a *a64.Asm) {
 		}
 	}
 	f32PackedTile(a, "L", false, large)
-	f32Bias2Tiles(a, "L", 16, large)
+	f32Bias2Tiles(a, "L", 16, true, large)
 	a.P("done:")
 	a.P("\tRET")
 }
@@ -701,7 +701,9 @@ func f32PackedTiles(a *a64.Asm) {
 // f32Bias2Tiles emits the tile loops of a group that starts from a doubled
 // bias (label bias2<s>): for kc a multiple of 4·u (R10 = 0) the exact
 // loops, with and without the clamp, else f32PackedTile's with the tails.
-func f32Bias2Tiles(a *a64.Asm, s string, u int, loop func(s string)) {
+// With wide (kc ≥ 64), kc a multiple of 128 takes exact loops of 128 k per
+// iteration (half the loop instructions of the 64-k ones).
+func f32Bias2Tiles(a *a64.Asm, s string, u int, wide bool, loop func(s string)) {
 	a.P("bias2%s:", s)
 	a.P("\tCBNZ R10, tile%sB", s)
 	// The exact loops' post-index steps: R10 = 64 − 32·kc takes A back to
@@ -710,6 +712,13 @@ func f32Bias2Tiles(a *a64.Asm, s string, u int, loop func(s string)) {
 	a.P("\tMOVD $64, R10")
 	a.P("\tSUB R11<<5, R10, R10")
 	a.P("\tADD $64, R13, R14")
+	if wide {
+		a.P("\tTBNZ $%d, R11, exact%s", bits.TrailingZeros(uint(4*u)), s)
+		a.P("\tTBZ $1, R25, tile%sYN", s)
+		f32PackedTileExact(a, s+"YC", 2*u, true)
+		f32PackedTileExact(a, s+"YN", 2*u, false)
+		a.P("exact%s:", s)
+	}
 	a.P("\tTBZ $1, R25, tile%sXN", s)
 	f32PackedTileExact(a, s+"XC", u, true)
 	f32PackedTileExact(a, s+"XN", u, false)
