@@ -70,6 +70,32 @@ func (c *Conv2D) PackF32(w []float32) []float32 {
 	return p
 }
 
+// PackBiasF32 returns bias (len OutC, or nil) in the form RunF32 reads
+// fastest; call it once at prepare time, after PackF32. On arm64 that is
+// bias followed, per group, by each whole 8-column tile's 8 values twice
+// (the NEON 8×8 tile then starts its accumulators with half the loads);
+// elsewhere bias itself. RunF32 takes either form.
+func (c *Conv2D) PackBiasF32(bias []float32) []float32 {
+	g, og := c.groups(), c.OutC/c.groups()
+	if bias == nil || f32BiasTile == 0 || og < f32BiasTile {
+		return bias
+	}
+	if len(bias) < c.OutC {
+		panic(fmt.Sprintf("asm: Conv2D.PackBiasF32: got %d values, need %d", len(bias), c.OutC))
+	}
+	tiles := og / max(1, f32BiasTile)
+	p := make([]float32, 0, c.OutC+g*tiles*2*f32BiasTile)
+	p = append(p, bias[:c.OutC]...)
+	for gi := 0; gi < g; gi++ {
+		for t := 0; t < tiles; t++ {
+			row := bias[gi*og+t*f32BiasTile : gi*og+(t+1)*f32BiasTile]
+			p = append(p, row...)
+			p = append(p, row...)
+		}
+	}
+	return p
+}
+
 // panelWidth is the column width of the packed panels.
 func (c *Conv2D) panelWidth() int {
 	if c.wide {
@@ -167,9 +193,10 @@ func (c *Conv2D) RunF32Cols(in, packed, bias, out, scratch []float32, p0, p1, j0
 }
 
 // RunF32 computes output pixels [p0, p1), p1-p0 ≤ TilePixels(), of every
-// output channel. packed is from PackF32, bias (len OutC) may be nil, and
-// scratch holds at least ScratchF32() elements. RunF32 does not allocate and
-// may run concurrently on disjoint pixel ranges with separate scratch.
+// output channel. packed is from PackF32, bias (len OutC, or from
+// PackBiasF32) may be nil, and scratch holds at least ScratchF32()
+// elements. RunF32 does not allocate and may run concurrently on disjoint
+// pixel ranges with separate scratch.
 func (c *Conv2D) RunF32(in, packed, bias, out, scratch []float32, p0, p1 int) {
 	if p0 < 0 || p1 > c.OutH*c.OutW || p1-p0 > c.TilePixels() {
 		panic(fmt.Sprintf("asm: Conv2D.RunF32 pixels [%d, %d) of %d, tile %d", p0, p1, c.OutH*c.OutW, c.TilePixels()))

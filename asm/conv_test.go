@@ -19,6 +19,7 @@ type convCase struct {
 	extra                 int
 	clamp                 Clamp
 	noBias                bool
+	packBias              bool // always PackBiasF32 (else for odd seeds)
 }
 
 func (tc convCase) String() string {
@@ -63,9 +64,27 @@ var convTable = []convCase{
 	// Kernel rows of 9..12 floats (arm64's 12-float im2col moves): the
 	// MobileNet stem, the largest run, a 5-row kernel, the minimum step.
 	{name: "3x3_rgb_s2_stem", h: 17, w: 17, c: 3, o: 16, kh: 3, kw: 3, sh: 2, sw: 2, pb: 1, pr: 1, clamp: relu6},
+	{name: "3x3_rgb_s2_pad1", h: 17, w: 16, c: 3, o: 16, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1, clamp: relu6},
 	{name: "3x3_c4_run12", h: 7, w: 12, c: 4, o: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1},
 	{name: "5x5_c2_run10", h: 9, w: 11, c: 2, o: 5, kh: 5, kw: 5, pt: 2, pl: 2, pb: 2, pr: 2},
 	{name: "2x3_c5_run10_dil", h: 9, w: 8, c: 5, o: 6, kh: 3, kw: 2, dh: 2, pt: 1, pb: 1},
+	// Whole 8-column tiles in several 8-row groups (arm64's packed tile
+	// and its doubled bias, PackBiasF32): k < 64, k ≥ 64 with tails, two
+	// k blocks (the bias only in the first), two groups, a narrow tail.
+	{name: "3x3_rgb_o24", h: 16, w: 15, c: 3, o: 24, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k70_o21", h: 16, w: 16, c: 70, o: 21, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_kblock_o16", h: 9, w: 9, c: 600, o: 16, kh: 1, kw: 1, clamp: relu, packBias: true},
+	{name: "1x1_g2_o34", h: 11, w: 12, c: 2 * 65, o: 2 * 17, kh: 1, kw: 1, group: 2, extra: 2, packBias: true},
+	// k a multiple of 16 (< 64), 64 or 128: the exact loops (peeled last
+	// 4 k).
+	{name: "1x1_k32_o24", h: 12, w: 12, c: 32, o: 24, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k48_o16", h: 9, w: 10, c: 48, o: 16, kh: 1, kw: 1, extra: 1, packBias: true},
+	{name: "1x1_k16_o8", h: 4, w: 6, c: 16, o: 8, kh: 1, kw: 1, clamp: relu, packBias: true},
+	{name: "1x1_k128_o40", h: 10, w: 13, c: 128, o: 40, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k64_g2_o32", h: 9, w: 9, c: 128, o: 32, kh: 1, kw: 1, group: 2, packBias: true},
+	{name: "1x1_k1024_o16", h: 5, w: 5, c: 1024, o: 16, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k192_o16", h: 6, w: 7, c: 192, o: 16, kh: 1, kw: 1, clamp: relu6, packBias: true},
+	{name: "1x1_k256_o24", h: 7, w: 5, c: 256, o: 24, kh: 1, kw: 1, packBias: true},
 }
 
 func (tc *convCase) normalise() {
@@ -135,6 +154,11 @@ func runConvCase(t *testing.T, tc convCase, mr int, seed uint64) {
 		tc.sh, tc.sw, tc.dh, tc.dw, tc.pt, tc.pl, oh, ow, tc.group, float64(tc.clamp.Min), float64(tc.clamp.Max))
 
 	in := inputGuarded(x)
+	if seed%2 == 1 || tc.packBias {
+		// Half the cases give RunF32 the packed form (arm64: the 8×8
+		// tiles start from the doubled bias); the reference reads bias.
+		bias = cv.PackBiasF32(bias)
+	}
 	var biasIn []float32
 	if bias != nil {
 		biasIn = inputGuarded(bias).data()

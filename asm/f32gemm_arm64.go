@@ -84,6 +84,7 @@ const (
 	f32NeonClamp  = 2
 	f32NeonPacked = 4
 	f32NeonSlots  = 8
+	f32NeonBias2  = 16 // (P8x8) init is a doubled bias, see f32BiasTile
 
 	// f32NeonAPGroups is the number of packed 8 × f32GemmKC A groups the
 	// driver keeps (64 KB on the stack): a block of up to 32 rows (a
@@ -116,7 +117,7 @@ func f32GemmArch(g *Gemm, a []float32, lda int, packed, bias, c []float32, ldc i
 	mc := roundUp(ceilDiv(g.M, ceilDiv(g.M, f32GemmMC)), f32NeonMR)
 	for i0 := 0; i0 < g.M; i0 += mc {
 		m := min(mc, g.M-i0)
-		f32GemmBlockNEON(m, n1-n0, g.K, a[i0*lda:], lda, b, bias, c[i0*ldc+n0:], ldc, g.Clamp, nil)
+		f32GemmBlockNEON(m, n1-n0, g.K, a[i0*lda:], lda, b, bias, nil, c[i0*ldc+n0:], ldc, g.Clamp, nil)
 	}
 	return true
 }
@@ -140,6 +141,10 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	if !direct {
 		ap = scratch[m*kg:]
 	}
+	// A bias from PackBiasF32 holds, after its OutC values, each group's
+	// whole 8-column tiles doubled (2·og/8·8 floats per group).
+	b2n := og / f32NeonNR * 2 * f32NeonNR
+	bias2 := bias != nil && b2n > 0 && len(bias) == c.OutC+g*b2n
 	for gi := 0; gi < g; gi++ {
 		var a []float32
 		lda := kg
@@ -149,11 +154,14 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 			a = scratch[:m*kg]
 			im2colNEON(c, in, a, gi, p0, p1)
 		}
-		var bg []float32
+		var bg, bg2 []float32
 		if bias != nil {
 			bg = bias[gi*og : gi*og+og]
 		}
-		f32GemmBlockNEON(m, og, kg, a, lda, packed[gi*panels*kg*f32GemmNR:], bg,
+		if bias2 {
+			bg2 = bias[c.OutC+gi*b2n : c.OutC+(gi+1)*b2n]
+		}
+		f32GemmBlockNEON(m, og, kg, a, lda, packed[gi*panels*kg*f32GemmNR:], bg, bg2,
 			out[p0*c.OutStride+gi*og:], c.OutStride, c.Clamp, ap)
 	}
 	return true
@@ -176,8 +184,14 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 	for r := 0; r < p1-p0; {
 		iy0 := oy*c.StrideH - c.PadT
 		ix0 := ox*c.StrideW - c.PadL
-		if iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH && ix0 >= 0 && ix0+c.KW <= c.InW {
+		// A left border pixel (ix0 < 0) starts a run too when its window's
+		// source start is inside in (the end of the row above): the taps
+		// left of the image are copied from there and zeroed after.
+		if iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH && ix0 > -c.KW && ix0+c.KW <= c.InW && iy0*c.InW+ix0 >= 0 {
 			n := min(p1-p0-r, c.OutW-ox, (c.InW-c.KW-ix0)/c.StrideW+1)
+			if ix0 < 0 && ix0+c.StrideW < 0 {
+				n = 1 // the next pixel is a left border pixel too
+			}
 			src := in[(iy0*c.InW+ix0)*c.InC:]
 			_ = src[((c.KH-1)*c.DilH*c.InW+(n-1)*c.StrideW)*c.InC+run-1]
 			_ = dst[(r+n)*kg-1]
@@ -189,6 +203,16 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 				f32Im2colNeon(1, c.KH, &src[m*sstep], sstep, rstride, run, &dst[(r+m)*kg])
 			} else {
 				f32Im2colNeon(n, c.KH, &src[0], sstep, rstride, run, &dst[r*kg])
+			}
+			if ix0 < 0 {
+				row := dst[r*kg : (r+1)*kg]
+				lead := -ix0 * c.InC
+				for kh := 0; kh < c.KH; kh++ {
+					z := row[kh*run : kh*run+lead]
+					for i := 0; i < len(z); i++ { // not the range idiom: no memclr call
+						z[i] = 0
+					}
+				}
 			}
 			r, ox = r+n, ox+n
 			if ox == c.OutW {
@@ -244,7 +268,10 @@ func im2colNEON(c *Conv2D, in, dst []float32, gi, p0, p1 int) {
 // (Conv2D.ScratchF32 reserves them); else a stack array, 64 KB only for
 // blocks that use the slots (Go zeroes a stack array on every call: 64 KB
 // is ≈ 6k instructions, 16 KB ≈ 1.5k). Fewer than 8 rows pack nothing.
-func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp, scratch []float32) {
+//
+// bias2, if not nil, is bias doubled per whole 8-column tile (16 floats
+// per tile, see f32BiasTile): the packed 8×8 tiles start from it.
+func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, bias2, c []float32, ldc int, clamp Clamp, scratch []float32) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -258,23 +285,23 @@ func f32GemmBlockNEON(m, n, k int, a []float32, lda int, b, bias, c []float32, l
 		kc = roundUp(ceilDiv(k, ceilDiv(k, f32GemmKC)), 4)
 	}
 	if m < f32NeonMR || len(scratch) >= f32NeonScratch {
-		f32GemmBlockNEONBuf(scratch[:min(len(scratch), f32NeonScratch)], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		f32GemmBlockNEONBuf(scratch[:min(len(scratch), f32NeonScratch)], kc, m, n, k, a, lda, b, bias, bias2, c, ldc, clamp)
 		return
 	}
 	if m > f32NeonMR && m/f32NeonMR*f32NeonMR*kc <= f32NeonAPGroups*f32NeonMR*f32GemmKC &&
 		f32NeonBBlock/kc/f32NeonNR*f32NeonNR < n {
 		var ap [f32NeonAPGroups * f32NeonMR * f32GemmKC]float32
-		f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+		f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, bias2, c, ldc, clamp)
 		return
 	}
 	var ap [f32NeonMR * f32GemmKC]float32
-	f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, c, ldc, clamp)
+	f32GemmBlockNEONBuf(ap[:], kc, m, n, k, a, lda, b, bias, bias2, c, ldc, clamp)
 }
 
 // f32GemmBlockNEONBuf is f32GemmBlockNEON with the packing buffer ap (one
 // or f32NeonAPGroups groups of 8 × f32GemmKC floats; any length when m < 8)
 // and k block kc.
-func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b, bias, c []float32, ldc int, clamp Clamp) {
+func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b, bias, bias2, c []float32, ldc int, clamp Clamp) {
 	if m >= f32NeonMR {
 		_ = ap[f32NeonMR*f32GemmKC-1]
 	}
@@ -322,6 +349,10 @@ func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b,
 				switch {
 				case !first:
 					init, istride = &c[jb], ldc
+				case bias2 != nil:
+					_ = bias2[2*jf-1]
+					init = &bias2[2*jb]
+					gmode |= f32NeonBias2
 				case bias != nil:
 					_ = bias[jf-1]
 					init = &bias[jb]
@@ -342,9 +373,14 @@ func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b,
 					bp := &b[q*pstride+k0*f32GemmNR]
 					var init *float32
 					istride := 0
+					tmode := mode
 					switch {
 					case !first:
 						init, istride = &c[i0*ldc+jb], ldc
+					case bias2 != nil && packed:
+						_ = bias2[2*jf-1]
+						init = &bias2[2*jb]
+						tmode |= f32NeonBias2
 					case bias != nil:
 						_ = bias[jf-1]
 						init = &bias[jb]
@@ -352,7 +388,7 @@ func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b,
 					_ = c[(i0+r-1)*ldc+jf-1]
 					cp := &c[i0*ldc+jb]
 					if packed {
-						f32GemmNeonP8x8(kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max, 1, &ap[0])
+						f32GemmNeonP8x8(kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, tmode, clamp.Min, clamp.Max, 1, &ap[0])
 					} else {
 						f32GemmNeon(r, kb, &a[i0*lda+k0], lda, bp, pstride, 2*pstride, nt, init, istride, cp, ldc, mode, clamp.Min, clamp.Max)
 					}
@@ -394,3 +430,8 @@ func f32GemmBlockNEONBuf(ap []float32, kc, m, n, k int, a []float32, lda int, b,
 // f32PackWide reports whether PackF32 writes 16-column panels: never on
 // arm64, whose NEON body reads the 4-column layout.
 func f32PackWide() bool { return false }
+
+// f32BiasTile is the column tile whose bias Conv2D.PackBiasF32 doubles:
+// the packed 8×8 tile loads its 16 accumulators' bias with four
+// 4-register loads from 16 floats instead of eight 2-register loads.
+const f32BiasTile = f32NeonNR

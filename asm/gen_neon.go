@@ -88,7 +88,11 @@ func f32File(words map[string]string) []byte {
 // mode bit 0 clear: init is not read and the sums start from 0; bit 1
 // clear: no clamp (lo, hi are ignored). P8x8 only: bit 3 set, group g
 // packs into ap + 8·kc·g (else every group reuses ap); bit 2 set, the
-// groups are already packed there (by a call on another column block).
+// groups are already packed there (by a call on another column block);
+// bit 4 set (with bit 0), init is a doubled bias (Conv2D.PackBiasF32):
+// tile t's 8 values twice at init + 16t, read with four 4-register loads
+// instead of eight 2-register ones (istride is ignored, every group reads
+// the same row).
 // init may alias c (a k block continuing partial sums) or be a bias row
 // with istride 0.
 //
@@ -464,14 +468,7 @@ func f32Group4(a *a64.Asm, mr int, packed bool) {
 		a.P("\tVLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]")
 		a.P("\tVLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]")
 		a.P("\tVLD1.P 64(R9), [V4.S4, V5.S4, V6.S4, V7.S4]")
-		for half := 0; half < 2; half++ {
-			for u := 0; u < 4; u++ {
-				for i := 4 * half; i < 4*half+4; i++ {
-					a.FmlaLane(16+2*i, 8+u, 4*half+u, i-4*half)
-					a.FmlaLane(17+2*i, 12+u, 4*half+u, i-4*half)
-				}
-			}
-		}
+		f32Fmla4(a)
 		return
 	}
 	for i := 0; i < mr; i++ {
@@ -483,6 +480,19 @@ func f32Group4(a *a64.Asm, mr int, packed bool) {
 		for i := 0; i < mr; i++ {
 			a.FmlaLane(16+2*i, 8+u, i, u)
 			a.FmlaLane(17+2*i, 12+u, i, u)
+		}
+	}
+}
+
+// f32Fmla4 emits the 128 FMLA of 4 k of a packed 8-row group: A k step u
+// in Vu (rows 0..3) and V4+u (rows 4..7), B in V8–V11 / V12–V15.
+func f32Fmla4(a *a64.Asm) {
+	for half := 0; half < 2; half++ {
+		for u := 0; u < 4; u++ {
+			for i := 4 * half; i < 4*half+4; i++ {
+				a.FmlaLane(16+2*i, 8+u, 4*half+u, i-4*half)
+				a.FmlaLane(17+2*i, 12+u, 4*half+u, i-4*half)
+			}
 		}
 	}
 }
@@ -644,12 +654,15 @@ func f32Store(a *a64.Asm, mr int) {
 
 // f32PackedTiles writes the body of f32GemmNeonP8x8 after the argument
 // loads: per 8-row group, the packing, then the nt tiles. The tile loop is
-// emitted twice: for kc < 64 with a 16-k main loop (MobileNet v2's
-// small-K layers: as few tail tests as possible), and for kc ≥ 64 with a
-// 64-k one, which halves to quarters the loop's own SUBS/BGE per k
-// (≈ 0.75 M instructions of float MobileNet v1) at the cost of a few tail
-// tests per tile. R11 = kc, R10 = kc mod 16 (small) or kc mod 64 (large),
-// R12 the address of lo (for the clamp's VLD2R).
+// emitted for kc < 64 with a 16-k main loop (MobileNet v2's small-K
+// layers: as few tail tests as possible), and for kc ≥ 64 with a 64-k
+// one, which halves to quarters the loop's own SUBS/BGE per k (≈ 0.75 M
+// instructions of float MobileNet v1) at the cost of a few tail tests per
+// tile; each in four copies, picked per group: any init (zero test, eight
+// init loads, tails), a doubled bias with tails, and a doubled bias with
+// kc a multiple of the main loop's k, with and without the clamp
+// (f32PackedTileExact). R11 = kc, R10 = kc mod 16 (small) or kc mod 64
+// (large), R12 the address of lo (for the clamp's VLD2R).
 func f32PackedTiles(a *a64.Asm) {
 	a.P("group:")
 	a.P("\tTBNZ $2, R25, packed")
@@ -664,70 +677,118 @@ func f32PackedTiles(a *a64.Asm) {
 	a.P("\tMOVD $lo+96(FP), R12")
 	a.P("\tMOVD kc+0(FP), R11")
 	// The tile loop's pointer steps (bytes): R13 from the end of a tile's
-	// panels to the next tile's, R14 / R15 from init / c after the tile's
-	// eight post-incremented rows to the next tile's columns.
+	// panels to the next tile's; R14 / R15 the post-index of the tile's
+	// last init load / store, from its row 7 to the next tile's row 0.
 	a.P("\tSUB R11<<4, R23, R13")
 	a.P("\tMOVD $32, R14")
 	a.P("\tSUB R6<<3, R14, R14")
+	a.P("\tADD R6, R14, R14")
 	a.P("\tMOVD $32, R15")
 	a.P("\tSUB R8<<3, R15, R15")
+	a.P("\tADD R8, R15, R15")
 	a.P("\tCMP $64, R11")
 	a.P("\tBGE large")
 	a.P("\tAND $15, R11, R10")
-	f32PackedTile(a, "S", func() {
+	a.P("\tTBNZ $4, R25, bias2S")
+	small := func(s string) {
 		// 16 k per iteration; R0 = k left − 16.
 		a.P("\tSUBS $16, R11, R0")
-		a.P("\tBLT k8S")
-		a.P("loop16S:")
+		a.P("\tBLT k8%s", s)
+		a.P("loop16%s:", s)
 		for g := 0; g < 4; g++ {
 			f32Group4(a, maxMR, true)
 		}
 		a.P("\tSUBS $16, R0, R0")
-		a.P("\tBGE loop16S")
-		a.P("\tCBZ R10, kdoneS")
+		a.P("\tBGE loop16%s", s)
+		a.P("\tCBZ R10, kdone%s", s)
 		// k left = R0 + 16 < 16: bits 3..0 of R0 are those of k left.
-	})
+	}
+	f32PackedTile(a, "S", false, small)
+	f32Bias2Tiles(a, "S", 4, false, small)
 	a.P("large:")
 	a.P("\tAND $63, R11, R10")
-	f32PackedTile(a, "L", func() {
+	a.P("\tTBNZ $4, R25, bias2L")
+	large := func(s string) {
 		// 64 k per iteration (kc ≥ 64); R0 = k left − 64, whose bits
 		// 5..0 are those of k left after the loop.
 		a.P("\tSUB $64, R11, R0")
-		a.P("loop64L:")
+		a.P("loop64%s:", s)
 		for g := 0; g < 16; g++ {
 			f32Group4(a, maxMR, true)
 		}
 		a.P("\tSUBS $64, R0, R0")
-		a.P("\tBGE loop64L")
-		a.P("\tCBZ R10, kdoneL")
-		a.P("\tTBZ $5, R0, k16L")
+		a.P("\tBGE loop64%s", s)
+		a.P("\tCBZ R10, kdone%s", s)
+		a.P("\tTBZ $5, R0, k16%s", s)
 		for g := 0; g < 8; g++ {
 			f32Group4(a, maxMR, true)
 		}
-		a.P("k16L:")
-		a.P("\tTBZ $4, R0, k8L")
+		a.P("k16%s:", s)
+		a.P("\tTBZ $4, R0, k8%s", s)
 		for g := 0; g < 4; g++ {
 			f32Group4(a, maxMR, true)
 		}
-	})
+	}
+	f32PackedTile(a, "L", false, large)
+	f32Bias2Tiles(a, "L", 16, true, large)
 	a.P("done:")
 	a.P("\tRET")
 }
 
+// f32Bias2Tiles emits the tile loops of a group that starts from a doubled
+// bias (label bias2<s>): for kc a multiple of 4·u (R10 = 0) the exact
+// loops, with and without the clamp, else f32PackedTile's with the tails.
+// With wide (kc ≥ 64), kc a multiple of 128 takes exact loops of 128 k per
+// iteration (half the loop instructions of the 64-k ones).
+func f32Bias2Tiles(a *a64.Asm, s string, u int, wide bool, loop func(s string)) {
+	a.P("bias2%s:", s)
+	a.P("\tCBNZ R10, tile%sB", s)
+	// The exact loops' post-index steps: R10 = 64 − 32·kc takes A back to
+	// the group's start, R14 = R13 + 64 the B panels to the next tile's.
+	a.P("\tMOVD R2, R9")
+	a.P("\tMOVD $64, R10")
+	a.P("\tSUB R11<<5, R10, R10")
+	a.P("\tADD $64, R13, R14")
+	if wide {
+		a.P("\tTBNZ $%d, R11, exact%s", bits.TrailingZeros(uint(4*u)), s)
+		a.P("\tTBZ $1, R25, tile%sYN", s)
+		f32PackedTileExact(a, s+"YC", 2*u, true)
+		f32PackedTileExact(a, s+"YN", 2*u, false)
+		a.P("exact%s:", s)
+	}
+	a.P("\tTBZ $1, R25, tile%sXN", s)
+	f32PackedTileExact(a, s+"XC", u, true)
+	f32PackedTileExact(a, s+"XN", u, false)
+	f32PackedTile(a, s+"B", true, loop)
+}
+
 // f32PackedTile emits one copy of P8x8's tile loop (labels with suffix s):
-// init or zero, main loop (emitted by loop, which leaves bits 3..0 of R0 =
-// k left mod 16 and falls through to the 8/4/1 tails), clamp, stores, and
-// after the last tile the step to the next row group.
-func f32PackedTile(a *a64.Asm, s string, loop func()) {
+// init or zero, main loop (emitted by loop(s), which leaves bits 3..0 of
+// R0 = k left mod 16 and falls through to the 8/4/1 tails), clamp, stores,
+// and after the last tile the step to the next row group. With bias2 the
+// tile starts from a doubled bias (mode bit 4): four 4-register loads, the
+// last one stepping R5 to the next tile's 16 values, so the zero test is
+// not in the loop (5 instructions fewer per tile).
+func f32PackedTile(a *a64.Asm, s string, bias2 bool, loop func(s string)) {
 	mr := maxMR
 	a.P("tile%s:", s)
 	a.P("\tMOVD R2, R9")
-	a.P("\tTBZ $0, R25, zero%s", s)
-	for i := 0; i < mr; i++ {
-		a.P("\tVLD1.P (R5)(R6), [V%d.S4, V%d.S4]", 16+2*i, 17+2*i)
+	if bias2 {
+		f32Bias2Load(a)
+	} else {
+		a.P("\tTBZ $0, R25, zero%s", s)
+		for i := 0; i < mr; i++ {
+			step := "R6"
+			if i == mr-1 {
+				step = "R14"
+			}
+			a.P("\tVLD1.P (R5)(%s), [V%d.S4, V%d.S4]", step, 16+2*i, 17+2*i)
+		}
 	}
-	a.P("kloop%s:", s)
-	loop()
+	if !bias2 {
+		a.P("kloop%s:", s)
+	}
+	loop(s)
 	a.P("k8%s:", s)
 	a.P("\tTBZ $3, R0, k4%s", s)
 	f32Group4(a, mr, true)
@@ -763,17 +824,91 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
 	f32Clamp(a, mr)
 	a.P("store%s:", s)
-	for i := 0; i < mr; i++ {
-		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(R8)", 16+2*i, 17+2*i)
-	}
+	f32PackedStore(a)
 	a.P("\tADD R13, R3, R3")
 	a.P("\tADD R13, R4, R4")
-	a.P("\tADD R14, R5, R5")
-	a.P("\tADD R15, R7, R7")
 	a.P("\tSUBS $1, R24, R24")
 	a.P("\tBNE tile%s", s)
-	// Next row group: 8 rows further in A, init and c (the argument slots
-	// hold the group's pointers).
+	f32NextGroup(a)
+	if !bias2 {
+		// Out of line: the sums start from 0 (mode bit 0 clear).
+		f32Zero(a, mr, "zero"+s)
+		a.P("\tB kloop%s", s)
+	}
+}
+
+// f32Bias2Load emits the four loads of a doubled bias (R5, 16 floats) into
+// the 8×8 accumulators, the last one stepping R5 to the next tile's.
+func f32Bias2Load(a *a64.Asm) {
+	for i := 0; i < maxMR; i += 2 {
+		post := " "
+		if i == maxMR-2 {
+			post = ".P 64"
+		}
+		a.P("\tVLD1%s(R5), [V%d.S4, V%d.S4, V%d.S4, V%d.S4]", post, 16+2*i, 17+2*i, 18+2*i, 19+2*i)
+	}
+}
+
+// f32PackedTileExact emits P8x8's tile loop for a doubled bias (mode bit
+// 4) and kc a multiple of the main loop's 4·u k (u = 4 or 16 groups of 4
+// k): no tail tests, and the tile's last group of 4 k is peeled so that
+// its loads step the pointers to the next tile by register post-index
+// (R10: A back to R2; R14: both B panels to the next tile's), which
+// leaves no A reset and no B step in the loop. The clamp is decided at
+// the dispatch (clamp). The loop is rotated, group 0 ahead of it, so
+// that it can end before the peeled group:
+//
+//	g0, [g1 … g(u−1), g0] × (kc/4u − 1), g1 … g(u−2), g(u−1) peeled
+//
+// Per tile besides the 16 FMLA and 4 loads per 4 k: 4 bias loads, 2·kc/4u
+// loop instructions, the clamp (33), 8 stores and the tile count (2).
+func f32PackedTileExact(a *a64.Asm, s string, u int, clamp bool) {
+	a.P("tile%s:", s)
+	f32Bias2Load(a)
+	f32Group4(a, maxMR, true)
+	a.P("\tSUBS $%d, R11, R0", 4*u)
+	a.P("\tBEQ last%s", s)
+	a.P("loop%s:", s)
+	for g := 1; g <= u; g++ {
+		f32Group4(a, maxMR, true)
+	}
+	a.P("\tSUBS $%d, R0, R0", 4*u)
+	a.P("\tBNE loop%s", s)
+	a.P("last%s:", s)
+	for g := 1; g < u-1; g++ {
+		f32Group4(a, maxMR, true)
+	}
+	a.P("\tVLD1.P 64(R9), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.P("\tVLD1.P (R3)(R14), [V8.S4, V9.S4, V10.S4, V11.S4]")
+	a.P("\tVLD1.P (R4)(R14), [V12.S4, V13.S4, V14.S4, V15.S4]")
+	a.P("\tVLD1.P (R9)(R10), [V4.S4, V5.S4, V6.S4, V7.S4]")
+	f32Fmla4(a)
+	if clamp {
+		a.P("\tVLD2R (R12), [V0.S4, V1.S4]")
+		f32Clamp(a, maxMR)
+	}
+	f32PackedStore(a)
+	a.P("\tSUBS $1, R24, R24")
+	a.P("\tBNE tile%s", s)
+	f32NextGroup(a)
+}
+
+// f32PackedStore emits the 8 row stores of a packed tile; the last one
+// steps R7 to the next tile's row 0 (post-index R15).
+func f32PackedStore(a *a64.Asm) {
+	for i := 0; i < maxMR; i++ {
+		step := "R8"
+		if i == maxMR-1 {
+			step = "R15"
+		}
+		a.P("\tVST1.P [V%d.S4, V%d.S4], (R7)(%s)", 16+2*i, 17+2*i, step)
+	}
+}
+
+// f32NextGroup emits P8x8's step to the next row group after its last
+// tile: 8 rows further in A, init and c (the argument slots hold the
+// group's pointers), then back to the packing, or done.
+func f32NextGroup(a *a64.Asm) {
 	a.P("\tMOVD ng+104(FP), R1")
 	a.P("\tSUBS $1, R1, R1")
 	a.P("\tBEQ done")
@@ -787,9 +922,6 @@ func f32PackedTile(a *a64.Asm, s string, loop func()) {
 	a.P("\tMOVD kc+0(FP), R1")
 	a.P("\tADD R1<<5, R2, R2")
 	a.P("\tB group")
-	// Out of line: the sums start from 0 (mode bit 0 clear).
-	f32Zero(a, mr, "zero"+s)
-	a.P("\tB kloop%s", s)
 }
 
 // f32Zero emits label and clears the 2·mr accumulators.

@@ -122,6 +122,7 @@ func lowerConv(l *lowering, n *ir.Node) error {
 			KH: g.kh, KW: g.kw, StrideH: g.sh, StrideW: g.sw, DilH: g.dh, DilW: g.dw, PadT: g.pt, PadL: g.pl,
 			Groups: group, OutStride: pixStride, Clamp: clamp}
 		packed := cv.PackF32(w)
+		bias := cv.PackBiasF32(bias)
 		l.needScratch(cv.ScratchF32())
 		tile := cv.TilePixels()
 		pixels := g.oh * g.ow
