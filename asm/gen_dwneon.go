@@ -83,22 +83,7 @@ func segmentLoop(a *a64.Asm, pixel func(), pair func(k int)) {
 	a.P("\tMOVD 48(R0), R7")
 	a.P("\tMOVD 56(R0), R5")
 	a.P("\tMOVD 64(R0), R6")
-	a.P("seg:")
-	a.P("\tCBZ R6, done")
-	for i := 0; i+1 < len(tapReg); i += 2 {
-		a.P("\tLDP %d(R5), (%s, %s)", 8*i, tapReg[i], tapReg[i+1])
-	}
-	a.P("\tMOVD 64(R5), %s", tapReg[8])
-	for _, r := range tapReg {
-		a.P("\tADD R4, %s, %s", r, r)
-	}
-	a.P("\tLDP 72(R5), (R20, R21)")
-	a.P("\tLDP 88(R5), (R22, R23)")
-	a.P("\tMOVD 104(R5), R24")
-	a.P("\tADD R4, R24, R24")
-	a.P("\tADD $112, R5, R5")
-	a.P("\tSUB $1, R6, R6")
-	a.P("\tCBZ R23, seg")
+	segmentHead(a, "seg")
 	if pair != nil {
 		// A border pixel (a run of one) goes straight to the pixel loop.
 		a.P("\tCMP $2, R23")
@@ -992,14 +977,12 @@ func q8DotRequant(a *a64.Asm, v q8Variant, t int) {
 	a.P("\tVST1.P [V%d.B16], (R24)(R7)", acc)
 }
 
-// q8DotSegs emits the loop over a call's runs for one pair mode (labels
-// prefixed m), ending at done; pixels emits the code of one run of R23 ≥ 1
-// pixels, which branches back to mseg.
-func q8DotSegs(a *a64.Asm, m string, pixels func()) {
-	a.P("%s:", m)
-	a.P("\tMOVD 56(R0), R5")
-	a.P("\tMOVD 64(R0), R6")
-	a.P("%sseg:", m)
+// segmentHead emits the head of the loop over a call's runs at label seg:
+// done after the last run, else the run's nine tap pointers (+ c0), kernel
+// row steps, pixel count and output pointer (+ c0) into R8–R15 R19,
+// R20–R22, R23 and R24; an empty run goes back to seg.
+func segmentHead(a *a64.Asm, seg string) {
+	a.P("%s:", seg)
 	a.P("\tCBZ R6, done")
 	for i := 0; i+1 < len(tapReg); i += 2 {
 		a.P("\tLDP %d(R5), (%s, %s)", 8*i, tapReg[i], tapReg[i+1])
@@ -1014,7 +997,17 @@ func q8DotSegs(a *a64.Asm, m string, pixels func()) {
 	a.P("\tADD R4, R24, R24")
 	a.P("\tADD $112, R5, R5")
 	a.P("\tSUB $1, R6, R6")
-	a.P("\tCBZ R23, %sseg", m)
+	a.P("\tCBZ R23, %s", seg)
+}
+
+// q8DotSegs emits the loop over a call's runs for one pair mode (labels
+// prefixed m), ending at done; pixels emits the code of one run of R23 ≥ 1
+// pixels, which branches back to mseg.
+func q8DotSegs(a *a64.Asm, m string, pixels func()) {
+	a.P("%s:", m)
+	a.P("\tMOVD 56(R0), R5")
+	a.P("\tMOVD 64(R0), R6")
+	segmentHead(a, m+"seg")
 	pixels()
 }
 
