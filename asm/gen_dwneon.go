@@ -81,9 +81,8 @@ const argsDoc = `// Go signature (%[1]s):
 // steps of kernel rows 0..2.
 func segmentLoop(a *a64.Asm, pixel func(), pair func(k int)) {
 	a.P("\tMOVD 48(R0), R7")
-	a.P("\tMOVD 56(R0), R5")
-	a.P("\tMOVD 64(R0), R6")
 	segmentHead(a, "seg")
+	a.P("\tCBZ R23, seg") // an empty run
 	if pair != nil {
 		// A border pixel (a run of one) goes straight to the pixel loop.
 		a.P("\tCMP $2, R23")
@@ -212,23 +211,7 @@ func f32DWFile(words map[string]string) []byte {
 // segments again.
 func f32SegmentLoop(a *a64.Asm, pixel func()) {
 	a.P("\tMOVD 48(R0), R7")
-	a.P("\tMOVD 56(R0), R5")
-	a.P("\tMOVD 64(R0), R6")
-	a.P("seg:")
-	a.P("\tCBZ R6, done")
-	for i := 0; i+1 < len(tapReg); i += 2 {
-		a.P("\tLDP %d(R5), (%s, %s)", 8*i, tapReg[i], tapReg[i+1])
-	}
-	a.P("\tMOVD 64(R5), %s", tapReg[8])
-	for _, r := range tapReg {
-		a.P("\tADD R4, %s, %s", r, r)
-	}
-	a.P("\tLDP 72(R5), (R20, R21)")
-	a.P("\tLDP 88(R5), (R22, R23)")
-	a.P("\tMOVD 104(R5), R24")
-	a.P("\tADD R4, R24, R24")
-	a.P("\tADD $112, R5, R5")
-	a.P("\tSUB $1, R6, R6")
+	segmentHead(a, "seg")
 	// A border pixel (a run of one) goes straight to the one-pixel code.
 	a.P("\tCMP $1, R23")
 	a.P("\tBEQ pix")
@@ -980,8 +963,11 @@ func q8DotRequant(a *a64.Asm, v q8Variant, t int) {
 // segmentHead emits the head of the loop over a call's runs at label seg:
 // done after the last run, else the run's nine tap pointers (+ c0), kernel
 // row steps, pixel count and output pointer (+ c0) into R8–R15 R19,
-// R20–R22, R23 and R24; an empty run goes back to seg.
+// R20–R22, R23 and R24 (R5 walks the runs from the args' first, R6 counts
+// them). The float and int8 bodies share it.
 func segmentHead(a *a64.Asm, seg string) {
+	a.P("\tMOVD 56(R0), R5")
+	a.P("\tMOVD 64(R0), R6")
 	a.P("%s:", seg)
 	a.P("\tCBZ R6, done")
 	for i := 0; i+1 < len(tapReg); i += 2 {
@@ -997,7 +983,6 @@ func segmentHead(a *a64.Asm, seg string) {
 	a.P("\tADD R4, R24, R24")
 	a.P("\tADD $112, R5, R5")
 	a.P("\tSUB $1, R6, R6")
-	a.P("\tCBZ R23, %s", seg)
 }
 
 // q8DotSegs emits the loop over a call's runs for one pair mode (labels
@@ -1005,9 +990,8 @@ func segmentHead(a *a64.Asm, seg string) {
 // pixels, which branches back to mseg.
 func q8DotSegs(a *a64.Asm, m string, pixels func()) {
 	a.P("%s:", m)
-	a.P("\tMOVD 56(R0), R5")
-	a.P("\tMOVD 64(R0), R6")
 	segmentHead(a, m+"seg")
+	a.P("\tCBZ R23, %sseg", m) // an empty run
 	pixels()
 }
 
