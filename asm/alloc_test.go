@@ -55,7 +55,7 @@ func TestRunDoesNotAllocate(t *testing.T) {
 // the tests exercise, that names are unique, and that exactly one GEMM
 // tiling is the default.
 func TestKernelTable(t *testing.T) {
-	tested := map[string]bool{"gemm": true, "dwconv": true, "maxpool": true, "avgpool": true, "gavgpool": true, "gmaxpool": true, "qgemm": true, "qdwconv": true, "qadd": true, "qmaxpool": true, "qgavgpool": true}
+	tested := map[string]bool{"gemm": true, "dwconv": true, "maxpool": true, "avgpool": true, "gavgpool": true, "gmaxpool": true, "qgemm": true, "qdwconv": true, "qadd": true, "qmaxpool": true, "qgavgpool": true, "quantize": true}
 	seen := map[string]bool{}
 	defaults := 0
 	for _, k := range Kernels() {

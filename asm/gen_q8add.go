@@ -6,6 +6,7 @@
 //	q8add_neon_arm64.s  qs8_vadd_requant_x16__neon, and
 //	                    qs8_vcvt_f32_x16__neon (QuantizeF32's blocks)
 //	q8add_avx2_amd64.s  qs8_vadd_requant_x16__avx2
+//	                    qs8_vcvt_f32_x16__avx2 (QuantizeF32's blocks)
 //	testdata/q8add_words.golden  the arm64 WORD encodings
 //
 // Run with: go generate ./asm/  (or: go run gen_q8add.go)
@@ -266,7 +267,62 @@ func avx2File() []byte {
 	for _, fast := range []bool{false, true} {
 		avx2Add(a, fast)
 	}
+	a.P("")
+	quantizeAvx2(a)
 	return a.Bytes()
+}
+
+// quantizeAvx2 writes qs8_vcvt_f32_x16__avx2, QuantizeF32's whole blocks:
+//
+//	func q8QuantizeAvx2x16(in *float32, out *int8, n int, rs float32, lo, hi float32, zero int32)
+//
+// out[i] = RoundToEven(clamp(in[i]·rs, lo, hi)) + zero for n (a positive
+// multiple of 16) elements, with lo = −128 − zero and hi = 127 − zero:
+// VMULPS; VMAXPS with lo as Intel's second operand, which is what it
+// returns for a NaN (so NaN gives −128, as in the Go body); VMINPS;
+// VCVTPS2DQ (MXCSR's round to nearest even). Clamping to integers before
+// rounding gives what rounding then clamping gives, and the clamped value
+// converts without int32 overflow. The zero point is added in int32 and
+// the result fits int8, so the two packs never saturate. Registers: SI in,
+// DI out, CX n; Y12 rs, Y13 lo, Y14 hi, Y15 zero.
+func quantizeAvx2(a *a64.Asm) {
+	a.P(`// qs8_vcvt_f32_x16__avx2: the whole 16-element blocks of QuantizeF32
+// (see gen_q8add.go's quantizeAvx2).
+//
+// func q8QuantizeAvx2x16(in *float32, out *int8, n int, rs, lo, hi float32, zero int32)`)
+	a.P("TEXT ·q8QuantizeAvx2x16(SB), NOSPLIT, $0-40")
+	a.P("\tMOVQ in+0(FP), SI")
+	a.P("\tMOVQ out+8(FP), DI")
+	a.P("\tMOVQ n+16(FP), CX")
+	a.P("\tVBROADCASTSS rs+24(FP), Y12")
+	a.P("\tVBROADCASTSS lo+28(FP), Y13")
+	a.P("\tVBROADCASTSS hi+32(FP), Y14")
+	a.P("\tMOVL zero+36(FP), AX")
+	a.P("\tVMOVD AX, X15")
+	a.P("\tVPBROADCASTD X15, Y15")
+	a.P("qloop:")
+	for i := 0; i < 2; i++ {
+		a.P("\tVMULPS %d(SI), Y12, Y%d", 32*i, i)
+	}
+	for i := 0; i < 2; i++ {
+		a.P("\tVMAXPS Y13, Y%d, Y%d", i, i)
+		a.P("\tVMINPS Y14, Y%d, Y%d", i, i)
+		a.P("\tVCVTPS2DQ Y%d, Y%d", i, i)
+		a.P("\tVPADDD Y15, Y%d, Y%d", i, i)
+	}
+	// Per 128-bit lane the pack interleaves quads of Y0 and Y1; VPERMQ puts
+	// Y0's eight values in the low lane, Y1's in the high one.
+	a.P("\tVPACKSSDW Y1, Y0, Y0")
+	a.P("\tVPERMQ $0xD8, Y0, Y0")
+	a.P("\tVEXTRACTI128 $1, Y0, X1")
+	a.P("\tVPACKSSWB X1, X0, X0")
+	a.P("\tVMOVDQU X0, (DI)")
+	a.P("\tADDQ $64, SI")
+	a.P("\tADDQ $16, DI")
+	a.P("\tSUBQ $16, CX")
+	a.P("\tJNE qloop")
+	a.P("\tVZEROUPPER")
+	a.P("\tRET")
 }
 
 // avx2Add writes q8AddAvx2x16, or with fast q8AddAvx2x16F: the same block

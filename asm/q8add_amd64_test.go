@@ -10,6 +10,12 @@ import (
 )
 
 func init() {
+	archKernelTests["qs8_vcvt_f32_x16__avx2"] = func(t *testing.T, k Kernel) {
+		saved := level
+		defer func() { level = saved }()
+		level = pathLevel(k.Path)
+		q8QuantizeCompare(t, 43)
+	}
 	archKernelTests["qs8_vadd_requant_x16__avx2"] = func(t *testing.T, k Kernel) {
 		saved, fast := level, q8AddUseFast
 		defer func() { level, q8AddUseFast = saved, fast }()

@@ -275,3 +275,40 @@ floop:
 	JNE floop
 	VZEROUPPER
 	RET
+
+// qs8_vcvt_f32_x16__avx2: the whole 16-element blocks of QuantizeF32
+// (see gen_q8add.go's quantizeAvx2).
+//
+// func q8QuantizeAvx2x16(in *float32, out *int8, n int, rs, lo, hi float32, zero int32)
+TEXT ·q8QuantizeAvx2x16(SB), NOSPLIT, $0-40
+	MOVQ in+0(FP), SI
+	MOVQ out+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS rs+24(FP), Y12
+	VBROADCASTSS lo+28(FP), Y13
+	VBROADCASTSS hi+32(FP), Y14
+	MOVL zero+36(FP), AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+qloop:
+	VMULPS 0(SI), Y12, Y0
+	VMULPS 32(SI), Y12, Y1
+	VMAXPS Y13, Y0, Y0
+	VMINPS Y14, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VPADDD Y15, Y0, Y0
+	VMAXPS Y13, Y1, Y1
+	VMINPS Y14, Y1, Y1
+	VCVTPS2DQ Y1, Y1
+	VPADDD Y15, Y1, Y1
+	VPACKSSDW Y1, Y0, Y0
+	VPERMQ $0xD8, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKSSWB X1, X0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNE qloop
+	VZEROUPPER
+	RET

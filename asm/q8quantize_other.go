@@ -1,4 +1,4 @@
-//go:build purego || !arm64
+//go:build purego || !(arm64 || amd64)
 
 package asm
 
