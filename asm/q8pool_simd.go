@@ -20,11 +20,23 @@ func q8MaxPoolArch(p *QPool2D, in, out []int8, r0, r1 int) bool {
 	lo, hi := int8(p.ActMin), int8(p.ActMax)
 	var taps [q8PoolMaxTaps]unsafe.Pointer
 	var offs [q8PoolMaxTaps]int
+	full := p.KH * p.KW
+	step := max(1, p.StrideW) * c
 	for oy := r0; oy < r1; oy++ {
+		n := 0
 		for ox := 0; ox < p.OutW; ox++ {
 			q := oy*p.OutW + ox
 			o := out[q*p.OutStride : q*p.OutStride+c]
-			n := p.tapList(in, oy, ox, taps[:], offs[:])
+			// The taps of a whole window are the previous pixel's, one
+			// stride on (its tap list costs more than the SIMD body).
+			if n == full && ox*max(1, p.StrideW)-p.PadL+(p.KW-1)*max(1, p.DilW) < p.InW {
+				for i := range taps[:n] {
+					taps[i] = unsafe.Add(taps[i], step)
+					offs[i] += step
+				}
+			} else {
+				n = p.tapList(in, oy, ox, taps[:], offs[:])
+			}
 			if n == 0 {
 				fillInt8(o, min(max(-128, lo), hi))
 				continue

@@ -34,6 +34,9 @@ func q8PoolCompare(t *testing.T) {
 		}
 		p.C = []int{16, 32, 64, 1 + r.IntN(100)}[r.IntN(4)]
 		p.InH, p.InW = 1+r.IntN(10), 1+r.IntN(10)
+		if it%8 == 0 {
+			p.InH, p.InW = 1+r.IntN(40), 1+r.IntN(40) // long runs of whole windows
+		}
 		p.OutH = max(0, (p.InH+p.PadT+p.PadB-max(1, p.DilH)*(p.KH-1)-1)/p.StrideH+1)
 		p.OutW = max(0, (p.InW+p.PadL+p.PadR-max(1, p.DilW)*(p.KW-1)-1)/p.StrideW+1)
 		p.OutStride = p.C + r.IntN(3)
