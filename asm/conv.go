@@ -29,6 +29,10 @@ type Conv2D struct {
 	mr int
 	// wide records that PackF32 wrote 16-column panels (the avx2 path).
 	wide bool
+	// wino records that PackF32 appended the Winograd weights (winof32.go)
+	// at packed[winoOff:]: the avx2 path's stride-1 3×3 layers.
+	wino    bool
+	winoOff int
 }
 
 // PackF32 packs ONNX-layout weights [OutC][InC/Groups][KH][KW] into the
@@ -66,6 +70,10 @@ func (c *Conv2D) PackF32(w []float32) []float32 {
 				}
 			}
 		}
+	}
+	if c.wino = c.winoFits(); c.wino {
+		c.winoOff = len(p)
+		p = append(p, c.packWinoF32(w)...)
 	}
 	return p
 }
@@ -112,7 +120,11 @@ func (c *Conv2D) ScratchF32() int {
 	if c.direct() {
 		return convScratchF32Arch()
 	}
-	return c.TilePixels()*c.KH*c.KW*(c.InC/c.groups()) + convScratchF32Arch()
+	n := c.TilePixels()*c.KH*c.KW*(c.InC/c.groups()) + convScratchF32Arch()
+	if c.wino {
+		n = max(n, c.winoScratch())
+	}
+	return n
 }
 
 // TilePixels is the preferred number of output pixels per RunF32 call. The
@@ -124,6 +136,10 @@ func (c *Conv2D) ScratchF32() int {
 func (c *Conv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	if c.wino {
+		// Whole output row pairs: the Winograd tiles are 2×2.
+		return min(pixels, c.winoRowPairs()*2*c.OutW)
+	}
 	if c.wide {
 		return c.tilePixelsWide(pixels, kg)
 	}
