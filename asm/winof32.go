@@ -28,7 +28,7 @@ var winoF32MinC = 32
 // GEMMs' M dimension (rows stream past each panel's k block in L1) and the
 // reuse of each U_p fetched from L2/L3; V and M of a range take
 // 64·tiles·(InC+OutC) bytes.
-var winoF32Tiles = 64
+var winoF32Tiles = 32
 
 // winoFits reports whether the geometry takes the Winograd path (weights
 // already packed wide). Small images (columnSplit) keep the direct path:

@@ -4,6 +4,8 @@ package asm
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"runtime"
 	"testing"
 )
@@ -22,6 +24,11 @@ func BenchmarkWinoF32Layers(b *testing.B) {
 	const rounds = 7
 	saved := winoF32MinC
 	defer func() { winoF32MinC = saved }()
+	if v, err := strconv.Atoi(os.Getenv("WINO_TILES")); err == nil {
+		st := winoF32Tiles
+		defer func() { winoF32Tiles = st }()
+		winoF32Tiles = v
+	}
 	for _, zc := range []zooConv{{56, 64, 64, 3, 1, 3, false}, {28, 128, 128, 3, 1, 3, false},
 		{14, 256, 256, 3, 1, 5, false}, {7, 512, 512, 3, 1, 2, false}} {
 		h := zc.h
