@@ -42,7 +42,9 @@ type Conv2D struct {
 // Per group the packed weights are the B matrix of a GEMM with
 // K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, stored as ⌈Og/W⌉
 // k-major panels of W columns, W = 4, or 16 on amd64's avx2 path (see
-// Gemm.PackF32: the choice is recorded in c).
+// Gemm.PackF32: the choice is recorded in c). For a layer of the avx2
+// path's Winograd convolution (winoFits) the 16 transformed weight matrices
+// follow, see packWinoF32.
 func (c *Conv2D) PackF32(w []float32) []float32 {
 	if err := c.check(); err != nil {
 		panic(err.Error())
@@ -115,7 +117,8 @@ func (c *Conv2D) panelWidth() int {
 // ScratchF32 is the number of scratch elements RunF32 needs for a range of
 // at most TilePixels() pixels: the im2col tile (none for a 1×1 stride-1
 // unpadded convolution, which reads its input in place), plus on arm64 the
-// NEON driver's packed A buffer (64 KB).
+// NEON driver's packed A buffer (64 KB); for a Winograd layer at least its
+// padded rows and transforms (winoScratch).
 func (c *Conv2D) ScratchF32() int {
 	if c.direct() {
 		return convScratchF32Arch()
@@ -132,7 +135,8 @@ func (c *Conv2D) ScratchF32() int {
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
 // least 8 chunks so a worker pool has something to share. On amd64's avx2
 // path (weights packed in wide panels) the tiles are larger, see
-// tilePixelsWide, so call it after PackF32.
+// tilePixelsWide, and for the Winograd layers (winof32.go) whole output row
+// pairs, about winoF32Tiles 2×2 tiles; so call it after PackF32.
 func (c *Conv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))

@@ -5,8 +5,8 @@ package asm
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -14,7 +14,8 @@ import (
 // ResNet-18's) with the Winograd path and with the direct (implicit) path,
 // alternately in one process on one locked thread, and reports each
 // layer's minimum thread CPU time per path and their ratio (-v logs them).
-// Run with -benchtime 1x: every op is rounds alternations.
+// Run with -benchtime 1x: every op is rounds alternations. WINO_TILES=n
+// overrides winoF32Tiles (the tiles a range aims at).
 func BenchmarkWinoF32Layers(b *testing.B) {
 	if level < pathLevel(PathAVX2) {
 		b.Skip("avx2 path not selected")
