@@ -29,6 +29,10 @@ type Conv2D struct {
 	mr int
 	// wide records that PackF32 wrote 16-column panels (the avx2 path).
 	wide bool
+	// wino records that PackF32 appended the Winograd weights (winof32.go)
+	// at packed[winoOff:]: the avx2 path's stride-1 3×3 layers.
+	wino    bool
+	winoOff int
 }
 
 // PackF32 packs ONNX-layout weights [OutC][InC/Groups][KH][KW] into the
@@ -38,7 +42,9 @@ type Conv2D struct {
 // Per group the packed weights are the B matrix of a GEMM with
 // K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, stored as ⌈Og/W⌉
 // k-major panels of W columns, W = 4, or 16 on amd64's avx2 path (see
-// Gemm.PackF32: the choice is recorded in c).
+// Gemm.PackF32: the choice is recorded in c). For a layer of the avx2
+// path's Winograd convolution (winoFits) the 16 transformed weight matrices
+// follow, see packWinoF32.
 func (c *Conv2D) PackF32(w []float32) []float32 {
 	if err := c.check(); err != nil {
 		panic(err.Error())
@@ -66,6 +72,10 @@ func (c *Conv2D) PackF32(w []float32) []float32 {
 				}
 			}
 		}
+	}
+	if c.wino = c.winoFits(); c.wino {
+		c.winoOff = len(p)
+		p = append(p, c.packWinoF32(w)...)
 	}
 	return p
 }
@@ -107,12 +117,17 @@ func (c *Conv2D) panelWidth() int {
 // ScratchF32 is the number of scratch elements RunF32 needs for a range of
 // at most TilePixels() pixels: the im2col tile (none for a 1×1 stride-1
 // unpadded convolution, which reads its input in place), plus on arm64 the
-// NEON driver's packed A buffer (64 KB).
+// NEON driver's packed A buffer (64 KB); for a Winograd layer at least its
+// padded rows and transforms (winoScratch).
 func (c *Conv2D) ScratchF32() int {
 	if c.direct() {
 		return convScratchF32Arch()
 	}
-	return c.TilePixels()*c.KH*c.KW*(c.InC/c.groups()) + convScratchF32Arch()
+	n := c.TilePixels()*c.KH*c.KW*(c.InC/c.groups()) + convScratchF32Arch()
+	if c.wino {
+		n = max(n, c.winoScratch())
+	}
+	return n
 }
 
 // TilePixels is the preferred number of output pixels per RunF32 call. The
@@ -120,10 +135,15 @@ func (c *Conv2D) ScratchF32() int {
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
 // least 8 chunks so a worker pool has something to share. On amd64's avx2
 // path (weights packed in wide panels) the tiles are larger, see
-// tilePixelsWide, so call it after PackF32.
+// tilePixelsWide, and for the Winograd layers (winof32.go) whole output row
+// pairs, about winoF32Tiles 2×2 tiles; so call it after PackF32.
 func (c *Conv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	if c.wino {
+		// Whole output row pairs: the Winograd tiles are 2×2.
+		return min(pixels, c.winoRowPairs()*2*c.OutW)
+	}
 	if c.wide {
 		return c.tilePixelsWide(pixels, kg)
 	}

@@ -50,6 +50,7 @@ func implicitCase(i int) *Conv2D {
 // bands; then the stack-tile tail (scratch only as large as the padded
 // rows), the generic path's RunF32Cols, and no allocation.
 func f32ImplicitCompareToGeneric(t *testing.T, path string) {
+	noWino(t)
 	r := seeded(t, 31)
 	for i := range implicitCases {
 		for _, withBias := range []bool{true, false} {

@@ -170,6 +170,9 @@ func convF32Arch(c *Conv2D, in, packed, bias, out, scratch []float32, p0, p1 int
 	cg, og := c.InC/g, c.OutC/g
 	kg := c.KH * c.KW * cg
 	panels := ceilDiv(og, f32Avx2NR)
+	if c.wino && convWinoF32(c, in, packed, bias, out, scratch, p0, p1) {
+		return true
+	}
 	direct := c.direct()
 	if !direct && convImplicitAVX2(c, in, packed, bias, out, scratch, p0, p1) {
 		return true

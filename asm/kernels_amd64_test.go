@@ -24,6 +24,12 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		f32ImplicitCompareToGeneric(t, k.Path)
 		f32ArchNoAlloc(t, k.Path)
 	},
+	"f32_conv3x3_winograd_f2_transforms_c8__avx2": func(t *testing.T, k Kernel) {
+		winoTransformsCompare(t)
+		winoConvCompare(t, k.Path)
+		winoRefusals(t, k.Path)
+		winoNoAlloc(t, k.Path)
+	},
 	"f32_dwconv3x3_minmax_c8__fma3": func(t *testing.T, k Kernel) {
 		for seed := uint64(1); seed <= 3; seed++ {
 			dwCompareToGeneric(t, k.Path, seed)
@@ -252,6 +258,7 @@ func dwCompareToGeneric(t *testing.T, path string, seed uint64) {
 // (K > f32GemmKC with more than 6 rows), column tails of 1..15 past the last
 // 16-column panel, and groups; within 1e-5 relative, with guard bands.
 func f32WideCompareToGeneric(t *testing.T, path string) {
+	noWino(t)
 	r := seeded(t, 21)
 	for _, cv := range []*Conv2D{
 		{InH: 14, InW: 13, InC: 70, OutH: 14, OutW: 13, OutC: 45, KH: 3, KW: 3, PadT: 1, PadL: 1},

@@ -57,6 +57,7 @@ func TestSelect(t *testing.T) {
 // against the generic path within 1e-5 relative, over seeded random shapes
 // with tails in M, N and K, OutStride > OutC, column splits and guards.
 func f32CompareToGeneric(t *testing.T, path string, seed uint64) {
+	noWino(t)
 	r := seeded(t, seed)
 	run := func(p string, f func()) {
 		require.NoError(t, Select(p))
