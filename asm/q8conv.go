@@ -43,6 +43,9 @@ type QConv2D struct {
 	// archTile records that Pack repacked the weights for arch tiles that
 	// size their own im2col tile (q8TilePixelsArch; amd64's avx2 path).
 	archTile bool
+	// winoKP is the Winograd path's padded input channels when Pack made
+	// its transformed weights (amd64's avx2 path; see q8ConvWino), else 0.
+	winoKP int
 	// packKP is the packed-A row size of the arm64 dotprod tiles (see
 	// q8ArchPacked.packAKP), 0 when they read A in place.
 	packKP int
@@ -86,6 +89,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	c.rqOK = c.Requant.checkedKey(c.OutC)
 	c.archTile = p.arch != nil && q8ArchTilePixels
 	c.packKP = p.arch.packAKP()
+	c.winoKP = q8PackWinoArch(c, w, wZero, bias, p.arch)
 	return p
 }
 
@@ -101,7 +105,7 @@ func (c *QConv2D) ScratchBytes() int {
 	if c.packKP > 0 {
 		n += c.TilePixels() / 8 * 8 * c.packKP
 	}
-	return n
+	return max(n, q8WinoScratchBytes(c))
 }
 
 // TilePixels is the preferred number of output pixels per Run call. The
@@ -113,6 +117,9 @@ func (c *QConv2D) ScratchBytes() int {
 func (c *QConv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	if t := q8WinoTilePixels(c); t > 0 {
+		return t
+	}
 	if c.archTile {
 		return q8TilePixelsArch(pixels, kg, c.Workers)
 	}
