@@ -27,19 +27,22 @@ import (
 // generic body's accumulators mod 2^32, hence, after the same fused
 // requantisation, its bits.
 //
-// Layouts: V[t][p][kp] int16 (tile t of the chunk, position p = 4i+j of
+// Layouts: V[p][t][kp] int16 (tile t of the chunk, position p = 4i+j of
 // the 4×4 transform, kp = InC rounded up to 16, padding channels 0 in the
 // input copy and in U'); U'[p][cb][kp/2][16][2] int16 (16-column block cb,
 // channel pairs interleaved for VPMADDWD).
 
 //go:noescape
-func q8WinoInput(src *int8, rs, cp, tw, nr int, v *int16, z4 int16)
+func q8WinoInput(src *int8, rs, cp, tw, nr int, v *int16, ps int, z4 int16)
 
 //go:noescape
-func q8WinoGemmUpward(v *int16, kp, ntb int, u *int16, ustride int, m *int32, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
+func q8WinoGemm(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
 
 //go:noescape
-func q8WinoGemmDouble(v *int16, kp, ntb int, u *int16, ustride int, m *int32, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
+func q8WinoOutputUpward(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8WinoOutputDouble(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
 
 // q8Avx2Wino enables the Winograd path (benchmarks and tests turn it off
 // to run the same layers on the direct tiles).
@@ -137,12 +140,17 @@ func abs64(v int64) int64 {
 }
 
 // q8WinoRows is the row pairs per chunk: V of the chunk within
-// q8WinoBudget, and for several workers at least two chunks each where
-// the image has the row pairs.
+// q8WinoBudget, or the whole image where its V is at most twice that (each
+// chunk streams all of U', 2 MB for ResNet-50's 14×14 layers), and for
+// several workers at least two chunks each where the image has the row
+// pairs.
 func q8WinoRows(c *QConv2D, kp, workers int) int {
 	tw := (c.OutW + 1) / 2
 	pairs := (c.OutH + 1) / 2
 	rows := max(1, q8WinoBudget/(32*kp*tw))
+	if pairs*tw*32*kp <= 2*q8WinoBudget {
+		rows = pairs
+	}
 	if workers > 1 {
 		rows = min(rows, max(1, q8CeilDiv(pairs, 2*workers)))
 	}
@@ -150,15 +158,13 @@ func q8WinoRows(c *QConv2D, kp, workers int) int {
 }
 
 // q8WinoScratch is the scratch of a chunk of rows row pairs: the padded
-// input copy, V, M, the offset table, and alignment slack.
-func q8WinoScratch(c *QConv2D, kp, rows int) (copyBytes, vBytes, offsBytes int) {
+// input copy, V, M (16 positions × 16 int32 per tile) and the offset
+// table.
+func q8WinoScratch(c *QConv2D, kp, rows int) (copyBytes, vBytes, mBytes, offsBytes int) {
 	tw := (c.OutW + 1) / 2
 	tiles := q8CeilDiv(rows*tw, 6) * 6
-	return (2*rows + 2) * (2*tw + 2) * kp, tiles * 32 * kp, tiles * 4 * 8
+	return (2*rows + 2) * (2*tw + 2) * kp, tiles * 32 * kp, tiles * 1024, tiles * 4 * 8
 }
-
-// q8WinoMBytes is the GEMM's M block: 16 positions × 6 tiles × 16 int32.
-const q8WinoMBytes = 16 * 6 * 16 * 4
 
 // q8ConvWino runs output pixels [p0, p1) of c on the Winograd kernels and
 // reports whether it did: Pack made wp, the rounding is fused (RoundUpward,
@@ -176,10 +182,10 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 	tw := (c.OutW + 1) / 2
 	ty0, ty1 := p0/w2, q8CeilDiv(p1, w2)
 	rows := ty1 - ty0
-	cb, vb, ob := q8WinoScratch(c, kp, rows)
+	cb, vb, mb, ob := q8WinoScratch(c, kp, rows)
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(scratch)))
 	vOff := int((base+uintptr(cb)+63)&^63 - base)
-	if vOff+vb+q8WinoMBytes+ob > len(scratch) {
+	if vOff+vb+mb+ob > len(scratch) {
 		return false
 	}
 	// The padded copy: rows oy0 − PadT … oy0 − PadT + 2·rows + 1 of the
@@ -212,8 +218,8 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 		}
 	}
 	v := scratch[vOff : vOff+vb]
-	m := scratch[vOff+vb : vOff+vb+q8WinoMBytes]
-	oAt := vOff + vb + q8WinoMBytes // 64-byte aligned: vb is a multiple of 512
+	m := scratch[vOff+vb : vOff+vb+mb]
+	oAt := vOff + vb + mb // 64-byte aligned: vb and mb are multiples of 512
 	offs := unsafe.Slice((*int)(unsafe.Pointer(&scratch[oAt])), ob/8)
 	// offs: per tile the byte offsets of its 4 outputs in out, −1 outside
 	// the image or the range (a short last row pair; padding tiles).
@@ -231,8 +237,9 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 		}
 	}
 	_ = out[(p1-1)*c.OutStride+c.OutC-1]
-	q8WinoInput(&cp[0], rs, kp, tw, rows, (*int16)(unsafe.Pointer(&v[0])), int16(4*c.InZero))
 	ntb := len(offs) / 24
+	ps := ntb * 6 * 2 * kp // V's position stride in bytes
+	q8WinoInput(&cp[0], rs, kp, tw, rows, (*int16)(unsafe.Pointer(&v[0])), ps, int16(4*c.InZero))
 	ustride := 2 * wp.cbs * kp * 16
 	var prm [6*q8Avx2NC + 4]int32
 	vp := (*int16)(unsafe.Pointer(&v[0]))
@@ -241,12 +248,12 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 		nj := min(q8Avx2NC, c.OutC-jb)
 		q8Avx2Params(&prm, rq, wp.bias[jb:jb+nj], nil, jb, q8CeilDiv(nj, 16)*16)
 		for j := jb; j < jb+nj; j += 16 {
-			u := &wp.u[(j/16)*(kp/2)*32]
+			q8WinoGemm(vp, kp, ntb, &wp.u[(j/16)*(kp/2)*32], ustride, mp, ps)
 			last := min(16, c.OutC-j)
 			if rq.Rounding == RoundUpward {
-				q8WinoGemmUpward(vp, kp, ntb, u, ustride, mp, &prm[j-jb], &out[j], &offs[0], last, rq.OutZero, rq.Min, rq.Max)
+				q8WinoOutputUpward(mp, tiles, &prm[j-jb], &out[j], &offs[0], last, rq.OutZero, rq.Min, rq.Max)
 			} else {
-				q8WinoGemmDouble(vp, kp, ntb, u, ustride, mp, &prm[j-jb], &out[j], &offs[0], last, rq.OutZero, rq.Min, rq.Max)
+				q8WinoOutputDouble(mp, tiles, &prm[j-jb], &out[j], &offs[0], last, rq.OutZero, rq.Min, rq.Max)
 			}
 		}
 	}
@@ -287,6 +294,6 @@ func q8WinoScratchBytes(c *QConv2D) int {
 	if !q8WinoActive(c) {
 		return 0
 	}
-	cb, vb, ob := q8WinoScratch(c, c.winoKP, q8WinoRows(c, c.winoKP, c.Workers))
-	return cb + 63 + vb + q8WinoMBytes + ob
+	cb, vb, mb, ob := q8WinoScratch(c, c.winoKP, q8WinoRows(c, c.winoKP, c.Workers))
+	return cb + 63 + vb + mb + ob
 }
