@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"unsafe"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
