@@ -63,7 +63,9 @@ func file() []byte {
 	var w bytes.Buffer
 	w.WriteString(header)
 	input(&w)
-	gemm(&w)
+	for _, mr := range []int{6, 4, 2} {
+		gemm(&w, mr)
+	}
 	for _, mode := range []string{"Upward", "Double"} {
 		output(&w, mode)
 	}
@@ -210,22 +212,23 @@ func rowAddr(r, off int) string {
 	return fmt.Sprintf("%s(%s)(R8*2)", o, base)
 }
 
-// gemm writes q8WinoGemm:
+// gemm writes q8WinoGemm<mr>, mr = 6 (the blocks) or 4, 2 (a chunk's
+// last tiles):
 //
-//	func q8WinoGemm(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+//	func q8WinoGemm<mr>(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
 //
-// v: V (position-major, positions ps bytes apart, each 6·ntb tiles of kp
+// v: V (position-major, positions ps bytes apart, each mr·ntb tiles of kp
 // int16); u: the
 // 16-column block of U' at position 0 (kp/2 channel pairs × 16 columns ×
 // 2 int16 per position, positions ustride bytes apart); m: M, tile-major,
 // 1 KB per tile (16 positions × 16 int32). Positions run outermost, so a
 // position's U' block (32·kp bytes) stays in L1 while the tile blocks'
 // V rows stream past it.
-func gemm(w *bytes.Buffer) {
+func gemm(w *bytes.Buffer, mr int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintln(w, l+":") }
-	fmt.Fprintf(w, "\n// func q8WinoGemm(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)\n")
-	fmt.Fprintf(w, "TEXT ·q8WinoGemm(SB), NOSPLIT, $0-56\n")
+	fmt.Fprintf(w, "\n// func q8WinoGemm%d(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)\n", mr)
+	fmt.Fprintf(w, "TEXT ·q8WinoGemm%d(SB), NOSPLIT, $0-56\n", mr)
 	acc := func(r, h int) string { return fmt.Sprintf("Y%d", 2*r+h) }
 	// R8: the tile stride of V, 2·kp bytes; AX: V at the position;
 	// DX: U' at the position; BX: M at the position; R13 positions
@@ -245,10 +248,12 @@ func gemm(w *bytes.Buffer) {
 	p("MOVQ BX, R10")
 	p("MOVQ ntb+16(FP), DI")
 	label("tblock")
-	p("LEAQ (SI)(R8*2), R9")
-	p("ADDQ R8, R9")
+	if mr > 3 {
+		p("LEAQ (SI)(R8*2), R9")
+		p("ADDQ R8, R9")
+	}
 	p("MOVQ DX, R12")
-	for r := 0; r < 6; r++ {
+	for r := 0; r < mr; r++ {
 		for h := 0; h < 2; h++ {
 			p("VPXOR %s, %s, %s", acc(r, h), acc(r, h), acc(r, h))
 		}
@@ -259,7 +264,7 @@ func gemm(w *bytes.Buffer) {
 	label("k")
 	p("VMOVDQU (R12), Y12")
 	p("VMOVDQU 32(R12), Y13")
-	for r := 0; r < 6; r++ {
+	for r := 0; r < mr; r++ {
 		p("VPBROADCASTD %s, Y14", rowAddr(r, 0))
 		for h := 0; h < 2; h++ {
 			p("VPMADDWD Y%d, Y14, Y15", 12+h)
@@ -267,19 +272,28 @@ func gemm(w *bytes.Buffer) {
 		}
 	}
 	p("ADDQ $4, SI")
-	p("ADDQ $4, R9")
+	if mr > 3 {
+		p("ADDQ $4, R9")
+	}
 	p("ADDQ $64, R12")
 	p("DECQ CX")
 	p("JNZ k")
-	for r := 0; r < 6; r++ {
+	for r := 0; r < mr; r++ {
 		for h := 0; h < 2; h++ {
 			p("VMOVDQU %s, %s", acc(r, h), disp(1024*r+32*h, "R10"))
 		}
 	}
-	// Next tile block: 6 tiles on in V and M.
-	p("LEAQ (R11)(R8*4), SI")
-	p("LEAQ (SI)(R8*2), SI")
-	p("ADDQ $6144, R10")
+	// Next tile block: mr tiles on in V and M.
+	switch mr {
+	case 6:
+		p("LEAQ (R11)(R8*4), SI")
+		p("LEAQ (SI)(R8*2), SI")
+	case 4:
+		p("LEAQ (R11)(R8*4), SI")
+	case 2:
+		p("LEAQ (R11)(R8*2), SI")
+	}
+	p("ADDQ $%d, R10", 1024*mr)
 	p("DECQ DI")
 	p("JNZ tblock")
 	// Next position: V ps on, U' ustride on, M 64 bytes on.

@@ -36,7 +36,13 @@ import (
 func q8WinoInput(src *int8, rs, cp, tw, nr int, v *int16, ps int, z4 int16)
 
 //go:noescape
-func q8WinoGemm(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+func q8WinoGemm6(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8WinoGemm4(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8WinoGemm2(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
 
 //go:noescape
 func q8WinoOutputUpward(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
@@ -100,25 +106,22 @@ func q8PackWino(c *QConv2D, w []int8, wZero, bias []int32) *q8WinoPacked {
 	if bias != nil {
 		copy(wp.bias, bias[:cout])
 	}
-	g := [4][3]int32{{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}}
 	for o := 0; o < cout; o++ {
 		zw := q8ZeroAt(wZero, o)
 		for ci := 0; ci < cin; ci++ {
-			var f [3][3]int32
-			for a := 0; a < 3; a++ {
-				for b := 0; b < 3; b++ {
-					f[a][b] = int32(w[((o*cin+ci)*3+a)*3+b]) - zw
-				}
+			f := w[(o*cin+ci)*9 : (o*cin+ci+1)*9]
+			// t = G'·f (4×3), then U' = t·G'ᵀ (4×4), G' = [[2,0,0],
+			// [1,1,1],[1,−1,1],[0,0,2]].
+			var t [4][3]int32
+			for b := 0; b < 3; b++ {
+				f0, f1, f2 := int32(f[b])-zw, int32(f[3+b])-zw, int32(f[6+b])-zw
+				t[0][b], t[1][b], t[2][b], t[3][b] = 2*f0, f0+f1+f2, f0-f1+f2, 2*f2
 			}
 			for i := 0; i < 4; i++ {
-				for j := 0; j < 4; j++ {
-					var s int32
-					for a := 0; a < 3; a++ {
-						for b := 0; b < 3; b++ {
-							s += g[i][a] * f[a][b] * g[j][b]
-						}
-					}
-					wp.u[wp.uIndex(4*i+j, ci, o)] = int16(s)
+				r := t[i]
+				u := [4]int32{2 * r[0], r[0] + r[1] + r[2], r[0] - r[1] + r[2], 2 * r[2]}
+				for j, v := range u {
+					wp.u[wp.uIndex(4*i+j, ci, o)] = int16(v)
 				}
 			}
 		}
@@ -162,7 +165,7 @@ func q8WinoRows(c *QConv2D, kp, workers int) int {
 // table.
 func q8WinoScratch(c *QConv2D, kp, rows int) (copyBytes, vBytes, mBytes, offsBytes int) {
 	tw := (c.OutW + 1) / 2
-	tiles := q8CeilDiv(rows*tw, 6) * 6
+	tiles := q8CeilDiv(rows*tw, 2) * 2 // 6-tile blocks, then 4 and 2
 	return (2*rows + 2) * (2*tw + 2) * kp, tiles * 32 * kp, tiles * 1024, tiles * 4 * 8
 }
 
@@ -237,8 +240,11 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 		}
 	}
 	_ = out[(p1-1)*c.OutStride+c.OutC-1]
-	ntb := len(offs) / 24
-	ps := ntb * 6 * 2 * kp // V's position stride in bytes
+	ps := len(offs) / 4 * 2 * kp // V's position stride in bytes (tiles rounded up to even)
+	ntb, rest := tiles/6, (tiles%6+1)/2*2
+	if rest == 6 {
+		ntb, rest = ntb+1, 0
+	}
 	q8WinoInput(&cp[0], rs, kp, tw, rows, (*int16)(unsafe.Pointer(&v[0])), ps, int16(4*c.InZero))
 	ustride := 2 * wp.cbs * kp * 16
 	var prm [6*q8Avx2NC + 4]int32
@@ -248,7 +254,17 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 		nj := min(q8Avx2NC, c.OutC-jb)
 		q8Avx2Params(&prm, rq, wp.bias[jb:jb+nj], nil, jb, q8CeilDiv(nj, 16)*16)
 		for j := jb; j < jb+nj; j += 16 {
-			q8WinoGemm(vp, kp, ntb, &wp.u[(j/16)*(kp/2)*32], ustride, mp, ps)
+			u := &wp.u[(j/16)*(kp/2)*32]
+			q8WinoGemm6(vp, kp, ntb, u, ustride, mp, ps)
+			if rest > 0 {
+				vt := (*int16)(unsafe.Add(unsafe.Pointer(vp), ntb*6*2*kp))
+				mt := (*int32)(unsafe.Add(unsafe.Pointer(mp), ntb*6*1024))
+				if rest == 4 {
+					q8WinoGemm4(vt, kp, 1, u, ustride, mt, ps)
+				} else {
+					q8WinoGemm2(vt, kp, 1, u, ustride, mt, ps)
+				}
+			}
 			last := min(16, c.OutC-j)
 			if rq.Rounding == RoundUpward {
 				q8WinoOutputUpward(mp, tiles, &prm[j-jb], &out[j], &offs[0], last, rq.OutZero, rq.Min, rq.Max)
