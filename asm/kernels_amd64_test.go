@@ -49,6 +49,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 		q8WinoRefuses(t)
 		q8WinoNoAlloc(t)
+		q8WinoDefaults(t)
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {

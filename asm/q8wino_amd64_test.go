@@ -30,9 +30,9 @@ func q8WinoSetup(t *testing.T) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		t.Skip("avx2 path not selected")
 	}
-	c, px, on := q8WinoMinC, q8WinoMinPixels, q8Avx2Wino
-	t.Cleanup(func() { q8WinoMinC, q8WinoMinPixels, q8Avx2Wino = c, px, on })
-	q8WinoMinC, q8WinoMinPixels, q8Avx2Wino = 1, 1, true
+	c, px, px7, on := q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8Avx2Wino
+	t.Cleanup(func() { q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8Avx2Wino = c, px, px7, on })
+	q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8Avx2Wino = 1, 1, 1, true
 }
 
 // q8WinoCompare checks the Winograd path bit for bit against
@@ -275,12 +275,41 @@ func q8WinoNoAlloc(t *testing.T) {
 	require.Zero(t, allocs)
 }
 
+// q8WinoDefaults pins which layers the production thresholds take:
+// ResNet-50's 3×3 stride-1 layers, the 7×7 ones only with weights that
+// are not on the 7-bit x8 tiles, nothing below 16 channels.
+func q8WinoDefaults(t *testing.T) {
+	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
+		t.Skip("avx2 path not selected")
+	}
+	r := q8Seeded(t, 5)
+	for _, tc := range []struct {
+		hw, c  int
+		seven  bool
+		expect bool
+	}{
+		{56, 64, true, true}, {14, 256, true, true}, {14, 256, false, true},
+		{7, 512, true, false}, {7, 512, false, true}, {6, 64, false, false},
+		{28, 8, false, false}, {28, 15, true, false},
+	} {
+		c := (&q8ConvCase{h: tc.hw, w: tc.hw, c: tc.c, o: tc.c, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
+		c.Requant = q8RandRequant(r, c.OutC, 2000, RoundUpward)
+		lim := 127
+		if tc.seven {
+			lim = 63
+		}
+		p := c.Pack(q8Rand(r, c.OutC*c.InC*9, -lim, lim), nil, nil)
+		require.Equal(t, tc.expect, p.arch.wino != nil, "%+v", tc)
+	}
+}
+
 // TestQ8Wino runs the Winograd checks on their own (they also run in
 // TestKernelBodies).
 func TestQ8Wino(t *testing.T) {
 	q8WinoCompare(t, 1)
 	q8WinoRefuses(t)
 	q8WinoNoAlloc(t)
+	q8WinoDefaults(t)
 }
 
 // BenchmarkQ8Wino times ResNet-50's 3×3 stride-1 layers (7-bit weights,
