@@ -44,12 +44,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		for seed := uint64(84); seed <= 86; seed++ {
 			q8Avx2ImplicitCompare(t, seed)
 		}
-		for seed := uint64(87); seed <= 88; seed++ {
-			q8WinoCompare(t, seed)
-		}
-		q8WinoRefuses(t)
-		q8WinoNoAlloc(t)
-		q8WinoDefaults(t)
+		q8WinoChecks(t, 87, 88)
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {

@@ -306,10 +306,18 @@ func q8WinoDefaults(t *testing.T) {
 // TestQ8Wino runs the Winograd checks on their own (they also run in
 // TestKernelBodies).
 func TestQ8Wino(t *testing.T) {
-	q8WinoCompare(t, 1)
-	q8WinoRefuses(t)
-	q8WinoNoAlloc(t)
-	q8WinoDefaults(t)
+	q8WinoChecks(t, 1)
+}
+
+// q8WinoChecks runs the Winograd checks as subtests (q8WinoSetup's
+// settings end with each), q8WinoCompare with the given seeds.
+func q8WinoChecks(t *testing.T, seeds ...uint64) {
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("compare/seed=%d", seed), func(t *testing.T) { q8WinoCompare(t, seed) })
+	}
+	t.Run("refuses", q8WinoRefuses)
+	t.Run("noalloc", q8WinoNoAlloc)
+	t.Run("defaults", q8WinoDefaults)
 }
 
 // BenchmarkQ8Wino times ResNet-50's 3×3 stride-1 layers (7-bit weights,
