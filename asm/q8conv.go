@@ -96,7 +96,8 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 // ScratchBytes is the scratch Run needs for a range of at most TilePixels()
 // pixels: the int8 im2col tile (none for a 1×1 stride-1 unpadded
 // convolution, which reads its input in place), then, on the arm64
-// dotprod tiles, the packed A of its whole 8-row groups.
+// dotprod tiles, the packed A of its whole 8-row groups; on amd64's
+// Winograd path at least its buffers (q8WinoScratch).
 func (c *QConv2D) ScratchBytes() int {
 	n := 0
 	if !c.direct() {
@@ -112,7 +113,8 @@ func (c *QConv2D) ScratchBytes() int {
 // runtime splits the OutH·OutW pixels into chunks of this size (the last one
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
 // least 8 chunks so a worker pool has something to share. Arch tiles may
-// choose their own size (q8TilePixelsArch, which also reads Workers), so
+// choose their own size (q8TilePixelsArch, which also reads Workers; on
+// amd64's Winograd path whole output row pairs, q8WinoTilePixels), so
 // call it after Pack.
 func (c *QConv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
