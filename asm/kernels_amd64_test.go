@@ -50,6 +50,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		for seed := uint64(84); seed <= 86; seed++ {
 			q8Avx2ImplicitCompare(t, seed)
 		}
+		q8WinoChecks(t, 87, 88)
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {

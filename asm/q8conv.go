@@ -43,6 +43,9 @@ type QConv2D struct {
 	// archTile records that Pack repacked the weights for arch tiles that
 	// size their own im2col tile (q8TilePixelsArch; amd64's avx2 path).
 	archTile bool
+	// winoKP is the Winograd path's padded input channels when Pack made
+	// its transformed weights (amd64's avx2 path; see q8ConvWino), else 0.
+	winoKP int
 	// packKP is the packed-A row size of the arm64 dotprod tiles (see
 	// q8ArchPacked.packAKP), 0 when they read A in place.
 	packKP int
@@ -86,13 +89,15 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	c.rqOK = c.Requant.checkedKey(c.OutC)
 	c.archTile = p.arch != nil && q8ArchTilePixels
 	c.packKP = p.arch.packAKP()
+	c.winoKP = q8PackWinoArch(c, w, wZero, bias, p.arch)
 	return p
 }
 
 // ScratchBytes is the scratch Run needs for a range of at most TilePixels()
 // pixels: the int8 im2col tile (none for a 1×1 stride-1 unpadded
 // convolution, which reads its input in place), then, on the arm64
-// dotprod tiles, the packed A of its whole 8-row groups.
+// dotprod tiles, the packed A of its whole 8-row groups; on amd64's
+// Winograd path at least its buffers (q8WinoScratch).
 func (c *QConv2D) ScratchBytes() int {
 	n := 0
 	if !c.direct() {
@@ -101,18 +106,22 @@ func (c *QConv2D) ScratchBytes() int {
 	if c.packKP > 0 {
 		n += c.TilePixels() / 8 * 8 * c.packKP
 	}
-	return n
+	return max(n, q8WinoScratchBytes(c))
 }
 
 // TilePixels is the preferred number of output pixels per Run call. The
 // runtime splits the OutH·OutW pixels into chunks of this size (the last one
 // shorter). It sizes the im2col tile for L2 and, on small images, keeps at
 // least 8 chunks so a worker pool has something to share. Arch tiles may
-// choose their own size (q8TilePixelsArch, which also reads Workers), so
+// choose their own size (q8TilePixelsArch, which also reads Workers; on
+// amd64's Winograd path whole output row pairs, q8WinoTilePixels), so
 // call it after Pack.
 func (c *QConv2D) TilePixels() int {
 	pixels := c.OutH * c.OutW
 	kg := max(1, c.KH*c.KW*(c.InC/c.groups()))
+	if t := q8WinoTilePixels(c); t > 0 {
+		return t
+	}
 	if c.archTile {
 		return q8TilePixelsArch(pixels, kg, c.Workers)
 	}

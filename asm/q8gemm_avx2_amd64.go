@@ -323,6 +323,8 @@ type q8ArchPacked struct {
 	nr        int     // columns per panel: 4, or 8 for x8
 	panels    int     // panels per group
 	panelSize int     // elements (int16 or int8) of one panel: kb·kr·nr
+	// wino is U' for the Winograd path (q8wino_amd64.go), nil off it.
+	wino *q8WinoPacked
 }
 
 // bytes is the memory the repacked weights occupy (0 for nil).
@@ -334,7 +336,11 @@ func (np *q8ArchPacked) bytes() int {
 	if np == nil {
 		return 0
 	}
-	return 2*len(np.w) + len(np.w8) + 4*len(np.corr)
+	n := 2*len(np.w) + len(np.w8) + 4*len(np.corr)
+	if np.wino != nil {
+		n += 2*len(np.wino.u) + 4*len(np.wino.bias)
+	}
+	return n
 }
 
 // q8PackArch repacks p (groups GEMM groups of p.panels panels each) for the
@@ -601,7 +607,8 @@ func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, c
 // tiles may read its tail past the last row.
 func q8ConvArch(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []int8, scratch []int8, p0, p1 int) {
 	m := p1 - p0
-	if m <= 0 || c.OutC == 0 || q8ConvImplicit(c, in, p, np, out, scratch, p0, p1) {
+	if m <= 0 || c.OutC == 0 || q8ConvWino(c, in, np.wino, out, scratch, p0, p1) ||
+		q8ConvImplicit(c, in, p, np, out, scratch, p0, p1) {
 		return
 	}
 	g := c.groups()
