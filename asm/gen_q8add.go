@@ -268,8 +268,71 @@ func avx2File() []byte {
 		avx2Add(a, fast)
 	}
 	a.P("")
+	addLinAvx2(a)
+	a.P("")
 	quantizeAvx2(a)
 	return a.Bytes()
+}
+
+// addLinAvx2 writes qs8_vadd_linear_x16__avx2, QAdd.Run's whole blocks for
+// layers whose fixed-point block arithmetic equals, on every one of the
+// 65 536 (x, y) byte pairs, the float form
+//
+//	out = clamp(sat8(RoundToEven(A·x + (B·y + C))), lo, hi)
+//
+// (two FMAs in float32, VCVTPS2DQ); q8AddLinArch runs this very body on
+// all pairs at prepare time and takes it only when every byte matches, so
+// it is exact wherever it runs:
+//
+//	func q8AddAvx2x16Lin(x, y, out *int8, n int, l *q8AddLin)
+//
+// q8AddLin: A, B, C (float32) at 0, 4, 8, lo and hi (int32) at 12, 16.
+// Registers: SI x, DX y, DI out, CX n; Y10 A, Y11 B, Y12 C, X13 lo, X14 hi.
+func addLinAvx2(a *a64.Asm) {
+	a.P(`// qs8_vadd_linear_x16__avx2: QAdd.Run's whole blocks as two float32
+// FMAs, for layers where that equals the fixed-point arithmetic on all
+// 65 536 input pairs (checked at prepare time; see gen_q8add.go's
+// addLinAvx2).
+//
+// func q8AddAvx2x16Lin(x, y, out *int8, n int, l *q8AddLin)`)
+	a.P("TEXT ·q8AddAvx2x16Lin(SB), NOSPLIT, $0-40")
+	a.P("\tMOVQ x+0(FP), SI")
+	a.P("\tMOVQ y+8(FP), DX")
+	a.P("\tMOVQ out+16(FP), DI")
+	a.P("\tMOVQ n+24(FP), CX")
+	a.P("\tMOVQ l+32(FP), BX")
+	a.P("\tVBROADCASTSS 0(BX), Y10")
+	a.P("\tVBROADCASTSS 4(BX), Y11")
+	a.P("\tVBROADCASTSS 8(BX), Y12")
+	a.P("\tVPBROADCASTB 12(BX), X13")
+	a.P("\tVPBROADCASTB 16(BX), X14")
+	a.P("lloop:")
+	for i := 0; i < 2; i++ {
+		a.P("\tVPMOVSXBD %d(SI), Y%d", 8*i, i)
+		a.P("\tVPMOVSXBD %d(DX), Y%d", 8*i, 2+i)
+	}
+	for i := 0; i < 4; i++ {
+		a.P("\tVCVTDQ2PS Y%d, Y%d", i, i)
+	}
+	for i := 0; i < 2; i++ {
+		a.P("\tVFMADD213PS Y12, Y11, Y%d", 2+i)    // B·y + C
+		a.P("\tVFMADD231PS Y%d, Y10, Y%d", i, 2+i) // A·x + (B·y + C)
+		a.P("\tVCVTPS2DQ Y%d, Y%d", 2+i, 2+i)
+	}
+	a.P("\tVPACKSSDW Y3, Y2, Y2")
+	a.P("\tVPERMQ $0xD8, Y2, Y2")
+	a.P("\tVEXTRACTI128 $1, Y2, X3")
+	a.P("\tVPACKSSWB X3, X2, X2")
+	a.P("\tVPMAXSB X13, X2, X2")
+	a.P("\tVPMINSB X14, X2, X2")
+	a.P("\tVMOVDQU X2, (DI)")
+	a.P("\tADDQ $16, SI")
+	a.P("\tADDQ $16, DX")
+	a.P("\tADDQ $16, DI")
+	a.P("\tSUBQ $16, CX")
+	a.P("\tJNE lloop")
+	a.P("\tVZEROUPPER")
+	a.P("\tRET")
 }
 
 // quantizeAvx2 writes qs8_vcvt_f32_x16__avx2, QuantizeF32's whole blocks:

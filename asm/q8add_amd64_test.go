@@ -17,13 +17,17 @@ func init() {
 		q8QuantizeCompare(t, 43)
 	}
 	archKernelTests["qs8_vadd_requant_x16__avx2"] = func(t *testing.T, k Kernel) {
-		saved, fast := level, q8AddUseFast
-		defer func() { level, q8AddUseFast = saved, fast }()
+		saved, fast, lin := level, q8AddUseFast, q8AddUseLin
+		defer func() { level, q8AddUseFast, q8AddUseLin = saved, fast, lin }()
 		level = pathLevel(k.Path)
+		q8AddUseLin = false
 		for _, q8AddUseFast = range []bool{true, false} {
 			q8AddCompare(t)
 		}
+		q8AddUseLin, q8AddUseFast = true, true
+		q8AddCompare(t)
 		q8AddAvx2FastCompare(t)
+		q8AddLinCompare(t)
 	}
 }
 
@@ -61,4 +65,41 @@ func q8AddAvx2FastCompare(t *testing.T) {
 	a := NewQAdd(0.5, 0, 0.5, 0, 1, 0, -128, 127)
 	a.M1 = math.MaxInt32 - 100
 	require.False(t, q8AddFastParams(a, &q8AddFast{}))
+}
+
+// q8AddLinCompare checks the linear ADD body on every (x, y) byte pair for
+// random calibrated-looking scales and zero points: where NewQAdd took it,
+// Run must equal the generic body on all 65 536 pairs (with a tail), and
+// it must be taken for most layers (else the check or the body is broken
+// and the speed silently lost); a changed output parameter after NewQAdd
+// must not run it.
+func q8AddLinCompare(t *testing.T) {
+	r := q8Seeded(t, 79)
+	n := 1<<16 + 5
+	x, y := make([]int8, n), make([]int8, n)
+	for i := range x {
+		x[i], y[i] = int8(i>>8), int8(i)
+	}
+	want, got := make([]int8, n), make([]int8, n)
+	taken, cases := 0, 60
+	for it := 0; it < cases; it++ {
+		s1 := float32(math.Exp(r.Float64()*3 - 4))
+		s2 := float32(math.Exp(r.Float64()*3 - 4))
+		so := float32(float64(s1+s2) * (0.5 + r.Float64()))
+		lo, hi := q8Clamp(r)
+		a := NewQAdd(s1, q8Zero(r), s2, q8Zero(r), so, q8Zero(r), lo, hi)
+		if a.lin == nil {
+			continue
+		}
+		taken++
+		q8AddGeneric(a, x, y, want)
+		a.Run(x, y, got)
+		require.Equal(t, want, got, "%s, lin %+v", q8AddString(a), *a.lin)
+		a.ZOut++ // stale: the lin form must not run
+		q8AddGeneric(a, x, y, want)
+		a.Run(x, y, got)
+		require.Equal(t, want, got, "%s after a ZOut change", q8AddString(a))
+	}
+	t.Logf("linear ADD body taken for %d of %d layers", taken, cases)
+	require.Greater(t, taken, cases/2, "linear ADD body taken for %d of %d layers", taken, cases)
 }

@@ -2,7 +2,10 @@
 
 package asm
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // q8AddAvx2x16 is qs8_vadd_requant_x16__avx2 (q8add_avx2_amd64.s, generated
 // by gen_q8add.go): n (a positive multiple of 16) elements of QAdd.Run's
@@ -16,6 +19,59 @@ func q8AddAvx2x16(x, y, out *int8, n int, p *q8AddParams)
 //
 //go:noescape
 func q8AddAvx2x16F(x, y, out *int8, n int, p *q8AddParams, f *q8AddFast)
+
+// q8AddAvx2x16Lin is qs8_vadd_linear_x16__avx2: n (a positive multiple of
+// 16) elements of out = clamp(sat8(RoundToEven(A·x + (B·y + C))), Lo, Hi).
+//
+//go:noescape
+func q8AddAvx2x16Lin(x, y, out *int8, n int, l *q8AddLin)
+
+// q8AddUseLin enables the linear body (tests turn it off).
+var q8AddUseLin = true
+
+// q8AddLinArch returns the float form of a's whole-block arithmetic when
+// the linear body, run here on all 65 536 (x, y) byte pairs, reproduces
+// the fixed-point blocks (block16) on every one, else nil. The form is
+// A = s1/so, B = s2/so, C = ZOut − A·Z1 − B·Z2 (float64, rounded to
+// float32); when some pair misses, C nudged by up to ±4 float32 steps is
+// tried too. Calibrated scales rarely put a pair's exact sum within
+// float32 rounding of a .5 tie, so most layers pass; the check, not that
+// argument, is what makes the body exact.
+func q8AddLinArch(a *QAdd, s1, s2, so float32) *q8AddLin {
+	var p q8AddParams
+	if hwLevel < pathLevel(PathAVX2) || !q8AddSIMDParams(a, &p) {
+		return nil
+	}
+	x, y := make([]int8, 1<<16), make([]int8, 1<<16)
+	want, got := make([]int8, 1<<16), make([]int8, 1<<16)
+	for i := range x {
+		x[i], y[i] = int8(i>>8), int8(i)
+		want[i] = a.block16(x[i], y[i])
+	}
+	A, B := float64(s1)/float64(so), float64(s2)/float64(so)
+	c := float32(float64(a.ZOut) - A*float64(a.Z1) - B*float64(a.Z2))
+	l := &q8AddLin{A: float32(A), B: float32(B), Lo: a.Min, Hi: a.Max}
+	for _, k := range []int{0, 1, -1, 2, -2, 3, -3, 4, -4} {
+		l.C = nudgeF32(c, k)
+		q8AddAvx2x16Lin(&x[0], &y[0], &got[0], len(got), l)
+		if string(unsafe.Slice((*byte)(unsafe.Pointer(&got[0])), len(got))) ==
+			string(unsafe.Slice((*byte)(unsafe.Pointer(&want[0])), len(want))) {
+			return l
+		}
+	}
+	return nil
+}
+
+// nudgeF32 moves v by k float32 steps (ulps).
+func nudgeF32(v float32, k int) float32 {
+	for ; k > 0; k-- {
+		v = math.Nextafter32(v, float32(math.Inf(1)))
+	}
+	for ; k < 0; k++ {
+		v = math.Nextafter32(v, float32(math.Inf(-1)))
+	}
+	return v
+}
 
 // q8AddFast is q8AddAvx2x16F's extra argument block (layout in the .s
 // header): per input, the multiplier's halves as int16 pairs (ml, 0) and
@@ -69,7 +125,9 @@ func q8AddArch(a *QAdd, x, y, out []int8) bool {
 	}
 	xp, yp, op := (*int8)(unsafe.Pointer(&x[0])), (*int8)(unsafe.Pointer(&y[0])), (*int8)(unsafe.Pointer(&out[0]))
 	var f q8AddFast
-	if q8AddUseFast && q8AddFastParams(a, &f) {
+	if q8AddUseLin && a.lin != nil && a.linKey == a.outKey() {
+		q8AddAvx2x16Lin(xp, yp, op, nb, a.lin)
+	} else if q8AddUseFast && q8AddFastParams(a, &f) {
 		q8AddAvx2x16F(xp, yp, op, nb, &p, &f)
 	} else {
 		q8AddAvx2x16(xp, yp, op, nb, &p)

@@ -24,3 +24,6 @@ func q8AddArch(a *QAdd, x, y, out []int8) bool {
 	a.runTail(x, y, out, nb)
 	return true
 }
+
+// q8AddLinArch: the NEON path has no linear ADD body.
+func q8AddLinArch(a *QAdd, s1, s2, so float32) *q8AddLin { return nil }

@@ -45,7 +45,23 @@ type QAdd struct {
 	// by bit pattern: ref (scalar arithmetic), vec (AddElementwise block) and
 	// bc (AddScalarBroadcast block), for x and y.
 	ref1, ref2, vec1, vec2, bc1, bc2 [256]int32
+	// lin, when not nil, is a float form of the whole blocks that equals
+	// them on every input pair for the output parameters in linKey
+	// (q8AddLinArch; amd64 only).
+	lin    *q8AddLin
+	linKey [5]int32
 }
+
+// q8AddLin is the argument block of the AVX2 linear ADD body (layout fixed
+// by the assembly): out = clamp(sat8(RoundToEven(A·x + (B·y + C))), Lo, Hi)
+// in float32 FMAs.
+type q8AddLin struct {
+	A, B, C float32
+	Lo, Hi  int32
+}
+
+// outKey is what the block arithmetic reads from a's output parameters.
+func (a *QAdd) outKey() [5]int32 { return [5]int32{a.MOut, a.SOut, a.ZOut, a.Min, a.Max} }
 
 // NewQAdd prepares an int8 ADD of x (scale s1, zero point z1) and y (s2, z2)
 // into an output with scale so and zero point zo, clamped to [min, max]
@@ -76,6 +92,8 @@ func NewQAdd(s1 float32, z1 int32, s2 float32, z2 int32, so float32, zo int32, m
 		a.bc1[u] = neonShl(srdhm(d1<<20, a.M1), a.S1)
 		a.bc2[u] = neonShl(srdhm(d2<<20, a.M2), a.S2)
 	}
+	a.lin = q8AddLinArch(a, s1, s2, so)
+	a.linKey = a.outKey()
 	return a
 }
 
