@@ -113,7 +113,10 @@ var kernelTable = []Kernel{
 	// and GlobalMaxPoolF32 folding taps with f32MaxIntoAvx2
 	// (f32add_avx2_amd64.s, gen_avx2.go).
 	{Name: "f32_maxpool_c8__avx2", Op: "maxpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
-	// QAdd.Run's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go).
+	// QAdd.Run's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go),
+	// with two variants chosen per layer: rescales in int32 lanes
+	// (q8AddAvx2x16F) and, where NewQAdd found it equal on all 65 536
+	// input pairs, two float32 FMAs (q8AddAvx2x16Lin).
 	{Name: "qs8_vadd_requant_x16__avx2", Op: "qadd", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QuantizeF32's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go).
 	{Name: "qs8_vcvt_f32_x16__avx2", Op: "quantize", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
