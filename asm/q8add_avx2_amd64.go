@@ -4,6 +4,7 @@ package asm
 
 import (
 	"math"
+	"slices"
 	"unsafe"
 )
 
@@ -54,8 +55,7 @@ func q8AddLinArch(a *QAdd, s1, s2, so float32) *q8AddLin {
 	for _, k := range []int{0, 1, -1, 2, -2, 3, -3, 4, -4} {
 		l.C = nudgeF32(c, k)
 		q8AddAvx2x16Lin(&x[0], &y[0], &got[0], len(got), l)
-		if string(unsafe.Slice((*byte)(unsafe.Pointer(&got[0])), len(got))) ==
-			string(unsafe.Slice((*byte)(unsafe.Pointer(&want[0])), len(want))) {
+		if slices.Equal(got, want) {
 			return l
 		}
 	}
