@@ -28,6 +28,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+
+	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
@@ -1217,9 +1219,9 @@ func q8X8RequantStore(p func(string, ...any), label func(string), mr int, mode, 
 	for i := 0; i < mr; i++ {
 		before(i)
 		a := 4 * i
-		rq := requantRegs{v: "Y", acc: a, t1: a + 1, t2: a + 2, zo: 3, lo: 7, hi: 11, round: 12, one: 15,
-			prm: func(row, off int) string { return disp(256*row+off, "AX") }}
-		rq.emit(p, mode, true)
+		rq := x86.Requant{V: "Y", Acc: a, T1: a + 1, T2: a + 2, Zo: 3, Lo: 7, Hi: 11, Round: 12, One: 15,
+			Prm: func(row, off int) string { return disp(256*row+off, "AX") }}
+		rq.Emit(p, mode, true)
 		// int32 → int16 per lane, the two lanes' low halves together,
 		// int16 → int8: the row's 8 outputs in the low 8 bytes.
 		p("VPACKSSDW Y%d, Y%d, Y%d", a, a, a)
@@ -1537,9 +1539,9 @@ func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode st
 		p("VBROADCASTI128 %s, Y%d", disp(256*row, "AX"), prmReg[[2]int{row, 0}])
 	}
 	p("VPSRLQ $32, Y5, Y6")
-	regs := func(v string, a int) requantRegs {
-		return requantRegs{v: v, acc: a, t1: 13, t2: 14, zo: 0, lo: 1, hi: 2, round: 3, one: 15,
-			prm: func(row, off int) string { return fmt.Sprintf("%s%d", v, prmReg[[2]int{row, off}]) }}
+	regs := func(v string, a int) x86.Requant {
+		return x86.Requant{V: v, Acc: a, T1: 13, T2: 14, Zo: 0, Lo: 1, Hi: 2, Round: 3, One: 15,
+			Prm: func(row, off int) string { return fmt.Sprintf("%s%d", v, prmReg[[2]int{row, off}]) }}
 	}
 	store := func(i int, x string) {
 		// The last panel may store fewer than 4 columns.
@@ -1569,7 +1571,7 @@ func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode st
 		}
 	}
 	if pair {
-		regs("Y", 12).emit(p, mode, true)
+		regs("Y", 12).Emit(p, mode, true)
 		p("VPACKSSDW Y12, Y12, Y12")
 		p("VPACKSSWB Y12, Y12, Y12")
 		store(0, "X12")
@@ -1579,7 +1581,7 @@ func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode st
 		next()
 	}
 	if single >= 0 {
-		regs("X", 8).emit(p, mode, true)
+		regs("X", 8).Emit(p, mode, true)
 		p("VPACKSSDW X8, X8, X8")
 		p("VPACKSSWB X8, X8, X8")
 		store(single, "X8")
@@ -1590,63 +1592,11 @@ func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode st
 // q8Requant requantises the 4 int32 of X12 into 4 int8 in its low dword
 // (see the header for the formulas); prm rows are 256 bytes apart from AX.
 func q8Requant(p func(string, ...any), mode string) {
-	rq := requantRegs{v: "X", acc: 12, t1: 13, t2: 14, zo: 0, lo: 1, hi: 2, round: 3, one: 15,
-		prm: func(row, off int) string { return disp(256*row+off, "AX") }}
-	rq.emit(p, mode, true)
+	rq := x86.Requant{V: "X", Acc: 12, T1: 13, T2: 14, Zo: 0, Lo: 1, Hi: 2, Round: 3, One: 15,
+		Prm: func(row, off int) string { return disp(256*row+off, "AX") }}
+	rq.Emit(p, mode, true)
 	p("VPACKSSDW X12, X12, X12")
 	p("VPACKSSWB X12, X12, X12")
-}
-
-// requantRegs names the registers and parameter operands of one fused
-// requantisation (the q8 header's formulas) of the int32 lanes of one
-// vector register: v is "X" or "Y"; acc holds the accumulators and receives
-// the clamped results as int32; t1, t2 are scratch; zo, lo, hi hold the
-// broadcast output zero point and clamp, round the 64-bit constant 2^30 and
-// one (Upward only) the 32-bit constant 1; prm(row, off) is the memory
-// operand of parameter row row (0 bias, 1 multiplier, 2 left shift, 3 right
-// shift, 4 r − 1 or mask, 5 half mask) at byte offset off.
-type requantRegs struct {
-	v                                   string
-	acc, t1, t2, zo, lo, hi, round, one int
-	prm                                 func(row, off int) string
-}
-
-// emit writes the requantisation; bias adds prm row 0 first.
-func (rq requantRegs) emit(p func(string, ...any), mode string, bias bool) {
-	r := func(n int) string { return fmt.Sprintf("%s%d", rq.v, n) }
-	acc, t1, t2 := r(rq.acc), r(rq.t1), r(rq.t2)
-	if bias {
-		p("VPADDD %s, %s, %s", rq.prm(0, 0), acc, acc)
-	}
-	blend := 0xa
-	if rq.v == "Y" {
-		blend = 0xaa
-	}
-	p("VPSLLVD %s, %s, %s", rq.prm(2, 0), acc, acc)
-	p("VPSRLQ $32, %s, %s", acc, t2)
-	p("VPMULDQ %s, %s, %s", rq.prm(1, 0), acc, t1)
-	p("VPMULDQ %s, %s, %s", rq.prm(1, 4), t2, t2)
-	p("VPADDQ %s, %s, %s", r(rq.round), t1, t1)
-	p("VPADDQ %s, %s, %s", r(rq.round), t2, t2)
-	p("VPSRLQ $31, %s, %s", t1, t1)
-	p("VPSLLQ $1, %s, %s", t2, t2)
-	p("VPBLENDD $%d, %s, %s, %s", blend, t2, t1, acc)
-	if mode == "Upward" {
-		p("VPSRLVD %s, %s, %s", rq.prm(4, 0), acc, t1)
-		p("VPAND %s, %s, %s", r(rq.one), t1, t1)
-		p("VPSRAVD %s, %s, %s", rq.prm(3, 0), acc, acc)
-		p("VPADDD %s, %s, %s", t1, acc, acc)
-	} else {
-		p("VPAND %s, %s, %s", rq.prm(4, 0), acc, t1)
-		p("VPSRAD $31, %s, %s", acc, t2)
-		p("VPADDD %s, %s, %s", t2, t1, t1)
-		p("VPCMPGTD %s, %s, %s", rq.prm(5, 0), t1, t1)
-		p("VPSRAVD %s, %s, %s", rq.prm(3, 0), acc, acc)
-		p("VPSUBD %s, %s, %s", t1, acc, acc)
-	}
-	p("VPADDD %s, %s, %s", r(rq.zo), acc, acc)
-	p("VPMAXSD %s, %s, %s", r(rq.lo), acc, acc)
-	p("VPMINSD %s, %s, %s", r(rq.hi), acc, acc)
 }
 
 const q8DWHeader = `// Code generated by gen_avx2.go; DO NOT EDIT.
@@ -1779,9 +1729,9 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 		p("ADDQ %d(R14), %s", 72+8*(t/3), r)
 	}
 	for h := 0; h < 2; h++ {
-		rq := requantRegs{v: "Y", acc: h, t1: 2 + 2*h, t2: 3 + 2*h, zo: 13, lo: 12, hi: 11, round: 14, one: 10,
-			prm: func(row, off int) string { return disp(320+64*row+32*h+off, "R13") }}
-		rq.emit(p, mode, false)
+		rq := x86.Requant{V: "Y", Acc: h, T1: 2 + 2*h, T2: 3 + 2*h, Zo: 13, Lo: 12, Hi: 11, Round: 14, One: 10,
+			Prm: func(row, off int) string { return disp(320+64*row+32*h+off, "R13") }}
+		rq.Emit(p, mode, false)
 	}
 	p("VPACKSSDW Y1, Y0, Y0")
 	p("VPACKSSWB Y0, Y0, Y0")

@@ -10,10 +10,8 @@
 //
 // Run with: go generate ./asm/  (or: go run gen_wino8.go)
 //
-// The requantisation is the one gen_avx2.go's requantRegs.emit writes for
-// the x8 tiles (a generator is its own program, so it is repeated here with
-// memory operands for the broadcast constants); the bit-exact tests against
-// q8ConvGeneric cover both.
+// The requantisation is the x8 tiles' (asm/internal/x86's Requant, shared
+// with gen_avx2.go); the bit-exact tests against q8ConvGeneric cover both.
 package main
 
 import (
@@ -23,6 +21,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+
+	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
@@ -412,35 +412,9 @@ func output(w *bytes.Buffer, mode string) {
 }
 
 // requant requantises the int32 lanes of Y(a) (channels at byte offset off
-// of the prm rows at AX) like gen_avx2.go's requantRegs.emit with the bias:
+// of the prm rows at AX) with the x8 tiles' emitter, bias included:
 // scratch Y8 Y9; zo Y10, lo Y11, hi Y12, 2^30 Y13, 1 Y14.
 func requant(p func(string, ...any), mode string, a, off int) {
-	acc := fmt.Sprintf("Y%d", a)
-	prm := func(row, o int) string { return disp(256*row+off+o, "AX") }
-	p("VPADDD %s, %s, %s", prm(0, 0), acc, acc)
-	p("VPSLLVD %s, %s, %s", prm(2, 0), acc, acc)
-	p("VPSRLQ $32, %s, Y9", acc)
-	p("VPMULDQ %s, %s, Y8", prm(1, 0), acc)
-	p("VPMULDQ %s, Y9, Y9", prm(1, 4))
-	p("VPADDQ Y13, Y8, Y8")
-	p("VPADDQ Y13, Y9, Y9")
-	p("VPSRLQ $31, Y8, Y8")
-	p("VPSLLQ $1, Y9, Y9")
-	p("VPBLENDD $0xaa, Y9, Y8, %s", acc)
-	if mode == "Upward" {
-		p("VPSRLVD %s, %s, Y8", prm(4, 0), acc)
-		p("VPAND Y14, Y8, Y8")
-		p("VPSRAVD %s, %s, %s", prm(3, 0), acc, acc)
-		p("VPADDD Y8, %s, %s", acc, acc)
-	} else {
-		p("VPAND %s, %s, Y8", prm(4, 0), acc)
-		p("VPSRAD $31, %s, Y9", acc)
-		p("VPADDD Y9, Y8, Y8")
-		p("VPCMPGTD %s, Y8, Y8", prm(5, 0))
-		p("VPSRAVD %s, %s, %s", prm(3, 0), acc, acc)
-		p("VPSUBD Y8, %s, %s", acc, acc)
-	}
-	p("VPADDD Y10, %s, %s", acc, acc)
-	p("VPMAXSD Y11, %s, %s", acc, acc)
-	p("VPMINSD Y12, %s, %s", acc, acc)
+	x86.Requant{V: "Y", Acc: a, T1: 8, T2: 9, Zo: 10, Lo: 11, Hi: 12, Round: 13, One: 14,
+		Prm: func(row, o int) string { return disp(256*row+off+o, "AX") }}.Emit(p, mode, true)
 }
