@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -32,9 +33,11 @@ var x86q8Configs = []struct {
 // of x86q8Configs on one locked thread, alternating configs within each
 // layer and keeping the least of 7 CPU times: on a shared machine this
 // resolves a few per cent where separate benchmark runs differ by ±15 %.
-// With EDGEINFER_Q8AB_FLUSH set, 96 MB are written before every timed run
-// (cold caches, as for a layer whose weights the model last read an
-// inference ago).
+// With EDGEINFER_Q8AB_FLUSH set, 96 MB (or its value in MB) are written
+// before every timed run (cold caches, as for a layer whose weights the
+// model last read an inference ago). EDGEINFER_Q8AB_REPS sets the runs per
+// config (least of 7 by default), EDGEINFER_Q8AB_3X3 times only the 3×3
+// layers.
 //
 //	EDGEINFER_Q8AB=resnet50 go test -count=1 -run TestQ8ZooConvAB -v ./asm/
 func TestQ8ZooConvAB(t *testing.T) {
@@ -49,15 +52,23 @@ func TestQ8ZooConvAB(t *testing.T) {
 		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino = b, m, b1, m1, x8, im, wi
 	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino)
 	var flush []byte
-	if os.Getenv("EDGEINFER_Q8AB_FLUSH") != "" {
-		flush = make([]byte, 96<<20)
+	if f := os.Getenv("EDGEINFER_Q8AB_FLUSH"); f != "" {
+		mb, err := strconv.Atoi(f)
+		if err != nil {
+			mb = 96
+		}
+		flush = make([]byte, mb<<20)
+	}
+	reps, k3 := 7, os.Getenv("EDGEINFER_Q8AB_3X3") != ""
+	if n, err := strconv.Atoi(os.Getenv("EDGEINFER_Q8AB_REPS")); err == nil && n > 0 {
+		reps = n
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := q8Seeded(t, 1)
 	tot := make([]float64, len(x86q8Configs))
 	for _, zc := range zooConvs[model] {
-		if zc.dw {
+		if zc.dw || (k3 && zc.k != 3) {
 			continue
 		}
 		oh := (zc.h+2*(zc.k/2)-zc.k)/zc.s + 1
@@ -76,7 +87,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 		scratch := make([]byte, 4<<20)
 		pixels := oh * oh
 		best := make([]float64, len(x86q8Configs))
-		for rep := 0; rep < 7; rep++ {
+		for rep := 0; rep < reps; rep++ {
 			for ci, cf := range x86q8Configs {
 				cf.set()
 				tile := cv.TilePixels()

@@ -42,7 +42,8 @@ func q8WinoSetup(t *testing.T) {
 // sizes, paddings 0…2 per side, gaps between output pixels, 7-bit and
 // 8-bit weights (at their edges, incl. −128), no, per-tensor and
 // per-channel weight zero points, activations at −128 / 127 with extreme
-// InZero, RoundUpward and RoundDouble, chunks of TilePixels row pairs
+// InZero, RoundUpward and RoundDouble, every GEMM tail, chunks of
+// TilePixels row pairs
 // (a short last one, any order) and of random whole row pairs, on 1 and 2
 // workers, with guard bands on input, output and scratch.
 func q8WinoCompare(t *testing.T, seed uint64) {
@@ -64,6 +65,12 @@ func q8WinoCompare(t *testing.T, seed uint64) {
 		tc.h = max(1, 3-tc.pt-tc.pb) + r.IntN(9)
 		tc.w = max(1, 3-tc.pl-tc.pr) + r.IntN(9)
 		cases = append(cases, tc)
+	}
+	// Each GEMM tail (tiles mod 6 = 1…5, with and without 6-tile blocks
+	// before it) in one chunk.
+	for i, hw := range [][2]int{{2, 4}, {2, 6}, {4, 4}, {2, 10}, {2, 14}, {4, 8}, {6, 6}, {4, 10}, {6, 10}, {14, 14}} {
+		cases = append(cases, q8WinoCase{h: hw[0], w: hw[1], c: 16 + 7*i, o: 17 + 5*i, pt: 1, pl: 1, pb: 1, pr: 1,
+			seven: i%2 == 0, mode: []Rounding{RoundUpward, RoundDouble}[i%2]})
 	}
 	cases = append(cases,
 		q8WinoCase{h: 1, w: 1, c: 5, o: 3, pt: 1, pl: 1, pb: 1, pr: 1, mode: RoundUpward},
@@ -277,7 +284,8 @@ func q8WinoNoAlloc(t *testing.T) {
 
 // q8WinoDefaults pins which layers the production thresholds take:
 // ResNet-50's 3×3 stride-1 layers, the 7×7 ones only with weights that
-// are not on the 7-bit x8 tiles, nothing below 16 channels.
+// are not on the 7-bit x8 tiles, nothing below 16 channels; and their
+// chunks.
 func q8WinoDefaults(t *testing.T) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		t.Skip("avx2 path not selected")
@@ -300,6 +308,17 @@ func q8WinoDefaults(t *testing.T) {
 		}
 		p := c.Pack(q8Rand(r, c.OutC*c.InC*9, -lim, lim), nil, nil)
 		require.Equal(t, tc.expect, p.arch.wino != nil, "%+v", tc)
+	}
+	// Chunks: 3 row pairs (84 and 42 tiles, no GEMM tail) at 56² and
+	// 28², the whole image at 14², and two per worker for two.
+	for _, tc := range []struct{ hw, c, workers, pixels int }{
+		{56, 64, 1, 3 * 112}, {28, 128, 1, 3 * 56}, {14, 256, 1, 196}, {14, 256, 2, 2 * 28},
+	} {
+		c := (&q8ConvCase{h: tc.hw, w: tc.hw, c: tc.c, o: tc.c, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
+		c.Requant = q8RandRequant(r, c.OutC, 2000, RoundUpward)
+		c.Workers = tc.workers
+		c.Pack(q8Rand(r, c.OutC*c.InC*9, -63, 63), nil, nil)
+		require.Equal(t, tc.pixels, c.TilePixels(), "%+v", tc)
 	}
 }
 
