@@ -43,8 +43,9 @@ type QConv2D struct {
 	// archTile records that Pack repacked the weights for arch tiles that
 	// size their own im2col tile (q8TilePixelsArch; amd64's avx2 path).
 	archTile bool
-	// winoKP is the Winograd path's padded input channels when Pack made
-	// its transformed weights (amd64's avx2 path; see q8ConvWino), else 0.
+	// winoKP is the Winograd path's padded input channels (a multiple of
+	// 16) plus its output tile side (2 or 3) when Pack made its
+	// transformed weights (amd64's avx2 path; see q8ConvWino), else 0.
 	winoKP int
 	// packKP is the packed-A row size of the arm64 dotprod tiles (see
 	// q8ArchPacked.packAKP), 0 when they read A in place.

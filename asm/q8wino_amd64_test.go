@@ -67,8 +67,8 @@ func q8WinoCompare(t *testing.T, seed uint64) {
 		cases = append(cases, tc)
 	}
 	// Each GEMM tail (tiles mod 6 = 1…5, with and without 6-tile blocks
-	// before it) in one chunk.
-	for i, hw := range [][2]int{{2, 4}, {2, 6}, {4, 4}, {2, 10}, {2, 14}, {4, 8}, {6, 6}, {4, 10}, {6, 10}, {14, 14}} {
+	// before it, for 2×2 and 3×3 tiles) in one chunk.
+	for i, hw := range [][2]int{{2, 4}, {2, 6}, {4, 4}, {2, 10}, {2, 14}, {4, 8}, {6, 6}, {4, 10}, {6, 10}, {14, 14}, {9, 9}, {3, 7}} {
 		cases = append(cases, q8WinoCase{h: hw[0], w: hw[1], c: 16 + 7*i, o: 17 + 5*i, pt: 1, pl: 1, pb: 1, pr: 1,
 			seven: i%2 == 0, mode: []Rounding{RoundUpward, RoundDouble}[i%2]})
 	}
@@ -138,7 +138,8 @@ func q8WinoCheck(t *testing.T, rr *rand.Rand, ci int, tc q8WinoCase) {
 	q8ConvGeneric(c, x, p, want.data(), make([]int8, pixels*k), 0, pixels)
 	xin := newQ8Buf(len(x), func(i int) int8 { return x[i] })
 	tile := c.TilePixels()
-	require.Zero(t, tile%(2*c.OutW)*(pixels-tile), "%s: tile %d not whole row pairs", msg, tile)
+	mt := p.arch.wino.m
+	require.Zero(t, tile%(mt*c.OutW)*(pixels-tile), "%s: tile %d not whole tile rows", msg, tile)
 	// Chunks of TilePixels through Run, then of random whole row pairs
 	// straight into q8ConvWino.
 	for pass := 0; pass < 2; pass++ {
@@ -146,7 +147,7 @@ func q8WinoCheck(t *testing.T, rr *rand.Rand, ci int, tc q8WinoCase) {
 		s := newQ8Buf(c.ScratchBytes(), func(int) int8 { return 0 })
 		if pass == 0 {
 			for _, ch := range q8Chunks(rr, pixels, tile) {
-				if ch[0]%(2*c.OutW) != 0 || (ch[1]%(2*c.OutW) != 0 && ch[1] != pixels) {
+				if ch[0]%(mt*c.OutW) != 0 || (ch[1]%(mt*c.OutW) != 0 && ch[1] != pixels) {
 					continue // q8Chunks' random ranges: below
 				}
 				require.True(t, q8ConvWino(c, xin.data(), p.arch.wino, got.data(), s.data(), ch[0], ch[1]), "%s: [%d, %d) not taken", msg, ch[0], ch[1])
@@ -157,10 +158,10 @@ func q8WinoCheck(t *testing.T, rr *rand.Rand, ci int, tc q8WinoCase) {
 				c.Run(xin.data(), p, got.data(), int8AsBytes(s.data()), ch[0], ch[1])
 			}
 		} else {
-			pairs := (c.OutH + 1) / 2
+			pairs := q8CeilDiv(c.OutH, mt)
 			for y := 0; y < pairs; {
-				n := 1 + rr.IntN(min(pairs-y, max(1, tile/(2*c.OutW))))
-				p0, p1 := 2*y*c.OutW, min(pixels, 2*(y+n)*c.OutW)
+				n := 1 + rr.IntN(min(pairs-y, max(1, tile/(mt*c.OutW))))
+				p0, p1 := mt*y*c.OutW, min(pixels, mt*(y+n)*c.OutW)
 				require.True(t, q8ConvWino(c, xin.data(), p.arch.wino, got.data(), s.data(), p0, p1), "%s: [%d, %d) not taken", msg, p0, p1)
 				y += n
 			}
@@ -230,6 +231,28 @@ func q8WinoRefuses(t *testing.T) {
 	q8ConvGeneric(ok, xk, pk, wantK, make([]int8, 6*9*910), 0, 6)
 	require.True(t, q8ConvWino(ok, xk, pk.arch.wino, gotK, make([]int8, ok.ScratchBytes()), 0, 6))
 	require.Equal(t, wantK, gotK, "bound")
+
+	// F(3×3, 3×3) up to its bound (36·9·101·255² < 2^31 ≤ 36·9·102·255²),
+	// exact there at the extremes; F(2×2, 3×3) past it.
+	for _, tc := range []struct{ cin, m int }{{101, 3}, {102, 2}} {
+		c := (&q8ConvCase{h: 4, w: 5, c: tc.cin, o: 3, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
+		c.InZero = 127
+		c.Requant = q8RandRequant(r, 3, 1e7, RoundUpward)
+		w := make([]int8, 3*tc.cin*9)
+		for i := range w {
+			w[i] = -128
+		}
+		p := c.Pack(w, []int32{127}, nil)
+		require.Equal(t, tc.m, p.arch.wino.m, "F3 bound %d", tc.cin)
+		x := make([]int8, 4*5*tc.cin)
+		for i := range x {
+			x[i] = -128
+		}
+		want, got := make([]int8, 4*5*3), make([]int8, 4*5*3)
+		q8ConvGeneric(c, x, p, want, make([]int8, 20*9*tc.cin), 0, 20)
+		require.True(t, q8ConvWino(c, x, p.arch.wino, got, make([]int8, c.ScratchBytes()), 0, 20))
+		require.Equal(t, want, got, "F3 bound %d", tc.cin)
+	}
 
 	c := base.conv()
 	c.InZero = 5
@@ -309,10 +332,11 @@ func q8WinoDefaults(t *testing.T) {
 		p := c.Pack(q8Rand(r, c.OutC*c.InC*9, -lim, lim), nil, nil)
 		require.Equal(t, tc.expect, p.arch.wino != nil, "%+v", tc)
 	}
-	// Chunks: 3 row pairs (84 and 42 tiles, no GEMM tail) at 56² and
-	// 28², the whole image at 14², and two per worker for two.
+	// Chunks (3×3 tiles): 4 tile rows (76 tiles) at 56², 3 (30 tiles, no
+	// GEMM tail) at 28², the whole image at 14², and two per worker for
+	// two.
 	for _, tc := range []struct{ hw, c, workers, pixels int }{
-		{56, 64, 1, 3 * 112}, {28, 128, 1, 3 * 56}, {14, 256, 1, 196}, {14, 256, 2, 2 * 28},
+		{56, 64, 1, 4 * 3 * 56}, {28, 128, 1, 3 * 3 * 28}, {14, 256, 1, 196}, {14, 256, 2, 2 * 3 * 14},
 	} {
 		c := (&q8ConvCase{h: tc.hw, w: tc.hw, c: tc.c, o: tc.c, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
 		c.Requant = q8RandRequant(r, c.OutC, 2000, RoundUpward)
@@ -333,6 +357,12 @@ func TestQ8Wino(t *testing.T) {
 func q8WinoChecks(t *testing.T, seeds ...uint64) {
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("compare/seed=%d", seed), func(t *testing.T) { q8WinoCompare(t, seed) })
+		// F(2×2, 3×3) where F(3×3, 3×3) would take the layer.
+		t.Run(fmt.Sprintf("compare-f2/seed=%d", seed), func(t *testing.T) {
+			defer func(f3 bool) { q8WinoF3 = f3 }(q8WinoF3)
+			q8WinoF3 = false
+			q8WinoCompare(t, seed)
+		})
 	}
 	t.Run("refuses", q8WinoRefuses)
 	t.Run("noalloc", q8WinoNoAlloc)
