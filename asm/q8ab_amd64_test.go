@@ -81,10 +81,13 @@ func TestQ8ZooConvAB(t *testing.T) {
 		cv.Requant = q8RandRequant(r, zc.o, 400, RoundUpward)
 		x := q8Rand(r, zc.h*zc.h*zc.c, -128, 127)
 		w := q8Rand(r, zc.o*zc.c*zc.k*zc.k, -wmax, wmax)
-		ps := make([]*QPacked, len(x86q8Configs))
+		// Each config packs its own copy: Pack records per-layer choices
+		// (e.g. the Winograd tile size) in the QConv2D.
+		ps, cvs := make([]*QPacked, len(x86q8Configs)), make([]*QConv2D, len(x86q8Configs))
 		for ci, cf := range x86q8Configs {
 			cf.set()
-			ps[ci] = cv.Pack(w, nil, make([]int32, zc.o))
+			c := *cv
+			ps[ci], cvs[ci] = c.Pack(w, nil, make([]int32, zc.o)), &c
 		}
 		out := make([]int8, oh*oh*zc.o)
 		scratch := make([]byte, 4<<20)
@@ -93,6 +96,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 		for rep := 0; rep < reps; rep++ {
 			for ci, cf := range x86q8Configs {
 				cf.set()
+				cv := cvs[ci]
 				tile := cv.TilePixels()
 				for i := 0; i < len(flush); i += 64 {
 					flush[i]++ // evict the layer's weights and activations
