@@ -175,20 +175,16 @@ func q8PackWino(c *QConv2D, w []int8, wZero, bias []int32, seven bool) *q8WinoPa
 			f := w[(o*cin+ci)*9 : (o*cin+ci+1)*9]
 			// t = G'·f (n×3), then U' = t·G'ᵀ (n×n).
 			var t [5][3]int32
-			for i := 0; i < n; i++ {
-				for b := 0; b < 3; b++ {
-					for k := 0; k < 3; k++ {
-						t[i][b] += g[i][k] * (int32(f[3*k+b]) - zw)
-					}
+			for b := 0; b < 3; b++ {
+				f0, f1, f2 := int32(f[b])-zw, int32(f[3+b])-zw, int32(f[6+b])-zw
+				for i := 0; i < n; i++ {
+					t[i][b] = g[i][0]*f0 + g[i][1]*f1 + g[i][2]*f2
 				}
 			}
+			at, step := wp.uIndex(0, ci, o), wp.uIndex(1, ci, o)-wp.uIndex(0, ci, o)
 			for i := 0; i < n; i++ {
 				for j := 0; j < n; j++ {
-					var v int32
-					for b := 0; b < 3; b++ {
-						v += t[i][b] * g[j][b]
-					}
-					wp.u[wp.uIndex(n*i+j, ci, o)] = int16(v)
+					wp.u[at+(n*i+j)*step] = int16(t[i][0]*g[j][0] + t[i][1]*g[j][1] + t[i][2]*g[j][2])
 				}
 			}
 		}
