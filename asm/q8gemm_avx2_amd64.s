@@ -104,6 +104,41 @@
 // row's 8 outputs in order in one YMM, requantised in one pass and stored
 // with one VMOVQ: half the reduction and requantisation µops per output of
 // the 3×4 tiles.
+//
+// Upward1 form of the x8 tiles (q8GemmAvx2<MR>x8{c16ub,c8}Upward1,
+// q8GemmAvx23x8c16ubIUpward1): RoundUpward with l = 0 and r in [1, 31] in
+// one rounding. With P = x·m (exact, |P| < 2^62 as m < 2^31),
+// t = floor((P + 2^30) / 2^31) and v = floor((t + 2^(r−1)) / 2^r) (what the
+// two roundings above compute: (t >> r) + (t >> (r−1)) & 1), since
+// floor(y) + n = floor(y + n) for integer n and floor(floor(y) / c) =
+// floor(y / c) for integer c > 0,
+//
+//	v = floor((P + 2^30 + 2^(30+r)) / 2^(31+r))
+//
+// for every int32 x. AVX2 has no 64-bit arithmetic shift, so the tiles add
+// 2^62 too: Q = P + 2^62 + 2^30 + 2^(30+r) lies in (0, 2^64), and as 2^62 is
+// a multiple of 2^(31+r) (r ≤ 31), Q >> (31 + r) (logical) = v + 2^(31−r).
+// Per row: VPMULDQ of the even lanes and of the odd lanes (VPSRLQ $32
+// first) with m, VPADDQ of each column's 64-bit constant C, VPSRLVQ by
+// 31 + r (even columns; the result is the low dword) or r − 1 (odd
+// columns: (Q >> (r−1)) >> 32 = Q >> (31+r), so the result is already in
+// the high dword), VPBLENDD, and VPADDD of zo − 2^(31−r), which gives
+// zo + v mod 2^32, the wrapping int32 sum of q8Epilogue: 9 µops against
+// 17 (with the bias add, zo, max and min) above. The bias is folded into
+// C = 2^62 + 2^30 + 2^(30+r) + (bias + corr)·m (mod 2^64), exact when
+// neither the tile's sum x' nor x = x' + corr + bias wraps int32, which
+// q8Avx2Params1 checks per column (K·255·64 + |bias| < 2^31 for 7-bit
+// weights, K·255·255 + |bias| for int16 ones; else, or for l > 0 or r = 0,
+// the block runs the form above). The rows are then packed together
+// (VPACKSSDW of rows 0 and 1 and of row 2 with itself, VPACKSSWB),
+// clamped once in int8 (VPMAXSB / VPMINSB: the saturating packs change no
+// value inside [−128, 127], so clamp(sat(v)) = clamp(v) for the int8 lo,
+// hi) and interleaved with VEXTRACTI128 + VPUNPCK{L,H}DQ into rows 0 | 1
+// (X1) and row 2 (X5), stored with VMOVQ / VMOVHPS under the same rule
+// for the last panel. prm rows (64 int32 each, panel p at byte 32p):
+// multiplier; C of the even columns and of the odd columns (column j's
+// int64 at the int32 pair j − j%2); the VPSRLVQ counts likewise; zo −
+// 2^(31−r).
 
 #include "textflag.h"
 

@@ -70,9 +70,9 @@ func (rq Requant) Emit(p func(string, ...any), mode string, bias bool) {
 // columns, 3 and 4 the 64-bit shift counts 31 + r (even columns) and r − 1
 // (odd columns: their result lands in the high dword), 5 zo − 2^(31−r).
 type Upward1 struct {
-	V            string
+	V           string
 	Acc, T1, T2 int
-	Prm          func(row, off int) string
+	Prm         func(row, off int) string
 }
 
 // Emit writes the requantisation through p: 9 vector instructions.
