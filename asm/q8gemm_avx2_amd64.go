@@ -674,36 +674,53 @@ func (np *q8ArchPacked) reach() int64 {
 // sum x' = Σ a'·w and x = x' + corr + bias inside int32, so that the
 // folded constant C = 2^62 + 2^30 + 2^(30+r) + (bias + corr)·m gives
 // x'·m + C = x·m + 2^62 + 2^30 + 2^(30+r) exactly (mod 2^64, in [0, 2^64))
-// where the generic epilogue computes the wrapping x. Columns up to n past
-// len(bias) get neutral values.
+// where the generic epilogue computes the wrapping x. Columns up to n (even,
+// ≤ q8Avx2NC) past len(bias) get neutral values.
 func q8Avx2Params1(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, ch, n int, reach int64) bool {
-	if !q8Avx2Upward1 || rq.Rounding != RoundUpward {
+	const nc = q8Avx2NC
+	nb := len(bias)
+	if !q8Avx2Upward1 || rq.Rounding != RoundUpward || n > nc || n%2 != 0 || nb > n {
 		return false
 	}
-	const nc = q8Avx2NC
-	for j := 0; j < n; j++ {
-		var b, m int64
-		s := int32(-1)
-		if j < len(bias) {
-			b, m, s = int64(bias[j]), int64(rq.Mult[ch+j]), rq.Shift[ch+j]
-			if s > -1 || s < -31 || reach+max(b, -b) >= 1<<31 {
-				return false
-			}
-			if corr != nil {
-				b += int64(corr[j])
-			}
+	mult, shift := rq.Mult[ch:ch+nb], rq.Shift[ch:ch+nb]
+	if corr != nil {
+		corr = corr[:nb]
+	}
+	lim := 1<<31 - reach
+	for j, b := range bias {
+		// r = −shift in [1, 31]: uint32(−shift − 1) ≤ 30.
+		if uint32(-shift[j]-1) > 30 || int64(b) >= lim || -int64(b) >= lim {
+			return false
 		}
-		r := uint(-s)
-		c := uint64(1)<<62 + 1<<30 + uint64(1)<<(30+r) + uint64(b*m)
-		e := j - j%2 + (j%2)*nc // the int32 pair of row 1 + j%2 (and 3 + j%2)
-		cnt := 31 + int32(r)
-		if j%2 == 1 {
-			cnt = int32(r) - 1
+	}
+	// One column: multiplier, 64-bit constant and right shift; neutral
+	// (m = 0, r = 1) past the bias.
+	col := func(j int) (m int32, c uint64, r int32) {
+		if j >= nb {
+			return 0, 1<<62 + 1<<30 + 1<<31, 1
 		}
-		prm[j] = int32(m)
-		prm[nc+e], prm[nc+e+1] = int32(uint32(c)), int32(uint32(c>>32))
-		prm[3*nc+e], prm[3*nc+e+1] = cnt, 0
-		prm[5*nc+j] = rq.OutZero - 1<<(31-r)
+		b := int64(bias[j])
+		if corr != nil {
+			b += int64(corr[j])
+		}
+		m, r = mult[j], -shift[j]
+		return m, 1<<62 + 1<<30 + uint64(1)<<(30+r) + uint64(b*int64(m)), r
+	}
+	// Column pairs: an even column's int64 entries at j, an odd one's at
+	// j − 1 of the next row.
+	mm, zz := prm[:n], prm[5*nc:5*nc+n]
+	ce, co := prm[nc:nc+n], prm[2*nc:2*nc+n]
+	se, so := prm[3*nc:3*nc+n], prm[4*nc:4*nc+n]
+	zo := rq.OutZero
+	for j := 0; j+1 < n; j += 2 {
+		m0, c0, r0 := col(j)
+		m1, c1, r1 := col(j + 1)
+		mm[j], mm[j+1] = m0, m1
+		ce[j], ce[j+1] = int32(uint32(c0)), int32(uint32(c0>>32))
+		co[j], co[j+1] = int32(uint32(c1)), int32(uint32(c1>>32))
+		se[j], se[j+1] = 31+r0, 0
+		so[j], so[j+1] = r1-1, 0
+		zz[j], zz[j+1] = zo-1<<(31-r0), zo-1<<(31-r1)
 	}
 	return true
 }
