@@ -11,19 +11,17 @@ import (
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer (each packs the layer's weights itself): for 7-bit weights the
-// im2col path against the implicit convolution (q8ConvImplicit; the 8-bit
-// tiles ignore the switch), and both against the Winograd path for the
-// 3×3 stride-1 layers (q8ConvWino; the others ignore it). Add a config (e.g. a package variable switching
+// layer (each packs the layer's weights itself): the default paths with
+// the x8 tiles' two-rounding RoundUpward epilogue against their Upward1
+// form (q8Avx2Upward1; the Winograd layers ignore it). Add a config (e.g. a package variable switching
 // between two kernels or tile rules, like q8Avx2X8 or q8Avx2MinTileOne) to
 // compare something else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"im2col", func() { q8Avx2Implicit, q8Avx2Wino = false, false }},
-	{"implicit", func() { q8Avx2Implicit, q8Avx2Wino = true, false }},
-	{"wino", func() { q8Avx2Implicit, q8Avx2Wino = true, true }},
+	{"two-round", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1 = true, true, false }},
+	{"upward1", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1 = true, true, true }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -45,9 +43,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m, b1, m1 int, x8, im, wi bool) {
-		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino = b, m, b1, m1, x8, im, wi
-	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino)
+	defer func(b, m, b1, m1 int, x8, im, wi, one bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1 = b, m, b1, m1, x8, im, wi, one
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1)
 	var flush []byte
 	if os.Getenv("EDGEINFER_Q8AB_FLUSH") != "" {
 		flush = make([]byte, 96<<20)

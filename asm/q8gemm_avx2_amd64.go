@@ -123,6 +123,24 @@ func q8GemmAvx22x8c8Double(kb int, a *int8, lda int, w *int16, pstride, npanels,
 //go:noescape
 func q8GemmAvx23x8c8Double(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
 
+//go:noescape
+func q8GemmAvx21x8c16ubUpward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x8c16ubUpward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x8c16ubUpward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx21x8c8Upward1(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx22x8c8Upward1(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmAvx23x8c8Upward1(kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
 // q8Avx2Tile calls the tile of the given row count with a direct call (a
 // call through a func value would make acc escape): the c32 (VPMADDUBSW)
 // tile when w8 is set (the x8 one if x8), else the c16 one on w.
@@ -173,13 +191,16 @@ func q8Avx2Tile(x8 bool, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pst
 // q8Avx2FusedTile calls the tile of the given row count with the
 // requantisation of mode (RoundUpward or RoundDouble) fused: the c32 tile
 // when w8 is set (the x8 one if x8), else the c16 one on w.
-func q8Avx2FusedTile(x8 bool, mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+//
+// With one (x8 only, RoundUpward), the Upward1 form: prm from
+// q8Avx2Params1.
+func q8Avx2FusedTile(x8, one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
 	if x8 && w8 == nil {
-		q8Avx2FusedTileX8C8(mode, rows, kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		q8Avx2FusedTileX8C8(one, mode, rows, kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		return
 	}
 	if x8 {
-		q8Avx2FusedTileX8(mode, rows, kb, a, lda, w8, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		q8Avx2FusedTileX8(one, mode, rows, kb, a, lda, w8, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		return
 	}
 	if w8 != nil {
@@ -229,7 +250,18 @@ func q8Avx2FusedTileUB(mode Rounding, rows, kb int, a *int8, lda int, w *int8, p
 	}
 }
 
-func q8Avx2FusedTileX8C8(mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+func q8Avx2FusedTileX8C8(one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int16, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if one {
+		switch rows {
+		case 1:
+			q8GemmAvx21x8c8Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmAvx22x8c8Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmAvx23x8c8Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
 	if mode == RoundUpward {
 		switch rows {
 		case 1:
@@ -251,7 +283,18 @@ func q8Avx2FusedTileX8C8(mode Rounding, rows, kb int, a *int8, lda int, w *int16
 	}
 }
 
-func q8Avx2FusedTileX8(mode Rounding, rows, kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+func q8Avx2FusedTileX8(one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if one {
+		switch rows {
+		case 1:
+			q8GemmAvx21x8c16ubUpward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmAvx22x8c16ubUpward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmAvx23x8c16ubUpward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
 	if mode == RoundUpward {
 		switch rows {
 		case 1:
@@ -506,8 +549,12 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 		} else {
 			wp = unsafeFirst16(np.w[pi*np.panelSize : (pi+npan)*np.panelSize])
 		}
+		one := false
 		if fused {
-			q8Avx2Params(&prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr)
+			one = np.x8 && q8Avx2Params1(&prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr, np.reach())
+			if !one {
+				q8Avx2Params(&prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr)
+			}
 		}
 		i := 0
 		if fused {
@@ -523,7 +570,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 					ap = &a[0]
 				}
 				_ = c[(tiles*q8Avx2MR-1)*ldc+jb+nj-1] // the tiles write rows × nj bytes at stride ldc
-				q8Avx2FusedTile(np.x8, rq.Rounding, q8Avx2MR, kb, ap, lda, wp, wp8, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
+				q8Avx2FusedTile(np.x8, one, rq.Rounding, q8Avx2MR, kb, ap, lda, wp, wp8, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				i = tiles * q8Avx2MR
 			}
@@ -537,7 +584,7 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			safe := k == 0 || (i+rows-1)*lda+kb*kr <= len(a)
 			if safe && fused {
 				_ = c[(i+rows-1)*ldc+jb+nj-1] // the tile writes rows × nj bytes at stride ldc
-				q8Avx2FusedTile(np.x8, rq.Rounding, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
+				q8Avx2FusedTile(np.x8, one, rq.Rounding, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				continue
 			}
@@ -599,6 +646,83 @@ func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, c
 			prm[4*nc+j], prm[5*nc+j] = mask, mask>>1
 		}
 	}
+}
+
+// q8Avx2Upward1 enables the x8 tiles' Upward1 form (the tests and
+// benchmarks turn it off to compare with the two-rounding form).
+var q8Avx2Upward1 = true
+
+// reach bounds |Σ_k a'·w| for the tiles' a' (a + 128 for the VPMADDUBSW
+// tiles, else a) and |Σ_k a·w| over np's depth: 255·64 per k for 7-bit
+// weights (w in [−64, 63]), 255·255 for int16 ones (w − zero point in
+// [−255, 255]).
+func (np *q8ArchPacked) reach() int64 {
+	w := int64(255)
+	if np.ub {
+		w = 64
+	}
+	return int64(np.kb*np.kr) * 255 * w
+}
+
+// q8Avx2Params1 fills prm for the x8 tiles' Upward1 form (x86.Upward1:
+// rows of q8Avx2NC int32: multiplier; the 64-bit constants of the even and
+// of the odd columns, column j's in the int32 pair at j − j%2; their
+// 64-bit shift counts 31 + r and r − 1 likewise; zo − 2^(31−r)) and
+// reports true, or reports false (prm then undefined) unless RoundUpward,
+// q8Avx2Upward1 and every column of bias has a right shift r in [1, 31]
+// (no left shift) and reach + |bias| < 2^31. That bound keeps the tile's
+// sum x' = Σ a'·w and x = x' + corr + bias inside int32, so that the
+// folded constant C = 2^62 + 2^30 + 2^(30+r) + (bias + corr)·m gives
+// x'·m + C = x·m + 2^62 + 2^30 + 2^(30+r) exactly (mod 2^64, in [0, 2^64))
+// where the generic epilogue computes the wrapping x. Columns up to n (even,
+// ≤ q8Avx2NC) past len(bias) get neutral values.
+func q8Avx2Params1(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, ch, n int, reach int64) bool {
+	const nc = q8Avx2NC
+	nb := len(bias)
+	if !q8Avx2Upward1 || rq.Rounding != RoundUpward || n > nc || n%2 != 0 || nb > n {
+		return false
+	}
+	mult, shift := rq.Mult[ch:ch+nb], rq.Shift[ch:ch+nb]
+	if corr != nil {
+		corr = corr[:nb]
+	}
+	lim := 1<<31 - reach
+	for j, b := range bias {
+		// r = −shift in [1, 31]: uint32(−shift − 1) ≤ 30.
+		if uint32(-shift[j]-1) > 30 || int64(b) >= lim || -int64(b) >= lim {
+			return false
+		}
+	}
+	// One column: multiplier, 64-bit constant and right shift; neutral
+	// (m = 0, r = 1) past the bias.
+	col := func(j int) (m int32, c uint64, r int32) {
+		if j >= nb {
+			return 0, 1<<62 + 1<<30 + 1<<31, 1
+		}
+		b := int64(bias[j])
+		if corr != nil {
+			b += int64(corr[j])
+		}
+		m, r = mult[j], -shift[j]
+		return m, 1<<62 + 1<<30 + uint64(1)<<(30+r) + uint64(b*int64(m)), r
+	}
+	// Column pairs: an even column's int64 entries at j, an odd one's at
+	// j − 1 of the next row.
+	mm, zz := prm[:n], prm[5*nc:5*nc+n]
+	ce, co := prm[nc:nc+n], prm[2*nc:2*nc+n]
+	se, so := prm[3*nc:3*nc+n], prm[4*nc:4*nc+n]
+	zo := rq.OutZero
+	for j := 0; j+1 < n; j += 2 {
+		m0, c0, r0 := col(j)
+		m1, c1, r1 := col(j + 1)
+		mm[j], mm[j+1] = m0, m1
+		ce[j], ce[j+1] = int32(uint32(c0)), int32(uint32(c0>>32))
+		co[j], co[j+1] = int32(uint32(c1)), int32(uint32(c1>>32))
+		se[j], se[j+1] = 31+r0, 0
+		so[j], so[j+1] = r1-1, 0
+		zz[j], zz[j+1] = zo-1<<(31-r0), zo-1<<(31-r1)
+	}
+	return true
 }
 
 // q8ConvArch is q8ConvGeneric on the AVX2 tiles (np from q8PackArch of p
