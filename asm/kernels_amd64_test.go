@@ -52,6 +52,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 		q8WinoChecks(t, 87, 88)
 		q8Avx2Upward1Edge(t, 89)
+		q8Avx2TablesCheck(t, 90)
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {
