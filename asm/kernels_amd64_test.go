@@ -51,6 +51,8 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 			q8Avx2ImplicitCompare(t, seed)
 		}
 		q8WinoChecks(t, 87, 88)
+		q8Avx2Upward1Edge(t, 89)
+		q8Avx2TablesCheck(t, 90)
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {
@@ -106,6 +108,7 @@ func q8Avx2Compare(t *testing.T, seed uint64) {
 		}
 		mode := Rounding(ci % 3)
 		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(c.KH*c.KW*cg))*150, mode)
+		q8NoUpward1(r, &c.Requant, ci)
 		p := c.Pack(w, zw, bias)
 		np := q8PackArchFor(p, c.Groups)
 		checkQ8ConvArch(t, r, c, x, p, np, fmt.Sprintf("case %d %s %+v", ci, tc.name, *c))
@@ -130,6 +133,7 @@ func q8Avx2Compare(t *testing.T, seed uint64) {
 				}
 			}
 			g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k+1))*150, Rounding(k%3))
+			q8NoUpward1(r, &g.Requant, k+m)
 			p := g.Pack(b, k%2 == 0, zw, bias)
 			np := q8PackArchFor(p, 1)
 			a := newQ8Buf(max(0, (m-1)*lda+k), func(int) int8 { return int8(r.IntN(256) - 128) })
@@ -338,16 +342,28 @@ func q8ArchLayouts(p *QPacked, groups int, np *q8ArchPacked) []*q8ArchPacked {
 // input and scratch, and the input unchanged.
 func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacked, np *q8ArchPacked, msg string) {
 	t.Helper()
-	defer func(v bool) { q8Avx2Implicit = v }(q8Avx2Implicit)
+	defer func(v, one bool) { q8Avx2Implicit, q8Avx2Upward1 = v, one }(q8Avx2Implicit, q8Avx2Upward1)
 	for _, np := range q8ArchLayouts(p, c.groups(), np) {
 		for _, implicit := range []bool{true, false} {
 			if !implicit && !(np.x8 && np.ub) {
 				continue // q8ConvImplicit takes only the 7-bit x8 layout
 			}
-			q8Avx2Implicit = implicit
-			checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v, implicit %v)", msg, np.x8, np.ub, implicit))
+			for _, one := range q8Upward1Forms(np, &c.Requant) {
+				q8Avx2Implicit, q8Avx2Upward1 = implicit, one
+				checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v, implicit %v, Upward1 %v)", msg, np.x8, np.ub, implicit, one))
+			}
 		}
 	}
+}
+
+// q8Upward1Forms lists the q8Avx2Upward1 settings to test np and rq with:
+// both for RoundUpward on the x8 tiles (the Upward1 form where
+// q8Avx2Params1 accepts a block, and the two-rounding form), else one.
+func q8Upward1Forms(np *q8ArchPacked, rq *Requant) []bool {
+	if np.x8 && rq.Rounding == RoundUpward {
+		return []bool{true, false}
+	}
+	return []bool{true}
 }
 
 func checkQ8ConvArchOne(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacked, np *q8ArchPacked, msg string) {
@@ -375,8 +391,12 @@ func checkQ8ConvArchOne(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPa
 // ldc), with guard bands intact around C and A.
 func checkQ8GemmArch(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc int, p *QPacked, np *q8ArchPacked) {
 	t.Helper()
+	defer func(one bool) { q8Avx2Upward1 = one }(q8Avx2Upward1)
 	for _, np := range q8ArchLayouts(p, 1, np) {
-		checkQ8GemmArchOne(t, r, g, a, lda, ldc, p, np)
+		for _, one := range q8Upward1Forms(np, &g.Requant) {
+			q8Avx2Upward1 = one
+			checkQ8GemmArchOne(t, r, g, a, lda, ldc, p, np)
+		}
 	}
 }
 
@@ -389,7 +409,7 @@ func checkQ8GemmArchOne(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc
 	n1 := n0 + 1 + r.IntN(n-n0)
 	q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
 	q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
-	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d) (x8 %v, ub %v)", m, n, k, n0, n1, np.x8, np.ub)
+	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d) (x8 %v, ub %v, Upward1 %v)", m, n, k, n0, n1, np.x8, np.ub, q8Avx2Upward1)
 	got.checkGuards(t, "C")
 	a.checkGuards(t, "A")
 }

@@ -12,22 +12,20 @@ import (
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer (each packs the layer's weights itself): for 7-bit weights the
-// im2col path against the implicit convolution (q8ConvImplicit; the 8-bit
-// tiles ignore the switch), and both against the Winograd path for the
-// 3×3 stride-1 layers (q8ConvWino; the others ignore it), F(2×2, 3×3)
-// only (wino2) and with F(3×3, 3×3) where its sums are bounded (wino).
-// Add a config (e.g. a package variable switching between two kernels or
-// tile rules, like q8Avx2X8 or q8Avx2MinTileOne) to compare something
-// else.
+// layer (each packs its own copy of the layer and weights): the default
+// paths with the x8 tiles' two-rounding RoundUpward epilogue against
+// their Upward1 form (q8Avx2Upward1; the Winograd layers ignore it), and
+// the default with F(2×2, 3×3) only on the Winograd layers (wino2:
+// q8WinoF3 off; the other layers ignore it). Add a config (e.g. a package
+// variable switching between two kernels or tile rules, like q8Avx2X8 or
+// q8Avx2MinTileOne) to compare something else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"im2col", func() { q8Avx2Implicit, q8Avx2Wino = false, false }},
-	{"implicit", func() { q8Avx2Implicit, q8Avx2Wino = true, false }},
-	{"wino2", func() { q8Avx2Implicit, q8Avx2Wino, q8WinoF3 = true, true, false }},
-	{"wino", func() { q8Avx2Implicit, q8Avx2Wino, q8WinoF3 = true, true, true }},
+	{"two-round", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, false, true }},
+	{"upward1", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true }},
+	{"wino2", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, false }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -51,9 +49,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m, b1, m1 int, x8, im, wi, f3 bool) {
-		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8WinoF3 = b, m, b1, m1, x8, im, wi, f3
-	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8WinoF3)
+	defer func(b, m, b1, m1 int, x8, im, wi, one, f3 bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = b, m, b1, m1, x8, im, wi, one, f3
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3)
 	var flush []byte
 	if f := os.Getenv("EDGEINFER_Q8AB_FLUSH"); f != "" {
 		mb, err := strconv.Atoi(f)

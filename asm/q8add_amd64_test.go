@@ -102,4 +102,22 @@ func q8AddLinCompare(t *testing.T) {
 	}
 	t.Logf("linear ADD body taken for %d of %d layers", taken, cases)
 	require.Greater(t, taken, cases/2, "linear ADD body taken for %d of %d layers", taken, cases)
+
+	// Real layers whose first form misses pairs by a float32 step at a .5
+	// tie (s1/so, s2/so with C nudged alone): the A / B nudges must find an
+	// exact form.
+	for _, c := range []struct {
+		name       string
+		s1, s2, so float32
+		z1, z2, zo int32
+	}{
+		{"resnet50 layer1.2", 0.13264428, 0.08471465, 0.09877179, -12, -128, -128},
+		{"mobilenet_v2 features.6", 0.077492766, 0.052391857, 0.09354112, 5, -2, 7},
+	} {
+		a := NewQAdd(c.s1, c.z1, c.s2, c.z2, c.so, c.zo, -128, 127)
+		require.NotNil(t, a.lin, c.name)
+		q8AddGeneric(a, x, y, want)
+		a.Run(x, y, got)
+		require.Equal(t, want, got, c.name)
+	}
 }

@@ -63,7 +63,8 @@ func BenchmarkQ8GemmTiles(b *testing.B) {
 	}
 }
 
-// BenchmarkQ8TileL1 times the fused 3-row tiles alone (RoundUpward) on
+// BenchmarkQ8TileL1 times the fused 3-row tiles alone (RoundUpward, the x8
+// ones also in the Upward1 form) on
 // L1-resident data: 8 row tiles × 16 columns per call (4 panels of the
 // 4-column c16 / c32 tiles, 2 of the 8-column x8 ones), the same A rows and
 // weights every call. It reports MACs per CPU ns and CPU ns per 12 outputs
@@ -77,8 +78,12 @@ func BenchmarkQ8TileL1(b *testing.B) {
 	}
 	const ntiles, cols = 8, 16 // ≤ 12 KB of A, ≤ 8 KB of weights
 	rq := NewRequant(0.02, []float32{0.01}, 0.05, -5, -128, 127).Expand(cols)
-	var prm [6*q8Avx2NC + 4]int32
+	rq.Rounding = RoundUpward
+	var prm, prm1 [6*q8Avx2NC + 4]int32
 	q8Avx2Params(&prm, &rq, make([]int32, cols), nil, 0, cols)
+	if !q8Avx2Params1(&prm1, &rq, make([]int32, cols), nil, 0, cols, 0) {
+		b.Fatal("no Upward1 parameters")
+	}
 	c := make([]int8, q8Avx2MR*ntiles*cols)
 	for _, tc := range []struct {
 		name string
@@ -91,11 +96,17 @@ func BenchmarkQ8TileL1(b *testing.B) {
 		{"x8c8", q8Avx2KR / 2, func(kb int, a *int8, k int, w *int16, _ *int8) {
 			q8GemmAvx23x8c8Upward(kb, a, k, w, k*8, 2, ntiles, &prm[0], &c[0], cols, 8, 0, -128, 127)
 		}},
+		{"x8c8-upward1", q8Avx2KR / 2, func(kb int, a *int8, k int, w *int16, _ *int8) {
+			q8GemmAvx23x8c8Upward1(kb, a, k, w, k*8, 2, ntiles, &prm1[0], &c[0], cols, 8, 0, -128, 127)
+		}},
 		{"c32", q8Avx2KRUB, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
 			q8GemmAvx23x4c32Upward(kb, a, k, w8, k*4, 4, ntiles, &prm[0], &c[0], cols, 4, 0, -128, 127)
 		}},
 		{"x8c16ub", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
 			q8GemmAvx23x8c16ubUpward(kb, a, k, w8, k*8, 2, ntiles, &prm[0], &c[0], cols, 8, 0, -128, 127)
+		}},
+		{"x8c16ub-upward1", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmAvx23x8c16ubUpward1(kb, a, k, w8, k*8, 2, ntiles, &prm1[0], &c[0], cols, 8, 0, -128, 127)
 		}},
 	} {
 		for _, k := range []int{32, 64, 128, 512} {

@@ -57,8 +57,12 @@ const q8TileBudget = 64 << 10
 
 // Pack packs ONNX-layout weights [OutC][InC/Groups][KH][KW] and folds the
 // bias (nil or OutC values) and input zero point. wZero is nil, one value or
-// OutC values. Call it once at prepare time, after setting InZero. It panics
-// if the geometry is inconsistent or a slice is too short.
+// OutC values. Call it once at prepare time, after setting InZero and
+// Requant: on amd64's avx2 path Pack also builds the tiles' per-column
+// parameter tables from Requant, which Run uses while Requant keeps the same
+// Mult and Shift slices, scalars and rounding (else it builds them per
+// call); Mult and Shift contents changed in place after Pack are not seen.
+// It panics if the geometry is inconsistent or a slice is too short.
 //
 // Per group the packed weights are the B matrix of a GEMM with
 // K = KH·KW·Cg rows ordered (kh, kw, ci) and Og columns, pair-packed in
@@ -91,6 +95,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	c.archTile = p.arch != nil && q8ArchTilePixels
 	c.packKP = p.arch.packAKP()
 	c.winoKP = q8PackWinoArch(c, w, wZero, bias, p.arch)
+	q8Avx2Tables(c, p, p.arch)
 	return p
 }
 

@@ -13,6 +13,9 @@ func q8GemmAvx23x8c16ubIUpward(kbs, nseg, segskip int, base *int8, rows *int, w 
 //go:noescape
 func q8GemmAvx23x8c16ubIDouble(kbs, nseg, segskip int, base *int8, rows *int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32)
 
+//go:noescape
+func q8GemmAvx23x8c16ubIUpward1(kbs, nseg, segskip int, base *int8, rows *int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32)
+
 // q8Avx2Implicit enables the implicit convolution (the tests turn it off to
 // run the same cases through im2col).
 var q8Avx2Implicit = true
@@ -96,14 +99,30 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 	cout := out[p0*c.OutStride:]
 	_ = cout[(m-1)*c.OutStride+c.OutC-1]
 	kbs, segskip := run/q8Avx2KR, c.DilH*rs-run
-	var prm [6*q8Avx2NC + 4]int32
+	var own [6*q8Avx2NC + 4]int32
+	tabs := np.tables(rq, c.OutC)
 	for jb := 0; jb < c.OutC; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, c.OutC-jb)
 		npan := q8CeilDiv(nj, np.nr)
 		last := nj - (npan-1)*np.nr
 		pi := jb / np.nr
-		q8Avx2Params(&prm, rq, p.bias[jb:jb+nj], np.corr[pi*np.nr:pi*np.nr+nj], jb, npan*np.nr)
 		w := &np.w8[pi*np.panelSize : (pi+npan)*np.panelSize][0]
+		corr := np.corr[pi*np.nr : pi*np.nr+nj]
+		prm, one := &own, false
+		if tabs != nil {
+			t := &tabs[jb/q8Avx2NC]
+			prm, one = &t.prm, t.one
+		} else {
+			one = q8Avx2Params1(prm, rq, p.bias[jb:jb+nj], corr, jb, npan*np.nr, np.reach())
+			if !one {
+				q8Avx2Params(prm, rq, p.bias[jb:jb+nj], corr, jb, npan*np.nr)
+			}
+		}
+		if one {
+			q8GemmAvx23x8c16ubIUpward1(kbs, c.KH, segskip, &base[0], &rows[0], w, np.panelSize, npan, tiles, &prm[0], &cout[jb], last,
+				rq.OutZero, rq.Min, rq.Max)
+			continue
+		}
 		if rq.Rounding == RoundUpward {
 			q8GemmAvx23x8c16ubIUpward(kbs, c.KH, segskip, &base[0], &rows[0], w, np.panelSize, npan, tiles, &prm[0], &cout[jb], last,
 				rq.OutZero, rq.Min, rq.Max)

@@ -60,6 +60,7 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64) {
 		}
 		mode := []Rounding{RoundUpward, RoundDouble}[ci%2]
 		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(k))*80, mode)
+		q8NoUpward1(r, &c.Requant, ci/2)
 		p := c.Pack(w, []int32{z}, bias)
 		require.True(t, p.arch.x8 && p.arch.ub, "case %d: 7-bit weights with K = %d packed x8 ub", ci, k)
 		msg := fmt.Sprintf("case %d %+v", ci, *c)

@@ -12,3 +12,6 @@ func q8TilePixelsArch(pixels, kg, workers int) int { panic("asm: q8TilePixelsArc
 func q8PackWinoArch(c *QConv2D, w []int8, wZero, bias []int32, np *q8ArchPacked) int { return 0 }
 func q8WinoTilePixels(c *QConv2D) int                                                { return 0 }
 func q8WinoScratchBytes(c *QConv2D) int                                              { return 0 }
+
+// The fused parameter tables are amd64's (q8gemm_avx2_amd64.go).
+func q8Avx2Tables(c *QConv2D, p *QPacked, np *q8ArchPacked) {}

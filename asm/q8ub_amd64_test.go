@@ -79,6 +79,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 		}
 		mode := Rounding(ci % 3)
 		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(c.KH*c.KW*cg))*80, mode)
+		q8NoUpward1(r, &c.Requant, ci)
 		p := c.Pack(w, []int32{z}, bias)
 		np := q8PackArchFor(p, c.Groups)
 		require.Equal(t, p.k > q8Avx2KR, np.ub, "case %d: K = %d, 7-bit weights packed c32 = %v", ci, p.k, np.ub)
@@ -108,6 +109,7 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 				bias[i] = int32(r.IntN(1<<20) - 1<<19)
 			}
 			g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k+1))*80, Rounding((k+m)%3))
+			q8NoUpward1(r, &g.Requant, k+m)
 			p := g.Pack(b, transB, zw, bias)
 			np := q8PackArchFor(p, 1)
 			require.Equal(t, k > q8Avx2KR, np.ub, "QGemm %dx%dx%d: 7-bit weights packed c32 = %v", m, n, k, np.ub)

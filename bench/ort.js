@@ -12,8 +12,10 @@
 //
 // For every model and thread count, the two engines alternate in --rounds
 // blocks of runs/rounds timed inferences each (ORT block, then edgeinfer
-// block), so slow drifts of a shared machine hit both alike; each engine's
-// figure is the median of all its runs. ORT runs in this process with
+// block), and each round runs every model's blocks in turn, so slow drifts
+// of a shared machine hit both engines and all models alike; each engine's
+// figure is the median of all its runs. An int8 row named NAME_…int8…
+// also gets its speed-up over the float row NAME (both engines). ORT runs in this process with
 // intraOpNumThreads = threads, interOpNumThreads = 1, sequential execution
 // and all graph optimisations; edgeinfer runs as
 // `edgeinfer bench --model PATH --threads N --runs K --json` and its per-run
@@ -106,7 +108,11 @@ async function main() {
     return { name, path: ortPath, eiPath: eiPath || ortPath };
   });
   if (!models.length) throw new Error('--models name=path,... is required');
-  const rows = [];
+  // Every (model, threads) row runs one ORT block and one edgeinfer block
+  // per round, rows interleaved within the round, so that a shared
+  // machine's slow spells fall on all rows alike and the ratios between
+  // rows (the int8 speed-up) are measured in one run too.
+  const jobs = [];
   for (const m of models) {
     const missing = [m.path, m.eiPath].find((p) => !fs.existsSync(p));
     if (missing) {
@@ -116,26 +122,32 @@ async function main() {
     for (const t of threads) {
       const s = await ortSession(m.path, t);
       await ortRuns(s, warmup);
-      const ortMs = [], eiMs = [], ortCPU = [], eiCPU = [];
-      let kernels = '';
-      for (let r = 0; r < rounds; r++) {
-        const or = await ortRuns(s, per);
-        ortMs.push(...or.wall);
-        ortCPU.push(...or.cpu);
-        const e = edgeinferRuns(o.edgeinfer, m.eiPath, t, per, r === 0 ? warmup : 1);
-        kernels = e.kernels;
-        eiMs.push(...e.runs_ms);
-        eiCPU.push(...(e.cpu_ms || []));
-      }
-      await s.session.release();
-      const row = { model: m.name, threads: t, kernels, runs: eiMs.length,
-        edgeinfer_ms: median(eiMs), ort_ms: median(ortMs),
-        edgeinfer_cpu_ms: eiCPU.length ? median(eiCPU) : NaN, ort_cpu_ms: median(ortCPU) };
-      row.ratio = row.edgeinfer_ms / row.ort_ms;
-      row.cpu_ratio = row.edgeinfer_cpu_ms / row.ort_cpu_ms;
-      rows.push(row);
-      console.error(`${m.name} threads=${t}: edgeinfer ${row.edgeinfer_ms.toFixed(2)} ms, ORT ${row.ort_ms.toFixed(2)} ms`);
+      jobs.push({ m, t, s, ortMs: [], eiMs: [], ortCPU: [], eiCPU: [], eiRound: [], kernels: '' });
     }
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const j of jobs) {
+      const or = await ortRuns(j.s, per);
+      j.ortMs.push(...or.wall);
+      j.ortCPU.push(...or.cpu);
+      const e = edgeinferRuns(o.edgeinfer, j.m.eiPath, j.t, per, r === 0 ? warmup : 1);
+      j.kernels = e.kernels;
+      j.eiMs.push(...e.runs_ms);
+      j.eiCPU.push(...(e.cpu_ms || []));
+      j.eiRound.push(median(e.runs_ms));
+    }
+  }
+  const rows = [];
+  for (const j of jobs) {
+    await j.s.session.release();
+    const row = { model: j.m.name, threads: j.t, kernels: j.kernels, runs: j.eiMs.length,
+      edgeinfer_ms: median(j.eiMs), ort_ms: median(j.ortMs),
+      edgeinfer_cpu_ms: j.eiCPU.length ? median(j.eiCPU) : NaN, ort_cpu_ms: median(j.ortCPU),
+      edgeinfer_round_ms: j.eiRound };
+    row.ratio = row.edgeinfer_ms / row.ort_ms;
+    row.cpu_ratio = row.edgeinfer_cpu_ms / row.ort_cpu_ms;
+    rows.push(row);
+    console.error(`${row.model} threads=${row.threads}: edgeinfer ${row.edgeinfer_ms.toFixed(2)} ms, ORT ${row.ort_ms.toFixed(2)} ms`);
   }
   const pad = (v, n) => String(v).padStart(n);
   console.log(`ONNX Runtime ${ort.env.versions ? ort.env.versions.node : ''} (CPU EP) vs edgeinfer; median of ${runs}+ runs per engine, alternating in ${rounds} rounds`);
@@ -144,7 +156,25 @@ async function main() {
   for (const r of rows) {
     console.log(`${r.model.padEnd(14)} ${pad(r.threads, 7)} ${pad(r.kernels, 8)} ${pad(r.edgeinfer_ms.toFixed(2), 12)} ${pad(r.ort_ms.toFixed(2), 9)} ${pad(r.ratio.toFixed(2), 13)} ${pad(r.edgeinfer_cpu_ms.toFixed(2), 13)} ${pad(r.ort_cpu_ms.toFixed(2), 9)} ${pad(r.cpu_ratio.toFixed(2), 9)}`);
   }
-  if (o.json) fs.writeFileSync(o.json, JSON.stringify(rows, null, 2) + '\n');
+  // int8 speed-up over float: a row NAME_…int8… against the row NAME at the
+  // same thread count (median wall ms of each engine; for edgeinfer also the
+  // median over rounds of the float / int8 ratio of the blocks one round
+  // ran a few seconds apart).
+  const speedups = [];
+  for (const q of rows) {
+    const f = rows.find((r) => r !== q && r.threads === q.threads && q.model.startsWith(r.model + '_') && q.model.includes('int8'));
+    if (!f) continue;
+    const perRound = f.edgeinfer_round_ms.map((v, i) => v / q.edgeinfer_round_ms[i]);
+    speedups.push({ int8: q.model, float: f.model, threads: q.threads, edgeinfer: f.edgeinfer_ms / q.edgeinfer_ms,
+      edgeinfer_rounds: median(perRound), ort: f.ort_ms / q.ort_ms });
+  }
+  if (speedups.length) {
+    console.log('int8 speed-up over float (float ms / int8 ms, same run):');
+    for (const u of speedups) {
+      console.log(`  ${u.int8} vs ${u.float}, threads ${u.threads}: edgeinfer ${u.edgeinfer.toFixed(2)}x (median of per-round ratios ${u.edgeinfer_rounds.toFixed(2)}x), ORT ${u.ort.toFixed(2)}x`);
+    }
+  }
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify({ rows, speedups }, null, 2) + '\n');
 }
 
 main().catch((e) => {

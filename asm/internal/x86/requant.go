@@ -56,3 +56,40 @@ func (rq Requant) Emit(p func(string, ...any), mode string, bias bool) {
 	p("VPMAXSD %s, %s, %s", r(rq.Lo), acc, acc)
 	p("VPMINSD %s, %s, %s", r(rq.Hi), acc, acc)
 }
+
+// Upward1 names the registers and parameter operands of the single-rounding
+// RoundUpward requantisation for a zero left shift and a right shift r in
+// [1, 31] (exactness proof in the q8 header): per column the 64-bit sum
+// Q = x·m + C (C = 2^62 + 2^30 + 2^(30+r), plus the bias times m when the
+// caller folds it in) shifted right logically by 31 + r, whose low dword is
+// v + 2^(31−r), and the per-column zo − 2^(31−r) added. V is "X" or "Y";
+// Acc holds the accumulators x and receives zo + v (wrapping int32, not
+// clamped); T1, T2 are scratch. Prm(row, off) is the memory operand of
+// parameter row row at byte offset off: 0 multiplier (dwords; the odd
+// lanes read it at off + 4), 1 and 2 the 64-bit C of the even and odd
+// columns, 3 and 4 the 64-bit shift counts 31 + r (even columns) and r − 1
+// (odd columns: their result lands in the high dword), 5 zo − 2^(31−r).
+type Upward1 struct {
+	V           string
+	Acc, T1, T2 int
+	Prm         func(row, off int) string
+}
+
+// Emit writes the requantisation through p: 9 vector instructions.
+func (u Upward1) Emit(p func(string, ...any)) {
+	r := func(n int) string { return fmt.Sprintf("%s%d", u.V, n) }
+	acc, t1, t2 := r(u.Acc), r(u.T1), r(u.T2)
+	blend := 0xa
+	if u.V == "Y" {
+		blend = 0xaa
+	}
+	p("VPSRLQ $32, %s, %s", acc, t2)
+	p("VPMULDQ %s, %s, %s", u.Prm(0, 0), acc, t1)
+	p("VPMULDQ %s, %s, %s", u.Prm(0, 4), t2, t2)
+	p("VPADDQ %s, %s, %s", u.Prm(1, 0), t1, t1)
+	p("VPADDQ %s, %s, %s", u.Prm(2, 0), t2, t2)
+	p("VPSRLVQ %s, %s, %s", u.Prm(3, 0), t1, t1)
+	p("VPSRLVQ %s, %s, %s", u.Prm(4, 0), t2, t2)
+	p("VPBLENDD $%d, %s, %s, %s", blend, t2, t1, acc)
+	p("VPADDD %s, %s, %s", u.Prm(5, 0), acc, acc)
+}
