@@ -70,14 +70,14 @@ func file() []byte {
 	for _, tail := range []int{0, 4, 2, 1} {
 		gemm(&w, "q8Wino", 16, tail)
 	}
-	for _, mode := range []string{"Upward", "Double"} {
+	for _, mode := range []string{"Upward", "Double", "Upward1"} {
 		output(&w, mode)
 	}
 	input3(&w)
 	for _, tail := range []int{0, 4, 2, 1} {
 		gemm(&w, "q8Wino3", 25, tail)
 	}
-	for _, mode := range []string{"Upward", "Double"} {
+	for _, mode := range []string{"Upward", "Double", "Upward1"} {
 		output3(&w, mode)
 	}
 	return w.Bytes()
@@ -444,8 +444,19 @@ func store(p func(string, ...any), label func(string), a, h, q, off int) {
 
 // requant requantises the int32 lanes of Y(a) (channels at byte offset off
 // of the prm rows at AX) with the x8 tiles' emitter, bias included:
-// scratch Y8 Y9; zo Y10, lo Y11, hi Y12, 2^30 Y13, 1 Y14.
+// scratch Y8 Y9; zo Y10, lo Y11, hi Y12, 2^30 Y13, 1 Y14. Mode Upward1 is
+// the x8 tiles' single-rounding form (x86.Upward1) on a q8Avx2Params1
+// table.
 func requant(p func(string, ...any), mode string, a, off int) {
+	prm := func(row, o int) string { return disp(256*row+off+o, "AX") }
+	if mode == "Upward1" {
+		// The single-rounding Upward form on a q8Avx2Params1 table (bias
+		// and zo folded in), then the clamp.
+		x86.Upward1{V: "Y", Acc: a, T1: 8, T2: 9, Prm: prm}.Emit(p)
+		p("VPMAXSD Y11, Y%d, Y%d", a, a)
+		p("VPMINSD Y12, Y%d, Y%d", a, a)
+		return
+	}
 	x86.Requant{V: "Y", Acc: a, T1: 8, T2: 9, Zo: 10, Lo: 11, Hi: 12, Round: 13, One: 14,
 		Prm: func(row, o int) string { return disp(256*row+off+o, "AX") }}.Emit(p, mode, true)
 }

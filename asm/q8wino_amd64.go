@@ -80,6 +80,12 @@ func q8Wino3OutputUpward(m *int32, ntiles int, prm *int32, out *int8, offs *int,
 func q8Wino3OutputDouble(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
 
 //go:noescape
+func q8Wino3OutputUpward1(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8WinoOutputUpward1(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
+
+//go:noescape
 func q8WinoOutputUpward(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
 
 //go:noescape
@@ -342,10 +348,15 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 	var prm [6*q8Avx2NC + 4]int32
 	for jb := 0; jb < c.OutC; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, c.OutC-jb)
-		q8Avx2Params(&prm, rq, wp.bias[jb:jb+nj], nil, jb, q8CeilDiv(nj, 16)*16)
+		// Pack's bound keeps the sums below 2^31/4 (F(2×2)) or 2^31/36
+		// (F(3×3)) in magnitude: the reach q8Avx2Params1 needs.
+		one := q8Avx2Params1(&prm, rq, wp.bias[jb:jb+nj], nil, jb, q8CeilDiv(nj, 16)*16, 1<<29)
+		if !one {
+			q8Avx2Params(&prm, rq, wp.bias[jb:jb+nj], nil, jb, q8CeilDiv(nj, 16)*16)
+		}
 		for j := jb; j < jb+nj; j += 16 {
 			q8WinoGemm(mt, rest, vp, kp, n6, &wp.u[(j/16)*(kp/2)*32], ustride, mp, ps)
-			q8WinoOutput(mt, rq.Rounding, mp, tiles, &prm[j-jb], &out[j], &offs[0], min(16, c.OutC-j), rq.OutZero, rq.Min, rq.Max)
+			q8WinoOutput(mt, rq.Rounding, one, mp, tiles, &prm[j-jb], &out[j], &offs[0], min(16, c.OutC-j), rq.OutZero, rq.Min, rq.Max)
 		}
 	}
 	return true
@@ -374,9 +385,14 @@ func q8WinoGemm(mt, rest int, v *int16, kp, ntb int, u *int16, ustride int, m *i
 	}
 }
 
-// q8WinoOutput runs the output kernel for tile side mt and rounding r.
-func q8WinoOutput(mt int, r Rounding, m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32) {
+// q8WinoOutput runs the output kernel for tile side mt and rounding r, the
+// Upward1 form (on a q8Avx2Params1 table) if one.
+func q8WinoOutput(mt int, r Rounding, one bool, m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32) {
 	switch {
+	case mt == 2 && one:
+		q8WinoOutputUpward1(m, ntiles, prm, out, offs, last, zo, lo, hi)
+	case one:
+		q8Wino3OutputUpward1(m, ntiles, prm, out, offs, last, zo, lo, hi)
 	case mt == 2 && r == RoundUpward:
 		q8WinoOutputUpward(m, ntiles, prm, out, offs, last, zo, lo, hi)
 	case mt == 2:
