@@ -1270,24 +1270,7 @@ func q8X8RequantStore(p func(string, ...any), label func(string), mr int, mode, 
 		p("VPACKSSDW Y%d, Y%d, Y%d", a, a, a)
 		p("VPERMQ $0x08, Y%d, Y%d", a, a)
 		p("VPACKSSWB X%d, X%d, X%d", a, a, a)
-		// The last panel may store fewer than 8 columns.
-		p("CMPQ BX, $1")
-		p("JNE full%d", i)
-		p("MOVQ %s, CX", last)
-		p("CMPQ CX, $8")
-		p("JGE full%d", i)
-		p("VMOVQ X%d, SI", a)
-		p("MOVQ R11, DX")
-		label(fmt.Sprintf("bytes%d", i))
-		p("MOVB SI, (DX)")
-		p("SHRQ $8, SI")
-		p("INCQ DX")
-		p("DECQ CX")
-		p("JNZ bytes%d", i)
-		p("JMP next%d", i)
-		label(fmt.Sprintf("full%d", i))
-		p("VMOVQ X%d, (R11)", a)
-		label(fmt.Sprintf("next%d", i))
+		q8X8StoreRow(p, label, i, last, fmt.Sprintf("VMOVQ X%d, SI", a), fmt.Sprintf("VMOVQ X%d, (R11)", a))
 		after(i)
 	}
 }
@@ -1329,26 +1312,32 @@ func q8X8Upward1Store(p func(string, ...any), label func(string), mr int, last s
 	gpr := []string{"VMOVQ X1, SI", "VPEXTRQ $1, X1, SI", "VMOVQ X5, SI"}
 	for i := 0; i < mr; i++ {
 		before(i)
-		// The last panel may store fewer than 8 columns.
-		p("CMPQ BX, $1")
-		p("JNE full%d", i)
-		p("MOVQ %s, CX", last)
-		p("CMPQ CX, $8")
-		p("JGE full%d", i)
-		p(gpr[i])
-		p("MOVQ R11, DX")
-		label(fmt.Sprintf("bytes%d", i))
-		p("MOVB SI, (DX)")
-		p("SHRQ $8, SI")
-		p("INCQ DX")
-		p("DECQ CX")
-		p("JNZ bytes%d", i)
-		p("JMP next%d", i)
-		label(fmt.Sprintf("full%d", i))
-		p(full[i])
-		label(fmt.Sprintf("next%d", i))
+		q8X8StoreRow(p, label, i, last, gpr[i], full[i])
 		after(i)
 	}
+}
+
+// q8X8StoreRow writes the store of row i's 8 output bytes at (R11): all
+// 8 with full unless this is the last panel (BX = 1) and last < 8, then
+// last bytes one by one from SI, which gpr loads.
+func q8X8StoreRow(p func(string, ...any), label func(string), i int, last, gpr, full string) {
+	p("CMPQ BX, $1")
+	p("JNE full%d", i)
+	p("MOVQ %s, CX", last)
+	p("CMPQ CX, $8")
+	p("JGE full%d", i)
+	p(gpr)
+	p("MOVQ R11, DX")
+	label(fmt.Sprintf("bytes%d", i))
+	p("MOVB SI, (DX)")
+	p("SHRQ $8, SI")
+	p("INCQ DX")
+	p("DECQ CX")
+	p("JNZ bytes%d", i)
+	p("JMP next%d", i)
+	label(fmt.Sprintf("full%d", i))
+	p(full)
+	label(fmt.Sprintf("next%d", i))
 }
 
 // q8ClampLocal writes the move of argument arg (zo, lo or hi) to its

@@ -344,29 +344,7 @@ func gemm(w *bytes.Buffer, prefix string, npos, tail int) {
 func output(w *bytes.Buffer, mode string) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintln(w, l+":") }
-	name := "q8WinoOutput" + mode
-	fmt.Fprintf(w, "\n// func %s(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)\n", name)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-60\n", name)
-	// BX M of the tile, AX prm, DI out, R13 offs of the tile, R8 tiles
-	// left, R9 last.
-	p("MOVQ ntiles+8(FP), R8")
-	p("TESTQ R8, R8")
-	p("JZ done")
-	p("MOVQ m+0(FP), BX")
-	p("MOVQ prm+16(FP), AX")
-	p("MOVQ out+24(FP), DI")
-	p("MOVQ offs+32(FP), R13")
-	p("MOVQ last+40(FP), R9")
-	for i, arg := range []string{"zo+48(FP)", "lo+52(FP)", "hi+56(FP)"} {
-		p("MOVL %s, CX", arg)
-		p("MOVQ CX, X%d", 10+i)
-		p("VPBROADCASTD X%d, Y%d", 10+i, 10+i)
-	}
-	p("MOVQ $0x40000000, CX")
-	p("MOVQ CX, X13")
-	p("VPBROADCASTQ X13, Y13")
-	p("VPCMPEQD Y14, Y14, Y14")
-	p("VPSRLD $31, Y14, Y14")
+	outputPrologue(w, p, "q8WinoOutput"+mode)
 	label("tile")
 	for h := 0; h < 2; h++ {
 		mp := func(pos int) string { return disp(64*pos+32*h, "BX") }
@@ -404,6 +382,33 @@ func output(w *bytes.Buffer, mode string) {
 	label("done")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// outputPrologue writes the TEXT line of output kernel name and loads its
+// arguments and constants: BX M of the tile, AX prm, DI out, R13 offs of
+// the tile, R8 tiles left, R9 last; zo, lo, hi in Y10–Y12, 2^30 (64-bit)
+// in Y13, 1 in Y14.
+func outputPrologue(w *bytes.Buffer, p func(string, ...any), name string) {
+	fmt.Fprintf(w, "\n// func %s(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-60\n", name)
+	p("MOVQ ntiles+8(FP), R8")
+	p("TESTQ R8, R8")
+	p("JZ done")
+	p("MOVQ m+0(FP), BX")
+	p("MOVQ prm+16(FP), AX")
+	p("MOVQ out+24(FP), DI")
+	p("MOVQ offs+32(FP), R13")
+	p("MOVQ last+40(FP), R9")
+	for i, arg := range []string{"zo+48(FP)", "lo+52(FP)", "hi+56(FP)"} {
+		p("MOVL %s, CX", arg)
+		p("MOVQ CX, X%d", 10+i)
+		p("VPBROADCASTD X%d, Y%d", 10+i, 10+i)
+	}
+	p("MOVQ $0x40000000, CX")
+	p("MOVQ CX, X13")
+	p("VPBROADCASTQ X13, Y13")
+	p("VPCMPEQD Y14, Y14, Y14")
+	p("VPSRLD $31, Y14, Y14")
 }
 
 // store packs the requantised int32 lanes of Y(a) (half h) to bytes and
@@ -609,27 +614,7 @@ func input3(w *bytes.Buffer) {
 func output3(w *bytes.Buffer, mode string) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintln(w, l+":") }
-	name := "q8Wino3Output" + mode
-	fmt.Fprintf(w, "\n// func %s(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)\n", name)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-60\n", name)
-	p("MOVQ ntiles+8(FP), R8")
-	p("TESTQ R8, R8")
-	p("JZ done")
-	p("MOVQ m+0(FP), BX")
-	p("MOVQ prm+16(FP), AX")
-	p("MOVQ out+24(FP), DI")
-	p("MOVQ offs+32(FP), R13")
-	p("MOVQ last+40(FP), R9")
-	for i, arg := range []string{"zo+48(FP)", "lo+52(FP)", "hi+56(FP)"} {
-		p("MOVL %s, CX", arg)
-		p("MOVQ CX, X%d", 10+i)
-		p("VPBROADCASTD X%d, Y%d", 10+i, 10+i)
-	}
-	p("MOVQ $0x40000000, CX")
-	p("MOVQ CX, X13")
-	p("VPBROADCASTQ X13, Y13")
-	p("VPCMPEQD Y14, Y14, Y14")
-	p("VPSRLD $31, Y14, Y14")
+	outputPrologue(w, p, "q8Wino3Output"+mode)
 	p("MOVL $0x38E38E39, CX") // 9⁻¹ mod 2³²
 	p("MOVQ CX, X15")
 	p("VPBROADCASTD X15, Y15")
