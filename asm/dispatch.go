@@ -21,6 +21,10 @@ const (
 	PathDotProd = "dotprod"
 	// PathAVX2 runs the amd64 AVX2 + FMA3 bodies (Haswell, Zen and later).
 	PathAVX2 = "avx2"
+	// PathVNNI adds the AVX-512 VNNI int8 bodies (VPDPBUSD, VPDPWSSD on
+	// EVEX-encoded YMM registers; Ice Lake, Zen 4 and later) to the avx2
+	// ones.
+	PathVNNI = "avx512vnni"
 )
 
 // paths lists this architecture's kernel paths, generic first. Each
@@ -31,13 +35,13 @@ var paths = archPaths(runtime.GOARCH)
 
 func archPaths(goarch string) []string {
 	if goarch == "amd64" {
-		return []string{PathGeneric, PathAVX2}
+		return []string{PathGeneric, PathAVX2, PathVNNI}
 	}
 	return []string{PathGeneric, PathNEON, PathDotProd}
 }
 
 // EnvKernels is the environment variable read at init to pin a kernel path
-// (generic, neon or dotprod on arm64; generic or avx2 on amd64); the CLI's flag overrides it through Select.
+// (generic, neon or dotprod on arm64; generic, avx2 or avx512vnni on amd64); the CLI's flag overrides it through Select.
 const EnvKernels = "EDGEINFER_KERNELS"
 
 // level is the active path as an index into paths; hwLevel is the best path
@@ -55,7 +59,8 @@ func init() {
 }
 
 // Select pins the kernel path for operations prepared and run afterwards:
-// "generic", "neon" or "dotprod" on arm64, "generic" or "avx2" on amd64 (as
+// "generic", "neon" or "dotprod" on arm64, "generic", "avx2" or "avx512vnni"
+// on amd64 (as
 // EDGEINFER_KERNELS), or "" / "auto" for the best path the CPU supports. It
 // fails for an unknown name or a path the CPU (or this build: purego, another
 // architecture) cannot run, and then leaves the
