@@ -223,11 +223,10 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 	}
 	strips := m / f32Avx2MR
 	m6 := strips * f32Avx2MR
-	// On the avx512vnni path, 16-column tiles run f32ZMR-row strips of the
-	// AVX-512 kernels (zs of them, mz rows) and their r-row tails.
+	// On the avx512vnni path, 16-column tiles run on the AVX-512 kernels
+	// (the same 6-row strips, f32ZMR = f32Avx2MR) and 8-column ones on the
+	// avx2 kernels.
 	z := level >= pathLevel(PathVNNI)
-	zs := m / f32ZMR
-	mz := zs * f32ZMR
 	var tmp [f32Avx2MR * 8]float32
 	var zero [2 * f32Avx2NR]float32
 	none := NoClamp()
@@ -244,11 +243,7 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 			jc := j0 + coff
 			o := jc % f32Avx2NR // column in the panel: 0, 4, 8 or 12
 			pb := ((jc/f32Avx2NR)*k + k0) * f32Avx2NR
-			st, ms := strips, m6
-			if z {
-				st, ms = zs, mz
-			}
-			if r := m - ms; o == 0 && n-j0 >= 2*f32Avx2NR && r > 0 && r <= 3 {
+			if r := m - m6; o == 0 && n-j0 >= 2*f32Avx2NR && r > 0 && r <= 3 {
 				// Two full panels, then the last r rows against both as
 				// one r×32 tile (4·r accumulators instead of 2·r).
 				const w = 2 * f32Avx2NR
@@ -262,7 +257,7 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 					_ = bias[j0+w-1]
 					init = &bias[j0]
 				}
-				for h := 0; h < 2 && st > 0; h++ {
+				for h := 0; h < 2 && strips > 0; h++ {
 					jh, ph := j0+h*f32Avx2NR, pb+h*k*f32Avx2NR
 					pf, pfn := &b[ph], 0
 					if next := ph + k*f32Avx2NR; jh+f32Avx2NR < n && next+kb*f32Avx2NR <= len(b) {
@@ -275,18 +270,18 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 						ih = &bias[jh]
 					}
 					if z {
-						f32Avx512Panel(f32ZMR, st, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+						f32Avx512Panel(f32ZMR, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
 					} else {
-						f32Avx2Panel(true, st, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+						f32Avx2Panel(true, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
 					}
 				}
 				if !first {
-					init = &c[ms*ldc+j0]
+					init = &c[m6*ldc+j0]
 				}
 				if z {
-					f32Avx512Tile32(r, kb, &a[ms*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[ms*ldc+j0], ldc, cl.Min, cl.Max)
+					f32Avx512Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
 				} else {
-					f32Avx2Tile32(r, kb, &a[ms*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[ms*ldc+j0], ldc, cl.Min, cl.Max)
+					f32Avx2Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
 				}
 				j0 += w
 				continue
@@ -310,10 +305,7 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 					init = &bias[j0]
 				}
 				zw := z && w == 16
-				if !zw {
-					st, ms = strips, m6
-				}
-				if st > 0 {
+				if strips > 0 {
 					// Prefetch the next panel's k block (kb lines of 64
 					// bytes): the first strip would otherwise wait for
 					// it from L2, L3 or DRAM. Prefetching only a B too
@@ -324,19 +316,19 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 						pf, pfn = &b[next], kb
 					}
 					if zw {
-						f32Avx512Panel(f32ZMR, st, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
+						f32Avx512Panel(f32ZMR, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
 					} else {
-						f32Avx2Panel(w == 16, st, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
+						f32Avx2Panel(w == 16, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
 					}
 				}
-				if r := m - ms; r > 0 {
+				if r := m - m6; r > 0 {
 					if !first {
-						init = &c[ms*ldc+j0]
+						init = &c[m6*ldc+j0]
 					}
 					if zw {
-						f32Avx512Panel(r, 1, kb, &a[ms*lda+k0], lda, &b[pb+o], init, istride, &c[ms*ldc+j0], ldc, cl.Min, cl.Max, &b[pb], 0)
+						f32Avx512Panel(r, 1, kb, &a[m6*lda+k0], lda, &b[pb+o], init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max, &b[pb], 0)
 					} else {
-						f32Avx2Tile(r, w == 16, kb, &a[ms*lda+k0], lda, &b[pb+o], init, istride, &c[ms*ldc+j0], ldc, cl.Min, cl.Max)
+						f32Avx2Tile(r, w == 16, kb, &a[m6*lda+k0], lda, &b[pb+o], init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
 					}
 				}
 				j0 += w

@@ -112,7 +112,7 @@ func disp(off int, reg string) string {
 func f32File() []byte {
 	var b bytes.Buffer
 	b.WriteString(f32Header)
-	for mr := 1; mr <= 14; mr++ {
+	for mr := 1; mr <= 6; mr++ {
 		f32PanelKernel(&b, mr, 1)
 	}
 	for mr := 1; mr <= 3; mr++ {
