@@ -2,7 +2,7 @@
 
 //go:build !purego
 
-// f32_gemm_minmax_<MR>x16__avx512f_broadcast, MR = 1..14, and the
+// f32_gemm_minmax_<MR>x16__avx512f_broadcast, MR = 1..6, and the
 // two-panel <MR>x32 tiles, MR = 1..3: the float32 GEMM panel kernels behind
 // Gemm.RunF32 and Conv2D.RunF32 (1×1, im2col and the Winograd GEMMs) on the
 // avx512vnni path.
@@ -40,11 +40,13 @@
 // columns 16h..16h+15; Z30/Z31 the B vectors of one k step.
 //
 // ISA: AVX512F. Zen 4 runs a 512-bit FMA as two 256-bit halves, so the
-// peak is the avx2 tile's; the gain is in the instructions per FMA. Per k
-// step the 14×16 tile issues one 64-byte B load and 14 FMAs whose A element
-// is an embedded broadcast ({1to16} memory operand): 15 instructions per
-// 14 FMAs against the 6×16 avx2 tile's 20 per 12 half-width FMAs, with 14
-// accumulators covering the FMA latency. k is unrolled 4×.
+// peak is the avx2 tile's; the gain is in the loads and instructions per
+// FMA. Per k step the 6×16 tile issues one 64-byte B load and 6 FMAs whose
+// A element is an embedded broadcast ({1to16} memory operand): 7
+// instructions per 6 ZMM FMAs against the 6×16 avx2 tile's 20 per 12 YMM
+// FMAs. The generator takes MR up to 14 (three A bases), but taller tiles
+// measured slower: A rows 4 or 8 KB apart (1024 or 2048 channels) share one
+// 8-way L1 set (docs/kernels.md). k is unrolled 4×.
 
 #include "textflag.h"
 
