@@ -223,6 +223,10 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 	}
 	strips := m / f32Avx2MR
 	m6 := strips * f32Avx2MR
+	// On the avx512vnni path, 16-column tiles run on the AVX-512 kernels
+	// (the same 6-row strips, f32ZMR = f32Avx2MR) and 8-column ones on the
+	// avx2 kernels.
+	z := level >= pathLevel(PathVNNI)
 	var tmp [f32Avx2MR * 8]float32
 	var zero [2 * f32Avx2NR]float32
 	none := NoClamp()
@@ -265,12 +269,20 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 					} else if bias != nil {
 						ih = &bias[jh]
 					}
-					f32Avx2Panel(true, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+					if z {
+						f32Avx512Panel(f32ZMR, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+					} else {
+						f32Avx2Panel(true, strips, kb, &a[k0], lda, &b[ph], ih, istride, &c[jh], ldc, cl.Min, cl.Max, pf, pfn)
+					}
 				}
 				if !first {
 					init = &c[m6*ldc+j0]
 				}
-				f32Avx2Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+				if z {
+					f32Avx512Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+				} else {
+					f32Avx2Tile32(r, kb, &a[m6*lda+k0], lda, &b[pb], 4*k*f32Avx2NR, init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+				}
 				j0 += w
 				continue
 			}
@@ -292,6 +304,7 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 					_ = bias[j0+w-1]
 					init = &bias[j0]
 				}
+				zw := z && w == 16
 				if strips > 0 {
 					// Prefetch the next panel's k block (kb lines of 64
 					// bytes): the first strip would otherwise wait for
@@ -302,13 +315,21 @@ func f32GemmBlockAVX2(m, n, k int, a []float32, lda int, b []float32, coff int, 
 					if next := pb + k*f32Avx2NR; j0+w < n && next+kb*f32Avx2NR <= len(b) {
 						pf, pfn = &b[next], kb
 					}
-					f32Avx2Panel(w == 16, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
+					if zw {
+						f32Avx512Panel(f32ZMR, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
+					} else {
+						f32Avx2Panel(w == 16, strips, kb, &a[k0], lda, &b[pb+o], init, istride, &c[j0], ldc, cl.Min, cl.Max, pf, pfn)
+					}
 				}
 				if r := m - m6; r > 0 {
 					if !first {
 						init = &c[m6*ldc+j0]
 					}
-					f32Avx2Tile(r, w == 16, kb, &a[m6*lda+k0], lda, &b[pb+o], init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+					if zw {
+						f32Avx512Panel(r, 1, kb, &a[m6*lda+k0], lda, &b[pb+o], init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max, &b[pb], 0)
+					} else {
+						f32Avx2Tile(r, w == 16, kb, &a[m6*lda+k0], lda, &b[pb+o], init, istride, &c[m6*ldc+j0], ldc, cl.Min, cl.Max)
+					}
 				}
 				j0 += w
 				continue
