@@ -73,6 +73,33 @@ func q8Wino3Gemm6t2(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps i
 //go:noescape
 func q8Wino3Gemm6t1(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
 
+// The same GEMMs with VPDPWSSD (q8wino_avx512vnni_amd64.s), on the
+// avx512vnni path.
+
+//go:noescape
+func q8WinoGemm6Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8WinoGemm6t4Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8WinoGemm6t2Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8WinoGemm6t1Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8Wino3Gemm6Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8Wino3Gemm6t4Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8Wino3Gemm6t2Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
+//go:noescape
+func q8Wino3Gemm6t1Vnni(v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int)
+
 //go:noescape
 func q8Wino3OutputUpward(m *int32, ntiles int, prm *int32, out *int8, offs *int, last int, zo, lo, hi int32)
 
@@ -346,6 +373,7 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 	}
 	ustride := 2 * wp.cbs * kp * 16
 	var prm [6*q8Avx2NC + 4]int32
+	vnni := level >= pathLevel(PathVNNI)
 	for jb := 0; jb < c.OutC; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, c.OutC-jb)
 		// Pack's bound keeps the sums below 2^31/4 (F(2×2)) or 2^31/36
@@ -355,7 +383,7 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 			q8Avx2Params(&prm, rq, wp.bias[jb:jb+nj], nil, jb, q8CeilDiv(nj, 16)*16)
 		}
 		for j := jb; j < jb+nj; j += 16 {
-			q8WinoGemm(mt, rest, vp, kp, n6, &wp.u[(j/16)*(kp/2)*32], ustride, mp, ps)
+			q8WinoGemm(vnni, mt, rest, vp, kp, n6, &wp.u[(j/16)*(kp/2)*32], ustride, mp, ps)
 			q8WinoOutput(mt, rq.Rounding, one, mp, tiles, &prm[j-jb], &out[j], &offs[0], min(16, c.OutC-j), rq.OutZero, rq.Min, rq.Max)
 		}
 	}
@@ -363,8 +391,30 @@ func q8ConvWino(c *QConv2D, in []int8, wp *q8WinoPacked, out []int8, scratch []i
 }
 
 // q8WinoGemm runs the GEMM kernel for tile side mt and a tail of rest
-// tiles (direct calls: through a func value its pointers would escape).
-func q8WinoGemm(mt, rest int, v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int) {
+// tiles, the VPDPWSSD one if vnni (direct calls: through a func value its
+// pointers would escape).
+func q8WinoGemm(vnni bool, mt, rest int, v *int16, kp, ntb int, u *int16, ustride int, m *int32, ps int) {
+	if vnni {
+		switch mt*8 + rest {
+		case 16:
+			q8WinoGemm6Vnni(v, kp, ntb, u, ustride, m, ps)
+		case 16 + 4:
+			q8WinoGemm6t4Vnni(v, kp, ntb, u, ustride, m, ps)
+		case 16 + 2:
+			q8WinoGemm6t2Vnni(v, kp, ntb, u, ustride, m, ps)
+		case 16 + 1:
+			q8WinoGemm6t1Vnni(v, kp, ntb, u, ustride, m, ps)
+		case 24:
+			q8Wino3Gemm6Vnni(v, kp, ntb, u, ustride, m, ps)
+		case 24 + 4:
+			q8Wino3Gemm6t4Vnni(v, kp, ntb, u, ustride, m, ps)
+		case 24 + 2:
+			q8Wino3Gemm6t2Vnni(v, kp, ntb, u, ustride, m, ps)
+		default:
+			q8Wino3Gemm6t1Vnni(v, kp, ntb, u, ustride, m, ps)
+		}
+		return
+	}
 	switch mt*8 + rest {
 	case 16:
 		q8WinoGemm6(v, kp, ntb, u, ustride, m, ps)
