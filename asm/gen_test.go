@@ -30,7 +30,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 		{"gen_q8add.go", []string{"q8add_neon_arm64.s", "q8add_avx2_amd64.s", "testdata/q8add_words.golden"}},
 		{"gen_q8pool.go", []string{"q8pool_neon_arm64.s", "q8pool_avx2_amd64.s", "testdata/q8pool_words.golden"}},
 		{"gen_winof32.go", []string{"winof32_avx2_amd64.s"}},
-		{"gen_wino8.go", []string{"q8wino_avx2_amd64.s"}},
+		{"gen_wino8.go", []string{"q8wino_avx2_amd64.s", "q8wino_avx512vnni_amd64.s"}},
 		{"gen_avx512.go", []string{"f32gemm_avx512_amd64.s"}},
 		{"gen_avx2.go", []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "f32add_avx2_amd64.s",
 			"q8gemm_avx2_amd64.s", "q8dwconv_avx2_amd64.s"}},

@@ -131,6 +131,13 @@ var kernelTable = []Kernel{
 	// (q8pool_avx2_amd64.s, gen_q8pool.go).
 	{Name: "qs8_maxpool_minmax_c16__avx2", Op: "qmaxpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	{Name: "qs8_gavgpool_sum_c16__avx2", Op: "qgavgpool", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// The exact int8 Winograd convolution's GEMMs (F(2×2, 3×3) and
+	// F(3×3, 3×3), 6 tiles × 16 channels, int16 channel pairs) with
+	// VPDPWSSD for VPMADDWD + VPADDD (q8wino_avx512vnni_amd64.s,
+	// gen_wino8.go); the transforms are the avx2 ones. Beside the active
+	// qgemm body on the layers q8PackWino takes.
+	{Name: "qs8_conv3x3_winograd_gemm_6x16c2__avx512vnni", Op: "qgemm", MR: 6, NR: 16, KR: 2, ISA: "avx512vnni", Path: PathVNNI,
+		Features: []string{"avx2", "avx512f", "avx512vl", "avx512bw", "avx512vnni"}, Complement: true},
 }
 
 // Kernels returns a copy of the kernel table with Supported and Active

@@ -50,7 +50,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		for seed := uint64(84); seed <= 86; seed++ {
 			q8Avx2ImplicitCompare(t, seed)
 		}
-		q8WinoChecks(t, 87, 88)
+		q8WinoChecks(t, PathAVX2, 87, 88)
 		q8Avx2Upward1Edge(t, 89)
 		q8Avx2TablesCheck(t, 90)
 	},
@@ -59,6 +59,9 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 			q8DWAvx2Compare(t, seed)
 		}
 		q8DWAvx2NoAlloc(t)
+	},
+	"qs8_conv3x3_winograd_gemm_6x16c2__avx512vnni": func(t *testing.T, k Kernel) {
+		q8WinoChecks(t, k.Path, 95, 96)
 	},
 }
 
@@ -184,10 +187,10 @@ func TestQ8KernelsPinned(t *testing.T) {
 		// inherits from the path below when it has none.
 		own := false
 		for _, k := range Kernels() {
-			own = own || k.Op == "qgemm" && k.Path == want
+			own = own || k.Op == "qgemm" && k.Path == want && !k.Complement
 		}
 		for _, k := range Kernels() {
-			if k.Op == "qgemm" && k.Active {
+			if k.Op == "qgemm" && k.Active && !k.Complement {
 				if own {
 					require.Equal(t, want, k.Path, "%s active", k.Name)
 				} else {

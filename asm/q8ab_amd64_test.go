@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,9 +17,12 @@ import (
 // paths with the x8 tiles' two-rounding RoundUpward epilogue against
 // their Upward1 form (q8Avx2Upward1; the Winograd layers ignore it), and
 // the default with F(2×2, 3×3) only on the Winograd layers (wino2:
-// q8WinoF3 off; the other layers ignore it). Add a config (e.g. a package
-// variable switching between two kernels or tile rules, like q8Avx2X8 or
-// q8Avx2MinTileOne) to compare something else.
+// q8WinoF3 off; the other layers ignore it), and the defaults pinned to
+// the avx2 path against avx512vnni (the same as avx2 where the CPU lacks
+// it; the configs before them run on the path the last one selected).
+// Add a config (e.g. a package variable switching between two kernels or
+// tile rules, like q8Avx2X8 or q8Avx2MinTileOne) to compare something
+// else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
@@ -26,6 +30,14 @@ var x86q8Configs = []struct {
 	{"two-round", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, false, true }},
 	{"upward1", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true }},
 	{"wino2", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, false }},
+	{"avx2", func() {
+		q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true
+		_ = Select(PathAVX2)
+	}},
+	{"avx512vnni", func() {
+		q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true
+		_ = Select(PathVNNI)
+	}},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -38,7 +50,7 @@ var x86q8Configs = []struct {
 // before every timed run (cold caches, as for a layer whose weights the
 // model last read an inference ago). EDGEINFER_Q8AB_REPS sets the runs per
 // config (least of 7 by default), EDGEINFER_Q8AB_3X3 times only the 3×3
-// layers.
+// layers, EDGEINFER_Q8AB_CONFIGS=a,b only the configs named.
 //
 //	EDGEINFER_Q8AB=resnet50 go test -count=1 -run TestQ8ZooConvAB -v ./asm/
 func TestQ8ZooConvAB(t *testing.T) {
@@ -52,6 +64,16 @@ func TestQ8ZooConvAB(t *testing.T) {
 	defer func(b, m, b1, m1 int, x8, im, wi, one, f3 bool) {
 		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = b, m, b1, m1, x8, im, wi, one, f3
 	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3)
+	defer func(path string) { _ = Select(path) }(Selected())
+	configs := x86q8Configs
+	if only := os.Getenv("EDGEINFER_Q8AB_CONFIGS"); only != "" {
+		configs = nil
+		for _, cf := range x86q8Configs {
+			if slices.Contains(strings.Split(only, ","), cf.name) {
+				configs = append(configs, cf)
+			}
+		}
+	}
 	var flush []byte
 	if f := os.Getenv("EDGEINFER_Q8AB_FLUSH"); f != "" {
 		mb, err := strconv.Atoi(f)
@@ -67,7 +89,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r := q8Seeded(t, 1)
-	tot := make([]float64, len(x86q8Configs))
+	tot := make([]float64, len(configs))
 	for _, zc := range zooConvs[model] {
 		if zc.dw || (k3 && zc.k != 3) {
 			continue
@@ -81,8 +103,8 @@ func TestQ8ZooConvAB(t *testing.T) {
 		w := q8Rand(r, zc.o*zc.c*zc.k*zc.k, -wmax, wmax)
 		// Each config packs its own copy: Pack records per-layer choices
 		// (e.g. the Winograd tile size) in the QConv2D.
-		ps, cvs := make([]*QPacked, len(x86q8Configs)), make([]*QConv2D, len(x86q8Configs))
-		for ci, cf := range x86q8Configs {
+		ps, cvs := make([]*QPacked, len(configs)), make([]*QConv2D, len(configs))
+		for ci, cf := range configs {
 			cf.set()
 			c := *cv
 			ps[ci], cvs[ci] = c.Pack(w, nil, make([]int32, zc.o)), &c
@@ -90,9 +112,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 		out := make([]int8, oh*oh*zc.o)
 		scratch := make([]byte, 4<<20)
 		pixels := oh * oh
-		best := make([]float64, len(x86q8Configs))
+		best := make([]float64, len(configs))
 		for rep := 0; rep < reps; rep++ {
-			for ci, cf := range x86q8Configs {
+			for ci, cf := range configs {
 				cf.set()
 				cv := cvs[ci]
 				tile := cv.TilePixels()
@@ -112,13 +134,13 @@ func TestQ8ZooConvAB(t *testing.T) {
 		line := fmt.Sprintf("%-40v", zc)
 		for ci := range best {
 			tot[ci] += best[ci] * float64(zc.n)
-			line += fmt.Sprintf(" %s %.3f", x86q8Configs[ci].name, best[ci]*float64(zc.n))
+			line += fmt.Sprintf(" %s %.3f", configs[ci].name, best[ci]*float64(zc.n))
 		}
 		t.Log(line)
 	}
 	line := "total"
 	for ci := range tot {
-		line += fmt.Sprintf(" %s %.2f", x86q8Configs[ci].name, tot[ci])
+		line += fmt.Sprintf(" %s %.2f", configs[ci].name, tot[ci])
 	}
 	t.Log(line)
 }

@@ -347,15 +347,25 @@ func q8WinoDefaults(t *testing.T) {
 	}
 }
 
-// TestQ8Wino runs the Winograd checks on their own (they also run in
-// TestKernelBodies).
+// TestQ8Wino runs the Winograd checks on their own on the avx2 path and
+// the avx512vnni one (they also run in TestKernelBodies).
 func TestQ8Wino(t *testing.T) {
-	q8WinoChecks(t, 1)
+	for _, path := range []string{PathAVX2, PathVNNI} {
+		t.Run(path, func(t *testing.T) { q8WinoChecks(t, path, 1) })
+	}
 }
 
-// q8WinoChecks runs the Winograd checks as subtests (q8WinoSetup's
-// settings end with each), q8WinoCompare with the given seeds.
-func q8WinoChecks(t *testing.T, seeds ...uint64) {
+// q8WinoChecks runs the Winograd checks as subtests on path (avx2: the
+// VPMADDWD GEMMs, avx512vnni: the VPDPWSSD ones; skipped where the CPU
+// lacks it), q8WinoCompare with the given seeds. q8WinoSetup's settings
+// and the path end with each.
+func q8WinoChecks(t *testing.T, path string, seeds ...uint64) {
+	if hwLevel < pathLevel(path) {
+		t.Skipf("CPU lacks the %s path: its Winograd GEMMs are not tested here", path)
+	}
+	saved := Selected()
+	t.Cleanup(func() { require.NoError(t, Select(saved)) })
+	require.NoError(t, Select(path))
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("compare/seed=%d", seed), func(t *testing.T) { q8WinoCompare(t, seed) })
 		// F(2×2, 3×3) where F(3×3, 3×3) would take the layer.
@@ -371,17 +381,26 @@ func q8WinoChecks(t *testing.T, seeds ...uint64) {
 }
 
 // BenchmarkQ8Wino times ResNet-50's 3×3 stride-1 layers (7-bit weights,
-// one thread) on the Winograd path (wino) and on the direct tiles (direct).
+// one thread) on the Winograd path (wino=true) and on the direct tiles
+// (wino=false), on the avx2 path and (where the CPU has it) avx512vnni.
 func BenchmarkQ8Wino(b *testing.B) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		b.Skip("avx2 path not selected")
 	}
-	defer func(on bool) { q8Avx2Wino = on }(q8Avx2Wino)
+	defer func(on bool, path string) { q8Avx2Wino = on; _ = Select(path) }(q8Avx2Wino, Selected())
 	for _, zc := range []struct{ h, c int }{{56, 64}, {28, 128}, {14, 256}, {7, 512}} {
-		for _, on := range []bool{false, true} {
-			name := fmt.Sprintf("%dx%dx%d/wino=%v", zc.h, zc.h, zc.c, on)
+		for _, run := range []struct {
+			on   bool
+			path string
+		}{{false, PathAVX2}, {true, PathAVX2}, {false, PathVNNI}, {true, PathVNNI}} {
+			if hwLevel < pathLevel(run.path) {
+				continue
+			}
+			on := run.on
+			name := fmt.Sprintf("%dx%dx%d/%s/wino=%v", zc.h, zc.h, zc.c, run.path, on)
 			b.Run(name, func(b *testing.B) {
 				q8Avx2Wino = on
+				require.NoError(b, Select(run.path))
 				r := q8Seeded(b, 1)
 				cv := (&q8ConvCase{h: zc.h, w: zc.h, c: zc.c, o: zc.c, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
 				cv.InZero = -3
