@@ -12,20 +12,21 @@ import (
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer (each packs its own copy of the layer and weights): the default
-// paths with the x8 tiles' two-rounding RoundUpward epilogue against
-// their Upward1 form (q8Avx2Upward1; the Winograd layers ignore it), and
-// the default with F(2×2, 3×3) only on the Winograd layers (wino2:
-// q8WinoF3 off; the other layers ignore it). Add a config (e.g. a package
-// variable switching between two kernels or tile rules, like q8Avx2X8 or
-// q8Avx2MinTileOne) to compare something else.
+// layer (each packs its own copy of the layer and weights): the avx2
+// tiles (q8Vnni off: what EDGEINFER_KERNELS=avx2 runs) against the
+// VPDPBUSD tiles of the avx512vnni path, both with the default Winograd
+// choice, and the VNNI tiles with the Winograd path off (vnni-direct: the
+// 3×3 stride-1 layers on the direct, mostly implicit, tiles). On a CPU
+// without VNNI the first two run the same tiles. Add a config (e.g. a
+// package variable switching between two kernels or tile rules, like
+// q8Avx2X8 or q8Avx2MinTileOne) to compare something else.
 var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"two-round", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, false, true }},
-	{"upward1", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true }},
-	{"wino2", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, false }},
+	{"avx2", func() { q8Vnni, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = false, true, true, true, true }},
+	{"vnni", func() { q8Vnni, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true, true }},
+	{"vnni-direct", func() { q8Vnni, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, false, true, true }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -49,9 +50,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m, b1, m1 int, x8, im, wi, one, f3 bool) {
-		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = b, m, b1, m1, x8, im, wi, one, f3
-	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3)
+	defer func(b, m, b1, m1 int, x8, im, wi, one, f3, vn bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni = b, m, b1, m1, x8, im, wi, one, f3, vn
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni)
 	var flush []byte
 	if f := os.Getenv("EDGEINFER_Q8AB_FLUSH"); f != "" {
 		mb, err := strconv.Atoi(f)
