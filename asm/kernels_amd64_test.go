@@ -56,7 +56,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		q8Avx2Upward1Edge(t, 89, false)
 		q8Avx2TablesCheck(t, 90, PathAVX2)
 	},
-	"qs8_qc8w_gemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
+	"qs8_qc8w_gemm_requant_4x16c4__avx512vnni": func(t *testing.T, k Kernel) {
 		require.NoError(t, Select(PathVNNI))
 		for seed := uint64(101); seed <= 103; seed++ {
 			q8Avx2Compare(t, seed) // 8-bit weights (those outside int8 stay on avx2 tiles)
@@ -65,9 +65,20 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 			q8Avx2UBCompare(t, seed) // 7-bit weights
 		}
 		q8VnniEdge(t)
-		q8Avx2Upward1Edge(t, 107, true)
 		q8Avx2TablesCheck(t, 108, PathVNNI)
 		q8VnniNoAlloc(t)
+	},
+	"qs8_qc8w_gemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathVNNI))
+		defer func(on bool) { q8VnniC4 = on }(q8VnniC4)
+		q8VnniC4 = false // QGemm and 1×1 layers on the x8 VNNI tiles too
+		for seed := uint64(131); seed <= 132; seed++ {
+			q8Avx2Compare(t, seed)
+			q8Avx2UBCompare(t, seed+10)
+		}
+		q8VnniEdge(t)
+		q8Avx2Upward1Edge(t, 107, true)
+		q8Avx2TablesCheck(t, 133, PathVNNI)
 	},
 	"qs8_qc8w_igemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
 		require.NoError(t, Select(PathVNNI))
@@ -209,7 +220,7 @@ func TestQ8KernelsPinned(t *testing.T) {
 			w8[i] = int8(i*37) | -128
 		}
 		p8 := g8.Pack(w8, false, nil, nil)
-		require.Equal(t, want == PathVNNI, p8.arch != nil && p8.arch.vnni && p8.arch.x8 && p8.arch.ub, "path %s", want)
+		require.Equal(t, want == PathVNNI, p8.arch != nil && p8.arch.vnni && p8.arch.c4 && p8.arch.ub, "path %s", want)
 		// The active qgemm body is the pinned path's own, or the one it
 		// inherits from the path below when it has none.
 		own := false
@@ -370,11 +381,17 @@ func f32ArchNoAlloc(t *testing.T, path string) {
 // c32) and the 4-column ones for an x8 np, so that each comparison runs
 // both whatever K selected.
 //
-// A VNNI np (any int8 weights) gets the 4-column layout its weights take on
-// the avx2 path: c32 for 7-bit weights with K > 16, else c16.
+// A VNNI np (any int8 weights) gets the other VNNI layout (c4 or x8) and
+// the 4-column layout its weights take on the avx2 path: c32 for 7-bit
+// weights with K > 16, else c16.
 func q8ArchLayouts(p *QPacked, groups int, np *q8ArchPacked) []*q8ArchPacked {
 	if np.vnni {
-		return []*q8ArchPacked{np, q8PackArchAs(p, groups, p.k > q8Avx2KR && q8Fits7(p))}
+		other := q8PackArchC4(p, groups)
+		if np.c4 {
+			other = q8PackArchX8(p, groups, true)
+			other.vnni, other.seven = true, q8Fits7(p)
+		}
+		return []*q8ArchPacked{np, other, q8PackArchAs(p, groups, p.k > q8Avx2KR && q8Fits7(p))}
 	}
 	if np.x8 {
 		return []*q8ArchPacked{np, q8PackArchAs(p, groups, np.ub)}

@@ -116,6 +116,13 @@ func BenchmarkQ8TileL1(b *testing.B) {
 		{"vnni-upward1", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
 			q8GemmVnni3x8c16ubUpward1(kb, a, k, w8, k*8, 2, ntiles, &prm1[0], &c[0], cols, 8, 0, -128, 127)
 		}},
+		// The c4 tile: 6 row tiles of 4 rows, one 16-column panel.
+		{"vnni-c4", 4, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmVnni4x16c4Upward(kb, a, k, w8, k*16, 1, ntiles*3/4, &prm[0], &c[0], cols, 16, 0, -128, 127)
+		}},
+		{"vnni-c4-upward1", 4, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmVnni4x16c4Upward1(kb, a, k, w8, k*16, 1, ntiles*3/4, &prm1[0], &c[0], cols, 16, 0, -128, 127)
+		}},
 	} {
 		if strings.HasPrefix(tc.name, "vnni") && hwLevel < pathLevel(PathVNNI) {
 			continue // no AVX-512 VNNI

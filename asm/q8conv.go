@@ -79,7 +79,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	}
 	checkQ8Zero("QConv2D", wZero, bias, c.OutC)
 	kg := c.KH * c.KW * cg
-	p := &QPacked{k: kg, panels: q8CeilDiv(og, q8NR)}
+	p := &QPacked{k: kg, panels: q8CeilDiv(og, q8NR), taps: c.KH * c.KW}
 	p.w = make([]q8Quad, g*p.panels*kg)
 	p.bias = make([]int32, c.OutC)
 	for gi := 0; gi < g; gi++ {

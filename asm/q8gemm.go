@@ -23,6 +23,10 @@ type QPacked struct {
 	dwFold []int32
 	// k is the GEMM depth per group and panels the panel count per group.
 	k, panels int
+	// taps is a convolution's KH·KW (0 for QGemm): the amd64 avx512vnni
+	// path packs taps ≤ 1 (GEMM-like, no implicit convolution) in its c4
+	// layout.
+	taps int
 	// arch is w repacked for the selected path's arm64 GEMM tiles
 	// (q8PackArch), or nil when the generic body runs.
 	arch *q8ArchPacked

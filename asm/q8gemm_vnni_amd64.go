@@ -148,3 +148,201 @@ func q8PackWinoFor(c *QConv2D, w []int8, wZero, bias []int32, np *q8ArchPacked) 
 	np.wino = v.wino
 	return kp
 }
+
+// The c4 tiles (q8KernelC4 in gen_avx2.go): 16-column panels in 4-k
+// blocks, one output column per int32 lane.
+
+//go:noescape
+func q8GemmVnni1x16c4(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmVnni2x16c4(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmVnni3x16c4(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmVnni4x16c4(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)
+
+//go:noescape
+func q8GemmVnni1x16c4Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni2x16c4Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni3x16c4Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni4x16c4Upward(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni1x16c4Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni2x16c4Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni3x16c4Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni4x16c4Double(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni1x16c4Upward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni2x16c4Upward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni3x16c4Upward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+//go:noescape
+func q8GemmVnni4x16c4Upward1(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)
+
+// q8VnniTileC4 is q8Avx2Tile for the c4 layout.
+func q8VnniTileC4(rows, kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int) {
+	switch rows {
+	case 1:
+		q8GemmVnni1x16c4(kb, a, lda, w, pstride, npanels, acc, ldacc)
+	case 2:
+		q8GemmVnni2x16c4(kb, a, lda, w, pstride, npanels, acc, ldacc)
+	case 3:
+		q8GemmVnni3x16c4(kb, a, lda, w, pstride, npanels, acc, ldacc)
+	default:
+		q8GemmVnni4x16c4(kb, a, lda, w, pstride, npanels, acc, ldacc)
+	}
+}
+
+// q8VnniFusedTileC4 is q8Avx2FusedTile for the c4 layout.
+func q8VnniFusedTileC4(one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if one {
+		switch rows {
+		case 1:
+			q8GemmVnni1x16c4Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmVnni2x16c4Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 3:
+			q8GemmVnni3x16c4Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmVnni4x16c4Upward1(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
+	if mode == RoundUpward {
+		switch rows {
+		case 1:
+			q8GemmVnni1x16c4Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 2:
+			q8GemmVnni2x16c4Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		case 3:
+			q8GemmVnni3x16c4Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		default:
+			q8GemmVnni4x16c4Upward(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		}
+		return
+	}
+	switch rows {
+	case 1:
+		q8GemmVnni1x16c4Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	case 2:
+		q8GemmVnni2x16c4Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	case 3:
+		q8GemmVnni3x16c4Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	default:
+		q8GemmVnni4x16c4Double(kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+	}
+}
+
+// q8VnniC4 enables the c4 layout for GEMM-like matrices (QGemm and 1×1
+// convolutions) on the avx512vnni path (tests and benchmarks turn it off
+// to run the x8 VNNI tiles on them).
+var q8VnniC4 = true
+
+// q8VnniMRC4 is the c4 tile's row count.
+const q8VnniMRC4 = 4
+
+// q8PackArchC4 repacks p for the c4 tiles: panels of 16 columns (two of
+// p's 8-column panels; the second one of a group's last panel may be
+// missing, its columns then hold zero weights), W[4b + t][j] at byte
+// 64b + 4j + t of its panel, the depth padded with zeros to a multiple of
+// 4, and corr as for the other VPDPBUSD / VPMADDUBSW layouts.
+func q8PackArchC4(p *QPacked, groups int) *q8ArchPacked {
+	const nr, kr = 16, 4
+	k := p.k
+	kb := q8CeilDiv(k, kr)
+	panels := q8CeilDiv(p.panels, 2)
+	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: nr, ub: true, vnni: true, c4: true, seven: q8Fits7(p),
+		panels: panels, panelSize: kb * kr * nr}
+	np.w8 = make([]int8, groups*panels*np.panelSize)
+	np.corr = make([]int32, groups*panels*nr)
+	for gi := 0; gi < groups; gi++ {
+		for sp := 0; sp < p.panels; sp++ { // 8-column source panels
+			src := p.w[(gi*p.panels+sp)*k : (gi*p.panels+sp+1)*k]
+			pi := gi*panels + sp/2
+			for kk := 0; kk < k; kk++ {
+				for q := 0; q < 8; q++ {
+					lo, hi := lanes(src[kk][q/2])
+					v := lo
+					if q%2 == 1 {
+						v = hi
+					}
+					j := sp%2*8 + q
+					np.w8[np.index(pi, kk, j)] = int8(v)
+					np.corr[pi*nr+j] -= 128 * v
+				}
+			}
+		}
+	}
+	return np
+}
+
+// mr is the row count of np's register tile.
+func (np *q8ArchPacked) mr() int {
+	if np.c4 {
+		return q8VnniMRC4
+	}
+	return q8Avx2MR
+}
+
+// tile is q8Avx2Tile for np's layout (npanels panels from wp or wp8).
+func (np *q8ArchPacked) tile(rows, kb int, a *int8, lda int, wp *int16, wp8 *int8, npanels int, acc *int32, ldacc int) {
+	if np.c4 {
+		q8VnniTileC4(rows, kb, a, lda, wp8, np.panelSize, npanels, acc, ldacc)
+		return
+	}
+	q8Avx2Tile(np.x8, np.vnni, rows, kb, a, lda, wp, wp8, np.panelSize, npanels, acc, ldacc)
+}
+
+// fusedTile is q8Avx2FusedTile for np's layout.
+func (np *q8ArchPacked) fusedTile(one bool, mode Rounding, rows, kb int, a *int8, lda int, wp *int16, wp8 *int8, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if np.c4 {
+		q8VnniFusedTileC4(one, mode, rows, kb, a, lda, wp8, np.panelSize, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		return
+	}
+	q8Avx2FusedTile(np.x8, np.vnni, one, mode, rows, kb, a, lda, wp, wp8, np.panelSize, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+}
+
+// q8GemmC4Odd is q8GemmBlockArch for columns [j0, j1) of a c4 np where j0
+// is an odd multiple of 8 and j1 ≤ j0 + 8, the second half of a 16-column
+// panel, which the c4 tiles cannot start at: the sums in Go from the
+// packed weights (the same int32 arithmetic, mod 2^32), then q8Epilogue.
+// QGemm.Run's callers split columns at multiples of 16 where they can
+// (the runtime's classifier items are), so this runs rarely and on
+// little work.
+func q8GemmC4Odd(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int) {
+	var acc [8]int32
+	pi := gi*np.panels + j0/np.nr
+	for i := 0; i < m; i++ {
+		row := a[i*lda : i*lda+np.k]
+		ar := acc[:j1-j0]
+		for j := range ar {
+			s := np.corr[pi*np.nr+j0%np.nr+j]
+			for kk, x := range row {
+				s += (int32(x) + 128) * np.at(pi, kk, j0%np.nr+j)
+			}
+			ar[j] = s
+		}
+		q8Epilogue(ar, bias[j0:j1], rq, ch0+j0, c[i*ldc+j0:i*ldc+j1])
+	}
+}

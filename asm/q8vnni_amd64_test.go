@@ -32,7 +32,7 @@ func q8VnniEdge(t *testing.T) {
 		g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k))*255*128/8, Rounding(k%3))
 		p := g.Pack(b, false, nil, bias)
 		np := q8PackArchFor(p, 1)
-		require.True(t, np.vnni && np.x8 && np.ub, "K = %d: 8-bit weights not packed for the VNNI tiles", k)
+		require.True(t, np.vnni && np.ub && np.c4 == q8VnniC4, "K = %d: 8-bit weights not packed for the VNNI tiles", k)
 		a := newQ8Buf(m*k, func(int) int8 { return [2]int8{-128, 127}[r.IntN(2)] })
 		for range 2 {
 			checkQ8GemmArchOne(t, r, g, a, k, n, p, np)
@@ -58,7 +58,7 @@ func q8VnniEdge(t *testing.T) {
 			q8GemmBlock(q8GemmDefaultMR, m, k, aa, k, pp.w, pp.bias, &gg.Requant, 0, want, n, 0, n)
 			got := make([]int8, m*n)
 			q8GemmArch(gg, aa, k, pp, pp.arch, got, n, 0, n)
-			require.True(t, pp.arch.vnni)
+			require.True(t, pp.arch.vnni && pp.arch.c4 == q8VnniC4)
 			require.Equal(t, want, got, "K = 70, extremes on the VNNI tile")
 			forced := q8PackArchX8(pp, 1, true)
 			q8GemmArch(gg, aa, k, pp, forced, got, n, 0, n)
