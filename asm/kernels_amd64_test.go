@@ -214,8 +214,8 @@ func TestQ8KernelsPinned(t *testing.T) {
 		p := g.Pack(make([]int8, 16*8), false, nil, nil)
 		require.Equal(t, want != PathGeneric, p.arch != nil, "path %s", want)
 		// 8-bit weights take the VPDPBUSD tiles on the avx512vnni path only.
-		g8 := &QGemm{M: 1, N: 8, K: 64, Requant: g.Requant}
-		w8 := make([]int8, 64*8)
+		g8 := &QGemm{M: 1, N: 16, K: 64, Requant: Requant{Mult: make([]int32, 16), Shift: make([]int32, 16), Max: 127}}
+		w8 := make([]int8, 64*16)
 		for i := range w8 {
 			w8[i] = int8(i*37) | -128
 		}

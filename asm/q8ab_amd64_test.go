@@ -14,9 +14,11 @@ import (
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
 // layer (each packs its own copy of the layer and weights): the avx2
 // tiles (q8Vnni off: what EDGEINFER_KERNELS=avx2 runs) against the
-// VPDPBUSD tiles of the avx512vnni path, both with the default Winograd
-// choice, and the VNNI tiles with the Winograd path off (vnni-direct: the
-// 3×3 stride-1 layers on the direct, mostly implicit, tiles). On a CPU
+// VPDPBUSD tiles of the avx512vnni path, with the x8 tiles only (vnni-x8:
+// q8VnniC4 off) and with the c4 tiles on 1×1 layers (vnni), all with the
+// default Winograd choice, and the VNNI tiles with the Winograd path off
+// (vnni-direct: the 3×3 stride-1 layers on the direct, mostly implicit,
+// tiles). On a CPU
 // without VNNI the first two run the same tiles. Add a config (e.g. a
 // package variable switching between two kernels or tile rules, like
 // q8Avx2X8 or q8Avx2MinTileOne) to compare something else.
@@ -24,9 +26,10 @@ var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"avx2", func() { q8Vnni, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = false, true, true, true, true }},
-	{"vnni", func() { q8Vnni, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true, true }},
-	{"vnni-direct", func() { q8Vnni, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, false, true, true }},
+	{"avx2", func() { q8Vnni, q8VnniC4, q8Avx2Wino = false, true, true }},
+	{"vnni-x8", func() { q8Vnni, q8VnniC4, q8Avx2Wino = true, false, true }},
+	{"vnni", func() { q8Vnni, q8VnniC4, q8Avx2Wino = true, true, true }},
+	{"vnni-direct", func() { q8Vnni, q8VnniC4, q8Avx2Wino = true, true, false }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -50,9 +53,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m, b1, m1 int, x8, im, wi, one, f3, vn bool) {
-		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni = b, m, b1, m1, x8, im, wi, one, f3, vn
-	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni)
+	defer func(b, m, b1, m1 int, x8, im, wi, one, f3, vn, c4 bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni, q8VnniC4 = b, m, b1, m1, x8, im, wi, one, f3, vn, c4
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni, q8VnniC4)
 	var flush []byte
 	if f := os.Getenv("EDGEINFER_Q8AB_FLUSH"); f != "" {
 		mb, err := strconv.Atoi(f)
@@ -110,7 +113,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 				}
 			}
 		}
-		line := fmt.Sprintf("%-40v", zc)
+		line := fmt.Sprintf("%dx%d c%d o%d k%d s%d ×%d", zc.h, zc.h, zc.c, zc.o, zc.k, zc.s, zc.n)
 		for ci := range best {
 			tot[ci] += best[ci] * float64(zc.n)
 			line += fmt.Sprintf(" %s %.3f", x86q8Configs[ci].name, best[ci]*float64(zc.n))

@@ -346,3 +346,18 @@ func q8GemmC4Odd(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, r
 		q8Epilogue(ar, bias[j0:j1], rq, ch0+j0, c[i*ldc+j0:i*ldc+j1])
 	}
 }
+
+// q8VnniPrefersC4 reports whether a GEMM-like matrix of depth k and
+// panels 8-column panels (per group) runs faster on the c4 tiles than on
+// the x8 VNNI tiles, by their cost per 12 outputs in L1
+// (BenchmarkQ8TileL1, Upward1, Zen 4: c4 ≈ 1.78 + 0.0565·K ns, x8 ≈
+// 4.4 + 0.0529·K ns; the c4 tile has no row-sum tree but a slightly
+// slower k loop) times the columns each computes (whole 16- or 8-column
+// panels): c4 below K ≈ 730 unless a half-empty last 16-column panel
+// costs more (ResNet-50's 1×1 layers with K ≥ 1024 and MobileNet v2's
+// 24-column ones stay on x8, TestQ8ZooConvAB).
+func q8VnniPrefersC4(k, panels int) bool {
+	c4 := int64(q8CeilDiv(panels, 2)*16) * (17800 + 565*int64(k))
+	x8 := int64(panels*8) * (44000 + 529*int64(k))
+	return c4 < x8
+}

@@ -32,7 +32,7 @@ func q8VnniEdge(t *testing.T) {
 		g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k))*255*128/8, Rounding(k%3))
 		p := g.Pack(b, false, nil, bias)
 		np := q8PackArchFor(p, 1)
-		require.True(t, np.vnni && np.ub && np.c4 == q8VnniC4, "K = %d: 8-bit weights not packed for the VNNI tiles", k)
+		require.True(t, np.vnni && np.ub && np.c4 == (q8VnniC4 && q8VnniPrefersC4(k, p.panels)), "K = %d: 8-bit weights not packed for the VNNI tiles", k)
 		a := newQ8Buf(m*k, func(int) int8 { return [2]int8{-128, 127}[r.IntN(2)] })
 		for range 2 {
 			checkQ8GemmArchOne(t, r, g, a, k, n, p, np)
