@@ -334,7 +334,10 @@ func q8GemmC4Odd(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, r
 	var acc [8]int32
 	pi := gi*np.panels + j0/np.nr
 	for i := 0; i < m; i++ {
-		row := a[i*lda : i*lda+np.k]
+		var row []int8
+		if np.k > 0 {
+			row = a[i*lda : i*lda+np.k]
+		}
 		ar := acc[:j1-j0]
 		for j := range ar {
 			s := np.corr[pi*np.nr+j0%np.nr+j]
