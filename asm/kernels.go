@@ -23,7 +23,7 @@ type Kernel struct {
 	// the scalar GEMM tilings (the generic path's choice).
 	Default bool
 	// Path is the kernel path (see Select) that runs the body: generic,
-	// neon or dotprod (arm64), avx2 (amd64).
+	// neon or dotprod (arm64), avx2 or avx512vnni (amd64).
 	Path string
 	// Features lists the CPU features the body needs, as named by
 	// golang.org/x/sys/cpu.ARM64 or .X86 in lower case ("asimd", "asimddp",
@@ -112,6 +112,18 @@ var kernelTable = []Kernel{
 	// [−64, 63] (quantize --reduce-range), chosen at Pack time: int8
 	// weights, A + 128 as uint8, VPMADDUBSW + VPMADDWD(ones).
 	{Name: "qs8_qc7w_gemm_requant_3x4c32__avx2_maddubs", Op: "qgemm", MR: 3, NR: 4, KR: 32, ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// The avx512vnni path (q8gemm_vnni_amd64.s, gen_avx2.go), for every
+	// weight matrix whose (weight − zero point) fit int8 (8-bit and 7-bit
+	// models), chosen at Pack time (other matrices keep the avx2 bodies):
+	// VPDPBUSD (EVEX YMM) in XNNPACK's c4 layout, 16-column panels, one
+	// output column per int32 lane, for QGemm and 1×1 convolutions (1..3-row
+	// tails in the same file); beside it, for K×K convolutions (im2col), the
+	// 8-column x8 tiles with VPDPBUSD (1..2-row tails).
+	{Name: "qs8_qc8w_gemm_requant_4x16c4__avx512vnni", Op: "qgemm", MR: 4, NR: 16, KR: 4, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx2", "avx512vl", "avx512vnni"}},
+	{Name: "qs8_qc8w_gemm_requant_3x8c16__avx512vnni", Op: "qgemm", MR: 3, NR: 8, KR: 16, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx2", "avx512vl", "avx512vnni"}, Complement: true},
+	// Its implicit (im2col-free) convolution form, q8GemmVnni3x8c16ubI<Mode>
+	// (q8ConvImplicit).
+	{Name: "qs8_qc8w_igemm_requant_3x8c16__avx512vnni", Op: "qgemm", MR: 3, NR: 8, KR: 16, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx2", "avx512vl", "avx512vnni"}, Complement: true},
 	// int8 depthwise 3×3, Mult 1, C ≥ 16 (q8dwconv_avx2_amd64.s), RoundDouble
 	// and RoundUpward fused; other shapes and RoundSingle run the generic body.
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__avx2", Op: "qdwconv", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},

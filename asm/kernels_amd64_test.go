@@ -36,23 +36,56 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		}
 	},
 	"qs8_qc8w_gemm_requant_3x4c16__avx2": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathAVX2)) // the avx2 bodies, also on VNNI CPUs
 		for seed := uint64(77); seed <= 79; seed++ {
 			q8Avx2Compare(t, seed)
 		}
 		q8Avx2NoAlloc(t)
 	},
 	"qs8_qc7w_gemm_requant_3x4c32__avx2_maddubs": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathAVX2))
 		for seed := uint64(81); seed <= 83; seed++ {
 			q8Avx2UBCompare(t, seed)
 		}
 		q8Avx2UBEdge(t)
 		q8Avx2UBNoAlloc(t)
 		for seed := uint64(84); seed <= 86; seed++ {
-			q8Avx2ImplicitCompare(t, seed)
+			q8Avx2ImplicitCompare(t, seed, false)
 		}
 		q8WinoChecks(t, PathAVX2, 87, 88)
-		q8Avx2Upward1Edge(t, 89)
-		q8Avx2TablesCheck(t, 90)
+		q8Avx2Upward1Edge(t, 89, false)
+		q8Avx2TablesCheck(t, 90, PathAVX2)
+	},
+	"qs8_qc8w_gemm_requant_4x16c4__avx512vnni": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathVNNI))
+		for seed := uint64(101); seed <= 103; seed++ {
+			q8Avx2Compare(t, seed) // 8-bit weights (those outside int8 stay on avx2 tiles)
+		}
+		for seed := uint64(104); seed <= 106; seed++ {
+			q8Avx2UBCompare(t, seed) // 7-bit weights
+		}
+		q8VnniEdge(t)
+		q8Avx2TablesCheck(t, 108, PathVNNI)
+		q8VnniNoAlloc(t)
+	},
+	"qs8_qc8w_gemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathVNNI))
+		defer func(on bool) { q8VnniC4 = on }(q8VnniC4)
+		q8VnniC4 = false // QGemm and 1×1 layers on the x8 VNNI tiles too
+		for seed := uint64(131); seed <= 132; seed++ {
+			q8Avx2Compare(t, seed)
+			q8Avx2UBCompare(t, seed+10)
+		}
+		q8VnniEdge(t)
+		q8Avx2Upward1Edge(t, 107, true)
+		q8Avx2TablesCheck(t, 133, PathVNNI)
+	},
+	"qs8_qc8w_igemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathVNNI))
+		for seed := uint64(111); seed <= 113; seed++ {
+			q8Avx2ImplicitCompare(t, seed, false)
+			q8Avx2ImplicitCompare(t, seed+10, true)
+		}
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {
 		for seed := uint64(91); seed <= 94; seed++ {
@@ -183,6 +216,14 @@ func TestQ8KernelsPinned(t *testing.T) {
 		g := &QGemm{M: 1, N: 8, K: 16, Requant: Requant{Mult: make([]int32, 8), Shift: make([]int32, 8), Max: 127}}
 		p := g.Pack(make([]int8, 16*8), false, nil, nil)
 		require.Equal(t, want != PathGeneric, p.arch != nil, "path %s", want)
+		// 8-bit weights take the VPDPBUSD tiles on the avx512vnni path only.
+		g8 := &QGemm{M: 1, N: 16, K: 64, Requant: Requant{Mult: make([]int32, 16), Shift: make([]int32, 16), Max: 127}}
+		w8 := make([]int8, 64*16)
+		for i := range w8 {
+			w8[i] = int8(i*37) | -128
+		}
+		p8 := g8.Pack(w8, false, nil, nil)
+		require.Equal(t, want == PathVNNI, p8.arch != nil && p8.arch.vnni && p8.arch.c4 && p8.arch.ub, "path %s", want)
 		// The active qgemm body is the pinned path's own, or the one it
 		// inherits from the path below when it has none.
 		own := false
@@ -342,7 +383,19 @@ func f32ArchNoAlloc(t *testing.T, path string) {
 // width of np's family: the 8-column x8 tiles for a 4-column np (c16 or
 // c32) and the 4-column ones for an x8 np, so that each comparison runs
 // both whatever K selected.
+//
+// A VNNI np (any int8 weights) gets the other VNNI layout (c4 or x8) and
+// the 4-column layout its weights take on the avx2 path: c32 for 7-bit
+// weights with K > 16, else c16.
 func q8ArchLayouts(p *QPacked, groups int, np *q8ArchPacked) []*q8ArchPacked {
+	if np.vnni {
+		other := q8PackArchC4(p, groups)
+		if np.c4 {
+			other = q8PackArchX8(p, groups, true)
+			other.vnni, other.seven = true, q8Fits7(p)
+		}
+		return []*q8ArchPacked{np, other, q8PackArchAs(p, groups, p.k > q8Avx2KR && q8Fits7(p))}
+	}
 	if np.x8 {
 		return []*q8ArchPacked{np, q8PackArchAs(p, groups, np.ub)}
 	}
@@ -363,7 +416,7 @@ func checkQ8ConvArch(t *testing.T, r *rand.Rand, c *QConv2D, x []int8, p *QPacke
 			}
 			for _, one := range q8Upward1Forms(np, &c.Requant) {
 				q8Avx2Implicit, q8Avx2Upward1 = implicit, one
-				checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v, implicit %v, Upward1 %v)", msg, np.x8, np.ub, implicit, one))
+				checkQ8ConvArchOne(t, r, c, x, p, np, fmt.Sprintf("%s (x8 %v, ub %v, vnni %v, implicit %v, Upward1 %v)", msg, np.x8, np.ub, np.vnni, implicit, one))
 			}
 		}
 	}
@@ -422,7 +475,7 @@ func checkQ8GemmArchOne(t *testing.T, r *rand.Rand, g *QGemm, a *q8Buf, lda, ldc
 	n1 := n0 + 1 + r.IntN(n-n0)
 	q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), lda, p.w, p.bias, &g.Requant, 0, want.data(), ldc, n0, n1)
 	q8GemmArch(g, a.data(), lda, p, np, got.data(), ldc, n0, n1)
-	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d) (x8 %v, ub %v, Upward1 %v)", m, n, k, n0, n1, np.x8, np.ub, q8Avx2Upward1)
+	require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d columns [%d, %d) (x8 %v, ub %v, vnni %v, Upward1 %v)", m, n, k, n0, n1, np.x8, np.ub, np.vnni, q8Avx2Upward1)
 	got.checkGuards(t, "C")
 	a.checkGuards(t, "A")
 }

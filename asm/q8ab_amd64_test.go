@@ -13,13 +13,16 @@ import (
 )
 
 // x86q8Configs are the settings TestQ8ZooConvAB compares, interleaved per
-// layer (each packs its own copy of the layer and weights): the default
-// paths with the x8 tiles' two-rounding RoundUpward epilogue against
-// their Upward1 form (q8Avx2Upward1; the Winograd layers ignore it), and
-// the default with F(2×2, 3×3) only on the Winograd layers (wino2:
-// q8WinoF3 off; the other layers ignore it), and the defaults pinned to
-// the avx2 path against avx512vnni (the same as avx2 where the CPU lacks
-// it; the configs before them run on the path the last one selected).
+// layer (each packs its own copy of the layer and weights), each setting
+// its kernel path and switches (q8ABSet): on the default path the x8
+// tiles' two-rounding RoundUpward epilogue against their Upward1 form
+// (q8Avx2Upward1; the Winograd and c4 layers ignore it) and F(2×2, 3×3)
+// only on the Winograd layers (wino2: q8WinoF3 off); the avx2 path (what
+// EDGEINFER_KERNELS=avx2 runs); and on the avx512vnni path the VPDPBUSD
+// x8 tiles only (vnni-x8: q8VnniC4 off), the default (avx512vnni: c4 tiles
+// on 1×1 layers) and the VNNI tiles with the Winograd path off
+// (vnni-direct: the 3×3 stride-1 layers on the direct, mostly implicit,
+// tiles). Where the CPU lacks VNNI the avx512vnni configs run on avx2.
 // Add a config (e.g. a package variable switching between two kernels or
 // tile rules, like q8Avx2X8 or q8Avx2MinTileOne) to compare something
 // else.
@@ -27,17 +30,13 @@ var x86q8Configs = []struct {
 	name string
 	set  func()
 }{
-	{"two-round", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, false, true }},
-	{"upward1", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true }},
-	{"wino2", func() { q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, false }},
-	{"avx2", func() {
-		q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true
-		_ = Select(PathAVX2)
-	}},
-	{"avx512vnni", func() {
-		q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, true, true, true
-		_ = Select(PathVNNI)
-	}},
+	{"two-round", func() { q8ABSet("", true, false, true, true) }},
+	{"upward1", func() { q8ABSet("", true, true, true, true) }},
+	{"wino2", func() { q8ABSet("", true, true, false, true) }},
+	{"avx2", func() { q8ABSet(PathAVX2, true, true, true, true) }},
+	{"vnni-x8", func() { q8ABSet(PathVNNI, true, true, true, false) }},
+	{"avx512vnni", func() { q8ABSet(PathVNNI, true, true, true, true) }},
+	{"vnni-direct", func() { q8ABSet(PathVNNI, false, true, true, true) }},
 }
 
 // TestQ8ZooConvAB times the int8 convolutions of a zoo model
@@ -61,9 +60,9 @@ func TestQ8ZooConvAB(t *testing.T) {
 	if m, ok := strings.CutSuffix(model, "-7bit"); ok {
 		model, wmax = m, 63 // quantize --reduce-range weights: the c32 tiles
 	}
-	defer func(b, m, b1, m1 int, x8, im, wi, one, f3 bool) {
-		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = b, m, b1, m1, x8, im, wi, one, f3
-	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3)
+	defer func(b, m, b1, m1 int, x8, im, wi, one, f3, vn, c4 bool) {
+		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni, q8VnniC4 = b, m, b1, m1, x8, im, wi, one, f3, vn, c4
+	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni, q8VnniC4)
 	defer func(path string) { _ = Select(path) }(Selected())
 	configs := x86q8Configs
 	if only := os.Getenv("EDGEINFER_Q8AB_CONFIGS"); only != "" {
@@ -131,7 +130,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 				}
 			}
 		}
-		line := fmt.Sprintf("%-40v", zc)
+		line := fmt.Sprintf("%dx%d c%d o%d k%d s%d ×%d", zc.h, zc.h, zc.c, zc.o, zc.k, zc.s, zc.n)
 		for ci := range best {
 			tot[ci] += best[ci] * float64(zc.n)
 			line += fmt.Sprintf(" %s %.3f", configs[ci].name, best[ci]*float64(zc.n))
@@ -143,4 +142,16 @@ func TestQ8ZooConvAB(t *testing.T) {
 		line += fmt.Sprintf(" %s %.2f", configs[ci].name, tot[ci])
 	}
 	t.Log(line)
+}
+
+// q8ABSet selects a kernel path ("" for the CPU's best; a path the CPU
+// lacks leaves the best) and the int8 switches a TestQ8ZooConvAB config
+// compares: the Winograd path, the x8 tiles' Upward1 form, F(3×3, 3×3)
+// Winograd, and the VNNI c4 tiles.
+func q8ABSet(path string, wino, upward1, f3, c4 bool) {
+	if Select(path) != nil {
+		_ = Select("")
+	}
+	q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, wino, upward1, f3
+	q8Vnni, q8VnniC4 = true, c4
 }

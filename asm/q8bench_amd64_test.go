@@ -5,6 +5,7 @@ package asm
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -69,7 +70,8 @@ func BenchmarkQ8GemmTiles(b *testing.B) {
 // 4-column c16 / c32 tiles, 2 of the 8-column x8 ones), the same A rows and
 // weights every call. It reports MACs per CPU ns and CPU ns per 12 outputs
 // (a 3×4 tile's worth); between two depths the slope is the k loop's cost
-// and the intercept the reduction, requantisation and loop overhead.
+// and the intercept the reduction, requantisation and loop overhead. The
+// vnni forms (VPDPBUSD) run only on CPUs with AVX-512 VNNI.
 //
 //	go test -run XXX -bench Q8TileL1 ./asm/
 func BenchmarkQ8TileL1(b *testing.B) {
@@ -108,7 +110,23 @@ func BenchmarkQ8TileL1(b *testing.B) {
 		{"x8c16ub-upward1", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
 			q8GemmAvx23x8c16ubUpward1(kb, a, k, w8, k*8, 2, ntiles, &prm1[0], &c[0], cols, 8, 0, -128, 127)
 		}},
+		{"vnni", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmVnni3x8c16ubUpward(kb, a, k, w8, k*8, 2, ntiles, &prm[0], &c[0], cols, 8, 0, -128, 127)
+		}},
+		{"vnni-upward1", q8Avx2KR, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmVnni3x8c16ubUpward1(kb, a, k, w8, k*8, 2, ntiles, &prm1[0], &c[0], cols, 8, 0, -128, 127)
+		}},
+		// The c4 tile: 6 row tiles of 4 rows, one 16-column panel.
+		{"vnni-c4", 4, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmVnni4x16c4Upward(kb, a, k, w8, k*16, 1, ntiles*3/4, &prm[0], &c[0], cols, 16, 0, -128, 127)
+		}},
+		{"vnni-c4-upward1", 4, func(kb int, a *int8, k int, _ *int16, w8 *int8) {
+			q8GemmVnni4x16c4Upward1(kb, a, k, w8, k*16, 1, ntiles*3/4, &prm1[0], &c[0], cols, 16, 0, -128, 127)
+		}},
 	} {
+		if strings.HasPrefix(tc.name, "vnni") && hwLevel < pathLevel(PathVNNI) {
+			continue // no AVX-512 VNNI
+		}
 		for _, k := range []int{32, 64, 128, 512} {
 			a := make([]int8, q8Avx2MR*ntiles*k)
 			for i := range a {

@@ -79,7 +79,10 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	}
 	checkQ8Zero("QConv2D", wZero, bias, c.OutC)
 	kg := c.KH * c.KW * cg
-	p := &QPacked{k: kg, panels: q8CeilDiv(og, q8NR)}
+	// implicit: the geometry q8ConvImplicit (amd64) can take, whose
+	// weights keep the x8 layout there.
+	implicit := c.groups() == 1 && c.KH*c.KW > 1 && c.DilW == 1 && c.KW*c.InC%16 == 0
+	p := &QPacked{k: kg, panels: q8CeilDiv(og, q8NR), implicit: implicit}
 	p.w = make([]q8Quad, g*p.panels*kg)
 	p.bias = make([]int32, c.OutC)
 	for gi := 0; gi < g; gi++ {
@@ -94,7 +97,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	c.rqOK = c.Requant.checkedKey(c.OutC)
 	c.archTile = p.arch != nil && q8ArchTilePixels
 	c.packKP = p.arch.packAKP()
-	c.winoKP = q8PackWinoArch(c, w, wZero, bias, p.arch)
+	c.winoKP = q8PackWinoFor(c, w, wZero, bias, p.arch)
 	q8Avx2Tables(c, p, p.arch)
 	return p
 }

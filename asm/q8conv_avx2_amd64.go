@@ -25,8 +25,8 @@ var q8Avx2Implicit = true
 const q8ImplicitMaxRows = 258
 
 // q8ConvImplicit runs output pixels [p0, p1) of c on the implicit x8 tile
-// and reports whether it did: one group, weights packed for the 7-bit x8
-// tiles, a fused rounding, a kernel of more than one tap, no horizontal
+// (its VNNI form for np.vnni) and reports whether it did: one group,
+// weights packed for the x8 ub tiles (7-bit, or any int8 for VNNI), a fused rounding, a kernel of more than one tap, no horizontal
 // dilation and kernel rows of KW·InC bytes in whole 16-byte blocks
 // (ResNet's 3×3 layers; not its 3-channel stem); false leaves the pixels to
 // the im2col path. Strided 1×1 layers keep im2col: their windows, C bytes
@@ -117,6 +117,11 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 			if !one {
 				q8Avx2Params(prm, rq, p.bias[jb:jb+nj], corr, jb, npan*np.nr)
 			}
+		}
+		if np.vnni {
+			q8VnniImplicit(one, rq.Rounding, kbs, c.KH, segskip, &base[0], &rows[0], w, np.panelSize, npan, tiles, &prm[0], &cout[jb], last,
+				rq.OutZero, rq.Min, rq.Max)
+			continue
 		}
 		if one {
 			q8GemmAvx23x8c16ubIUpward1(kbs, c.KH, segskip, &base[0], &rows[0], w, np.panelSize, npan, tiles, &prm[0], &cout[jb], last,

@@ -5,6 +5,7 @@ package asm
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,11 @@ import (
 // RoundUpward and RoundDouble, 7-bit weights at their edges, pixel chunks
 // of any length (short last row tiles) with guard bands on input, output
 // and scratch. It also checks the cases it must leave to im2col.
-func q8Avx2ImplicitCompare(t *testing.T, seed uint64) {
+//
+// eight (the VNNI tiles only) uses 8-bit weights (weight − zero point
+// anywhere in [−128, 127], only −128 / 127 with zero point 0 in the edge
+// cases) instead of 7-bit ones.
+func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight bool) {
 	r := q8Seeded(t, seed)
 	ran := 0
 	for ci := 0; ci < 80; ci++ {
@@ -54,6 +59,12 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64) {
 			}
 		}
 		w := q8Seven(r, c.OutC*k, z, edge)
+		if eight {
+			if edge == 1 {
+				z = 0
+			}
+			w = q8Eight(r, c.OutC*k, z, edge)
+		}
 		bias := make([]int32, c.OutC)
 		for i := range bias {
 			bias[i] = int32(r.IntN(1<<16) - 1<<15)
@@ -63,6 +74,7 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64) {
 		q8NoUpward1(r, &c.Requant, ci/2)
 		p := c.Pack(w, []int32{z}, bias)
 		require.True(t, p.arch.x8 && p.arch.ub, "case %d: 7-bit weights with K = %d packed x8 ub", ci, k)
+		require.Equal(t, q8VnniLevel(), p.arch.vnni, "case %d: vnni", ci)
 		msg := fmt.Sprintf("case %d %+v", ci, *c)
 		ran++
 
@@ -105,8 +117,13 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64) {
 	odd := (&q8ConvCase{h: 6, w: 5, c: 20, o: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv() // KW·InC = 60
 	odd.Requant = q8RandRequant(r, odd.OutC, 300, RoundUpward)
 	po := odd.Pack(q8Seven(r, odd.OutC*9*odd.InC, 0, 0), nil, nil)
-	require.True(t, po.arch.x8 && po.arch.ub)
-	require.False(t, q8ConvImplicit(odd, make([]int8, 6*5*20), po, po.arch, make([]int8, 30*9), make([]int8, 1<<16), 0, 30))
+	np := po.arch
+	if np.c4 { // the avx512vnni path packs it c4, which never runs implicit: check the x8 layout
+		np = q8PackArchX8(po, 1, true)
+		np.vnni = true
+	}
+	require.True(t, np.x8 && np.ub)
+	require.False(t, q8ConvImplicit(odd, make([]int8, 6*5*20), po, np, make([]int8, 30*9), make([]int8, 1<<16), 0, 30))
 }
 
 // TestQ8Avx2Implicit runs q8Avx2ImplicitCompare on its own (it also runs
@@ -115,5 +132,29 @@ func TestQ8Avx2Implicit(t *testing.T) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		t.Skip("avx2 path not selected")
 	}
-	q8Avx2ImplicitCompare(t, 1)
+	q8Avx2ImplicitCompare(t, 1, false)
+	if q8VnniLevel() {
+		q8Avx2ImplicitCompare(t, 2, true)
+	}
+}
+
+// q8Eight returns n int8 weights w with w − zw in [−128, 127] where w is
+// int8 (other draws are repeated): random (edge 0), or only the extremes
+// w − zw = −128 and 127 (edge 1; one of them fits for any zw in
+// [−128, 128]).
+func q8Eight(r *rand.Rand, n int, zw int32, edge int) []int8 {
+	w := make([]int8, n)
+	for i := range w {
+		for {
+			d := int32(r.IntN(256) - 128)
+			if edge == 1 {
+				d = [2]int32{-128, 127}[r.IntN(2)]
+			}
+			if v := zw + d; v >= -128 && v <= 127 {
+				w[i] = int8(v)
+				break
+			}
+		}
+	}
+	return w
 }

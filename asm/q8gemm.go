@@ -23,6 +23,12 @@ type QPacked struct {
 	dwFold []int32
 	// k is the GEMM depth per group and panels the panel count per group.
 	k, panels int
+	// implicit marks a convolution whose geometry the amd64 implicit
+	// (im2col-free) tiles can take: the avx512vnni path keeps its weights
+	// in the x8 layout those tiles read, and may pack the others (QGemm,
+	// 1×1 and the other convolutions, all on im2col or direct A rows) in
+	// its c4 layout.
+	implicit bool
 	// arch is w repacked for the selected path's arm64 GEMM tiles
 	// (q8PackArch), or nil when the generic body runs.
 	arch *q8ArchPacked

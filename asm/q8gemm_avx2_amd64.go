@@ -145,8 +145,9 @@ func q8GemmAvx23x8c8Upward1(kb int, a *int8, lda int, w *int16, pstride, npanels
 
 // q8Avx2Tile calls the tile of the given row count with a direct call (a
 // call through a func value would make acc escape): the c32 (VPMADDUBSW)
-// tile when w8 is set (the x8 one if x8), else the c16 one on w.
-func q8Avx2Tile(x8 bool, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels int, acc *int32, ldacc int) {
+// tile when w8 is set (the x8 one if x8; its VNNI form if vnni), else the
+// c16 one on w.
+func q8Avx2Tile(x8, vnni bool, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels int, acc *int32, ldacc int) {
 	if x8 && w8 == nil {
 		switch rows {
 		case 1:
@@ -156,6 +157,10 @@ func q8Avx2Tile(x8 bool, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pst
 		default:
 			q8GemmAvx23x8c8(kb, a, lda, w, pstride, npanels, acc, ldacc)
 		}
+		return
+	}
+	if x8 && vnni {
+		q8VnniTile(rows, kb, a, lda, w8, pstride, npanels, acc, ldacc)
 		return
 	}
 	if x8 {
@@ -192,13 +197,18 @@ func q8Avx2Tile(x8 bool, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pst
 
 // q8Avx2FusedTile calls the tile of the given row count with the
 // requantisation of mode (RoundUpward or RoundDouble) fused: the c32 tile
-// when w8 is set (the x8 one if x8), else the c16 one on w.
+// when w8 is set (the x8 one if x8; its VNNI form if vnni), else the c16
+// one on w.
 //
 // With one (x8 only, RoundUpward), the Upward1 form: prm from
 // q8Avx2Params1.
-func q8Avx2FusedTile(x8, one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+func q8Avx2FusedTile(x8, vnni, one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int16, w8 *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
 	if x8 && w8 == nil {
 		q8Avx2FusedTileX8C8(one, mode, rows, kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		return
+	}
+	if x8 && vnni {
+		q8VnniFusedTile(one, mode, rows, kb, a, lda, w8, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
 		return
 	}
 	if x8 {
@@ -350,6 +360,10 @@ var q8Avx2UB = true
 // and c16 tiles on the same weights).
 var q8Avx2X8 = true
 
+// q8Vnni enables the VPDPBUSD tiles on the avx512vnni path (tests and
+// benchmarks turn it off to run the avx2 tiles there).
+var q8Vnni = true
+
 // q8ArchPacked is a QPacked GEMM weight matrix repacked for the AVX2 tiles
 // (layouts in the q8gemm_avx2_amd64.s header): panels of 4 columns, either
 // int16 with the depth padded with zero weights to a multiple of 16 (w, the
@@ -368,6 +382,14 @@ type q8ArchPacked struct {
 	nr        int     // columns per panel: 4, or 8 for x8
 	panels    int     // panels per group
 	panelSize int     // elements (int16 or int8) of one panel: kb·kr·nr
+	// vnni: the x8 ub layout for the VPDPBUSD tiles (q8gemm_vnni_amd64.go),
+	// packed on the avx512vnni path; the weights may be 8-bit.
+	vnni bool
+	// seven: the weights fit 7 bits (set with vnni; ub alone implies it).
+	seven bool
+	// c4: the VNNI c4 layout (q8PackArchC4: 16-column panels in 4-k
+	// blocks, with ub and vnni; x8 unset).
+	c4 bool
 	// wino is U' for the Winograd path (q8wino_amd64.go), nil off it.
 	wino *q8WinoPacked
 	// tabs are a convolution's fused parameter tables, one per group and
@@ -431,7 +453,20 @@ func q8Fits7(p *QPacked) bool {
 // for the x8 tiles with int16 weights when K ≤ q8Avx2X8MaxKC8, else for
 // the c16 tiles: for K ≤ 16 one c16 block (27 vector µops per 3×4 tile)
 // beats one half-empty c32 block (39).
+//
+// On the avx512vnni path (with q8Vnni) every matrix with K in
+// [1, q8VnniMaxK] whose weights fit int8 (every symmetric int8 model, 8-bit
+// or 7-bit) takes the x8 ub layout for the VPDPBUSD tiles, which do not
+// saturate and beat the other tiles at every K.
 func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
+	if q8Vnni && q8Avx2X8 && q8Avx2UB && level >= pathLevel(PathVNNI) && p.k > 0 && p.k <= q8VnniMaxK && q8Fits8(p) {
+		if !p.implicit && q8VnniC4 && q8VnniPrefersC4(p.k, p.panels) {
+			return q8PackArchC4(p, groups)
+		}
+		np := q8PackArchX8(p, groups, true)
+		np.vnni, np.seven = true, q8Fits7(p)
+		return np
+	}
 	ub := q8Avx2UB && p.k > q8Avx2KR && q8Fits7(p)
 	if q8Avx2X8 && (ub || p.k <= q8Avx2X8MaxKC8) {
 		return q8PackArchX8(p, groups, ub)
@@ -480,6 +515,9 @@ func q8PackArchX8(p *QPacked, groups int, ub bool) *q8ArchPacked {
 // index is the element of w or w8 holding the weight of row kk, column j
 // of panel pi (group included).
 func (np *q8ArchPacked) index(pi, kk, j int) int {
+	if np.c4 {
+		return pi*np.panelSize + (kk/4)*64 + j*4 + kk%4
+	}
 	if np.x8 {
 		return pi*np.panelSize + ((kk/np.kr)*q8Avx2NR+j%q8Avx2NR)*2*np.kr + j/q8Avx2NR*np.kr + kk%np.kr
 	}
@@ -547,10 +585,15 @@ func (np *q8ArchPacked) at(pi, kk, j int) int32 {
 // c32 tiles sum (a + 128)·w: the K tail here does the same, and corr joins
 // the bias (all int32 wrap-around, so the sum is the generic body's).
 func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, rq *Requant, ch0 int, c []int8, ldc int, j0, j1 int, tabs []q8Avx2Table) {
-	var acc [q8Avx2MR * q8Avx2NC]int32
+	var acc [q8VnniMRC4 * q8Avx2NC]int32
 	var own [6*q8Avx2NC + 4]int32 // +4: the odd-lane multiplier load reads one past a row
-	k, kb, kr, nr := np.k, np.kb, np.kr, np.nr
+	k, kb, kr, nr, mr := np.k, np.kb, np.kr, np.nr, np.mr()
 	fused := rq.Rounding == RoundUpward || rq.Rounding == RoundDouble
+	if np.c4 && j0%nr != 0 && j0 < j1 {
+		jh := min(j0+8, j1)
+		q8GemmC4Odd(np, gi, m, a, lda, bias, rq, ch0, c, ldc, j0, jh)
+		j0 = jh
+	}
 	for jb := j0; jb < j1; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, j1-jb)
 		npan := q8CeilDiv(nj, nr)
@@ -570,17 +613,17 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			t := &tabs[jb/q8Avx2NC]
 			one, prm = t.one, &t.prm
 		} else if fused {
-			one = np.x8 && q8Avx2Params1(prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr, np.reach())
+			one = (np.x8 || np.c4) && q8Avx2Params1(prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr, np.reach())
 			if !one {
 				q8Avx2Params(prm, rq, bias[jb:jb+nj], corr, ch0+jb, npan*nr)
 			}
 		}
 		i := 0
 		if fused {
-			// Whole 3-row tiles whose kr-byte blocks stay inside a run
+			// Whole mr-row tiles whose kr-byte blocks stay inside a run
 			// in one call, panels outermost.
-			tiles := m / q8Avx2MR
-			for tiles > 0 && k > 0 && (tiles*q8Avx2MR-1)*lda+kb*kr > len(a) {
+			tiles := m / mr
+			for tiles > 0 && k > 0 && (tiles*mr-1)*lda+kb*kr > len(a) {
 				tiles--
 			}
 			if tiles > 0 {
@@ -588,14 +631,14 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 				if k > 0 {
 					ap = &a[0]
 				}
-				_ = c[(tiles*q8Avx2MR-1)*ldc+jb+nj-1] // the tiles write rows × nj bytes at stride ldc
-				q8Avx2FusedTile(np.x8, one, rq.Rounding, q8Avx2MR, kb, ap, lda, wp, wp8, np.panelSize, npan, tiles, &prm[0], &c[jb], ldc, last,
+				_ = c[(tiles*mr-1)*ldc+jb+nj-1] // the tiles write rows × nj bytes at stride ldc
+				np.fusedTile(one, rq.Rounding, mr, kb, ap, lda, wp, wp8, npan, tiles, &prm[0], &c[jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
-				i = tiles * q8Avx2MR
+				i = tiles * mr
 			}
 		}
-		for ; i < m; i += q8Avx2MR {
-			rows := min(q8Avx2MR, m-i)
+		for ; i < m; i += mr {
+			rows := min(mr, m-i)
 			var ap *int8
 			if k > 0 {
 				ap = &a[i*lda]
@@ -603,16 +646,16 @@ func q8GemmBlockArch(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int3
 			safe := k == 0 || (i+rows-1)*lda+kb*kr <= len(a)
 			if safe && fused {
 				_ = c[(i+rows-1)*ldc+jb+nj-1] // the tile writes rows × nj bytes at stride ldc
-				q8Avx2FusedTile(np.x8, one, rq.Rounding, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
+				np.fusedTile(one, rq.Rounding, rows, kb, ap, lda, wp, wp8, npan, 1, &prm[0], &c[i*ldc+jb], ldc, last,
 					rq.OutZero, rq.Min, rq.Max)
 				continue
 			}
 			if safe {
-				q8Avx2Tile(np.x8, rows, kb, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
+				np.tile(rows, kb, ap, lda, wp, wp8, npan, &acc[0], q8Avx2NC)
 			} else {
 				whole := k / kr
 				_ = a[(i+rows-1)*lda+k-1]
-				q8Avx2Tile(np.x8, rows, whole, ap, lda, wp, wp8, np.panelSize, npan, &acc[0], q8Avx2NC)
+				np.tile(rows, whole, ap, lda, wp, wp8, npan, &acc[0], q8Avx2NC)
 				flip := int32(0) // the c32 tiles' a + 128
 				if np.ub {
 					flip = 128
@@ -672,12 +715,15 @@ func q8Avx2Params(prm *[6*q8Avx2NC + 4]int32, rq *Requant, bias, corr []int32, c
 var q8Avx2Upward1 = true
 
 // reach bounds |Σ_k a'·w| for the tiles' a' (a + 128 for the VPMADDUBSW
-// tiles, else a) and |Σ_k a·w| over np's depth: 255·64 per k for 7-bit
-// weights (w in [−64, 63]), 255·255 for int16 ones (w − zero point in
-// [−255, 255]).
+// and VPDPBUSD tiles, else a) and |Σ_k a·w| over np's depth: 255·64 per k
+// for 7-bit weights (w in [−64, 63]), 255·128 for the VNNI tiles' int8
+// ones, 255·255 for int16 ones (w − zero point in [−255, 255]).
 func (np *q8ArchPacked) reach() int64 {
 	w := int64(255)
-	if np.ub {
+	switch {
+	case np.vnni:
+		w = 128
+	case np.ub:
 		w = 64
 	}
 	return int64(np.kb*np.kr) * 255 * w
@@ -795,7 +841,7 @@ func q8Avx2Tables(c *QConv2D, p *QPacked, np *q8ArchPacked) {
 				corr = np.corr[pi*np.nr : pi*np.nr+nj]
 			}
 			t := &np.tabs[gi*nb+jb/q8Avx2NC]
-			t.one = np.x8 && q8Avx2Params1(&t.prm, rq, bias[jb:jb+nj], corr, gi*og+jb, npan*np.nr, np.reach())
+			t.one = (np.x8 || np.c4) && q8Avx2Params1(&t.prm, rq, bias[jb:jb+nj], corr, gi*og+jb, npan*np.nr, np.reach())
 			if !t.one {
 				q8Avx2Params(&t.prm, rq, bias[jb:jb+nj], corr, gi*og+jb, npan*np.nr)
 			}
@@ -855,8 +901,9 @@ var (
 // for one worker), with up to q8TileBudgetAvx2 (one worker:
 // q8TileBudgetAvx2One) bytes of im2col A. At least 8 chunks where that
 // leaves enough pixels each, and the last chunk balanced; the balanced size
-// is a multiple of 3, the tile's rows, so only the last chunk ends in a
-// short row tile.
+// is a multiple of 3, the tile's rows (on the avx512vnni path of 12, for
+// the 4-row c4 tiles too), so only the last chunk ends in a short row
+// tile.
 func q8TilePixelsArch(pixels, kg, workers int) int {
 	budget, least := q8TileBudgetAvx2, q8Avx2MinTile
 	if workers <= 1 {
@@ -867,5 +914,9 @@ func q8TilePixelsArch(pixels, kg, workers int) int {
 	if t >= pixels {
 		return max(1, pixels)
 	}
-	return min(t, q8CeilDiv(q8CeilDiv(pixels, q8CeilDiv(pixels, t)), q8Avx2MR)*q8Avx2MR)
+	mr := q8Avx2MR
+	if q8Vnni && q8VnniC4 && level >= pathLevel(PathVNNI) {
+		mr = 3 * q8VnniMRC4 // whole tiles of the c4 (1×1) and x8 (K×K) tiles
+	}
+	return min(t, q8CeilDiv(q8CeilDiv(pixels, q8CeilDiv(pixels, t)), mr)*mr)
 }

@@ -16,8 +16,10 @@ import (
 // Double) and gives the generic body's bytes; a Requant replaced after Pack
 // (new slices), a changed rounding or q8Avx2Upward1 toggled must not use
 // them and must still match; Run with the tables allocates nothing.
-func q8Avx2TablesCheck(t *testing.T, seed uint64) {
-	require.NoError(t, Select(PathAVX2))
+//
+// path is the kernel path to pack and run on (avx2 or avx512vnni).
+func q8Avx2TablesCheck(t *testing.T, seed uint64, path string) {
+	require.NoError(t, Select(path))
 	r := q8Seeded(t, seed)
 	for ci, tc := range []q8ConvCase{
 		{h: 7, w: 9, c: 64, o: 136, kh: 1, kw: 1},                                      // 1×1, three column blocks

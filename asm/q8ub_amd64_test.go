@@ -82,7 +82,8 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 		q8NoUpward1(r, &c.Requant, ci)
 		p := c.Pack(w, []int32{z}, bias)
 		np := q8PackArchFor(p, c.Groups)
-		require.Equal(t, p.k > q8Avx2KR, np.ub, "case %d: K = %d, 7-bit weights packed c32 = %v", ci, p.k, np.ub)
+		require.Equal(t, q8WantUB(p.k), np.ub, "case %d: K = %d, 7-bit weights packed c32 = %v", ci, p.k, np.ub)
+		require.Equal(t, q8VnniLevel() && p.k > 0, np.vnni, "case %d: K = %d, vnni", ci, p.k)
 		checkQ8ConvArch(t, r, c, x, p, np, fmt.Sprintf("case %d %s %+v", ci, tc.name, *c))
 	}
 	for ki, k := range []int{1, 7, 16, 17, 20, 31, 32, 33, 63, 64, 65, 95, 100, 1000, 4099} {
@@ -112,7 +113,8 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 			q8NoUpward1(r, &g.Requant, k+m)
 			p := g.Pack(b, transB, zw, bias)
 			np := q8PackArchFor(p, 1)
-			require.Equal(t, k > q8Avx2KR, np.ub, "QGemm %dx%dx%d: 7-bit weights packed c32 = %v", m, n, k, np.ub)
+			require.Equal(t, q8WantUB(k), np.ub, "QGemm %dx%dx%d: 7-bit weights packed c32 = %v", m, n, k, np.ub)
+			require.Equal(t, q8VnniLevel(), np.vnni, "QGemm %dx%dx%d: vnni", m, n, k)
 			a := newQ8Buf(max(0, (m-1)*lda+k), func(int) int8 {
 				if edge == 1 {
 					return [2]int8{-128, 127}[r.IntN(2)]
@@ -122,6 +124,16 @@ func q8Avx2UBCompare(t *testing.T, seed uint64) {
 			checkQ8GemmArch(t, r, g, a, lda, ldc, p, np)
 		}
 	}
+}
+
+// q8VnniLevel reports whether q8PackArchFor packs for the VNNI tiles now.
+func q8VnniLevel() bool { return q8Vnni && q8Avx2X8 && q8Avx2UB && level >= pathLevel(PathVNNI) }
+
+// q8WantUB reports whether 7-bit weights of depth k (≤ q8VnniMaxK) are
+// packed for VPMADDUBSW or VPDPBUSD tiles: K > 16 on avx2 (K ≤ 16 takes
+// the c16 tiles), any K ≥ 1 on the VNNI tiles.
+func q8WantUB(k int) bool {
+	return k > q8Avx2KR || q8VnniLevel() && k > 0
 }
 
 // q8Avx2UBEdge checks the 7-bit bound at the saturation edge: activations

@@ -142,8 +142,10 @@ func TestQ8Upward1Refusals(t *testing.T) {
 // r = 1, 2, 30, 31, multipliers 2^30 ± 1 and 2^31 − 1, biases that put the
 // sums near ±2^31 within the bound (extreme activations and weights), and
 // a column whose bias passes the bound (its block falls back to the
-// two-rounding form while the next one runs Upward1).
-func q8Avx2Upward1Edge(t *testing.T, seed uint64) {
+// two-rounding form while the next one runs Upward1). vnni runs the ub
+// cases on the VNNI tiles, with 8-bit weights (−128 / 127 at the edges)
+// in half of them.
+func q8Avx2Upward1Edge(t *testing.T, seed uint64, vnni bool) {
 	r := q8Seeded(t, seed)
 	for ci, tc := range []struct {
 		k, n  int
@@ -162,8 +164,11 @@ func q8Avx2Upward1Edge(t *testing.T, seed uint64) {
 		g := &QGemm{M: m, N: tc.n, K: tc.k}
 		zw := make([]int32, tc.n)
 		b := make([]int8, tc.k*tc.n)
+		eight := vnni && ci%2 == 1
 		for i := range b {
-			if tc.ub {
+			if tc.ub && eight {
+				b[i] = q8Eight(r, 1, 0, ci%4/2)[0]
+			} else if tc.ub {
 				b[i] = q8Seven(r, 1, 0, ci%2)[0]
 			} else {
 				b[i] = [3]int8{-128, 127, int8(r.IntN(256) - 128)}[r.IntN(3)]
@@ -182,7 +187,10 @@ func q8Avx2Upward1Edge(t *testing.T, seed uint64) {
 		}
 		// The tiles' depth is K padded to their k block.
 		reach := int64(q8CeilDiv(tc.k, 8)*8) * 255 * 255
-		if tc.ub {
+		switch {
+		case tc.ub && vnni:
+			reach = int64(q8CeilDiv(tc.k, 16)*16) * 255 * 128
+		case tc.ub:
 			reach = int64(q8CeilDiv(tc.k, 16)*16) * 255 * 64
 		}
 		bias := make([]int32, tc.n)
@@ -204,6 +212,7 @@ func q8Avx2Upward1Edge(t *testing.T, seed uint64) {
 		g.Requant = rq
 		p := g.Pack(b, false, zw, bias)
 		np := q8PackArchX8(p, 1, tc.ub)
+		np.vnni = vnni && tc.ub
 		require.Equal(t, reach, np.reach(), "case %d", ci)
 		var prm [6*q8Avx2NC + 4]int32
 		nj := min(tc.n, q8Avx2NC)
