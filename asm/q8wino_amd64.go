@@ -135,6 +135,15 @@ var q8WinoMinC = 16
 // (TestQ8ZooConvAB, cold and warm caches).
 var q8WinoMinPixels, q8WinoMinPixels7 = 49, 64
 
+// q8WinoMinPixelsVnni is the smallest output image Pack transforms a
+// layer for on the avx512vnni path, where the direct tiles run one
+// VPDPBUSD per 32 MACs: ResNet-50's 3×3 stride-1 layers with 8-bit weights
+// (TestQ8ZooConvAB avx512vnni vs vnni-direct, with a 48 MB cache flush
+// between runs as in a whole model) took 18 % less on Winograd at 56², 4 %
+// less at 28², but 34 % more at 14² and twice as long at 7² (U' is 3.6×
+// the direct weights' bytes, read cold).
+var q8WinoMinPixelsVnni = 28 * 28
+
 // q8WinoF3 lets Pack take F(3×3, 3×3) where its sums are bounded
 // (36·9·InC·max|d|·max|w − wZero| < 2^31: ResNet-50's 3×3 layers with
 // 7-bit weights, with 8-bit ones those up to 203 channels); tests and
@@ -161,6 +170,9 @@ func q8WinoTakes(c *QConv2D, seven bool) bool {
 	least := q8WinoMinPixels
 	if seven {
 		least = q8WinoMinPixels7
+	}
+	if level >= pathLevel(PathVNNI) {
+		least = max(least, q8WinoMinPixelsVnni)
 	}
 	return q8Avx2Wino && level >= pathLevel(PathAVX2) && c.KH == 3 && c.KW == 3 && c.StrideH == 1 && c.StrideW == 1 &&
 		c.DilH == 1 && c.DilW == 1 && c.groups() == 1 && c.InC >= q8WinoMinC && c.OutC >= q8WinoMinC &&

@@ -30,9 +30,9 @@ func q8WinoSetup(t *testing.T) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		t.Skip("avx2 path not selected")
 	}
-	c, px, px7, on := q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8Avx2Wino
-	t.Cleanup(func() { q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8Avx2Wino = c, px, px7, on })
-	q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8Avx2Wino = 1, 1, 1, true
+	c, px, px7, pxv, on := q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino
+	t.Cleanup(func() { q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino = c, px, px7, pxv, on })
+	q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino = 1, 1, 1, 1, true
 }
 
 // q8WinoCompare checks the Winograd path bit for bit against
@@ -308,8 +308,8 @@ func q8WinoNoAlloc(t *testing.T) {
 
 // q8WinoDefaults pins which layers the production thresholds take:
 // ResNet-50's 3×3 stride-1 layers, the 7×7 ones only with weights that
-// are not on the 7-bit x8 tiles, nothing below 16 channels; and their
-// chunks.
+// are not on the 7-bit x8 tiles, nothing below 16 channels, on the
+// avx512vnni path only images of at least 28×28; and their chunks.
 func q8WinoDefaults(t *testing.T) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		t.Skip("avx2 path not selected")
@@ -324,6 +324,9 @@ func q8WinoDefaults(t *testing.T) {
 		{7, 512, true, false}, {7, 512, false, true}, {6, 64, false, false},
 		{28, 8, false, false}, {28, 15, true, false},
 	} {
+		if level >= pathLevel(PathVNNI) && tc.hw*tc.hw < q8WinoMinPixelsVnni {
+			tc.expect = false // the direct VPDPBUSD tiles take small images
+		}
 		c := (&q8ConvCase{h: tc.hw, w: tc.hw, c: tc.c, o: tc.c, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
 		c.Requant = q8RandRequant(r, c.OutC, 2000, RoundUpward)
 		lim := 127
@@ -339,6 +342,9 @@ func q8WinoDefaults(t *testing.T) {
 	for _, tc := range []struct{ hw, c, workers, pixels int }{
 		{56, 64, 1, 4 * 3 * 56}, {28, 128, 1, 3 * 3 * 28}, {14, 256, 1, 196}, {14, 256, 2, 2 * 3 * 14},
 	} {
+		if level >= pathLevel(PathVNNI) && tc.hw*tc.hw < q8WinoMinPixelsVnni {
+			continue // direct tiles, their own chunks
+		}
 		c := (&q8ConvCase{h: tc.hw, w: tc.hw, c: tc.c, o: tc.c, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv()
 		c.Requant = q8RandRequant(r, c.OutC, 2000, RoundUpward)
 		c.Workers = tc.workers
