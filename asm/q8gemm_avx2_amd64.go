@@ -893,6 +893,10 @@ var (
 	q8Avx2MinTileOne    = 256
 )
 
+// q8Avx2SplitSmall enables the one-chunk-per-worker rule of
+// q8TilePixelsArch (benchmarks turn it off).
+var q8Avx2SplitSmall = true
+
 // q8TilePixelsArch is QConv2D.TilePixels for the AVX2 tiles: every Run
 // streams the layer's whole packed weights (up to 4.7 MB of int16, 2.4 MB
 // of 7-bit int8, for ResNet-50's 7×7 layers, from L3 or DRAM), so tiles are made large enough
@@ -904,10 +908,17 @@ var (
 // is a multiple of 3, the tile's rows (on the avx512vnni path of 12, for
 // the 4-row c4 tiles too), so only the last chunk ends in a short row
 // tile.
+//
+// With several workers, an image of at most 256 pixels per worker (ResNet's
+// 14×14 and 7×7 layers on two threads) is split into one chunk per worker
+// (q8Avx2SplitSmall), so each worker streams the weights once, as one
+// worker does with q8Avx2MinTileOne.
 func q8TilePixelsArch(pixels, kg, workers int) int {
 	budget, least := q8TileBudgetAvx2, q8Avx2MinTile
 	if workers <= 1 {
 		budget, least = q8TileBudgetAvx2One, q8Avx2MinTileOne
+	} else if q8Avx2SplitSmall && pixels <= q8Avx2MinTileOne*workers {
+		return q8CeilDiv(pixels, workers)
 	}
 	t := min(256, max(16, budget/kg/8*8))
 	t = min(t, max(least, q8CeilDiv(q8CeilDiv(pixels, 8), 8)*8))

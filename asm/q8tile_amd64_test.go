@@ -20,10 +20,12 @@ func TestQ8TilePixelsArch(t *testing.T) {
 	for _, tc := range []struct {
 		pixels, kg, workers, want, vnni int
 	}{
-		{49, 4608, 2, 27, 32},    // 7×7 3×3: two chunks for two threads (32 under the 32 cap)
+		{49, 4608, 2, 25, 25},    // 7×7 3×3: one chunk per worker
+		{49, 4608, 4, 13, 13},
 		{49, 4608, 1, 49, 49},    // one worker: the weights once
 		{49, 4608, 0, 49, 49},    // Workers unset: one worker
-		{196, 2304, 2, 30, 32},   // 14×14 3×3: 7 chunks
+		{196, 2304, 2, 98, 98},   // 14×14 3×3: one chunk per worker
+		{784, 1152, 2, 99, 104},  // 28×28: above 256 pixels per worker, 8 balanced chunks
 		{196, 2304, 1, 196, 196}, // one chunk although A (441 KB) outgrows L2
 		{196, 256, 1, 196, 196},
 		{3136, 576, 2, 243, 252}, // 56×56 3×3: 256-pixel cap, balanced to 13 chunks
@@ -31,7 +33,7 @@ func TestQ8TilePixelsArch(t *testing.T) {
 		{3136, 64, 4, 243, 252},
 		{12544, 147, 1, 256, 256}, // the stem: the 256-pixel cap
 		{300, 1 << 20, 1, 16, 16}, // huge K: the 16-pixel floor
-		{5, 64, 2, 5, 5},
+		{5, 64, 2, 3, 3},
 		{1, 64, 1, 1, 1},
 	} {
 		t.Run(fmt.Sprintf("%dpx/K=%d/w%d", tc.pixels, tc.kg, tc.workers), func(t *testing.T) {
