@@ -20,7 +20,7 @@ func TestQ8TilePixelsArch(t *testing.T) {
 	for _, tc := range []struct {
 		pixels, kg, workers, want, vnni int
 	}{
-		{49, 4608, 2, 25, 25},    // 7×7 3×3: one chunk per worker
+		{49, 4608, 2, 25, 25}, // 7×7 3×3: one chunk per worker
 		{49, 4608, 4, 13, 13},
 		{49, 4608, 1, 49, 49},    // one worker: the weights once
 		{49, 4608, 0, 49, 49},    // Workers unset: one worker

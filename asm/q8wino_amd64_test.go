@@ -31,7 +31,9 @@ func q8WinoSetup(t *testing.T) {
 		t.Skip("avx2 path not selected")
 	}
 	c, px, px7, pxv, on := q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino
-	t.Cleanup(func() { q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino = c, px, px7, pxv, on })
+	t.Cleanup(func() {
+		q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino = c, px, px7, pxv, on
+	})
 	q8WinoMinC, q8WinoMinPixels, q8WinoMinPixels7, q8WinoMinPixelsVnni, q8Avx2Wino = 1, 1, 1, 1, true
 }
 
