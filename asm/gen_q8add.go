@@ -270,6 +270,8 @@ func avx2File() []byte {
 	a.P("")
 	addLinAvx2(a)
 	a.P("")
+	addLinAvx512(a)
+	a.P("")
 	quantizeAvx2(a)
 	return a.Bytes()
 }
@@ -331,6 +333,80 @@ func addLinAvx2(a *a64.Asm) {
 	a.P("\tADDQ $16, DI")
 	a.P("\tSUBQ $16, CX")
 	a.P("\tJNE lloop")
+	a.P("\tVZEROUPPER")
+	a.P("\tRET")
+}
+
+// addLinAvx512 writes qs8_vadd_linear_x32__avx512, the linear body on ZMM
+// for the avx512vnni path: the same per-lane arithmetic as addLinAvx2 (two
+// FMAs in the same order, VCVTPS2DQ under the same MXCSR rounding), 16
+// lanes per register, and AVX512F's VPMOVSDB (int32 → int8 with signed
+// saturation, what VPACKSSDW then VPACKSSWB give) in place of the
+// four-instruction pack; q8AddLinArch runs it on all 65 536 pairs too
+// before QAdd.Run takes it:
+//
+//	func q8AddAvx512x32Lin(x, y, out *int8, n int, l *q8AddLin)
+//
+// n is a positive multiple of 16: 32 elements per iteration, then one
+// 16-element block. Registers: SI x, DX y, DI out, CX n; Z10 A, Z11 B,
+// Z12 C, Y13 lo, Y14 hi.
+func addLinAvx512(a *a64.Asm) {
+	a.P(`// qs8_vadd_linear_x32__avx512: qs8_vadd_linear_x16__avx2's arithmetic on
+// ZMM registers with VPMOVSDB (see gen_q8add.go's addLinAvx512).
+//
+// func q8AddAvx512x32Lin(x, y, out *int8, n int, l *q8AddLin)`)
+	a.P("TEXT ·q8AddAvx512x32Lin(SB), NOSPLIT, $0-40")
+	a.P("\tMOVQ x+0(FP), SI")
+	a.P("\tMOVQ y+8(FP), DX")
+	a.P("\tMOVQ out+16(FP), DI")
+	a.P("\tMOVQ n+24(FP), CX")
+	a.P("\tMOVQ l+32(FP), BX")
+	a.P("\tVBROADCASTSS 0(BX), Z10")
+	a.P("\tVBROADCASTSS 4(BX), Z11")
+	a.P("\tVBROADCASTSS 8(BX), Z12")
+	a.P("\tVPBROADCASTB 12(BX), Y13")
+	a.P("\tVPBROADCASTB 16(BX), Y14")
+	a.P("\tCMPQ CX, $32")
+	a.P("\tJLT l16")
+	a.P("l32:")
+	for i := 0; i < 2; i++ {
+		a.P("\tVPMOVSXBD %d(SI), Z%d", 16*i, i)
+		a.P("\tVPMOVSXBD %d(DX), Z%d", 16*i, 2+i)
+	}
+	for i := 0; i < 4; i++ {
+		a.P("\tVCVTDQ2PS Z%d, Z%d", i, i)
+	}
+	for i := 0; i < 2; i++ {
+		a.P("\tVFMADD213PS Z12, Z11, Z%d", 2+i)    // B·y + C
+		a.P("\tVFMADD231PS Z%d, Z10, Z%d", i, 2+i) // A·x + (B·y + C)
+		a.P("\tVCVTPS2DQ Z%d, Z%d", 2+i, 2+i)
+		a.P("\tVPMOVSDB Z%d, X%d", 2+i, 2+i)
+	}
+	a.P("\tVINSERTI128 $1, X3, Y2, Y2")
+	a.P("\tVPMAXSB Y13, Y2, Y2")
+	a.P("\tVPMINSB Y14, Y2, Y2")
+	a.P("\tVMOVDQU Y2, (DI)")
+	a.P("\tADDQ $32, SI")
+	a.P("\tADDQ $32, DX")
+	a.P("\tADDQ $32, DI")
+	a.P("\tSUBQ $32, CX")
+	a.P("\tCMPQ CX, $32")
+	a.P("\tJGE l32")
+	a.P("l16:")
+	a.P("\tTESTQ CX, CX")
+	a.P("\tJZ ldone")
+	a.P("\tVPMOVSXBD (SI), Z0")
+	a.P("\tVPMOVSXBD (DX), Z2")
+	a.P("\tVCVTDQ2PS Z0, Z0")
+	a.P("\tVCVTDQ2PS Z2, Z2")
+	a.P("\tVFMADD213PS Z12, Z11, Z2")
+	a.P("\tVFMADD231PS Z0, Z10, Z2")
+	a.P("\tVCVTPS2DQ Z2, Z2")
+	a.P("\tVPMOVSDB Z2, X2")
+	a.P("\tVPMAXSB X13, X2, X2")
+	a.P("\tVPMINSB X14, X2, X2")
+	a.P("\tVMOVDQU X2, (DI)")
+	a.P("ldone:")
 	a.P("\tVZEROUPPER")
 	a.P("\tRET")
 }

@@ -137,6 +137,9 @@ var kernelTable = []Kernel{
 	// (q8AddAvx2x16F) and, where NewQAdd found it equal on all 65 536
 	// input pairs, two float32 FMAs (q8AddAvx2x16Lin).
 	{Name: "qs8_vadd_requant_x16__avx2", Op: "qadd", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// On the avx512vnni path the linear form runs on ZMM registers with
+	// VPMOVSDB (q8AddAvx512x32Lin), where NewQAdd found that body exact too.
+	{Name: "qs8_vadd_linear_x32__avx512", Op: "qadd", ISA: "avx512f", Path: PathVNNI, Features: []string{"avx2", "avx512f"}, Complement: true},
 	// QuantizeF32's whole 16-element blocks (q8add_avx2_amd64.s, gen_q8add.go).
 	{Name: "qs8_vcvt_f32_x16__avx2", Op: "quantize", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
 	// QPool2D.Max (≤ 16 taps, C ≥ 16) and QMean.Run's channel sums

@@ -29,6 +29,30 @@ func init() {
 		q8AddAvx2FastCompare(t)
 		q8AddLinCompare(t)
 	}
+	archKernelTests["qs8_vadd_linear_x32__avx512"] = func(t *testing.T, k Kernel) {
+		saved, lin := level, q8AddUseLin
+		defer func() { level, q8AddUseLin = saved, lin }()
+		level, q8AddUseLin = pathLevel(k.Path), true
+		q8AddLinCompare(t)
+		q8AddLinWideTails(t)
+	}
+}
+
+// q8AddLinWideTails runs the ZMM linear body on lengths that end in its
+// 16-element block and in a Go tail, against the generic body.
+func q8AddLinWideTails(t *testing.T) {
+	// A clamp inside int8's range, so both ends of the clamp matter.
+	a := NewQAdd(0.13264428, -12, 0.08471465, -128, 0.09877179, -128, -100, 50)
+	require.NotNil(t, a.lin)
+	require.True(t, a.lin.Wide, "the ZMM body misses pairs the avx2 one gets right")
+	r := q8Seeded(t, 80)
+	for _, n := range []int{16, 17, 31, 32, 48, 63, 1000, 1<<12 + 16} {
+		x, y := q8Rand(r, n, -128, 127), q8Rand(r, n, -128, 127)
+		want, got := make([]int8, n), make([]int8, n)
+		q8AddGeneric(a, x, y, want)
+		a.Run(x, y, got)
+		require.Equal(t, want, got, "n=%d", n)
+	}
 }
 
 // q8AddAvx2FastCompare checks q8AddAvx2x16F on every (x, y) byte pair for
@@ -92,6 +116,9 @@ func q8AddLinCompare(t *testing.T) {
 			continue
 		}
 		taken++
+		if level >= pathLevel(PathVNNI) {
+			require.True(t, a.lin.Wide, "%s: the ZMM body misses pairs the avx2 one gets right", q8AddString(a))
+		}
 		q8AddGeneric(a, x, y, want)
 		a.Run(x, y, got)
 		require.Equal(t, want, got, "%s, lin %+v", q8AddString(a), *a.lin)

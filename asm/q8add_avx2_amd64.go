@@ -27,6 +27,12 @@ func q8AddAvx2x16F(x, y, out *int8, n int, p *q8AddParams, f *q8AddFast)
 //go:noescape
 func q8AddAvx2x16Lin(x, y, out *int8, n int, l *q8AddLin)
 
+// q8AddAvx512x32Lin is qs8_vadd_linear_x32__avx512: q8AddAvx2x16Lin's
+// arithmetic on ZMM registers (AVX512F), for the avx512vnni path.
+//
+//go:noescape
+func q8AddAvx512x32Lin(x, y, out *int8, n int, l *q8AddLin)
+
 // q8AddUseLin enables the linear body (tests turn it off).
 var q8AddUseLin = true
 
@@ -65,6 +71,11 @@ func q8AddLinArch(a *QAdd, s1, s2, so float32) *q8AddLin {
 				l.C = nudgeF32(c, kc)
 				q8AddAvx2x16Lin(&x[0], &y[0], &got[0], len(got), l)
 				if slices.Equal(got, want) {
+					if hwLevel >= pathLevel(PathVNNI) {
+						clear(got)
+						q8AddAvx512x32Lin(&x[0], &y[0], &got[0], len(got), l)
+						l.Wide = slices.Equal(got, want)
+					}
 					return l
 				}
 			}
@@ -137,7 +148,11 @@ func q8AddArch(a *QAdd, x, y, out []int8) bool {
 	xp, yp, op := (*int8)(unsafe.Pointer(&x[0])), (*int8)(unsafe.Pointer(&y[0])), (*int8)(unsafe.Pointer(&out[0]))
 	var f q8AddFast
 	if q8AddUseLin && a.lin != nil && a.linKey == a.outKey() {
-		q8AddAvx2x16Lin(xp, yp, op, nb, a.lin)
+		if a.lin.Wide && level >= pathLevel(PathVNNI) {
+			q8AddAvx512x32Lin(xp, yp, op, nb, a.lin)
+		} else {
+			q8AddAvx2x16Lin(xp, yp, op, nb, a.lin)
+		}
 	} else if q8AddUseFast && q8AddFastParams(a, &f) {
 		q8AddAvx2x16F(xp, yp, op, nb, &p, &f)
 	} else {

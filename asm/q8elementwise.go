@@ -58,6 +58,9 @@ type QAdd struct {
 type q8AddLin struct {
 	A, B, C float32
 	Lo, Hi  int32
+	// Wide reports that the avx512vnni path's ZMM body reproduces the
+	// fixed-point blocks too (checked like the avx2 one).
+	Wide bool
 }
 
 // outKey is what the block arithmetic reads from a's output parameters.
