@@ -147,62 +147,126 @@ func kernel(w *bytes.Buffer, width int, mode string) {
 	p("MOVQ 104(R14), R11")
 	p("ADDQ R12, R11")
 	p("MOVQ 96(R14), R12")
-	label("pixel")
-	for k := 0; k < 4; k++ {
-		p("VMOVDQU32 %s, %s", tab(3, k, 0), v(k))
-	}
-	for j := 0; j < 3; j++ {
-		p("VPXORD (%s), %s, %s", taps[j], v(31), v(8))
-		p("VPXORD (%s), %s, %s", taps[3+j], v(31), v(9))
-		p("VPXORD (%s), %s, %s", taps[6+j], v(31), v(10))
-		p("VPUNPCKLBW %s, %s, %s", v(9), v(8), v(11))
-		p("VPUNPCKHBW %s, %s, %s", v(9), v(8), v(12))
-		p("VPUNPCKLBW %s, %s, %s", v(10), v(10), v(13))
-		p("VPUNPCKHBW %s, %s, %s", v(10), v(10), v(14))
-		p("VPUNPCKLWD %s, %s, %s", v(13), v(11), v(15))
-		p("VPUNPCKHWD %s, %s, %s", v(13), v(11), v(16))
-		p("VPUNPCKLWD %s, %s, %s", v(14), v(12), v(17))
-		p("VPUNPCKHWD %s, %s, %s", v(14), v(12), v(18))
-		for k := 0; k < 4; k++ {
-			p("VPDPBUSD %s, %s, %s", tab(j, k, 0), v(15+k), v(k))
-		}
-	}
-	for t, r := range taps {
-		p("ADDQ %d(R14), %s", 72+8*(t/3), r)
-	}
-	for k := 0; k < 4; k++ {
-		a, t1, t2 := v(k), v(8+2*k), v(9+2*k)
-		p("VPSLLVD %s, %s, %s", tab(4, k, 0), a, a)
-		p("VPSRLQ $32, %s, %s", a, t2)
-		p("VPMULDQ %s, %s, %s", tab(5, k, 0), a, t1)
-		p("VPMULDQ %s, %s, %s", tab(5, k, 4), t2, t2)
-		if mode == "Double" {
-			p("VPCMPGTQ %s, %s, K1", t1, v(30))
-			p("VPCMPGTQ %s, %s, K2", t2, v(30))
-		}
-		p("VPADDQ %s, %s, %s", tab(6, k, 0), t1, t1)
-		p("VPADDQ %s, %s, %s", tab(7, k, 0), t2, t2)
-		if mode == "Double" {
-			p("VPSUBQ %s, %s, K1, %s", tab(8, k, 0), t1, t1)
-			p("VPSUBQ %s, %s, K2, %s", tab(9, k, 0), t2, t2)
-		}
-		p("VPSRAVQ %s, %s, %s", tab(10, k, 0), t1, t1)
-		p("VPSRAVQ %s, %s, %s", tab(11, k, 0), t2, t2)
-		p("VPERMT2D %s, %s, %s", t2, v(29), t1)
-		p("VPADDD %s, %s, %s", v(28), t1, a)
-	}
-	p("VPACKSSDW %s, %s, %s", v(1), v(0), v(0))
-	p("VPACKSSDW %s, %s, %s", v(3), v(2), v(2))
-	p("VPACKSSWB %s, %s, %s", v(2), v(0), v(0))
-	p("VPMAXSB %s, %s, %s", v(27), v(0), v(0))
-	p("VPMINSB %s, %s, %s", v(26), v(0), v(0))
-	p("VMOVDQU8 %s, (R11)", v(0))
-	p("ADDQ ostep-8(SP), R11")
-	p("DECQ R12")
-	p("JNZ pixel")
+	label("pixel2")
+	p("CMPQ R12, $2")
+	p("JLT pixel1")
+	body(p, v, tab, taps, mode, 2)
+	p("SUBQ $2, R12")
+	p("JMP pixel2")
+	label("pixel1")
+	p("TESTQ R12, R12")
+	p("JZ segend")
+	body(p, v, tab, taps, mode, 1)
+	label("segend")
 	p("ADDQ $112, R14")
 	p("DECQ nseg-16(SP)")
 	p("JNZ seg")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// body writes np (1 or 2) pixels: accumulators V0–V3 (and V4–V7 for the
+// second pixel), each weight and parameter loaded once into a register and
+// applied to every pixel (the loads, not the ALUs, bound one pixel on Zen 4).
+func body(p func(string, ...any), v func(int) string, tab func(r, k, off int) string, taps []string, mode string, np int) {
+	for k := 0; k < 4; k++ {
+		p("VMOVDQU32 %s, %s", tab(3, k, 0), v(k))
+		if np == 2 {
+			p("VMOVDQA32 %s, %s", v(k), v(4+k))
+		}
+	}
+	for j := 0; j < 3; j++ {
+		for i := 0; i < np; i++ {
+			p("VPXORD (%s), %s, %s", taps[j], v(31), v(8))
+			p("VPXORD (%s), %s, %s", taps[3+j], v(31), v(9))
+			p("VPXORD (%s), %s, %s", taps[6+j], v(31), v(10))
+			if np == 2 {
+				for kh := 0; kh < 3; kh++ {
+					p("ADDQ %d(R14), %s", 72+8*kh, taps[3*kh+j])
+				}
+			}
+			o := 15 + 4*i
+			p("VPUNPCKLBW %s, %s, %s", v(9), v(8), v(11))
+			p("VPUNPCKHBW %s, %s, %s", v(9), v(8), v(12))
+			p("VPUNPCKLBW %s, %s, %s", v(10), v(10), v(13))
+			p("VPUNPCKHBW %s, %s, %s", v(10), v(10), v(14))
+			p("VPUNPCKLWD %s, %s, %s", v(13), v(11), v(o))
+			p("VPUNPCKHWD %s, %s, %s", v(13), v(11), v(o+1))
+			p("VPUNPCKLWD %s, %s, %s", v(14), v(12), v(o+2))
+			p("VPUNPCKHWD %s, %s, %s", v(14), v(12), v(o+3))
+		}
+		for k := 0; k < 4; k++ {
+			if np == 1 {
+				p("VPDPBUSD %s, %s, %s", tab(j, k, 0), v(15+k), v(k))
+				continue
+			}
+			p("VMOVDQU32 %s, %s", tab(j, k, 0), v(23))
+			p("VPDPBUSD %s, %s, %s", v(23), v(15+k), v(k))
+			p("VPDPBUSD %s, %s, %s", v(23), v(19+k), v(4+k))
+		}
+	}
+	if np == 1 {
+		for t, r := range taps {
+			p("ADDQ %d(R14), %s", 72+8*(t/3), r)
+		}
+	}
+	for k := 0; k < 4; k++ {
+		// Parameter row (row, off) of accumulator k in V12 + n.
+		prm := func(n, row, off int) string {
+			if np == 1 {
+				return tab(row, k, off)
+			}
+			p("VMOVDQU32 %s, %s", tab(row, k, off), v(12+n))
+			return v(12 + n)
+		}
+		acc := func(i int) string { return v(k + 4*i) }
+		t1 := func(i int) string { return v(8 + 2*i) }
+		t2 := func(i int) string { return v(9 + 2*i) }
+		each := func(f func(i int)) {
+			for i := 0; i < np; i++ {
+				f(i)
+			}
+		}
+		l := prm(0, 4, 0)
+		each(func(i int) { p("VPSLLVD %s, %s, %s", l, acc(i), acc(i)) })
+		each(func(i int) { p("VPSRLQ $32, %s, %s", acc(i), t2(i)) })
+		m := prm(1, 5, 0)
+		each(func(i int) { p("VPMULDQ %s, %s, %s", m, acc(i), t1(i)) })
+		m4 := prm(2, 5, 4)
+		each(func(i int) { p("VPMULDQ %s, %s, %s", m4, t2(i), t2(i)) })
+		if mode == "Double" {
+			each(func(i int) {
+				p("VPCMPGTQ %s, %s, K%d", t1(i), v(30), 1+2*i)
+				p("VPCMPGTQ %s, %s, K%d", t2(i), v(30), 2+2*i)
+			})
+		}
+		ce := prm(3, 6, 0)
+		each(func(i int) { p("VPADDQ %s, %s, %s", ce, t1(i), t1(i)) })
+		co := prm(4, 7, 0)
+		each(func(i int) { p("VPADDQ %s, %s, %s", co, t2(i), t2(i)) })
+		if mode == "Double" {
+			de := prm(5, 8, 0)
+			each(func(i int) { p("VPSUBQ %s, %s, K%d, %s", de, t1(i), 1+2*i, t1(i)) })
+			do := prm(6, 9, 0)
+			each(func(i int) { p("VPSUBQ %s, %s, K%d, %s", do, t2(i), 2+2*i, t2(i)) })
+		}
+		se := prm(7, 10, 0)
+		each(func(i int) { p("VPSRAVQ %s, %s, %s", se, t1(i), t1(i)) })
+		so := prm(8, 11, 0)
+		each(func(i int) { p("VPSRAVQ %s, %s, %s", so, t2(i), t2(i)) })
+		each(func(i int) {
+			p("VPERMT2D %s, %s, %s", t2(i), v(29), t1(i))
+			p("VPADDD %s, %s, %s", v(28), t1(i), acc(i))
+		})
+	}
+	for i := 0; i < np; i++ {
+		a := 4 * i
+		p("VPACKSSDW %s, %s, %s", v(a+1), v(a), v(a))
+		p("VPACKSSDW %s, %s, %s", v(a+3), v(a+2), v(a+2))
+		p("VPACKSSWB %s, %s, %s", v(a+2), v(a), v(a))
+		p("VPMAXSB %s, %s, %s", v(27), v(a), v(a))
+		p("VPMINSB %s, %s, %s", v(26), v(a), v(a))
+		p("VMOVDQU8 %s, (R11)", v(a))
+		p("ADDQ ostep-8(SP), R11")
+	}
 }
