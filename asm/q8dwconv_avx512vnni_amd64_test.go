@@ -3,6 +3,7 @@
 package asm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -144,4 +145,34 @@ func q8DWVnniNoAlloc(t *testing.T) {
 	out := make([]int8, 28*28*144)
 	require.True(t, q8DWConvVnni(d, x, p, out, 0, d.OutH))
 	require.Zero(t, testing.AllocsPerRun(10, func() { d.Run(x, p, out, 0, d.OutH) }))
+}
+
+// BenchmarkQ8DWConvPaths times QDepthwiseConv2D.Run (one thread, whole
+// layer, RoundDouble) on MobileNet v2's depthwise shapes under the avx2 and
+// avx512vnni paths, alternating the paths per shape.
+func BenchmarkQ8DWConvPaths(b *testing.B) {
+	shapes := []struct{ h, c, s int }{{112, 32, 1}, {112, 96, 2}, {56, 144, 1}, {56, 144, 2}, {28, 192, 1}, {14, 384, 1}, {14, 576, 1}, {7, 960, 1}}
+	saved := Selected()
+	b.Cleanup(func() { _ = Select(saved) })
+	for _, sh := range shapes {
+		oh := (sh.h + sh.s - 1) / sh.s
+		for _, path := range []string{PathAVX2, PathVNNI} {
+			if Select(path) != nil {
+				continue
+			}
+			d := &QDepthwiseConv2D{InH: sh.h, InW: sh.h, C: sh.c, Mult: 1, OutH: oh, OutW: oh, KH: 3, KW: 3,
+				StrideH: sh.s, StrideW: sh.s, PadT: 1 - (sh.s - 1), PadL: 1 - (sh.s - 1), OutStride: sh.c, InZero: 5}
+			r := q8Seeded(b, 2)
+			d.Requant = q8RandRequant(r, sh.c, 40, RoundDouble)
+			x := q8Rand(r, sh.h*sh.h*sh.c, -128, 127)
+			p := d.Pack(q8Rand(r, sh.c*9, -127, 127), nil, make([]int32, sh.c))
+			out := make([]int8, oh*oh*sh.c)
+			b.Run(fmt.Sprintf("%dx%dx%d_s%d/%s", sh.h, sh.h, sh.c, sh.s, path), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					d.Run(x, p, out, 0, oh)
+				}
+				b.ReportMetric(float64(oh*oh*sh.c*9)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
+	}
 }
