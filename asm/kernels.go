@@ -127,6 +127,12 @@ var kernelTable = []Kernel{
 	// int8 depthwise 3×3, Mult 1, C ≥ 16 (q8dwconv_avx2_amd64.s), RoundDouble
 	// and RoundUpward fused; other shapes and RoundSingle run the generic body.
 	{Name: "qs8_qc8w_dwconv3x3_requant_c16__avx2", Op: "qdwconv", ISA: "avx2", Path: PathAVX2, Features: []string{"avx2"}},
+	// On the avx512vnni path, the same layers whose weights − zero point fit
+	// int8 (q8dwconv_avx512vnni_amd64.s, gen_q8dw512.go): VPDPBUSD on each
+	// kernel column's three taps, 64/32/16-channel blocks, the two roundings
+	// folded into one 64-bit shift; beside the avx2 body, which keeps the rest.
+	{Name: "qs8_qc8w_dwconv3x3_requant_c64__avx512vnni", Op: "qdwconv", ISA: "avx512vnni", Path: PathVNNI,
+		Features: []string{"avx512f", "avx512vl", "avx512bw", "avx512vnni"}, Complement: true},
 	// Pool2D.MaxF32 with C a multiple of 8: each output row's interior
 	// pixels in f32MaxPoolAvx2 (every tap in registers), the border pixels
 	// and GlobalMaxPoolF32 folding taps with f32MaxIntoAvx2

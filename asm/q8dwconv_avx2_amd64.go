@@ -73,6 +73,7 @@ func q8DWAvxBlocks(c int) int { return (c + 15) / 16 }
 // (the padding row). Pack accepts int8 weights and zero points only, so
 // every weight − zero point lies in [−255, 255] and fits int16.
 func q8DWPackArch(d *QDepthwiseConv2D, p *QPacked) {
+	q8DWZPack(d, p)
 	if hwLevel < pathLevel(PathAVX2) || !q8DWAvxShape(d) {
 		return
 	}
@@ -133,6 +134,9 @@ func q8DWAvxTable(tab *[q8DWAvxTabWords]int32, w []int8, fold []int32, rq *Requa
 // runtime uses for DEPTHWISE_CONV_2D) or RoundUpward, and reports whether it
 // did. RoundSingle runs the generic body.
 func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1 int) bool {
+	if q8DWConvVnni(d, in, p, out, r0, r1) {
+		return true
+	}
 	c := d.C
 	rq := &d.Requant
 	if level < pathLevel(PathAVX2) || !q8DWAvxShape(d) || (rq.Rounding != RoundDouble && rq.Rounding != RoundUpward) ||

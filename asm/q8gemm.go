@@ -42,6 +42,11 @@ type QPacked struct {
 	// channel c, 4 bytes [w(0,j), w(1,j), w(2,j), 0] at 4·(j·C + c), then C
 	// bytes of InZero; nil otherwise.
 	dwDot []int8
+	// dwVNNI is the avx512vnni 3×3 depthwise body's per-block tables and
+	// padding row (q8DWZPack, amd64), nil otherwise; dwVNNIKey is the
+	// Requant they were built from.
+	dwVNNI    []byte
+	dwVNNIKey requantKey
 }
 
 // Bytes is the memory the packed weights occupy.
