@@ -3,7 +3,6 @@ package runtime
 import (
 	"runtime"
 	"sync/atomic"
-	"time"
 )
 
 // pool runs index ranges on a fixed set of goroutines. The calling
@@ -15,7 +14,7 @@ import (
 //
 // A model runs one short job per layer (tens of µs to a few ms), so the
 // hand-off is on the critical path of every layer: helpers spin on the job
-// generation for poolSpin after their last job before they park on their
+// generation for a while (poolSpin) after their last job before they park on their
 // channel, and the caller spins for the helpers to finish. Parking and
 // waking through a channel costs a scheduler round trip per layer
 // (measured: int8 ResNet-50's ADDs ran slower on two threads than on one).
@@ -41,10 +40,14 @@ type poolHelper struct {
 	_        [48]byte
 }
 
-// poolSpin is how long an idle helper keeps polling for the next job
-// before it parks: longer than the gap between two layers, short enough
-// not to burn a core between frames.
-const poolSpin = 200 * time.Microsecond
+// poolSpin is how many times an idle helper polls for the next job
+// before it parks (yielding to other goroutines every 64 polls; about
+// 0.2–0.5 ms on a Zen 4): longer than the gap between two layers, short
+// enough not to burn a core between frames. A count rather than a clock,
+// so that a helper the OS preempted (a loaded machine) does not park at
+// once when it runs again: every park can cost the Go runtime a wait
+// record (sudog) allocation, which TestSoakInt8MobileNetV2 counts.
+const poolSpin = 1 << 17
 
 func newPool(threads int) *pool {
 	p := &pool{threads: max(threads, 1)}
@@ -70,10 +73,9 @@ func (p *pool) worker(w int) {
 	}
 }
 
-// await returns the first job generation after seen: it polls for poolSpin,
-// then parks until parallelFor or close wakes it.
+// await returns the first job generation after seen: it polls poolSpin
+// times, then parks until parallelFor or close wakes it.
 func (p *pool) await(h *poolHelper, seen uint64) uint64 {
-	start := time.Now()
 	for spins := 1; ; spins++ {
 		if g := p.gen.Load(); g != seen {
 			return g
@@ -81,7 +83,7 @@ func (p *pool) await(h *poolHelper, seen uint64) uint64 {
 		if spins%64 != 0 {
 			continue
 		}
-		if time.Since(start) < poolSpin {
+		if spins < poolSpin {
 			runtime.Gosched()
 			continue
 		}
@@ -95,7 +97,7 @@ func (p *pool) await(h *poolHelper, seen uint64) uint64 {
 			return g
 		}
 		<-h.wake
-		start = time.Now()
+		spins = 0
 	}
 }
 

@@ -140,12 +140,17 @@ func TestSoakInt8MobileNetV2(t *testing.T) {
 	t.Logf("RSS %.2f → %.2f → %.2f MiB (%+d bytes), goroutines %d → %d", float64(before.rss)/(1<<20), float64(mid.rss)/(1<<20),
 		float64(after.rss)/(1<<20), after.rss-before.rss, before.goroutines, after.goroutines)
 	// m.Run itself allocates nothing: on one thread not a single malloc
-	// shows in 500 runs (checked below). With two, a few do, about one per 100
-	// inferences and none of it kept: the Go scheduler's per-P caches of
-	// wait records (sudogs) refilling as the workers block on their
-	// channels, emptied again by the GC that the runtime forces every two
-	// minutes. A leak would show as heap growth, and an allocation per
-	// inference as at least one malloc per inference.
+	// shows in 500 runs (checked below). With two, a few do and none of it
+	// is kept: the Go scheduler's wait records (sudogs) for the pool's
+	// helpers parking on their channels (after poolSpin polls without a
+	// job: often when the OS preempts the caller on a loaded machine). A
+	// park may take its record on one P and return it on another, so the
+	// per-P caches fill with up to 128 records before they circulate;
+	// measured under two busy loops on two cores: up to 77 in 100 runs and
+	// 64 in 2000, bounded rather than per inference. The GC the runtime
+	// forces every two minutes empties them again. A leak would show as
+	// heap growth, and an allocation per inference as at least one malloc
+	// per inference.
 	require.Zero(t, testing.AllocsPerRun(50, func() { _ = m.Run() }), "allocations per inference")
 	m1, err := runtime.New(qg, runtime.Options{Threads: 1})
 	require.NoError(t, err)
@@ -160,7 +165,7 @@ func TestSoakInt8MobileNetV2(t *testing.T) {
 	goruntime.ReadMemStats(&ms1)
 	t.Logf("one thread: %d inferences, mallocs +%d", n1, ms1.Mallocs-ms0.Mallocs)
 	require.Zero(t, ms1.Mallocs-ms0.Mallocs, "heap allocations of %d one-thread inferences", n1)
-	require.LessOrEqual(t, after.mallocs-before.mallocs, uint64(64+runs/50), "heap allocations during the run")
+	require.LessOrEqual(t, after.mallocs-before.mallocs, uint64(128+runs/50), "heap allocations during the run")
 	require.LessOrEqual(t, int64(after.heapAlloc)-int64(before.heapAlloc), int64(64<<10), "heap growth")
 	require.Equal(t, before.goroutines, after.goroutines, "goroutines")
 	// RSS moves by a few pages as the runtime's own bookkeeping touches
