@@ -436,11 +436,19 @@ func q8PackArch(p *QPacked, groups int) *q8ArchPacked {
 // q8Fits7 reports whether every (weight − zero point) of p lies in
 // [−64, 63], where VPMADDUBSW's int16 pair sums (≤ 2·255·64) cannot
 // saturate.
-func q8Fits7(p *QPacked) bool {
+func q8Fits7(p *QPacked) bool { return q8WeightsWithin(p, -64, 63) }
+
+// q8Fits8 reports whether every (weight − zero point) of p lies in
+// [−128, 127], the int8 weights VPDPBUSD multiplies exactly.
+func q8Fits8(p *QPacked) bool { return q8WeightsWithin(p, -128, 127) }
+
+// q8WeightsWithin reports whether every (weight − zero point) of p lies
+// in [lo, hi].
+func q8WeightsWithin(p *QPacked, lo, hi int32) bool {
 	for _, q := range p.w {
 		for _, s := range q {
-			lo, hi := lanes(s)
-			if lo < -64 || lo > 63 || hi < -64 || hi > 63 {
+			a, b := lanes(s)
+			if a < lo || a > hi || b < lo || b > hi {
 				return false
 			}
 		}

@@ -107,20 +107,6 @@ func q8VnniFusedTile(one bool, mode Rounding, rows, kb int, a *int8, lda int, w 
 	}
 }
 
-// q8Fits8 reports whether every (weight − zero point) of p lies in
-// [−128, 127], the int8 weights VPDPBUSD multiplies exactly.
-func q8Fits8(p *QPacked) bool {
-	for _, q := range p.w {
-		for _, s := range q {
-			lo, hi := lanes(s)
-			if lo < -128 || lo > 127 || hi < -128 || hi > 127 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // q8VnniImplicit is q8ConvImplicit's tile call on the VNNI implicit tiles.
 func q8VnniImplicit(one bool, mode Rounding, kbs, nseg, segskip int, base *int8, rows *int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32) {
 	switch {
