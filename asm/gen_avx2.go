@@ -1217,7 +1217,7 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub, vnni bool) {
 		name = fmt.Sprintf("q8GemmVnni%dx8c16ub%s", mr, mode)
 	}
 	acc := func(i, j int) string { return fmt.Sprintf("Y%d", 4*i+j) }
-	q8Avx2TileArgs(w, p, name, wt, mode, ub)
+	q8Avx2TileArgs(w, p, name, wt, mode, ub, 40, false)
 	if ub {
 		// Y13 = 0x80 bytes (the int8 → uint8 flip), Y14 = int16 ones,
 		// once per call: the reduction and requantisation leave them.
@@ -1454,23 +1454,29 @@ func q8ClampLocal(p func(string, ...any), mode, arg string, i int) {
 // columns 0..7, with Y12 as scratch: unpack + add twice (each pair of
 // unpacks and an add does what one VPHADDD does, at half its shuffle cost
 // on Zen 3).
-// q8Avx2TileArgs writes a c16/c32/x8 tile's TEXT line and loads its
+// q8Avx2TileArgs writes a c16/c32/x8/c4 tile's TEXT line and loads its
 // arguments: kb R13, a R10, lda R8, w R12, pstride R14 (bytes), npanels BX;
 // the accumulator store acc DI, ldacc R9 (bytes) without a mode, else prm
 // AX, c DI (saved at pc-16(SP)), ldc R9, the rounding constant at
 // rnd-24(SP), and zo, lo, hi as locals for VPBROADCASTD (vet sizes FP
 // operands).
-func q8Avx2TileArgs(w *bytes.Buffer, p func(string, ...any), name, wt, mode string, ub bool) {
+//
+// frame is the fused tiles' local frame in bytes (40; the c4 tiles' 56),
+// and lda3 also sets R15 = 3·lda (the c4 tiles' fourth row).
+func q8Avx2TileArgs(w *bytes.Buffer, p func(string, ...any), name, wt, mode string, ub bool, frame int, lda3 bool) {
 	if mode == "" {
 		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels int, acc *int32, ldacc int)\n", name, wt)
 		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
 	} else {
 		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *%s, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)\n", name, wt)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $40-100\n", name)
+		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $%d-100\n", name, frame)
 	}
 	p("MOVQ kb+0(FP), R13")
 	p("MOVQ a+8(FP), R10")
 	p("MOVQ lda+16(FP), R8")
+	if lda3 {
+		p("LEAQ (R8)(R8*2), R15")
+	}
 	p("MOVQ w+24(FP), R12")
 	p("MOVQ pstride+32(FP), R14")
 	if !ub {
@@ -1494,12 +1500,10 @@ func q8Avx2TileArgs(w *bytes.Buffer, p func(string, ...any), name, wt, mode stri
 	}
 }
 
-// q8Avx2PanelHead writes the panel loop's head shared by the c16/c32/x8
-// tiles: with a mode, the row-tile loop inside the panel loop (the panel
-// stays in L1 while the A rows stream past it); then the A, weight and k
-// cursors, and for kb = 0 zeroed accumulators and a jump to the reduction.
-// It ends at the label "first", where the k loop begins.
-func q8Avx2PanelHead(p func(string, ...any), label func(string), acc func(i, j int) string, mr int, mode string) {
+// q8PanelLoopHead writes the panel loop's labels and cursors shared by the
+// c16/c32/x8 and c4 tiles: with a mode, the row-tile loop inside the panel
+// loop; then A in SI, the weights in DX and the k count in CX.
+func q8PanelLoopHead(p func(string, ...any), label func(string), mode string) {
 	p("TESTQ BX, BX")
 	p("JZ done")
 	label("panel")
@@ -1513,6 +1517,15 @@ func q8Avx2PanelHead(p func(string, ...any), label func(string), acc func(i, j i
 	p("MOVQ R10, SI")
 	p("MOVQ R12, DX")
 	p("MOVQ R13, CX")
+}
+
+// q8Avx2PanelHead writes the panel loop's head shared by the c16/c32/x8
+// tiles: with a mode, the row-tile loop inside the panel loop (the panel
+// stays in L1 while the A rows stream past it); then the A, weight and k
+// cursors, and for kb = 0 zeroed accumulators and a jump to the reduction.
+// It ends at the label "first", where the k loop begins.
+func q8Avx2PanelHead(p func(string, ...any), label func(string), acc func(i, j int) string, mr int, mode string) {
+	q8PanelLoopHead(p, label, mode)
 	p("TESTQ CX, CX")
 	p("JNZ first")
 	for i := 0; i < mr; i++ {
@@ -1551,7 +1564,7 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string, ub bool) {
 		name, wt = fmt.Sprintf("q8GemmAvx2%dx4c32%s", mr, mode), "int8"
 	}
 	acc := func(i, j int) string { return fmt.Sprintf("Y%d", 4*i+j) }
-	q8Avx2TileArgs(w, p, name, wt, mode, ub)
+	q8Avx2TileArgs(w, p, name, wt, mode, ub, 40, false)
 	q8Avx2PanelHead(p, label, acc, mr, mode)
 	kr, wblock := 16, 128 // k per block, weight bytes per block
 	if ub {
@@ -2112,51 +2125,11 @@ func q8KernelC4(w *bytes.Buffer, mr int, mode string) {
 	label := func(l string) { fmt.Fprintln(w, l+":") }
 	name := fmt.Sprintf("q8GemmVnni%dx16c4%s", mr, mode)
 	acc := func(i, h int) string { return fmt.Sprintf("Y%d", 2*i+h) }
-	if mode == "" {
-		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *int8, pstride, npanels int, acc *int32, ldacc int)\n", name)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
-	} else {
-		fmt.Fprintf(w, "\n// func %s(kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32)\n", name)
-		fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $56-100\n", name)
-	}
-	p("MOVQ kb+0(FP), R13")
-	p("MOVQ a+8(FP), R10")
-	p("MOVQ lda+16(FP), R8")
-	p("LEAQ (R8)(R8*2), R15")
-	p("MOVQ w+24(FP), R12")
-	p("MOVQ pstride+32(FP), R14")
-	p("MOVQ npanels+40(FP), BX")
-	if mode == "" {
-		p("MOVQ acc+48(FP), DI")
-		p("MOVQ ldacc+56(FP), R9")
-		p("SHLQ $2, R9")
-	} else {
-		p("MOVQ prm+56(FP), AX")
-		p("MOVQ c+64(FP), DI")
-		p("MOVQ DI, pc-16(SP)")
-		p("MOVQ ldc+72(FP), R9")
-		p("MOVQ $0x40000000, CX")
-		p("MOVQ CX, rnd-24(SP)")
-		for i, arg := range []string{"zo+88(FP)", "lo+92(FP)", "hi+96(FP)"} {
-			q8ClampLocal(p, mode, arg, i)
-		}
-	}
+	q8Avx2TileArgs(w, p, name, "int8", mode, true, 56, true)
 	p("VPCMPEQD Y14, Y14, Y14")
 	p("VPABSB Y14, Y14")
 	p("VPSLLW $7, Y14, Y14")
-	p("TESTQ BX, BX")
-	p("JZ done")
-	label("panel")
-	if mode != "" {
-		p("MOVQ a+8(FP), R10")
-		p("MOVQ pc-16(SP), DI")
-		p("MOVQ ntiles+48(FP), CX")
-		p("MOVQ CX, ntl-8(SP)")
-		label("tile")
-	}
-	p("MOVQ R10, SI")
-	p("MOVQ R12, DX")
-	p("MOVQ R13, CX")
+	q8PanelLoopHead(p, label, mode)
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 2; h++ {
 			p("VPXOR %s, %s, %s", acc(i, h), acc(i, h), acc(i, h))
