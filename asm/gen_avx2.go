@@ -1449,11 +1449,6 @@ func q8ClampLocal(p func(string, ...any), mode, arg string, i int) {
 	p("MOVL CX, %s-%d(SP)", arg[:2], 28+4*i)
 }
 
-// q8RowSumsX8 sums the four partial sums per lane of the accumulators
-// Y(a)..Y(a+3) of an x8 row (lanes: column j | column j+4) into Y(a) =
-// columns 0..7, with Y12 as scratch: unpack + add twice (each pair of
-// unpacks and an add does what one VPHADDD does, at half its shuffle cost
-// on Zen 3).
 // q8Avx2TileArgs writes a c16/c32/x8/c4 tile's TEXT line and loads its
 // arguments: kb R13, a R10, lda R8, w R12, pstride R14 (bytes), npanels BX;
 // the accumulator store acc DI, ldacc R9 (bytes) without a mode, else prm
@@ -1537,6 +1532,11 @@ func q8Avx2PanelHead(p func(string, ...any), label func(string), acc func(i, j i
 	label("first")
 }
 
+// q8RowSumsX8 sums the four partial sums per lane of the accumulators
+// Y(a)..Y(a+3) of an x8 row (lanes: column j | column j+4) into Y(a) =
+// columns 0..7, with Y12 as scratch: unpack + add twice (each pair of
+// unpacks and an add does what one VPHADDD does, at half its shuffle cost
+// on Zen 3).
 func q8RowSumsX8(p func(string, ...any), a int) {
 	y := func(n int) string { return fmt.Sprintf("Y%d", a+n) }
 	// Level 1: Y(a) = [x0+x2, y0+y2, x1+x3, y1+y3] of columns (0, 1), Y(a+2)
