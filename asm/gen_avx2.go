@@ -118,13 +118,6 @@ func rowAddr(r, off int) string {
 	return fmt.Sprintf("%s(%s)(R8*2)", o, base)
 }
 
-func disp(off int, reg string) string {
-	if off == 0 {
-		return "(" + reg + ")"
-	}
-	return fmt.Sprintf("%d(%s)", off, reg)
-}
-
 func f32File() []byte {
 	var b bytes.Buffer
 	b.WriteString(f32Header)
@@ -169,7 +162,7 @@ func f32Kernel32(w *bytes.Buffer, mr int) {
 	p("SHLQ $2, R12")
 	for i := 0; i < mr; i++ {
 		for h := 0; h < 4; h++ {
-			p("VMOVUPS %s, %s", disp(32*h, "DI"), acc(i, h))
+			p("VMOVUPS %s, %s", x86.Disp(32*h, "DI"), acc(i, h))
 		}
 		if i < mr-1 {
 			p("ADDQ R12, DI")
@@ -184,7 +177,7 @@ func f32Kernel32(w *bytes.Buffer, mr int) {
 				if h >= 2 {
 					base = "R10"
 				}
-				p("VFMADD231PS %s, %s, %s", disp(64*u+32*(h%2), base), a, acc(i, h))
+				p("VFMADD231PS %s, %s, %s", x86.Disp(64*u+32*(h%2), base), a, acc(i, h))
 			}
 		}
 	}
@@ -221,7 +214,7 @@ func f32Kernel32(w *bytes.Buffer, mr int) {
 		for h := 0; h < 4; h++ {
 			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
 			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
-			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "AX"))
+			p("VMOVUPS %s, %s", acc(i, h), x86.Disp(32*h, "AX"))
 		}
 		if i < mr-1 {
 			p("ADDQ BX, AX")
@@ -270,15 +263,15 @@ func f32PanelKernel(w *bytes.Buffer, nr int) {
 	p("MOVQ b+32(FP), DX")
 	for i := 0; i < mr; i++ {
 		for h := 0; h < hv; h++ {
-			p("VMOVUPS %s, %s", disp(32*h, "DI"), acc(i, h))
+			p("VMOVUPS %s, %s", x86.Disp(32*h, "DI"), acc(i, h))
 		}
 		p("ADDQ R12, DI")
 	}
 	step := func(u int) {
 		bo := 64 * u
-		p("VMOVUPS %s, Y12", disp(bo, "DX"))
+		p("VMOVUPS %s, Y12", x86.Disp(bo, "DX"))
 		if nr == 16 {
-			p("VMOVUPS %s, Y13", disp(bo+32, "DX"))
+			p("VMOVUPS %s, Y13", x86.Disp(bo+32, "DX"))
 		}
 		for i := 0; i < mr; i++ {
 			a := fmt.Sprintf("Y%d", 14+i%2)
@@ -326,7 +319,7 @@ func f32PanelKernel(w *bytes.Buffer, nr int) {
 		for h := 0; h < hv; h++ {
 			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
 			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
-			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "AX"))
+			p("VMOVUPS %s, %s", acc(i, h), x86.Disp(32*h, "AX"))
 		}
 		p("ADDQ BX, AX")
 	}
@@ -376,7 +369,7 @@ func f32ImplicitKernel(w *bytes.Buffer, nr int) {
 	p("SHLQ $2, DI")
 	for i := 0; i < mr; i++ {
 		for h := 0; h < hv; h++ {
-			p("VMOVUPS %s, %s", disp(32*h, "SI"), acc(i, h))
+			p("VMOVUPS %s, %s", x86.Disp(32*h, "SI"), acc(i, h))
 		}
 		p("ADDQ DI, SI")
 	}
@@ -400,9 +393,9 @@ func f32ImplicitKernel(w *bytes.Buffer, nr int) {
 	p("MOVQ pfp-8(SP), R13")
 	step := func(u int) {
 		bo := 64 * u
-		p("VMOVUPS %s, Y12", disp(bo, "DX"))
+		p("VMOVUPS %s, Y12", x86.Disp(bo, "DX"))
 		if nr == 16 {
-			p("VMOVUPS %s, Y13", disp(bo+32, "DX"))
+			p("VMOVUPS %s, Y13", x86.Disp(bo+32, "DX"))
 		}
 		for i := 0; i < mr; i++ {
 			a := fmt.Sprintf("Y%d", 14+i%2)
@@ -456,7 +449,7 @@ func f32ImplicitKernel(w *bytes.Buffer, nr int) {
 		for h := 0; h < hv; h++ {
 			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
 			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
-			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "SI"))
+			p("VMOVUPS %s, %s", acc(i, h), x86.Disp(32*h, "SI"))
 		}
 		p("ADDQ DI, SI")
 	}
@@ -489,7 +482,7 @@ func f32Kernel(w *bytes.Buffer, mr, nr int) {
 	p("SHLQ $2, R12")
 	for i := 0; i < mr; i++ {
 		for h := 0; h < hv; h++ {
-			p("VMOVUPS %s, %s", disp(32*h, "DI"), acc(i, h))
+			p("VMOVUPS %s, %s", x86.Disp(32*h, "DI"), acc(i, h))
 		}
 		if i < mr-1 {
 			p("ADDQ R12, DI")
@@ -497,9 +490,9 @@ func f32Kernel(w *bytes.Buffer, mr, nr int) {
 	}
 	step := func(u int) {
 		bo := 64 * u
-		p("VMOVUPS %s, Y12", disp(bo, "DX"))
+		p("VMOVUPS %s, Y12", x86.Disp(bo, "DX"))
 		if nr == 16 {
-			p("VMOVUPS %s, Y13", disp(bo+32, "DX"))
+			p("VMOVUPS %s, Y13", x86.Disp(bo+32, "DX"))
 		}
 		for i := 0; i < mr; i++ {
 			a := fmt.Sprintf("Y%d", 14+i%2)
@@ -545,7 +538,7 @@ func f32Kernel(w *bytes.Buffer, mr, nr int) {
 		for h := 0; h < hv; h++ {
 			p("VMAXPS %s, Y12, %s", acc(i, h), acc(i, h))
 			p("VMINPS %s, Y13, %s", acc(i, h), acc(i, h))
-			p("VMOVUPS %s, %s", acc(i, h), disp(32*h, "AX"))
+			p("VMOVUPS %s, %s", acc(i, h), x86.Disp(32*h, "AX"))
 		}
 		if i < mr-1 {
 			p("ADDQ BX, AX")
@@ -798,13 +791,13 @@ func addFile() []byte {
 	p("JZ done")
 	w.WriteString("loop:\n")
 	for u := 0; u < 4; u++ {
-		p("VMOVUPS %s, Y%d", disp(32*u, "SI"), u)
-		p("VADDPS %s, Y%d, Y%d", disp(32*u, "DX"), u, u)
+		p("VMOVUPS %s, Y%d", x86.Disp(32*u, "SI"), u)
+		p("VADDPS %s, Y%d, Y%d", x86.Disp(32*u, "DX"), u, u)
 	}
 	for u := 0; u < 4; u++ {
 		p("VMAXPS Y%d, Y14, Y%d", u, u)
 		p("VMINPS Y%d, Y15, Y%d", u, u)
-		p("VMOVUPS Y%d, %s", u, disp(32*u, "DI"))
+		p("VMOVUPS Y%d, %s", u, x86.Disp(32*u, "DI"))
 	}
 	p("ADDQ $128, SI")
 	p("ADDQ $128, DX")
@@ -897,10 +890,10 @@ func f32MaxPool(w *bytes.Buffer) {
 		// (two sign flips fewer per tap).
 		for v := 0; v < nv; v++ {
 			a, b := 4+2*v, 5+2*v
-			p("VXORPS %s, Y15, Y%d", disp(32*v, "R9"), b) // -x
-			p("VMINPS Y%d, Y%d, Y%d", b, v, b)            // m = min(-o, -x)
-			p("VMINPS Y%d, Y%d, Y%d", v, b, a)            // min(m, -o)
-			p("VORPS Y%d, Y%d, Y%d", b, a, v)             // -o'
+			p("VXORPS %s, Y15, Y%d", x86.Disp(32*v, "R9"), b) // -x
+			p("VMINPS Y%d, Y%d, Y%d", b, v, b)                // m = min(-o, -x)
+			p("VMINPS Y%d, Y%d, Y%d", v, b, a)                // min(m, -o)
+			p("VORPS Y%d, Y%d, Y%d", b, a, v)                 // -o'
 		}
 		p("ADDQ DX, R9")
 		p("DECQ R14")
@@ -910,7 +903,7 @@ func f32MaxPool(w *bytes.Buffer) {
 		p("JNZ row" + suffix)
 		for v := 0; v < nv; v++ {
 			p("VXORPS Y15, Y%d, Y%d", v, v)
-			p("VMOVUPS Y%d, %s", v, disp(32*v, "R12"))
+			p("VMOVUPS Y%d, %s", v, x86.Disp(32*v, "R12"))
 		}
 		p("ADDQ $%d, R10", 32*nv)
 		p("ADDQ $%d, R12", 32*nv)
@@ -1174,7 +1167,7 @@ var q8VnniRows = []string{"Y12", "Y14", "Y15"}
 func q8VnniBlock(p func(string, ...any), mr, wo int, addr func(i int) string, acc func(i, j int) string) {
 	if mr > 1 {
 		for j := 0; j < 4; j++ {
-			p("VMOVDQU64 %s, Y%d", disp(wo+32*j, "DX"), 16+j)
+			p("VMOVDQU64 %s, Y%d", x86.Disp(wo+32*j, "DX"), 16+j)
 		}
 	}
 	for i := 0; i < mr; i++ {
@@ -1182,7 +1175,7 @@ func q8VnniBlock(p func(string, ...any), mr, wo int, addr func(i int) string, ac
 		p("VBROADCASTI128 %s, %s", addr(i), a)
 		p("VPXOR Y13, %s, %s", a, a)
 		for j := 0; j < 4; j++ {
-			src := disp(wo+32*j, "DX")
+			src := x86.Disp(wo+32*j, "DX")
 			if mr > 1 {
 				src = fmt.Sprintf("Y%d", 16+j)
 			}
@@ -1245,8 +1238,8 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub, vnni bool) {
 		if !ub && mr == 3 {
 			// Weight vectors 0 and 1 in Y13, Y14 for the 3 rows, as in
 			// the 3-row c16 tile.
-			p("VMOVDQU %s, Y13", disp(wo, "DX"))
-			p("VMOVDQU %s, Y14", disp(wo+32, "DX"))
+			p("VMOVDQU %s, Y13", x86.Disp(wo, "DX"))
+			p("VMOVDQU %s, Y14", x86.Disp(wo+32, "DX"))
 		}
 		for i := 0; i < mr; i++ {
 			if ub {
@@ -1259,7 +1252,7 @@ func q8KernelX8(w *bytes.Buffer, mr int, mode string, ub, vnni bool) {
 				p("VPMOVSXBW X12, Y12")
 			}
 			for j := 0; j < 4; j++ {
-				src := disp(wo+32*j, "DX")
+				src := x86.Disp(wo+32*j, "DX")
 				if ub {
 					p("VPMADDUBSW %s, Y12, Y15", src)
 					if init {
@@ -1360,7 +1353,7 @@ func q8X8RequantStore(p func(string, ...any), label func(string), mr int, mode, 
 		before(i)
 		a := 4 * i
 		rq := x86.Requant{V: "Y", Acc: a, T1: a + 1, T2: a + 2, Zo: 3, Lo: 7, Hi: 11, Round: 12, One: 15,
-			Prm: func(row, off int) string { return disp(256*row+off, "AX") }}
+			Prm: func(row, off int) string { return x86.Disp(256*row+off, "AX") }}
 		rq.Emit(p, mode, true)
 		// int32 → int16 per lane, the two lanes' low halves together,
 		// int16 → int8: the row's 8 outputs in the low 8 bytes.
@@ -1386,7 +1379,7 @@ func q8X8Upward1Store(p func(string, ...any), label func(string), mr int, last s
 	for i := 0; i < mr; i++ {
 		a := 4 * i
 		x86.Upward1{V: "Y", Acc: a, T1: a + 1, T2: a + 2,
-			Prm: func(row, off int) string { return disp(256*row+off, "AX") }}.Emit(p)
+			Prm: func(row, off int) string { return x86.Disp(256*row+off, "AX") }}.Emit(p)
 	}
 	row := func(i int) int { return 4 * min(i, mr-1) }
 	p("VPACKSSDW Y%d, Y0, Y1", row(1))
@@ -1589,7 +1582,7 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string, ub bool) {
 			for i := 0; i < mr; i++ {
 				p("VPXOR %s, Y13, Y12", rowAddr(i, ao))
 				for j := 0; j < 4; j++ {
-					p("VPMADDUBSW %s, Y12, Y15", disp(wo+32*j, "DX"))
+					p("VPMADDUBSW %s, Y12, Y15", x86.Disp(wo+32*j, "DX"))
 					if init {
 						p("VPMADDWD Y14, Y15, %s", acc(i, j))
 						continue
@@ -1605,12 +1598,12 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string, ub bool) {
 			// the 3 rows), columns 2 and 3 as memory operands, one A row at
 			// a time in Y12: 11 loads per 12 VPMADDWD instead of 15, which
 			// left Zen 3's two 256-bit load ports the bound.
-			p("VMOVDQU %s, Y13", disp(wo, "DX"))
-			p("VMOVDQU %s, Y14", disp(wo+32, "DX"))
+			p("VMOVDQU %s, Y13", x86.Disp(wo, "DX"))
+			p("VMOVDQU %s, Y14", x86.Disp(wo+32, "DX"))
 			for i := 0; i < mr; i++ {
 				p("VPMOVSXBW %s, Y12", rowAddr(i, ao))
 				for j := 0; j < 4; j++ {
-					src := disp(wo+32*j, "DX")
+					src := x86.Disp(wo+32*j, "DX")
 					if j < 2 {
 						src = fmt.Sprintf("Y%d", 13+j)
 					}
@@ -1630,10 +1623,10 @@ func q8Kernel(w *bytes.Buffer, mr int, mode string, ub bool) {
 		for i := 0; i < mr; i++ {
 			for j := 0; j < 4; j++ {
 				if init {
-					p("VPMADDWD %s, Y%d, %s", disp(wo+32*j, "DX"), 12+i, acc(i, j))
+					p("VPMADDWD %s, Y%d, %s", x86.Disp(wo+32*j, "DX"), 12+i, acc(i, j))
 					continue
 				}
-				p("VPMADDWD %s, Y%d, Y15", disp(wo+32*j, "DX"), 12+i)
+				p("VPMADDWD %s, Y%d, Y15", x86.Disp(wo+32*j, "DX"), 12+i)
 				p("VPADDD Y15, %s, %s", acc(i, j), acc(i, j))
 			}
 		}
@@ -1748,7 +1741,7 @@ func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode st
 		if row == 5 && mode != "Double" {
 			continue
 		}
-		p("VBROADCASTI128 %s, Y%d", disp(256*row, "AX"), prmReg[[2]int{row, 0}])
+		p("VBROADCASTI128 %s, Y%d", x86.Disp(256*row, "AX"), prmReg[[2]int{row, 0}])
 	}
 	p("VPSRLQ $32, Y5, Y6")
 	regs := func(v string, a int) x86.Requant {
@@ -1805,7 +1798,7 @@ func q8ReduceRequant(p func(string, ...any), label func(string), mr int, mode st
 // (see the header for the formulas); prm rows are 256 bytes apart from AX.
 func q8Requant(p func(string, ...any), mode string) {
 	rq := x86.Requant{V: "X", Acc: 12, T1: 13, T2: 14, Zo: 0, Lo: 1, Hi: 2, Round: 3, One: 15,
-		Prm: func(row, off int) string { return disp(256*row+off, "AX") }}
+		Prm: func(row, off int) string { return x86.Disp(256*row+off, "AX") }}
 	rq.Emit(p, mode, true)
 	p("VPACKSSDW X12, X12, X12")
 	p("VPACKSSWB X12, X12, X12")
@@ -1927,8 +1920,8 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 		}
 		p("VPUNPCKLWD %s, Y2, Y4", b)
 		p("VPUNPCKHWD %s, Y2, Y5", b)
-		p("VPMADDWD %s, Y4, Y4", disp(64*k, "R13"))
-		p("VPMADDWD %s, Y5, Y5", disp(64*k+32, "R13"))
+		p("VPMADDWD %s, Y4, Y4", x86.Disp(64*k, "R13"))
+		p("VPMADDWD %s, Y5, Y5", x86.Disp(64*k+32, "R13"))
 		if k == 0 {
 			p("VPADDD 320(R13), Y4, Y0")
 			p("VPADDD 352(R13), Y5, Y1")
@@ -1942,7 +1935,7 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 	}
 	for h := 0; h < 2; h++ {
 		rq := x86.Requant{V: "Y", Acc: h, T1: 2 + 2*h, T2: 3 + 2*h, Zo: 13, Lo: 12, Hi: 11, Round: 14, One: 10,
-			Prm: func(row, off int) string { return disp(320+64*row+32*h+off, "R13") }}
+			Prm: func(row, off int) string { return x86.Disp(320+64*row+32*h+off, "R13") }}
 		rq.Emit(p, mode, false)
 	}
 	p("VPACKSSDW Y1, Y0, Y0")
@@ -2053,7 +2046,7 @@ func q8KernelX8I(w *bytes.Buffer, mode string, vnni bool) {
 			p("VBROADCASTI128 %s(%s)(R11*1), Y12", o, rowReg[i])
 			p("VPXOR Y13, Y12, Y12")
 			for j := 0; j < 4; j++ {
-				p("VPMADDUBSW %s, Y12, Y15", disp(wo+32*j, "DX"))
+				p("VPMADDUBSW %s, Y12, Y15", x86.Disp(wo+32*j, "DX"))
 				p("VPMADDWD Y14, Y15, Y15")
 				p("VPADDD Y15, %s, %s", acc(i, j), acc(i, j))
 			}
@@ -2146,8 +2139,8 @@ func q8KernelC4(w *bytes.Buffer, mr int, mode string) {
 	}
 	step := func(ao, wo int) {
 		if mr > 1 {
-			p("VMOVDQU %s, Y12", disp(wo, "DX"))
-			p("VMOVDQU %s, Y13", disp(wo+32, "DX"))
+			p("VMOVDQU %s, Y12", x86.Disp(wo, "DX"))
+			p("VMOVDQU %s, Y13", x86.Disp(wo+32, "DX"))
 		}
 		for i := 0; i < mr; i++ {
 			a := fmt.Sprintf("Y%d", 8+i)
@@ -2156,7 +2149,7 @@ func q8KernelC4(w *bytes.Buffer, mr int, mode string) {
 			for h := 0; h < 2; h++ {
 				src := fmt.Sprintf("Y%d", 12+h)
 				if mr == 1 {
-					src = disp(wo+32*h, "DX")
+					src = x86.Disp(wo+32*h, "DX")
 				}
 				p("VPDPBUSD %s, %s, %s", src, a, acc(i, h))
 			}
@@ -2196,7 +2189,7 @@ func q8KernelC4(w *bytes.Buffer, mr int, mode string) {
 		p("ADDQ $64, DI")
 	} else {
 		prm := func(h int) func(row, off int) string {
-			return func(row, off int) string { return disp(256*row+off+32*h, "AX") }
+			return func(row, off int) string { return x86.Disp(256*row+off+32*h, "AX") }
 		}
 		if mode != "Upward1" {
 			p("VPBROADCASTD zo-28(SP), Y10")

@@ -21,6 +21,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+
+	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
@@ -104,13 +106,6 @@ func rowAddr(r, off int) string {
 	return fmt.Sprintf("%s(%s)(R8*4)", o, base)
 }
 
-func disp(off int, reg string) string {
-	if off == 0 {
-		return "(" + reg + ")"
-	}
-	return fmt.Sprintf("%d(%s)", off, reg)
-}
-
 func f32File() []byte {
 	var b bytes.Buffer
 	b.WriteString(f32Header)
@@ -182,13 +177,13 @@ func f32PanelKernel(w *bytes.Buffer, mr, np int) {
 	p("MOVQ b+32(FP), DX")
 	for i := 0; i < mr; i++ {
 		for h := 0; h < np; h++ {
-			p("VMOVUPS %s, %s", disp(64*h, "DI"), acc(i, h))
+			p("VMOVUPS %s, %s", x86.Disp(64*h, "DI"), acc(i, h))
 		}
 		p("ADDQ %s, DI", istrA)
 	}
 	step := func(u int) {
 		bo := 64 * u
-		p("VMOVUPS %s, Z30", disp(bo, "DX"))
+		p("VMOVUPS %s, Z30", x86.Disp(bo, "DX"))
 		if np == 2 {
 			p("VMOVUPS %d(DX)(BX*1), Z31", bo)
 		}
@@ -245,7 +240,7 @@ func f32PanelKernel(w *bytes.Buffer, mr, np int) {
 		for h := 0; h < np; h++ {
 			p("VMAXPS %s, Z30, %s", acc(i, h), acc(i, h))
 			p("VMINPS %s, Z31, %s", acc(i, h), acc(i, h))
-			p("VMOVUPS %s, %s", acc(i, h), disp(64*h, "AX"))
+			p("VMOVUPS %s, %s", acc(i, h), x86.Disp(64*h, "AX"))
 		}
 		p("ADDQ %s, AX", ldcA)
 	}

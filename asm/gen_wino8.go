@@ -116,13 +116,6 @@ func fileVnni() []byte {
 	return w.Bytes()
 }
 
-func disp(off int, reg string) string {
-	if off == 0 {
-		return "(" + reg + ")"
-	}
-	return fmt.Sprintf("%d(%s)", off, reg)
-}
-
 // input writes q8WinoInput: for nr tile rows of tw tiles, tile (ty, tx)
 // reads the 4×4 patch at src + 2ty·rs + 2tx·cp (pixels cp bytes apart,
 // rows rs bytes apart, cp a multiple of 16) and writes V at
@@ -347,7 +340,7 @@ func gemm(w *bytes.Buffer, prefix string, npos, tail int, vnni bool) {
 		p("JNZ %s", k)
 		for r := 0; r < mr; r++ {
 			for h := 0; h < 2; h++ {
-				p("VMOVDQU %s, %s", acc(r, h), disp(tm*r+32*h, "R10"))
+				p("VMOVDQU %s, %s", acc(r, h), x86.Disp(tm*r+32*h, "R10"))
 			}
 		}
 	}
@@ -390,7 +383,7 @@ func output(w *bytes.Buffer, mode string) {
 	outputPrologue(w, p, "q8WinoOutput"+mode)
 	label("tile")
 	for h := 0; h < 2; h++ {
-		mp := func(pos int) string { return disp(64*pos+32*h, "BX") }
+		mp := func(pos int) string { return x86.Disp(64*pos+32*h, "BX") }
 		// t_i0 = M_i0 + M_i1 + M_i2 in Y(2i), t_i1 = M_i1 − M_i2 − M_i3
 		// in Y(2i+1).
 		for i := 0; i < 4; i++ {
@@ -486,7 +479,7 @@ func store(p func(string, ...any), label func(string), a, h, q, off int) {
 	p("JNZ bytes%d_%d", h, q)
 	p("JMP skip%d_%d", h, q)
 	label(fmt.Sprintf("full%d_%d", h, q))
-	p("VMOVQ X%d, %s", a, disp(8*h, "CX"))
+	p("VMOVQ X%d, %s", a, x86.Disp(8*h, "CX"))
 	label(fmt.Sprintf("skip%d_%d", h, q))
 }
 
@@ -496,7 +489,7 @@ func store(p func(string, ...any), label func(string), a, h, q, off int) {
 // the x8 tiles' single-rounding form (x86.Upward1) on a q8Avx2Params1
 // table.
 func requant(p func(string, ...any), mode string, a, off int) {
-	prm := func(row, o int) string { return disp(256*row+off+o, "AX") }
+	prm := func(row, o int) string { return x86.Disp(256*row+off+o, "AX") }
 	if mode == "Upward1" {
 		// The single-rounding Upward form on a q8Avx2Params1 table (bias
 		// and zo folded in), then the clamp.
@@ -506,7 +499,7 @@ func requant(p func(string, ...any), mode string, a, off int) {
 		return
 	}
 	x86.Requant{V: "Y", Acc: a, T1: 8, T2: 9, Zo: 10, Lo: 11, Hi: 12, Round: 13, One: 14,
-		Prm: func(row, o int) string { return disp(256*row+off+o, "AX") }}.Emit(p, mode, true)
+		Prm: func(row, o int) string { return x86.Disp(256*row+off+o, "AX") }}.Emit(p, mode, true)
 }
 
 // F(3×3, 3×3), points 0, ±1, 2, ∞: V = Bᵀ d B (5×5), U' = G' w G'ᵀ with
@@ -669,7 +662,7 @@ func output3(w *bytes.Buffer, mode string) {
 			for i := 0; i < 5; i++ {
 				var src []string
 				for k := 0; k < 5; k++ {
-					src = append(src, disp(64*(5*i+k)+32*h, "BX"))
+					src = append(src, x86.Disp(64*(5*i+k)+32*h, "BX"))
 				}
 				lin(p, "D", i, 8, wino3AT[c][:], src)
 			}

@@ -1,5 +1,5 @@
-// Package x86 holds AVX2 code emitters shared by the amd64 kernel
-// generators (asm/gen_avx2.go, asm/gen_wino8.go), which are separate
+// Package x86 holds code emitters shared by the amd64 kernel
+// generators (asm/gen_avx2.go, asm/gen_wino8.go, asm/gen_avx512.go), which are separate
 // go run programs.
 package x86
 
