@@ -1878,21 +1878,14 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintln(w, l+":") }
 	name := "q8DWConv3x3Avx2" + mode
-	taps := []string{"AX", "BX", "CX", "DX", "SI", "DI", "R8", "R9", "R10"}
+	taps := x86.DWTaps
 	fmt.Fprintf(w, "\n// func %s(a *q8DWAvxArgs)\n", name)
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $24-8\n", name)
-	p("MOVQ a+0(FP), R14")
-	p("MOVQ 0(R14), R13")
-	p("MOVQ 8(R14), AX")
-	p("MOVQ AX, c0-24(SP)")
-	p("MOVQ 16(R14), AX")
-	p("MOVQ AX, ostep-8(SP)")
-	p("MOVQ 32(R14), AX")
-	p("MOVQ AX, nseg-16(SP)")
-	p("VPBROADCASTD 40(R14), Y13")
-	p("VPBROADCASTD 44(R14), Y12")
-	p("VPBROADCASTD 48(R14), Y11")
-	p("MOVQ 24(R14), R14")
+	x86.DWArgs(p)
+	p("VPBROADCASTD %s, Y13", x86.DWArgZo)
+	p("VPBROADCASTD %s, Y12", x86.DWArgLo)
+	p("VPBROADCASTD %s, Y11", x86.DWArgHi)
+	x86.DWSegments(p)
 	p("MOVL $0x40000000, AX")
 	p("VMOVQ AX, X14")
 	p("VPBROADCASTQ X14, Y14")
@@ -1902,14 +1895,7 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 		p("VPSRLD $31, Y10, Y10")
 	}
 	label("seg")
-	p("MOVQ c0-24(SP), R12")
-	for t, r := range taps {
-		p("MOVQ %d(R14), %s", 8*t, r)
-		p("ADDQ R12, %s", r)
-	}
-	p("MOVQ 104(R14), R11")
-	p("ADDQ R12, R11")
-	p("MOVQ 96(R14), R12")
+	x86.DWSegmentHead(p)
 	label("pixel")
 	for k := 0; k < 5; k++ {
 		p("VPMOVSXBW (%s), Y2", taps[2*k])
@@ -1931,7 +1917,7 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 		}
 	}
 	for t, r := range taps {
-		p("ADDQ %d(R14), %s", 72+8*(t/3), r)
+		p("ADDQ %s, %s", x86.DWTapStep(t/3), r)
 	}
 	for h := 0; h < 2; h++ {
 		rq := x86.Requant{V: "Y", Acc: h, T1: 2 + 2*h, T2: 3 + 2*h, Zo: 13, Lo: 12, Hi: 11, Round: 14, One: 10,
@@ -1945,9 +1931,7 @@ func q8DWKernel(w *bytes.Buffer, mode string) {
 	p("ADDQ ostep-8(SP), R11")
 	p("DECQ R12")
 	p("JNZ pixel")
-	p("ADDQ $112, R14")
-	p("DECQ nseg-16(SP)")
-	p("JNZ seg")
+	x86.DWSegmentTail(p)
 	p("VZEROUPPER")
 	p("RET")
 }

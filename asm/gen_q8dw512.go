@@ -16,6 +16,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+
+	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
@@ -118,35 +120,21 @@ func kernel(w *bytes.Buffer, width int, mode string) {
 	// Row r, accumulator k of the table, plus off bytes.
 	tab := func(r, k, off int) string { return fmt.Sprintf("%d(R13)", 4*width*r+width*k+off) }
 	name := fmt.Sprintf("q8DWConv3x3Vnni%d%s", width, mode)
-	taps := []string{"AX", "BX", "CX", "DX", "SI", "DI", "R8", "R9", "R10"}
+	taps := x86.DWTaps
 	fmt.Fprintf(w, "\n// func %s(a *q8DWAvxArgs)\n", name)
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $24-8\n", name)
-	p("MOVQ a+0(FP), R14")
-	p("MOVQ 0(R14), R13")
-	p("MOVQ 8(R14), AX")
-	p("MOVQ AX, c0-24(SP)")
-	p("MOVQ 16(R14), AX")
-	p("MOVQ AX, ostep-8(SP)")
-	p("MOVQ 32(R14), AX")
-	p("MOVQ AX, nseg-16(SP)")
-	p("VPBROADCASTD 40(R14), %s", v(28))
-	p("VPBROADCASTB 44(R14), %s", v(27))
-	p("VPBROADCASTB 48(R14), %s", v(26))
-	p("MOVQ 24(R14), R14")
+	x86.DWArgs(p)
+	p("VPBROADCASTD %s, %s", x86.DWArgZo, v(28))
+	p("VPBROADCASTB %s, %s", x86.DWArgLo, v(27))
+	p("VPBROADCASTB %s, %s", x86.DWArgHi, v(26))
+	x86.DWSegments(p)
 	p("MOVL $0x80808080, AX")
 	p("VPBROADCASTD AX, %s", v(31))
 	p("MOVQ $-0x40000000, AX")
 	p("VPBROADCASTQ AX, %s", v(30))
 	p("VMOVDQU32 q8dwzidx%d<>(SB), %s", width, v(29))
 	label("seg")
-	p("MOVQ c0-24(SP), R12")
-	for t, r := range taps {
-		p("MOVQ %d(R14), %s", 8*t, r)
-		p("ADDQ R12, %s", r)
-	}
-	p("MOVQ 104(R14), R11")
-	p("ADDQ R12, R11")
-	p("MOVQ 96(R14), R12")
+	x86.DWSegmentHead(p)
 	label("pixel2")
 	p("CMPQ R12, $2")
 	p("JLT pixel1")
@@ -158,9 +146,7 @@ func kernel(w *bytes.Buffer, width int, mode string) {
 	p("JZ segend")
 	body(p, v, tab, taps, mode, 1)
 	label("segend")
-	p("ADDQ $112, R14")
-	p("DECQ nseg-16(SP)")
-	p("JNZ seg")
+	x86.DWSegmentTail(p)
 	p("VZEROUPPER")
 	p("RET")
 }
@@ -182,7 +168,7 @@ func body(p func(string, ...any), v func(int) string, tab func(r, k, off int) st
 			p("VPXORD (%s), %s, %s", taps[6+j], v(31), v(10))
 			if np == 2 {
 				for kh := 0; kh < 3; kh++ {
-					p("ADDQ %d(R14), %s", 72+8*kh, taps[3*kh+j])
+					p("ADDQ %s, %s", x86.DWTapStep(kh), taps[3*kh+j])
 				}
 			}
 			o := 15 + 4*i
@@ -207,7 +193,7 @@ func body(p func(string, ...any), v func(int) string, tab func(r, k, off int) st
 	}
 	if np == 1 {
 		for t, r := range taps {
-			p("ADDQ %d(R14), %s", 72+8*(t/3), r)
+			p("ADDQ %s, %s", x86.DWTapStep(t/3), r)
 		}
 	}
 	for k := 0; k < 4; k++ {

@@ -21,7 +21,8 @@ func q8DWConv3x3Avx2Double(a *q8DWAvxArgs)
 func q8DWConv3x3Avx2Upward(a *q8DWAvxArgs)
 
 // q8DWAvxSeg is one run of output pixels; its layout is fixed by the
-// assembly (see the .s header).
+// assembly (see the .s header; asm/internal/x86's DW emitters read it for
+// both generators).
 type q8DWAvxSeg struct {
 	x    [9]unsafe.Pointer // input of tap 3·kh+kw for the first pixel, channel 0
 	step [3]int            // bytes between consecutive pixels' inputs, per kernel row
@@ -30,7 +31,7 @@ type q8DWAvxSeg struct {
 }
 
 // q8DWAvxArgs is the argument block of one call; its layout is fixed by the
-// assembly.
+// assembly (asm/internal/x86's DWArgs).
 type q8DWAvxArgs struct {
 	tab        unsafe.Pointer // the channel block's table (q8DWAvxTable)
 	c0         int            // the block's first channel (bytes)

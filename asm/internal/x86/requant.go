@@ -1,6 +1,6 @@
 // Package x86 holds code emitters shared by the amd64 kernel
-// generators (asm/gen_avx2.go, asm/gen_wino8.go, asm/gen_avx512.go), which are separate
-// go run programs.
+// generators (asm/gen_avx2.go, asm/gen_wino8.go, asm/gen_avx512.go,
+// asm/gen_q8dw512.go), which are separate go run programs.
 package x86
 
 import "fmt"
