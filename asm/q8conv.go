@@ -97,7 +97,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	c.rqOK = c.Requant.checkedKey(c.OutC)
 	c.archTile = p.arch != nil && q8ArchTilePixels
 	c.packKP = p.arch.packAKP()
-	c.winoKP = q8PackWinoFor(c, w, wZero, bias, p.arch)
+	c.winoKP = q8PackWinoArch(c, w, wZero, bias, p.arch)
 	q8Avx2Tables(c, p, p.arch)
 	return p
 }

@@ -385,7 +385,9 @@ type q8ArchPacked struct {
 	// vnni: the x8 ub layout for the VPDPBUSD tiles (q8gemm_vnni_amd64.go),
 	// packed on the avx512vnni path; the weights may be 8-bit.
 	vnni bool
-	// seven: the weights fit 7 bits (set with vnni; ub alone implies it).
+	// seven: the weights fit 7 bits: every ub layout of the avx2 path,
+	// and on the avx512vnni path, whose ub layouts take 8-bit weights too,
+	// as checked at pack time.
 	seven bool
 	// c4: the VNNI c4 layout (q8PackArchC4: 16-column panels in 4-k
 	// blocks, with ub and vnni; x8 unset).
@@ -492,7 +494,7 @@ func q8PackArchX8(p *QPacked, groups int, ub bool) *q8ArchPacked {
 	}
 	k := p.k
 	kb := q8CeilDiv(k, kr)
-	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: nr, ub: ub, x8: true, panels: p.panels, panelSize: kb * kr * nr}
+	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: nr, ub: ub, seven: ub, x8: true, panels: p.panels, panelSize: kb * kr * nr}
 	if ub {
 		np.w8 = make([]int8, groups*np.panels*np.panelSize)
 		np.corr = make([]int32, groups*np.panels*nr)
@@ -540,7 +542,7 @@ func q8PackArchAs(p *QPacked, groups int, ub bool) *q8ArchPacked {
 		kr = q8Avx2KRUB
 	}
 	kb := q8CeilDiv(k, kr)
-	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: q8Avx2NR, ub: ub, panels: 2 * p.panels, panelSize: kb * kr * q8Avx2NR}
+	np := &q8ArchPacked{k: k, kb: kb, kr: kr, nr: q8Avx2NR, ub: ub, seven: ub, panels: 2 * p.panels, panelSize: kb * kr * q8Avx2NR}
 	if ub {
 		np.w8 = make([]int8, groups*np.panels*np.panelSize)
 		np.corr = make([]int32, groups*np.panels*q8Avx2NR)

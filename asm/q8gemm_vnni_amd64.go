@@ -119,22 +119,6 @@ func q8VnniImplicit(one bool, mode Rounding, kbs, nseg, segskip int, base *int8,
 	}
 }
 
-// q8PackWinoFor is q8PackWinoArch with the avx2 path's Winograd choice for
-// weights on the VNNI tiles: q8WinoTakes keys on whether the weights are
-// on the 7-bit x8 tiles (np.ub && np.x8), and the VNNI tiles' 8-bit
-// weights are not 7-bit, so their layers keep the 8-bit choice
-// (q8WinoMinPixels rather than q8WinoMinPixels7).
-func q8PackWinoFor(c *QConv2D, w []int8, wZero, bias []int32, np *q8ArchPacked) int {
-	if np == nil || !np.vnni || np.seven {
-		return q8PackWinoArch(c, w, wZero, bias, np)
-	}
-	v := *np
-	v.ub = false
-	kp := q8PackWinoArch(c, w, wZero, bias, &v)
-	np.wino = v.wino
-	return kp
-}
-
 // The c4 tiles (q8KernelC4 in gen_avx2.go): 16-column panels in 4-k
 // blocks, one output column per int32 lane.
 

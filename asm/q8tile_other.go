@@ -10,7 +10,6 @@ func q8TilePixelsArch(pixels, kg, workers int) int { panic("asm: q8TilePixelsArc
 
 // The Winograd convolution is amd64's (q8wino_amd64.go).
 func q8PackWinoArch(c *QConv2D, w []int8, wZero, bias []int32, np *q8ArchPacked) int { return 0 }
-func q8PackWinoFor(c *QConv2D, w []int8, wZero, bias []int32, np *q8ArchPacked) int  { return 0 }
 func q8WinoTilePixels(c *QConv2D) int                                                { return 0 }
 func q8WinoScratchBytes(c *QConv2D) int                                              { return 0 }
 

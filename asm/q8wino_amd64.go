@@ -469,12 +469,14 @@ func q8WinoOutput(mt int, r Rounding, one bool, m *int32, ntiles int, prm *int32
 
 // q8PackWinoArch packs U' for c into np (see q8PackWino) and returns its
 // kp plus its output tile side (kp is a multiple of 16), or 0 when the
-// layer stays on the direct tiles.
+// layer stays on the direct tiles. The choice keys on whether the direct
+// alternative is an x8 tile on 7-bit weights (np.seven: the avx512vnni
+// path's x8 layout also takes 8-bit ones, which keep the 8-bit choice).
 func q8PackWinoArch(c *QConv2D, w []int8, wZero, bias []int32, np *q8ArchPacked) int {
 	if np == nil {
 		return 0
 	}
-	np.wino = q8PackWino(c, w, wZero, bias, np.ub && np.x8)
+	np.wino = q8PackWino(c, w, wZero, bias, np.x8 && np.seven)
 	if np.wino == nil {
 		return 0
 	}
