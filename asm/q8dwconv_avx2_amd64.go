@@ -155,9 +155,7 @@ func q8DWConvArch(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 	if len(out) < ((r1-1)*d.OutW+d.OutW-1)*d.OutStride+c {
 		return false
 	}
-	g := q8DWAvxGeom{inH: d.InH, inW: d.InW, outW: d.OutW, sh: max(1, d.StrideH), sw: max(1, d.StrideW),
-		dh: max(1, d.DilH), dw: max(1, d.DilW), padT: d.PadT, padL: d.PadL, pix: c, ostep: d.OutStride,
-		in: unsafe.Pointer(&in[0]), pad: unsafe.Pointer(&ext[nb*q8DWAvxWBytes]), out: unsafe.Pointer(&out[0])}
+	g := newQ8DWAvxGeom(d, in, out, unsafe.Pointer(&ext[nb*q8DWAvxWBytes]))
 	var tab [q8DWAvxTabWords]int32
 	var b q8DWAvxBatch
 	args := q8DWAvxArgs{tab: unsafe.Pointer(&tab[0]), ostep: d.OutStride, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
@@ -190,6 +188,14 @@ type q8DWAvxGeom struct {
 }
 
 // q8DWAvxPos is the next output pixel (row, column) to turn into a run.
+// newQ8DWAvxGeom is d's geometry for q8DWAvxGeom.fill, over in and out,
+// with pad as the padding row (C bytes of InZero).
+func newQ8DWAvxGeom(d *QDepthwiseConv2D, in, out []int8, pad unsafe.Pointer) q8DWAvxGeom {
+	return q8DWAvxGeom{inH: d.InH, inW: d.InW, outW: d.OutW, sh: max(1, d.StrideH), sw: max(1, d.StrideW),
+		dh: max(1, d.DilH), dw: max(1, d.DilW), padT: d.PadT, padL: d.PadL, pix: d.C, ostep: d.OutStride,
+		in: unsafe.Pointer(&in[0]), pad: pad, out: unsafe.Pointer(&out[0])}
+}
+
 type q8DWAvxPos struct{ oy, ox int }
 
 // fill puts runs of output rows [pos.oy, r1), starting at column pos.ox,

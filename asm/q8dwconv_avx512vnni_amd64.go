@@ -152,9 +152,7 @@ func q8DWConvVnni(d *QDepthwiseConv2D, in []int8, p *QPacked, out []int8, r0, r1
 		return false
 	}
 	size := len(tab) - c
-	g := q8DWAvxGeom{inH: d.InH, inW: d.InW, outW: d.OutW, sh: max(1, d.StrideH), sw: max(1, d.StrideW),
-		dh: max(1, d.DilH), dw: max(1, d.DilW), padT: d.PadT, padL: d.PadL, pix: c, ostep: d.OutStride,
-		in: unsafe.Pointer(&in[0]), pad: unsafe.Pointer(&tab[size]), out: unsafe.Pointer(&out[0])}
+	g := newQ8DWAvxGeom(d, in, out, unsafe.Pointer(&tab[size]))
 	var b q8DWAvxBatch
 	args := q8DWAvxArgs{ostep: d.OutStride, zo: rq.OutZero, lo: rq.Min, hi: rq.Max}
 	up := rq.Rounding == RoundUpward
