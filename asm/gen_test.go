@@ -33,6 +33,7 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 		{"gen_wino8.go", []string{"q8wino_avx2_amd64.s", "q8wino_avx512vnni_amd64.s"}},
 		{"gen_avx512.go", []string{"f32gemm_avx512_amd64.s"}},
 		{"gen_q8dw512.go", []string{"q8dwconv_avx512vnni_amd64.s"}},
+		{"gen_q8c4z.go", []string{"q8gemm_c4z_avx512vnni_amd64.s"}},
 		{"gen_avx2.go", []string{"f32gemm_avx2_amd64.s", "f32dwconv_avx2_amd64.s", "f32add_avx2_amd64.s",
 			"q8gemm_avx2_amd64.s", "q8gemm_vnni_amd64.s", "q8dwconv_avx2_amd64.s"}},
 	} {

@@ -154,3 +154,56 @@ func BenchmarkQ8TileL1(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQ8TileC4Z compares the YMM and ZMM c4 tiles (Upward1) on a
+// whole 64-column block of 24 rows in L1, the call q8GemmBlockArch makes
+// for a 1×1 convolution's chunk.
+func BenchmarkQ8TileC4Z(b *testing.B) {
+	if hwLevel < pathLevel(PathVNNI) {
+		b.Skip("no AVX-512 VNNI")
+	}
+	const rows, cols = 24, 64
+	rq := NewRequant(0.02, []float32{0.01}, 0.05, -5, -128, 127).Expand(cols)
+	rq.Rounding = RoundUpward
+	var prm [6*q8Avx2NC + 4]int32
+	if !q8Avx2Params1(&prm, &rq, make([]int32, cols), nil, 0, cols, 0) {
+		b.Fatal("no Upward1 parameters")
+	}
+	c := make([]int8, rows*cols)
+	for _, k := range []int{64, 128, 256, 512, 2304} {
+		a := make([]int8, rows*k)
+		for i := range a {
+			a[i] = int8(i%239 - 119)
+		}
+		w8 := make([]int8, cols*k)
+		for i := range w8 {
+			w8[i] = int8(i%127 - 63)
+		}
+		kb, ps := k/4, k*16
+		for _, tc := range []struct {
+			name string
+			f    func()
+		}{
+			{"ymm", func() {
+				q8GemmVnni4x16c4Upward1(kb, &a[0], k, &w8[0], ps, 4, rows/4, &prm[0], &c[0], cols, 16, 0, -128, 127)
+			}},
+			{"zmm", func() {
+				q8GemmVnniZ4x64c4Upward1(kb, &a[0], k, &w8[0], ps, 4, rows/4, &prm[0], &c[0], cols, 16, 0, -128, 127)
+			}},
+		} {
+			b.Run(fmt.Sprintf("%s/K=%d", tc.name, k), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				t0, ok := q8ThreadCPU()
+				for b.Loop() {
+					tc.f()
+				}
+				t1, _ := q8ThreadCPU()
+				if ok && t1 > t0 {
+					ns := float64((t1 - t0).Nanoseconds()) / float64(b.N)
+					b.ReportMetric(float64(rows*cols*k)/ns, "MACs/cpu-ns")
+				}
+			})
+		}
+	}
+}

@@ -470,7 +470,7 @@ func q8WeightsWithin(p *QPacked, lo, hi int32) bool {
 // saturate and beat the other tiles at every K.
 func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
 	if q8Vnni && q8Avx2X8 && q8Avx2UB && level >= pathLevel(PathVNNI) && p.k > 0 && p.k <= q8VnniMaxK && q8Fits8(p) {
-		if !p.implicit && q8VnniC4 && q8VnniPrefersC4(p.k, p.panels) {
+		if (!p.implicit || q8VnniC4KxK) && q8VnniC4 && q8VnniPrefersC4(p.k, p.panels) {
 			return q8PackArchC4(p, groups)
 		}
 		np := q8PackArchX8(p, groups, true)

@@ -186,6 +186,10 @@ func q8VnniTileC4(rows, kb int, a *int8, lda int, w *int8, pstride, npanels int,
 
 // q8VnniFusedTileC4 is q8Avx2FusedTile for the c4 layout.
 func q8VnniFusedTileC4(one bool, mode Rounding, rows, kb int, a *int8, lda int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, ldc, last int, zo, lo, hi int32) {
+	if one && q8VnniC4Z {
+		q8VnniZTileC4(rows, kb, a, lda, w, pstride, npanels, ntiles, prm, c, ldc, last, zo, lo, hi)
+		return
+	}
 	if one {
 		switch rows {
 		case 1:
@@ -228,6 +232,10 @@ func q8VnniFusedTileC4(one bool, mode Rounding, rows, kb int, a *int8, lda int, 
 // convolutions) on the avx512vnni path (tests and benchmarks turn it off
 // to run the x8 VNNI tiles on them).
 var q8VnniC4 = true
+
+// q8VnniC4KxK packs K×K convolutions for the c4 tiles too (through
+// im2col) instead of the implicit x8 tile.
+var q8VnniC4KxK = false
 
 // q8VnniMRC4 is the c4 tile's row count.
 const q8VnniMRC4 = 4
@@ -331,6 +339,9 @@ func q8GemmC4Odd(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, r
 // 24-column ones stay on x8, TestQ8ZooConvAB).
 func q8VnniPrefersC4(k, panels int) bool {
 	c4 := int64(q8CeilDiv(panels, 2)*16) * (17800 + 565*int64(k))
+	if q8VnniC4Z {
+		c4 = int64(q8CeilDiv(panels, 2)*16) * (12200 + 516*int64(k))
+	}
 	x8 := int64(panels*8) * (44000 + 529*int64(k))
 	return c4 < x8
 }

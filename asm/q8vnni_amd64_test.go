@@ -140,4 +140,45 @@ func TestQ8Vnni(t *testing.T) {
 	for _, eight := range []bool{false, true} {
 		t.Run(fmt.Sprintf("implicit/eight=%v", eight), func(t *testing.T) { q8Avx2ImplicitCompare(t, 3, eight) })
 	}
+	t.Run("c4z", q8VnniC4ZShapes)
+}
+
+// q8VnniC4ZShapes runs the ZMM c4 tiles (RoundUpward with Upward1
+// parameters, so q8VnniFusedTileC4 takes them) over every row count of
+// their last tile (M mod 4), 1–4 panels with full and partial last panels,
+// several tiles per call and K with and without a partial 4-k block,
+// against the generic body; the YMM c4 tiles must agree on the same cases.
+func q8VnniC4ZShapes(t *testing.T) {
+	r := q8Seeded(t, 111)
+	for _, z := range []bool{true, false} {
+		q8VnniC4Z = z
+		for _, m := range []int{1, 2, 3, 4, 5, 7, 13, 30} {
+			for _, n := range []int{1, 15, 16, 17, 40, 64, 65, 130} {
+				for _, k := range []int{3, 4, 37, 64, 300} {
+					g := &QGemm{M: m, N: n, K: k, InZero: q8Zero(r)}
+					g.Requant = q8RandRequant(r, n, math.Sqrt(float64(k))*255*128/8, RoundUpward)
+					bias := make([]int32, n)
+					for i := range bias {
+						bias[i] = int32(r.IntN(1<<16) - 1<<15)
+					}
+					p := g.Pack(q8Rand(r, k*n, -128, 127), false, nil, bias)
+					np := q8PackArchC4(p, 1)
+					var prm [6*q8Avx2NC + 4]int32
+					nj := min(n, q8Avx2NC)
+					rq := g.Requant.Expand(n)
+					require.True(t, q8Avx2Params1(&prm, &rq, p.bias[:nj], np.corr[:nj], 0, q8CeilDiv(nj, 16)*16, np.reach()),
+						"%dx%dx%d: no Upward1 parameters, the ZMM tile would not run", m, n, k)
+					a := newQ8Buf(m*k, func(int) int8 { return int8(r.IntN(256) - 128) })
+					want := newQ8Buf(m*n, q8Gap)
+					got := newQ8Buf(m*n, q8Gap)
+					q8GemmBlock(q8GemmDefaultMR, m, k, a.data(), k, p.w, p.bias, &g.Requant, 0, want.data(), n, 0, n)
+					q8GemmArch(g, a.data(), k, p, np, got.data(), n, 0, n)
+					require.Equal(t, want.data(), got.data(), "QGemm %dx%dx%d, ZMM c4 %v", m, n, k, z)
+					got.checkGuards(t, "C")
+					checkQ8GemmArchOne(t, r, g, a, k, n, p, np)
+				}
+			}
+		}
+	}
+	q8VnniC4Z = true
 }

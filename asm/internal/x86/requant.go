@@ -62,16 +62,20 @@ func (rq Requant) Emit(p func(string, ...any), mode string, bias bool) {
 // [1, 31] (exactness proof in the q8 header): per column the 64-bit sum
 // Q = x·m + C (C = 2^62 + 2^30 + 2^(30+r), plus the bias times m when the
 // caller folds it in) shifted right logically by 31 + r, whose low dword is
-// v + 2^(31−r), and the per-column zo − 2^(31−r) added. V is "X" or "Y";
+// v + 2^(31−r), and the per-column zo − 2^(31−r) added. V is "X", "Y" or "Z";
 // Acc holds the accumulators x and receives zo + v (wrapping int32, not
 // clamped); T1, T2 are scratch. Prm(row, off) is the memory operand of
 // parameter row row at byte offset off: 0 multiplier (dwords; the odd
 // lanes read it at off + 4), 1 and 2 the 64-bit C of the even and odd
 // columns, 3 and 4 the 64-bit shift counts 31 + r (even columns) and r − 1
 // (odd columns: their result lands in the high dword), 5 zo − 2^(31−r).
+//
+// V "Z" (AVX-512 has no VPBLENDD) merges the odd dwords under the opmask
+// register Odd, which must hold 0xaaaa.
 type Upward1 struct {
 	V           string
 	Acc, T1, T2 int
+	Odd         string
 	Prm         func(row, off int) string
 }
 
@@ -90,6 +94,11 @@ func (u Upward1) Emit(p func(string, ...any)) {
 	p("VPADDQ %s, %s, %s", u.Prm(2, 0), t2, t2)
 	p("VPSRLVQ %s, %s, %s", u.Prm(3, 0), t1, t1)
 	p("VPSRLVQ %s, %s, %s", u.Prm(4, 0), t2, t2)
+	if u.V == "Z" {
+		p("VMOVDQA32 %s, %s, %s", t2, u.Odd, t1)
+		p("VPADDD %s, %s, %s", u.Prm(5, 0), t1, acc)
+		return
+	}
 	p("VPBLENDD $%d, %s, %s, %s", blend, t2, t1, acc)
 	p("VPADDD %s, %s, %s", u.Prm(5, 0), acc, acc)
 }
