@@ -29,6 +29,8 @@ type QPacked struct {
 	// 1×1 and the other convolutions, all on im2col or direct A rows) in
 	// its c4 layout.
 	implicit bool
+	// pixels is a convolution's output pixels per image (0 for QGemm).
+	pixels int
 	// arch is w repacked for the selected path's arm64 GEMM tiles
 	// (q8PackArch), or nil when the generic body runs.
 	arch *q8ArchPacked

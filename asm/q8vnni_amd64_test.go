@@ -144,8 +144,9 @@ func TestQ8Vnni(t *testing.T) {
 }
 
 // q8VnniC4ZShapes runs the ZMM c4 tiles (RoundUpward with Upward1
-// parameters, so q8VnniFusedTileC4 takes them) over every row count of
-// their last tile (M mod 4), 1–4 panels with full and partial last panels,
+// parameters, so q8VnniFusedTileC4 takes them for 2–4 panels) over every
+// row count of their last tile (M mod 4), 1–4 panels with full and partial
+// last panels,
 // several tiles per call and K with and without a partial 4-k block,
 // against the generic body; the YMM c4 tiles must agree on the same cases.
 func q8VnniC4ZShapes(t *testing.T) {
