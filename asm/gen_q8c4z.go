@@ -106,7 +106,7 @@ func kernel(w *bytes.Buffer, mr int) {
 	// K2: the low 16·(npanels − 1) + last bits (all 64 for a full block).
 	p("MOVQ npanels+40(FP), CX")
 	p("TESTQ CX, CX")
-	p("JZ done")
+	p("JLE done")
 	p("DECQ CX")
 	p("SHLQ $4, CX")
 	p("ADDQ last+80(FP), CX")
@@ -127,6 +127,8 @@ func kernel(w *bytes.Buffer, mr int) {
 	p("VPBROADCASTB DX, Z30")
 	p("VMOVDQU32 q8c4zperm<>(SB), Z28")
 	p("MOVQ ntiles+48(FP), DX")
+	p("TESTQ DX, DX")
+	p("JLE done")
 	p("MOVQ DX, ntl-8(SP)")
 	p("MOVQ npanels+40(FP), CX")
 	for np := 4; np > 1; np-- {

@@ -68,6 +68,10 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		q8Avx2TablesCheck(t, 108, PathVNNI)
 		q8VnniNoAlloc(t)
 	},
+	"qs8_qc8w_gemm_requant_4x64c4__avx512vnni": func(t *testing.T, k Kernel) {
+		require.NoError(t, Select(PathVNNI))
+		q8VnniC4ZShapes(t)
+	},
 	"qs8_qc8w_gemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
 		require.NoError(t, Select(PathVNNI))
 		defer func(on bool) { q8VnniC4 = on }(q8VnniC4)

@@ -69,7 +69,7 @@ TEXT ·q8GemmVnniZ1x64c4Upward1(SB), NOSPLIT, $8-100
 	MOVQ ldc+72(FP), R9
 	MOVQ npanels+40(FP), CX
 	TESTQ CX, CX
-	JZ done
+	JLE done
 	DECQ CX
 	SHLQ $4, CX
 	ADDQ last+80(FP), CX
@@ -90,6 +90,8 @@ TEXT ·q8GemmVnniZ1x64c4Upward1(SB), NOSPLIT, $8-100
 	VPBROADCASTB DX, Z30
 	VMOVDQU32 q8c4zperm<>(SB), Z28
 	MOVQ ntiles+48(FP), DX
+	TESTQ DX, DX
+	JLE done
 	MOVQ DX, ntl-8(SP)
 	MOVQ npanels+40(FP), CX
 	CMPQ CX, $4
@@ -444,7 +446,7 @@ TEXT ·q8GemmVnniZ2x64c4Upward1(SB), NOSPLIT, $8-100
 	MOVQ ldc+72(FP), R9
 	MOVQ npanels+40(FP), CX
 	TESTQ CX, CX
-	JZ done
+	JLE done
 	DECQ CX
 	SHLQ $4, CX
 	ADDQ last+80(FP), CX
@@ -465,6 +467,8 @@ TEXT ·q8GemmVnniZ2x64c4Upward1(SB), NOSPLIT, $8-100
 	VPBROADCASTB DX, Z30
 	VMOVDQU32 q8c4zperm<>(SB), Z28
 	MOVQ ntiles+48(FP), DX
+	TESTQ DX, DX
+	JLE done
 	MOVQ DX, ntl-8(SP)
 	MOVQ npanels+40(FP), CX
 	CMPQ CX, $4
@@ -1097,7 +1101,7 @@ TEXT ·q8GemmVnniZ3x64c4Upward1(SB), NOSPLIT, $8-100
 	MOVQ ldc+72(FP), R9
 	MOVQ npanels+40(FP), CX
 	TESTQ CX, CX
-	JZ done
+	JLE done
 	DECQ CX
 	SHLQ $4, CX
 	ADDQ last+80(FP), CX
@@ -1118,6 +1122,8 @@ TEXT ·q8GemmVnniZ3x64c4Upward1(SB), NOSPLIT, $8-100
 	VPBROADCASTB DX, Z30
 	VMOVDQU32 q8c4zperm<>(SB), Z28
 	MOVQ ntiles+48(FP), DX
+	TESTQ DX, DX
+	JLE done
 	MOVQ DX, ntl-8(SP)
 	MOVQ npanels+40(FP), CX
 	CMPQ CX, $4
@@ -1978,7 +1984,7 @@ TEXT ·q8GemmVnniZ4x64c4Upward1(SB), NOSPLIT, $8-100
 	MOVQ ldc+72(FP), R9
 	MOVQ npanels+40(FP), CX
 	TESTQ CX, CX
-	JZ done
+	JLE done
 	DECQ CX
 	SHLQ $4, CX
 	ADDQ last+80(FP), CX
@@ -1999,6 +2005,8 @@ TEXT ·q8GemmVnniZ4x64c4Upward1(SB), NOSPLIT, $8-100
 	VPBROADCASTB DX, Z30
 	VMOVDQU32 q8c4zperm<>(SB), Z28
 	MOVQ ntiles+48(FP), DX
+	TESTQ DX, DX
+	JLE done
 	MOVQ DX, ntl-8(SP)
 	MOVQ npanels+40(FP), CX
 	CMPQ CX, $4

@@ -140,7 +140,6 @@ func TestQ8Vnni(t *testing.T) {
 	for _, eight := range []bool{false, true} {
 		t.Run(fmt.Sprintf("implicit/eight=%v", eight), func(t *testing.T) { q8Avx2ImplicitCompare(t, 3, eight) })
 	}
-	t.Run("c4z", q8VnniC4ZShapes)
 }
 
 // q8VnniC4ZShapes runs the ZMM c4 tiles (RoundUpward with Upward1
