@@ -26,8 +26,8 @@ type QPacked struct {
 	// implicit marks a convolution whose geometry the amd64 implicit
 	// (im2col-free) tiles can take: the avx512vnni path keeps its weights
 	// in the x8 layout those tiles read, and may pack the others (QGemm,
-	// 1×1 and the other convolutions, all on im2col or direct A rows) in
-	// its c4 layout.
+	// 1×1 and the other convolutions, all on im2col or direct A rows, and
+	// K×K ones of few pixels) in its c4 layout.
 	implicit bool
 	// pixels is a convolution's output pixels per image (0 for QGemm).
 	pixels int

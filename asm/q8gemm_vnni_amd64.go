@@ -339,13 +339,13 @@ func q8GemmC4Odd(np *q8ArchPacked, gi, m int, a []int8, lda int, bias []int32, r
 
 // q8VnniPrefersC4 reports whether a GEMM-like matrix of depth k and
 // panels 8-column panels (per group) runs faster on the c4 tiles than on
-// the x8 VNNI tiles, by their cost per 12 outputs in L1
-// (BenchmarkQ8TileL1, Upward1, Zen 4: c4 ≈ 1.78 + 0.0565·K ns, x8 ≈
-// 4.4 + 0.0529·K ns; the c4 tile has no row-sum tree but a slightly
-// slower k loop) times the columns each computes (whole 16- or 8-column
-// panels): c4 below K ≈ 730 unless a half-empty last 16-column panel
-// costs more (ResNet-50's 1×1 layers with K ≥ 1024 and MobileNet v2's
-// 24-column ones stay on x8, TestQ8ZooConvAB).
+// the x8 VNNI tiles, by their cost per 12 outputs in L1 times the columns
+// each computes (whole 16- or 8-column panels, so a half-empty last
+// 16-column panel counts). x8 ≈ 4.4 + 0.0529·K ns (BenchmarkQ8TileL1,
+// Upward1, Zen 4); the ZMM c4 tile (q8VnniC4Z) ≈ 1.22 + 0.0516·K
+// (BenchmarkQ8TileC4Z), faster at every K, so only a half-empty panel
+// (MobileNet v2's 24-column layers) keeps x8; without it the YMM c4 tile ≈
+// 1.78 + 0.0565·K, which loses above K ≈ 730.
 func q8VnniPrefersC4(k, panels int) bool {
 	c4 := int64(q8CeilDiv(panels, 2)*16) * (17800 + 565*int64(k))
 	if q8VnniC4Z {
