@@ -57,9 +57,18 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 			k0 := min(max(-ix0, 0), c.KW)       // first tap inside the row
 			k1 := min(max(c.InW-ix0, k0), c.KW) // one past the last
 			if words && k0 == 0 && k1 == c.KW && iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH {
-				// The whole window is inside the input.
-				copyRuns8to32(row, in[(iy0*c.InW+ix0)*c.InC:], run, c.KH, c.DilH*c.InW*c.InC)
-				if ox++; ox == c.OutW {
+				// The whole window is inside the input, and so are those
+				// of this output row's next pixels up to the last whose
+				// window ends inside the row: n windows at once where the
+				// arch copies them.
+				src := in[(iy0*c.InW+ix0)*c.InC:]
+				n := min(p1-p0-r, (c.InW-c.KW+c.PadL)/c.StrideW-ox+1)
+				if !im2colRunsArch(dst[r*kg:], src, run, c.KH, c.DilH*c.InW*c.InC, n, c.StrideW*c.InC) {
+					n = 1
+					copyRuns8to32(row, src, run, c.KH, c.DilH*c.InW*c.InC)
+				}
+				r += n - 1
+				if ox += n; ox == c.OutW {
 					ox, oy = 0, oy+1
 				}
 				continue
