@@ -50,7 +50,7 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 		q8Avx2UBEdge(t)
 		q8Avx2UBNoAlloc(t)
 		for seed := uint64(84); seed <= 86; seed++ {
-			q8Avx2ImplicitCompare(t, seed, false)
+			q8Avx2ImplicitCompare(t, seed, false, false)
 		}
 		q8WinoChecks(t, PathAVX2, 87, 88)
 		q8Avx2Upward1Edge(t, 89, false)
@@ -87,8 +87,9 @@ var archKernelTests = map[string]func(t *testing.T, k Kernel){
 	"qs8_qc8w_igemm_requant_3x8c16__avx512vnni": func(t *testing.T, k Kernel) {
 		require.NoError(t, Select(PathVNNI))
 		for seed := uint64(111); seed <= 113; seed++ {
-			q8Avx2ImplicitCompare(t, seed, false)
-			q8Avx2ImplicitCompare(t, seed+10, true)
+			q8Avx2ImplicitCompare(t, seed, false, false)
+			q8Avx2ImplicitCompare(t, seed+10, true, false)
+			q8Avx2ImplicitCompare(t, seed+20, true, true)
 		}
 	},
 	"qs8_qc8w_dwconv3x3_requant_c16__avx2": func(t *testing.T, k Kernel) {

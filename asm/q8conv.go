@@ -82,7 +82,7 @@ func (c *QConv2D) Pack(w []int8, wZero []int32, bias []int32) *QPacked {
 	// implicit: the geometry q8ConvImplicit (amd64) can take, whose
 	// weights keep the x8 layout there.
 	implicit := c.groups() == 1 && c.KH*c.KW > 1 && c.DilW == 1 && c.KW*c.InC%16 == 0
-	p := &QPacked{k: kg, panels: q8CeilDiv(og, q8NR), implicit: implicit, pixels: c.OutH * c.OutW}
+	p := &QPacked{k: kg, panels: q8CeilDiv(og, q8NR), implicit: implicit}
 	p.w = make([]q8Quad, g*p.panels*kg)
 	p.bias = make([]int32, c.OutC)
 	for gi := 0; gi < g; gi++ {

@@ -43,9 +43,13 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 	C := c.InC
 	run := c.KW * C
 	m := p1 - p0
-	if !q8Avx2Implicit || !np.x8 || !np.ub || c.groups() != 1 || c.KH*c.KW == 1 || c.DilW != 1 || run%q8Avx2KR != 0 ||
+	if !q8Avx2Implicit || !(np.x8 || np.c4) || !np.ub || c.groups() != 1 || c.KH*c.KW == 1 || c.DilW != 1 || run%q8Avx2KR != 0 ||
 		(rq.Rounding != RoundUpward && rq.Rounding != RoundDouble) || m <= 0 || m > q8ImplicitMaxRows-2 ||
 		np.kb*np.kr != c.KH*run {
+		return false
+	}
+	tabs := np.tables(rq, c.OutC)
+	if np.c4 && !q8ImplicitC4(np, tabs) {
 		return false
 	}
 	// Window origins in padded coordinates: pixel (oy, ox) at row
@@ -86,8 +90,12 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 	// rows: per tile row, the window origin in base and the output row's
 	// offset; a short last tile repeats the last pixel.
 	var rows [2 * q8ImplicitMaxRows]int
-	tiles := q8CeilDiv(m, q8Avx2MR)
-	for i := 0; i < tiles*q8Avx2MR; i++ {
+	mr := q8Avx2MR
+	if np.c4 {
+		mr = q8VnniMRC4
+	}
+	tiles := q8CeilDiv(m, mr)
+	for i := 0; i < tiles*mr; i++ {
 		r := min(i, m-1)
 		oy, ox := (p0+r)/c.OutW, (p0+r)%c.OutW
 		rows[2*i] = (oy*c.StrideH-py0)*rs + ox*c.StrideW*C
@@ -100,7 +108,6 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 	_ = cout[(m-1)*c.OutStride+c.OutC-1]
 	kbs, segskip := run/q8Avx2KR, c.DilH*rs-run
 	var own [6*q8Avx2NC + 4]int32
-	tabs := np.tables(rq, c.OutC)
 	for jb := 0; jb < c.OutC; jb += q8Avx2NC {
 		nj := min(q8Avx2NC, c.OutC-jb)
 		npan := q8CeilDiv(nj, np.nr)
@@ -117,6 +124,11 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 			if !one {
 				q8Avx2Params(prm, rq, p.bias[jb:jb+nj], corr, jb, npan*np.nr)
 			}
+		}
+		if np.c4 {
+			q8GemmVnniZ4x64c4IUpward1(kbs, c.KH, segskip, &base[0], &rows[0], w, np.panelSize, npan, tiles, &prm[0], &cout[jb], last,
+				rq.OutZero, rq.Min, rq.Max)
+			continue
 		}
 		if np.vnni {
 			q8VnniImplicit(one, rq.Rounding, kbs, c.KH, segskip, &base[0], &rows[0], w, np.panelSize, npan, tiles, &prm[0], &cout[jb], last,

@@ -24,14 +24,15 @@ import (
 //
 // eight (the VNNI tiles only) uses 8-bit weights (weight − zero point
 // anywhere in [−128, 127], only −128 / 127 with zero point 0 in the edge
-// cases) instead of 7-bit ones. The images are small, so on the
-// avx512vnni path q8VnniC4KxKPixels is lowered to keep them on the
-// implicit tile.
-func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight bool) {
-	defer func(px int) { q8VnniC4KxKPixels = px }(q8VnniC4KxKPixels)
-	q8VnniC4KxKPixels = 0
+// cases) instead of 7-bit ones. On the avx512vnni path, c4 packs them for
+// the c4 tiles (q8VnniC4Implicit), whose implicit ZMM tile must take every
+// Upward1 layer (the others go through im2col and must match too), and
+// !c4 for the implicit x8 tile.
+func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight, c4 bool) {
+	defer func(on bool) { q8VnniC4Implicit = on }(q8VnniC4Implicit)
+	q8VnniC4Implicit = c4
 	r := q8Seeded(t, seed)
-	ran := 0
+	ran, ranC4 := 0, 0
 	for ci := 0; ci < 80; ci++ {
 		kw := 1 + r.IntN(3)
 		cin := []int{16, 32, 48, 64}[r.IntN(4)]
@@ -77,7 +78,11 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight bool) {
 		c.Requant = q8RandRequant(r, c.OutC, math.Sqrt(float64(k))*80, mode)
 		q8NoUpward1(r, &c.Requant, ci/2)
 		p := c.Pack(w, []int32{z}, bias)
-		require.True(t, p.arch.x8 && p.arch.ub, "case %d: 7-bit weights with K = %d packed x8 ub", ci, k)
+		require.True(t, (p.arch.x8 || c4 && p.arch.c4) && p.arch.ub, "case %d: 7-bit weights with K = %d packed x8 ub (or c4 with c4)", ci, k)
+		implicit := !p.arch.c4 || q8ImplicitC4(p.arch, p.arch.tables(&c.Requant, c.OutC))
+		if p.arch.c4 && implicit {
+			ranC4++
+		}
 		require.Equal(t, q8VnniLevel(), p.arch.vnni, "case %d: vnni", ci)
 		msg := fmt.Sprintf("case %d %+v", ci, *c)
 		ran++
@@ -93,7 +98,10 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight bool) {
 		s2 := newQ8Buf(max(c.ScratchBytes(), (c.InH+c.PadT+4*c.KH)*(c.OutW*c.StrideW+c.KW)*c.InC), func(int) int8 { return 0 })
 		for _, ch := range q8Chunks(r, pixels, c.TilePixels()) {
 			q8ConvGeneric(c, xin.data(), p, want.data(), bytesAsInt8(s1), ch[0], ch[1])
-			require.True(t, q8ConvImplicit(c, xin.data(), p, p.arch, got.data(), s2.data(), ch[0], ch[1]), "%s: pixels [%d, %d) not taken", msg, ch[0], ch[1])
+			require.Equal(t, implicit, q8ConvImplicit(c, xin.data(), p, p.arch, got.data(), s2.data(), ch[0], ch[1]), "%s: pixels [%d, %d) taken", msg, ch[0], ch[1])
+			if !implicit {
+				q8ConvArch(c, xin.data(), p, p.arch, got.data(), s2.data(), ch[0], ch[1])
+			}
 		}
 		require.Equal(t, want.data(), got.data(), msg)
 		got.checkGuards(t, "output")
@@ -118,6 +126,9 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight bool) {
 		}
 	}
 	require.Greater(t, ran, 40, "cases run")
+	if c4 {
+		require.Greater(t, ranC4, 15, "cases run on the implicit ZMM c4 tile")
+	}
 	odd := (&q8ConvCase{h: 6, w: 5, c: 20, o: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}).conv() // KW·InC = 60
 	odd.Requant = q8RandRequant(r, odd.OutC, 300, RoundUpward)
 	po := odd.Pack(q8Seven(r, odd.OutC*9*odd.InC, 0, 0), nil, nil)
@@ -136,9 +147,10 @@ func TestQ8Avx2Implicit(t *testing.T) {
 	if hwLevel < pathLevel(PathAVX2) || level < pathLevel(PathAVX2) {
 		t.Skip("avx2 path not selected")
 	}
-	q8Avx2ImplicitCompare(t, 1, false)
+	q8Avx2ImplicitCompare(t, 1, false, false)
 	if q8VnniLevel() {
-		q8Avx2ImplicitCompare(t, 2, true)
+		q8Avx2ImplicitCompare(t, 2, true, false)
+		q8Avx2ImplicitCompare(t, 2, true, true)
 	}
 }
 

@@ -24,13 +24,11 @@ type QPacked struct {
 	// k is the GEMM depth per group and panels the panel count per group.
 	k, panels int
 	// implicit marks a convolution whose geometry the amd64 implicit
-	// (im2col-free) tiles can take: the avx512vnni path keeps its weights
-	// in the x8 layout those tiles read, and may pack the others (QGemm,
-	// 1×1 and the other convolutions, all on im2col or direct A rows, and
-	// K×K ones of few pixels) in its c4 layout.
+	// (im2col-free) tiles can take: the avx512vnni path packs it for the
+	// implicit ZMM c4 tile (or, with q8VnniC4Implicit off, in the x8
+	// layout of the implicit x8 tile), and the others (QGemm, 1×1 and the
+	// other convolutions, on im2col or direct A rows) in its c4 layout.
 	implicit bool
-	// pixels is a convolution's output pixels per image (0 for QGemm).
-	pixels int
 	// arch is w repacked for the selected path's arm64 GEMM tiles
 	// (q8PackArch), or nil when the generic body runs.
 	arch *q8ArchPacked

@@ -468,11 +468,11 @@ func q8WeightsWithin(p *QPacked, lo, hi int32) bool {
 // [1, q8VnniMaxK] whose weights fit int8 (every symmetric int8 model, 8-bit
 // or 7-bit) takes a layout for the VPDPBUSD tiles, which do not saturate
 // and beat the other tiles at every K: the c4 one where q8VnniPrefersC4
-// (QGemm, 1×1 and other im2col convolutions, and K×K ones of at most
-// q8VnniC4KxKPixels output pixels), else the x8 ub one (the implicit tile).
+// (QGemm and every convolution, K×K ones on the implicit ZMM tile with
+// q8VnniC4Implicit), else the x8 ub one.
 func q8PackArchFor(p *QPacked, groups int) *q8ArchPacked {
 	if q8Vnni && q8Avx2X8 && q8Avx2UB && level >= pathLevel(PathVNNI) && p.k > 0 && p.k <= q8VnniMaxK && q8Fits8(p) {
-		if (!p.implicit || p.pixels <= q8VnniC4KxKPixels) && q8VnniC4 && q8VnniPrefersC4(p.k, p.panels) {
+		if (!p.implicit || q8VnniC4Implicit && q8VnniC4Z) && q8VnniC4 && q8VnniPrefersC4(p.k, p.panels) {
 			return q8PackArchC4(p, groups)
 		}
 		np := q8PackArchX8(p, groups, true)

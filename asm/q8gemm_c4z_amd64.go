@@ -59,3 +59,33 @@ func im2colRunsArch(dst, src []int8, run, rows, step, npix, pstep int) bool {
 	q8Im2colRunsZ(&dst[0], &src[0], run, rows, step, npix, pstep)
 	return true
 }
+
+//go:noescape
+func q8GemmVnniZ4x64c4IUpward1(kbs, nseg, segskip int, base *int8, rows *int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32)
+
+// q8VnniC4Implicit packs the K×K convolutions the implicit tiles take for
+// the c4 tiles, which run them on q8GemmVnniZ4x64c4IUpward1 (Upward1) or
+// through im2col (other roundings), instead of the implicit x8 tile
+// (tests and benchmarks turn it off). TestQ8ZooConvAB, ResNet-50, ms,
+// implicit x8 / implicit ZMM c4: 3×3 on 14×14 (×5) 2.620 / 2.526, stride
+// 2 on 56×56 0.548 / 0.521 and on 28×28 0.529 / 0.506; on 7×7 outputs
+// (where im2col + the ZMM tile had already replaced the x8 tile) the same
+// as through im2col.
+var q8VnniC4Implicit = true
+
+// q8ImplicitC4 reports whether q8ConvImplicit can run a c4-packed
+// convolution on q8GemmVnniZ4x64c4IUpward1: the ZMM tiles are on and every
+// 64-column block has Upward1 parameters in Pack's tables (otherwise the
+// convolution goes through im2col and q8GemmBlockArch, whose YMM c4 tiles
+// take the other roundings).
+func q8ImplicitC4(np *q8ArchPacked, tabs []q8Avx2Table) bool {
+	if !q8VnniC4Z || tabs == nil {
+		return false
+	}
+	for i := range tabs {
+		if !tabs[i].one {
+			return false
+		}
+	}
+	return true
+}

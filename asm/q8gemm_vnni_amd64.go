@@ -237,15 +237,6 @@ func q8VnniFusedTileC4(one bool, mode Rounding, rows, kb int, a *int8, lda int, 
 // to run the x8 VNNI tiles on them).
 var q8VnniC4 = true
 
-// q8VnniC4KxKPixels is the largest output, in pixels, of a K×K
-// convolution the implicit x8 tile could take that is packed for the c4
-// tiles (through im2col) instead: TestQ8ZooConvAB on Zen 4, ResNet-50,
-// implicit x8 / im2col + ZMM c4, ms: 7×7 outputs (3×3 on 7×7, 3×3 stride 2
-// on 14×14) 1.189 / 1.074 (×2) and 0.644 / 0.567; 14×14 outputs 2.657 /
-// 2.738 (×5) and 0.535 / 0.528; 28×28 0.548 / 0.552. The im2col copy costs
-// about what the ZMM tile saves once the image has a few hundred pixels.
-var q8VnniC4KxKPixels = 64
-
 // q8VnniMRC4 is the c4 tile's row count.
 const q8VnniMRC4 = 4
 

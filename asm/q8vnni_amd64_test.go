@@ -138,7 +138,9 @@ func TestQ8Vnni(t *testing.T) {
 	require.NoError(t, Select(PathVNNI))
 	q8VnniEdge(t)
 	for _, eight := range []bool{false, true} {
-		t.Run(fmt.Sprintf("implicit/eight=%v", eight), func(t *testing.T) { q8Avx2ImplicitCompare(t, 3, eight) })
+		for _, c4 := range []bool{false, true} {
+			t.Run(fmt.Sprintf("implicit/eight=%v/c4=%v", eight, c4), func(t *testing.T) { q8Avx2ImplicitCompare(t, 3, eight, c4) })
+		}
 	}
 }
 
