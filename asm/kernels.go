@@ -125,6 +125,9 @@ var kernelTable = []Kernel{
 	// gen_q8c4z.go): a whole 64-column block of 1..4 rows per tile, for the
 	// Upward1 requantisation of 2..4 panels.
 	{Name: "qs8_qc8w_gemm_requant_4x64c4__avx512vnni", Op: "qgemm", MR: 4, NR: 64, KR: 4, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx512f", "avx512bw", "avx512vl", "avx512vnni"}, Complement: true},
+	// Its implicit (im2col-free) form for K×K convolutions,
+	// q8GemmVnniZ4x64c4IUpward1 (q8ConvImplicit).
+	{Name: "qs8_qc8w_igemm_requant_4x64c4__avx512vnni", Op: "qgemm", MR: 4, NR: 64, KR: 4, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx512f", "avx512bw", "avx512vl", "avx512vnni"}, Complement: true},
 	// Its implicit (im2col-free) convolution form, q8GemmVnni3x8c16ubI<Mode>
 	// (q8ConvImplicit).
 	{Name: "qs8_qc8w_igemm_requant_3x8c16__avx512vnni", Op: "qgemm", MR: 3, NR: 8, KR: 16, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx2", "avx512vl", "avx512vnni"}, Complement: true},
