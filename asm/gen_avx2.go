@@ -26,26 +26,23 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 
+	"github.com/edgeinfer/edgeinfer/asm/internal/a64"
 	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
 	dir := flag.String("dir", ".", "output directory")
 	flag.Parse()
-	for name, text := range map[string][]byte{
+	if err := a64.WriteFiles(*dir, map[string][]byte{
 		"f32gemm_avx2_amd64.s":   f32File(),
 		"f32dwconv_avx2_amd64.s": dwFile(),
 		"f32add_avx2_amd64.s":    addFile(),
 		"q8gemm_avx2_amd64.s":    q8File(),
 		"q8gemm_vnni_amd64.s":    q8VnniFile(),
 		"q8dwconv_avx2_amd64.s":  q8DWFile(),
-	} {
-		if err := os.WriteFile(filepath.Join(*dir, name), text, 0o644); err != nil {
-			log.Fatal(err)
-		}
+	}); err != nil {
+		log.Fatal(err)
 	}
 }
 

@@ -19,16 +19,15 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 
+	"github.com/edgeinfer/edgeinfer/asm/internal/a64"
 	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
 	dir := flag.String("dir", ".", "output directory")
 	flag.Parse()
-	if err := os.WriteFile(filepath.Join(*dir, "f32gemm_avx512_amd64.s"), f32File(), 0o644); err != nil {
+	if err := a64.WriteFiles(*dir, map[string][]byte{"f32gemm_avx512_amd64.s": f32File()}); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -15,16 +15,15 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 
+	"github.com/edgeinfer/edgeinfer/asm/internal/a64"
 	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
 	dir := flag.String("dir", ".", "output directory")
 	flag.Parse()
-	if err := os.WriteFile(filepath.Join(*dir, "q8gemm_c4z_avx512vnni_amd64.s"), file(), 0o644); err != nil {
+	if err := a64.WriteFiles(*dir, map[string][]byte{"q8gemm_c4z_avx512vnni_amd64.s": file()}); err != nil {
 		log.Fatal(err)
 	}
 }

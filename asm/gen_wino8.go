@@ -22,19 +22,16 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 
+	"github.com/edgeinfer/edgeinfer/asm/internal/a64"
 	"github.com/edgeinfer/edgeinfer/asm/internal/x86"
 )
 
 func main() {
 	dir := flag.String("dir", ".", "output directory")
 	flag.Parse()
-	if err := os.WriteFile(filepath.Join(*dir, "q8wino_avx2_amd64.s"), file(), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(*dir, "q8wino_avx512vnni_amd64.s"), fileVnni(), 0o644); err != nil {
+	files := map[string][]byte{"q8wino_avx2_amd64.s": file(), "q8wino_avx512vnni_amd64.s": fileVnni()}
+	if err := a64.WriteFiles(*dir, files); err != nil {
 		log.Fatal(err)
 	}
 }
