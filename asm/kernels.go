@@ -117,8 +117,10 @@ var kernelTable = []Kernel{
 	// models), chosen at Pack time (other matrices keep the avx2 bodies):
 	// VPDPBUSD (EVEX YMM) in XNNPACK's c4 layout, 16-column panels, one
 	// output column per int32 lane, for QGemm and 1×1 convolutions (1..3-row
-	// tails in the same file); beside it, for K×K convolutions (im2col), the
-	// 8-column x8 tiles with VPDPBUSD (1..2-row tails).
+	// tails in the same file; since the ZMM form below, the roundings and
+	// single panels it leaves); beside it, the 8-column x8 tiles with
+	// VPDPBUSD (1..2-row tails), where the c4 layout would waste a
+	// half-empty panel or with q8VnniC4 off.
 	{Name: "qs8_qc8w_gemm_requant_4x16c4__avx512vnni", Op: "qgemm", MR: 4, NR: 16, KR: 4, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx2", "avx512vl", "avx512vnni"}},
 	{Name: "qs8_qc8w_gemm_requant_3x8c16__avx512vnni", Op: "qgemm", MR: 3, NR: 8, KR: 16, ISA: "avx512vnni", Path: PathVNNI, Features: []string{"avx2", "avx512vl", "avx512vnni"}, Complement: true},
 	// The c4 tile on ZMM registers (q8gemm_c4z_avx512vnni_amd64.s,

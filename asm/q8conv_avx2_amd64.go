@@ -49,7 +49,7 @@ func q8ConvImplicit(c *QConv2D, in []int8, p *QPacked, np *q8ArchPacked, out []i
 		return false
 	}
 	tabs := np.tables(rq, c.OutC)
-	if np.c4 && !q8ImplicitC4(np, tabs) {
+	if np.c4 && !q8ImplicitC4(tabs) {
 		return false
 	}
 	// Window origins in padded coordinates: pixel (oy, ox) at row

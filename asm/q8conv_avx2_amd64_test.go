@@ -79,7 +79,7 @@ func q8Avx2ImplicitCompare(t *testing.T, seed uint64, eight, c4 bool) {
 		q8NoUpward1(r, &c.Requant, ci/2)
 		p := c.Pack(w, []int32{z}, bias)
 		require.True(t, (p.arch.x8 || c4 && p.arch.c4) && p.arch.ub, "case %d: 7-bit weights with K = %d packed x8 ub (or c4 with c4)", ci, k)
-		implicit := !p.arch.c4 || q8ImplicitC4(p.arch, p.arch.tables(&c.Requant, c.OutC))
+		implicit := !p.arch.c4 || q8ImplicitC4(p.arch.tables(&c.Requant, c.OutC))
 		if p.arch.c4 && implicit {
 			ranC4++
 		}

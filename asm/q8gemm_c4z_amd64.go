@@ -78,7 +78,7 @@ var q8VnniC4Implicit = true
 // 64-column block has Upward1 parameters in Pack's tables (otherwise the
 // convolution goes through im2col and q8GemmBlockArch, whose YMM c4 tiles
 // take the other roundings).
-func q8ImplicitC4(np *q8ArchPacked, tabs []q8Avx2Table) bool {
+func q8ImplicitC4(tabs []q8Avx2Table) bool {
 	if !q8VnniC4Z || tabs == nil {
 		return false
 	}

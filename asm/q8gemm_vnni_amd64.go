@@ -232,9 +232,9 @@ func q8VnniFusedTileC4(one bool, mode Rounding, rows, kb int, a *int8, lda int, 
 	}
 }
 
-// q8VnniC4 enables the c4 layout for GEMM-like matrices (QGemm and 1×1
-// convolutions) on the avx512vnni path (tests and benchmarks turn it off
-// to run the x8 VNNI tiles on them).
+// q8VnniC4 enables the c4 layout on the avx512vnni path (QGemm and every
+// convolution; K×K ones with q8VnniC4Implicit): tests and benchmarks turn
+// it off to run the x8 VNNI tiles on them.
 var q8VnniC4 = true
 
 // q8VnniMRC4 is the c4 tile's row count.
