@@ -38,7 +38,6 @@ var x86q8Configs = []struct {
 	{"avx512vnni", func() { q8ABSet(PathVNNI, true, true, true, true) }},
 	{"vnni-direct", func() { q8ABSet(PathVNNI, false, true, true, true) }},
 	{"vnni-ymm", func() { q8ABSet(PathVNNI, true, true, true, true); q8VnniC4Z = false }},
-	{"vnni-im2col-go", func() { q8ABSet(PathVNNI, true, true, true, true); q8Im2colZ = false }},
 	{"vnni-x8-implicit", func() { q8ABSet(PathVNNI, true, true, true, true); q8VnniC4Implicit = false }},
 }
 
@@ -66,9 +65,7 @@ func TestQ8ZooConvAB(t *testing.T) {
 	defer func(b, m, b1, m1 int, x8, im, wi, one, f3, vn, c4 bool) {
 		q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni, q8VnniC4 = b, m, b1, m1, x8, im, wi, one, f3, vn, c4
 	}(q8TileBudgetAvx2, q8Avx2MinTile, q8TileBudgetAvx2One, q8Avx2MinTileOne, q8Avx2X8, q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3, q8Vnni, q8VnniC4)
-	defer func(z, im, ci bool) {
-		q8VnniC4Z, q8Im2colZ, q8VnniC4Implicit = z, im, ci
-	}(q8VnniC4Z, q8Im2colZ, q8VnniC4Implicit)
+	defer func(z, ci bool) { q8VnniC4Z, q8VnniC4Implicit = z, ci }(q8VnniC4Z, q8VnniC4Implicit)
 	defer func(path string) { _ = Select(path) }(Selected())
 	configs := x86q8Configs
 	if only := os.Getenv("EDGEINFER_Q8AB_CONFIGS"); only != "" {
@@ -159,5 +156,5 @@ func q8ABSet(path string, wino, upward1, f3, c4 bool) {
 		_ = Select("")
 	}
 	q8Avx2Implicit, q8Avx2Wino, q8Avx2Upward1, q8WinoF3 = true, wino, upward1, f3
-	q8Vnni, q8VnniC4, q8VnniC4Z, q8Im2colZ, q8VnniC4Implicit = true, c4, true, true, true
+	q8Vnni, q8VnniC4, q8VnniC4Z, q8VnniC4Implicit = true, c4, true, true
 }

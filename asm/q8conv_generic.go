@@ -59,14 +59,10 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 			if words && k0 == 0 && k1 == c.KW && iy0 >= 0 && iy0+(c.KH-1)*c.DilH < c.InH {
 				// The whole window is inside the input, and so are those
 				// of this output row's next pixels up to the last whose
-				// window ends inside the row: n windows at once where the
-				// arch copies them.
+				// window ends inside the row: n windows in one call.
 				src := in[(iy0*c.InW+ix0)*c.InC:]
 				n := min(p1-p0-r, (c.InW-c.KW+c.PadL)/c.StrideW-ox+1)
-				if !im2colRunsArch(dst[r*kg:], src, run, c.KH, c.DilH*c.InW*c.InC, n, c.StrideW*c.InC) {
-					n = 1
-					copyRuns8to32(row, src, run, c.KH, c.DilH*c.InW*c.InC)
-				}
+				copyWindows8to32(dst[r*kg:], src, run, c.KH, c.DilH*c.InW*c.InC, n, c.StrideW*c.InC)
 				r += n - 1
 				if ox += n; ox == c.OutW {
 					ox, oy = 0, oy+1
@@ -108,31 +104,37 @@ func (c *QConv2D) im2col(in, dst []int8, gi, p0, p1 int) {
 	}
 }
 
-// copyRuns8to32 copies rows runs of run bytes (8 ≤ run ≤ 32), src's
-// step bytes apart, to consecutive runs of dst, each with two to four
-// 8-byte moves (the last one ending at the run's end, overlapping the one
-// before) instead of a memmove call: a first layer's im2col, KW·InC = 9 for
-// 3×3 RGB and 21 for ResNet-50's 7×7 RGB (1.8 → 0.5 ms per inference
-// there, where memmove took ≈ 20 ns per run). dst and src must not overlap.
-func copyRuns8to32(dst, src []int8, run, rows, step int) {
-	if run < 8 || run > 32 || rows < 1 {
-		panic("asm: copyRuns8to32: bad run")
+// copyWindows8to32 copies, for npix pixels i (windows pstep bytes apart
+// in src), rows runs of run bytes (8 ≤ run ≤ 32; step bytes apart) to
+// consecutive runs of dst, each with two to four 8-byte moves (the last
+// one ending at the run's end, overlapping the one before) instead of a
+// memmove call: a first layer's im2col, KW·InC = 9 for 3×3 RGB and 21 for
+// ResNet-50's 7×7 RGB (1.8 → 0.5 ms per inference there, where memmove
+// took ≈ 20 ns per run), one call per output row's inner pixels. dst and
+// src must not overlap.
+func copyWindows8to32(dst, src []int8, run, rows, step, npix, pstep int) {
+	if run < 8 || run > 32 || rows < 1 || npix < 1 {
+		panic("asm: copyWindows8to32: bad run")
 	}
-	_ = dst[rows*run-1]
-	_ = src[(rows-1)*step+run-1]
-	d0, s0 := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
-	for r := 0; r < rows; r++ {
-		d, s := unsafe.Add(d0, r*run), unsafe.Add(s0, r*step)
-		w := *(*uint64)(s)
-		if run > 16 {
-			v := *(*uint64)(unsafe.Add(s, 8))
-			if run > 24 {
-				*(*uint64)(unsafe.Add(d, 16)) = *(*uint64)(unsafe.Add(s, 16))
+	_ = dst[npix*rows*run-1]
+	_ = src[(npix-1)*pstep+(rows-1)*step+run-1]
+	d, p0 := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
+	for range npix {
+		s := p0
+		for range rows {
+			w := *(*uint64)(s)
+			if run > 16 {
+				v := *(*uint64)(unsafe.Add(s, 8))
+				if run > 24 {
+					*(*uint64)(unsafe.Add(d, 16)) = *(*uint64)(unsafe.Add(s, 16))
+				}
+				*(*uint64)(unsafe.Add(d, 8)) = v
 			}
-			*(*uint64)(unsafe.Add(d, 8)) = v
+			last := *(*uint64)(unsafe.Add(s, run-8))
+			*(*uint64)(d), *(*uint64)(unsafe.Add(d, run-8)) = w, last
+			d, s = unsafe.Add(d, run), unsafe.Add(s, step)
 		}
-		last := *(*uint64)(unsafe.Add(s, run-8))
-		*(*uint64)(d), *(*uint64)(unsafe.Add(d, run-8)) = w, last
+		p0 = unsafe.Add(p0, pstep)
 	}
 }
 

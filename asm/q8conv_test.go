@@ -49,29 +49,37 @@ var q8ConvTable = []q8ConvCase{
 	{name: "kernel_bigger_than_input", h: 2, w: 3, c: 3, o: 4, kh: 5, kw: 5, pt: 2, pl: 2, pb: 2, pr: 2},
 	{name: "nobias", h: 5, w: 5, c: 4, o: 5, kh: 3, kw: 3, noBias: true, wzero: 2},
 	{name: "wide_out", h: 4, w: 4, c: 9, o: 67, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1},
-	{name: "3x3_run30", h: 7, w: 8, c: 10, o: 6, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}, // KW·InC = 30: copyRuns8to32's 4 moves
+	{name: "3x3_run30", h: 7, w: 8, c: 10, o: 6, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1}, // KW·InC = 30: copyWindows8to32's 4 moves
 	{name: "4x4_run32", h: 6, w: 9, c: 8, o: 5, kh: 4, kw: 4, sh: 2, sw: 1, pt: 1, pl: 2, pb: 2, pr: 1},
 }
 
-// TestCopyRuns8to32 checks the im2col run copy against copy() for every run
-// length it takes, with the bytes around each destination run untouched.
-func TestCopyRuns8to32(t *testing.T) {
+// TestCopyWindows8to32 checks the im2col window copy against copy() for
+// every run length it takes, one and several windows, with the bytes
+// around the destination untouched.
+func TestCopyWindows8to32(t *testing.T) {
 	r := q8Seeded(t, 7)
 	for run := 8; run <= 32; run++ {
 		for _, rows := range []int{1, 2, 7} {
-			step := run + r.IntN(9)
-			src := q8Rand(r, (rows-1)*step+run, -128, 127)
-			dst := q8Rand(r, rows*run+16, -128, 127)
-			want := append([]int8(nil), dst...)
-			for i := 0; i < rows; i++ {
-				copy(want[8+i*run:8+(i+1)*run], src[i*step:i*step+run])
+			for _, npix := range []int{1, 3} {
+				step := run + r.IntN(9)
+				pstep := 1 + r.IntN(2*run)
+				src := q8Rand(r, (npix-1)*pstep+(rows-1)*step+run, -128, 127)
+				dst := q8Rand(r, npix*rows*run+16, -128, 127)
+				want := append([]int8(nil), dst...)
+				for p := 0; p < npix; p++ {
+					for i := 0; i < rows; i++ {
+						at := 8 + (p*rows+i)*run
+						copy(want[at:at+run], src[p*pstep+i*step:p*pstep+i*step+run])
+					}
+				}
+				copyWindows8to32(dst[8:8+npix*rows*run], src, run, rows, step, npix, pstep)
+				require.Equal(t, want, dst, "run %d rows %d step %d, %d windows %d apart", run, rows, step, npix, pstep)
 			}
-			copyRuns8to32(dst[8:8+rows*run], src, run, rows, step)
-			require.Equal(t, want, dst, "run %d rows %d step %d", run, rows, step)
 		}
 	}
-	require.Panics(t, func() { copyRuns8to32(make([]int8, 64), make([]int8, 64), 33, 1, 33) })
-	require.Panics(t, func() { copyRuns8to32(make([]int8, 64), make([]int8, 64), 7, 1, 7) })
+	require.Panics(t, func() { copyWindows8to32(make([]int8, 64), make([]int8, 64), 33, 1, 33, 1, 0) })
+	require.Panics(t, func() { copyWindows8to32(make([]int8, 64), make([]int8, 64), 7, 1, 7, 1, 0) })
+	require.Panics(t, func() { copyWindows8to32(make([]int8, 64), make([]int8, 64), 8, 1, 8, 0, 8) })
 }
 
 // runQ8ConvCase checks one case for one tiling and rounding: random data,

@@ -39,28 +39,6 @@ func q8VnniZTileC4(rows, kb int, a *int8, lda int, w *int8, pstride, npanels, nt
 }
 
 //go:noescape
-func q8Im2colRunsZ(dst, src *int8, run, rows, step, npix, pstep int)
-
-// q8Im2colZ lets im2col copy whole windows with q8Im2colRunsZ (tests and
-// benchmarks turn it off to run the per-pixel Go copy).
-var q8Im2colZ = true
-
-// im2colRunsArch copies the windows of npix pixels (pstep bytes apart in
-// src), each rows runs of run bytes step apart, to dst back to back, and
-// reports whether it did: on the avx512vnni path, for runs of at most 64
-// bytes (ResNet's 7×7 stem: 7 runs of 21 bytes per pixel, a third of its
-// time in the per-pixel Go copy before).
-func im2colRunsArch(dst, src []int8, run, rows, step, npix, pstep int) bool {
-	if !q8Im2colZ || level < pathLevel(PathVNNI) || run < 1 || run > 64 || rows < 1 || npix < 1 {
-		return false
-	}
-	_ = dst[npix*rows*run-1]
-	_ = src[(npix-1)*pstep+(rows-1)*step+run-1]
-	q8Im2colRunsZ(&dst[0], &src[0], run, rows, step, npix, pstep)
-	return true
-}
-
-//go:noescape
 func q8GemmVnniZ4x64c4IUpward1(kbs, nseg, segskip int, base *int8, rows *int, w *int8, pstride, npanels, ntiles int, prm *int32, c *int8, last int, zo, lo, hi int32)
 
 // q8VnniC4Implicit packs the K×K convolutions the implicit tiles take for

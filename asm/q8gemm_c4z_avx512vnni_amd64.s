@@ -46,17 +46,6 @@
 // weights' k order. Each row reads through its own pointer (SI, DI, R8,
 // R9); R13 walks rows, R10 counts segments, CX blocks.
 //
-// q8Im2colRunsZ (im2col's window copy on the avx512vnni path, behind
-// im2colRunsArch):
-//
-//	func q8Im2colRunsZ(dst, src *int8, run, rows, step, npix, pstep int)
-//
-// copies, for npix pixels i (windows pstep bytes apart in src), rows runs
-// of run ≤ 64 bytes (step bytes apart) to dst, contiguously: run r of
-// pixel i from src + i·pstep + r·step to dst + (i·rows + r)·run. Each run
-// is one masked load and one masked store (K1 = the low run bits), so no
-// byte outside the runs is read or written.
-//
 // ISA: AVX512F, BW, VL, VNNI (Ice Lake, Zen 4). Tuned on Zen 4.
 
 #include "textflag.h"
@@ -4148,43 +4137,6 @@ w4blk:
 	DECQ ntl-8(SP)
 	JNZ w4tile
 	JMP done
-done:
-	VZEROUPPER
-	RET
-
-// func q8Im2colRunsZ(dst, src *int8, run, rows, step, npix, pstep int)
-TEXT ·q8Im2colRunsZ(SB), NOSPLIT, $0-56
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ run+16(FP), CX
-	MOVQ rows+24(FP), R8
-	MOVQ step+32(FP), R9
-	MOVQ npix+40(FP), R10
-	MOVQ pstep+48(FP), R11
-	TESTQ R10, R10
-	JLE done
-	TESTQ R8, R8
-	JLE done
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	MOVQ $-1, DX
-	CMPQ CX, $64
-	CMOVQEQ DX, AX
-	KMOVQ AX, K1
-pix:
-	MOVQ SI, DX
-	MOVQ R8, BX
-row:
-	VMOVDQU8.Z (DX), K1, Z0
-	VMOVDQU8 Z0, K1, (DI)
-	ADDQ R9, DX
-	ADDQ CX, DI
-	DECQ BX
-	JNZ row
-	ADDQ R11, SI
-	DECQ R10
-	JNZ pix
 done:
 	VZEROUPPER
 	RET

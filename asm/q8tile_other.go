@@ -15,6 +15,3 @@ func q8WinoScratchBytes(c *QConv2D) int                                         
 
 // The fused parameter tables are amd64's (q8gemm_avx2_amd64.go).
 func q8Avx2Tables(c *QConv2D, p *QPacked, np *q8ArchPacked) {}
-
-// The batched im2col window copy is amd64's (q8gemm_c4z_amd64.go).
-func im2colRunsArch(dst, src []int8, run, rows, step, npix, pstep int) bool { return false }
