@@ -2,8 +2,9 @@
 
 // gen_q8c4z writes q8gemm_c4z_avx512vnni_amd64.s, the ZMM form of the c4
 // int8 GEMM tile on the avx512vnni path
-// (qs8_qc8w_gemm_requant_4x64c4__avx512vnni, behind q8VnniFusedTileC4; Go
-// side in q8gemm_c4z_amd64.go).
+// (qs8_qc8w_gemm_requant_4x64c4__avx512vnni, behind q8VnniFusedTileC4)
+// and its implicit form (qs8_qc8w_igemm_requant_4x64c4__avx512vnni,
+// behind q8ConvImplicit); Go side in q8gemm_c4z_amd64.go.
 //
 // Run with: go generate ./asm/  (or: go run gen_q8c4z.go)
 //
